@@ -1,0 +1,107 @@
+import type { NodeId, PeerInfo } from './types.js';
+
+/**
+ * Every message that peers exchange over a link, as plain data. The codec (src/codec) turns these
+ * into frames and back; the state machines in this folder produce and consume them.
+ */
+
+// --- Link layer: spoken by the transport only -------------------------------------------------
+
+/** First frame on every link, in both directions: who I am and where I listen. */
+export interface Hello {
+  readonly type: 'hello';
+  readonly id: NodeId;
+  /** TCP port this node accepts links on; the peer pairs it with the address it sees. */
+  readonly listenPort: number;
+}
+
+/** Sent on an otherwise idle link so that a silent peer can be told from a dead one. */
+export interface Ping {
+  readonly type: 'ping';
+}
+
+// --- Membership: HyParView (Leitão, Pereira, Rodrigues, DSN 2007) ------------------------------
+
+/** A new node asks its contact to take it into the overlay. */
+export interface Join {
+  readonly type: 'join';
+}
+
+/** The contact's random walk announcing a joining node (paper: FORWARDJOIN). */
+export interface ForwardJoin {
+  readonly type: 'forwardJoin';
+  readonly peer: PeerInfo;
+  readonly ttl: number;
+}
+
+/** Ask to become an active neighbour; `high` must be accepted (the sender has no neighbours). */
+export interface Neighbor {
+  readonly type: 'neighbor';
+  readonly priority: 'high' | 'low';
+}
+
+export interface NeighborReply {
+  readonly type: 'neighborReply';
+  readonly accepted: boolean;
+}
+
+/** Drop me from your active view; `alive: false` means I am leaving, forget me altogether. */
+export interface Disconnect {
+  readonly type: 'disconnect';
+  readonly alive: boolean;
+}
+
+/** A random walk carrying a sample of the origin's views (paper: SHUFFLE). */
+export interface Shuffle {
+  readonly type: 'shuffle';
+  readonly origin: PeerInfo;
+  readonly ttl: number;
+  readonly peers: readonly PeerInfo[];
+}
+
+/** Sent straight back to the shuffle's origin with a sample of the receiver's passive view. */
+export interface ShuffleReply {
+  readonly type: 'shuffleReply';
+  readonly peers: readonly PeerInfo[];
+}
+
+export type MembershipMessage = Join | ForwardJoin | Neighbor | NeighborReply | Disconnect | Shuffle | ShuffleReply;
+
+// --- Broadcast ---------------------------------------------------------------------------------
+
+/** A broadcast payload. (origin, seq) identifies it network-wide. */
+export interface Gossip {
+  readonly type: 'gossip';
+  readonly origin: NodeId;
+  /** Per-origin counter; an integer below 2^53. */
+  readonly seq: number;
+  /** Links travelled so far: 0 when the origin sends it. */
+  readonly hops: number;
+  readonly payload: Uint8Array;
+}
+
+/** Plumtree lazy push: "I have these messages" (Leitão, Pereira, Rodrigues, SRDS 2007). */
+export interface IHave {
+  readonly type: 'ihave';
+  readonly entries: readonly { readonly origin: NodeId; readonly seq: number; readonly hops: number }[];
+}
+
+/** Plumtree: send me this payload, and become my eager link. */
+export interface Graft {
+  readonly type: 'graft';
+  readonly origin: NodeId;
+  readonly seq: number;
+}
+
+/** Plumtree: stop eager-pushing to me; I get these payloads another way. */
+export interface Prune {
+  readonly type: 'prune';
+}
+
+export type BroadcastMessage = Gossip | IHave | Graft | Prune;
+
+/** What the protocol core exchanges with peers: membership plus broadcast. */
+export type ProtocolMessage = MembershipMessage | BroadcastMessage;
+
+/** Everything that travels on a link. */
+export type WireMessage = Hello | Ping | ProtocolMessage;
