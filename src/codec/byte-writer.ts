@@ -1,0 +1,89 @@
+import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
+import { MAX_ADDRESS_BYTES, NODE_ID_PATTERN, U8_MAX, U16_MAX, U32_MAX, U32_RANGE } from './field-limits.js';
+
+/**
+ * Writes fields into a buffer whose exact size the caller computed beforehand (one allocation per
+ * frame). Out-of-range values are programming errors in this process, not bad input, so they throw.
+ */
+export class ByteWriter {
+  private offset = 0;
+
+  constructor(readonly buffer: Buffer) {}
+
+  u8(value: number, field: string): void {
+    checkUint(value, U8_MAX, field);
+    this.offset = this.buffer.writeUInt8(value, this.offset);
+  }
+
+  u16(value: number, field: string): void {
+    checkUint(value, U16_MAX, field);
+    this.offset = this.buffer.writeUInt16BE(value, this.offset);
+  }
+
+  u32(value: number, field: string): void {
+    checkUint(value, U32_MAX, field);
+    this.offset = this.buffer.writeUInt32BE(value, this.offset);
+  }
+
+  /** A non-negative safe integer as high then low u32, big-endian overall. */
+  u53(value: number, field: string): void {
+    checkUint(value, Number.MAX_SAFE_INTEGER, field);
+    this.offset = this.buffer.writeUInt32BE(Math.floor(value / U32_RANGE), this.offset);
+    this.offset = this.buffer.writeUInt32BE(value % U32_RANGE, this.offset);
+  }
+
+  bool(value: boolean): void {
+    this.offset = this.buffer.writeUInt8(value ? 1 : 0, this.offset);
+  }
+
+  nodeId(id: NodeId): void {
+    checkNodeId(id);
+    this.offset += this.buffer.write(id, this.offset, NODE_ID_BYTES, 'hex');
+  }
+
+  /** u8 length + UTF-8. */
+  address(address: string): void {
+    const byteLength = addressWireBytes(address) - 1;
+    this.offset = this.buffer.writeUInt8(byteLength, this.offset);
+    this.offset += this.buffer.write(address, this.offset, byteLength, 'utf8');
+  }
+
+  /** u32 length + raw bytes. */
+  payload(bytes: Uint8Array): void {
+    this.u32(bytes.length, 'payload length');
+    this.buffer.set(bytes, this.offset);
+    this.offset += bytes.length;
+  }
+
+  /** Guards the size computation: a mismatch is a codec bug, never silently sent. */
+  finish(): Buffer {
+    if (this.offset !== this.buffer.length) {
+      throw new Error(`codec bug: wrote ${this.offset} bytes into a ${this.buffer.length}-byte frame`);
+    }
+    return this.buffer;
+  }
+}
+
+function checkUint(value: number, max: number, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`${field} must be an integer in [0, ${max}], got ${value}`);
+  }
+}
+
+function checkNodeId(id: NodeId): void {
+  // Buffer.write(hex) stops silently at the first bad digit: validate so a bad id cannot ship zeros.
+  if (!NODE_ID_PATTERN.test(id)) {
+    throw new TypeError(
+      `node id must be ${NODE_ID_BYTES * 2} lower-case hex digits, got ${JSON.stringify(id)}`,
+    );
+  }
+}
+
+/** Bytes an address takes on the wire, length byte included. Throws if it cannot fit a u8 length. */
+export function addressWireBytes(address: string): number {
+  const byteLength = Buffer.byteLength(address, 'utf8');
+  if (byteLength > MAX_ADDRESS_BYTES) {
+    throw new RangeError(`address must be at most ${MAX_ADDRESS_BYTES} UTF-8 bytes, got ${byteLength}`);
+  }
+  return 1 + byteLength;
+}

@@ -1,0 +1,132 @@
+import type { WireMessage } from '../core/messages.js';
+import { NODE_ID_BYTES, type PeerInfo } from '../core/types.js';
+import { addressWireBytes, ByteWriter } from './byte-writer.js';
+import { IHAVE_ENTRY_BYTES, SEQ_BYTES } from './field-limits.js';
+import {
+  BODY_HEADER_BYTES,
+  LENGTH_PREFIX_BYTES,
+  MAX_HOPS,
+  MESSAGE_TYPE_CODES,
+  PRIORITY_CODES,
+  PROTOCOL_VERSION,
+} from './wire-format.js';
+
+/**
+ * A whole frame, length prefix included, ready for socket.write. The payload of a gossip message
+ * is copied once into the frame. Throws RangeError/TypeError only for messages this process should
+ * never have built (malformed id, ttl above 255, address over 255 bytes, more than 65535 peers).
+ */
+export function encodeFrame(message: WireMessage): Buffer {
+  const bodyBytes = BODY_HEADER_BYTES + fieldBytes(message);
+  const writer = new ByteWriter(Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + bodyBytes));
+  writer.u32(bodyBytes, 'frame length');
+  writer.u8(PROTOCOL_VERSION, 'version');
+  writer.u8(MESSAGE_TYPE_CODES[message.type], 'type');
+  writeFields(writer, message);
+  return writer.finish();
+}
+
+/** Size of everything after the type byte; computed first so that a frame is one allocation. */
+function fieldBytes(message: WireMessage): number {
+  switch (message.type) {
+    case 'hello':
+      return NODE_ID_BYTES + 2;
+    case 'ping':
+    case 'join':
+    case 'prune':
+      return 0;
+    case 'forwardJoin':
+      return peerInfoBytes(message.peer) + 1;
+    case 'neighbor':
+    case 'neighborReply':
+    case 'disconnect':
+      return 1;
+    case 'shuffle':
+      return peerInfoBytes(message.origin) + 1 + peerListBytes(message.peers);
+    case 'shuffleReply':
+      return peerListBytes(message.peers);
+    case 'gossip':
+      return NODE_ID_BYTES + SEQ_BYTES + 1 + 4 + message.payload.length;
+    case 'ihave':
+      return 2 + message.entries.length * IHAVE_ENTRY_BYTES;
+    case 'graft':
+      return NODE_ID_BYTES + SEQ_BYTES;
+  }
+}
+
+function writeFields(writer: ByteWriter, message: WireMessage): void {
+  switch (message.type) {
+    case 'hello':
+      writer.nodeId(message.id);
+      writer.u16(message.listenPort, 'listenPort');
+      return;
+    case 'ping':
+    case 'join':
+    case 'prune':
+      return;
+    case 'forwardJoin':
+      writePeerInfo(writer, message.peer);
+      writer.u8(message.ttl, 'ttl');
+      return;
+    case 'neighbor':
+      writer.u8(PRIORITY_CODES[message.priority], 'priority');
+      return;
+    case 'neighborReply':
+      writer.bool(message.accepted);
+      return;
+    case 'disconnect':
+      writer.bool(message.alive);
+      return;
+    case 'shuffle':
+      writePeerInfo(writer, message.origin);
+      writer.u8(message.ttl, 'ttl');
+      writePeerList(writer, message.peers);
+      return;
+    case 'shuffleReply':
+      writePeerList(writer, message.peers);
+      return;
+    case 'gossip':
+      writer.nodeId(message.origin);
+      writer.u53(message.seq, 'seq');
+      writer.u8(saturateHops(message.hops), 'hops');
+      writer.payload(message.payload);
+      return;
+    case 'ihave':
+      writer.u16(message.entries.length, 'ihave count');
+      for (const entry of message.entries) {
+        writer.nodeId(entry.origin);
+        writer.u53(entry.seq, 'seq');
+        writer.u8(saturateHops(entry.hops), 'hops');
+      }
+      return;
+    case 'graft':
+      writer.nodeId(message.origin);
+      writer.u53(message.seq, 'seq');
+      return;
+  }
+}
+
+function peerInfoBytes(peer: PeerInfo): number {
+  return NODE_ID_BYTES + addressWireBytes(peer.address);
+}
+
+function peerListBytes(peers: readonly PeerInfo[]): number {
+  let total = 2;
+  for (const peer of peers) total += peerInfoBytes(peer);
+  return total;
+}
+
+function writePeerInfo(writer: ByteWriter, peer: PeerInfo): void {
+  writer.nodeId(peer.id);
+  writer.address(peer.address);
+}
+
+function writePeerList(writer: ByteWriter, peers: readonly PeerInfo[]): void {
+  writer.u16(peers.length, 'peer count');
+  for (const peer of peers) writePeerInfo(writer, peer);
+}
+
+/** Negative or fractional hops are still a bug (the u8 check throws); only the top end saturates. */
+function saturateHops(hops: number): number {
+  return Math.min(hops, MAX_HOPS);
+}

@@ -1,0 +1,141 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DecodeError,
+  type DecodeErrorReason,
+  type DecodeResult,
+  decodeBody,
+  encodeFrame,
+  MESSAGE_TYPE_CODES,
+  PROTOCOL_VERSION,
+} from '../../src/codec/index.js';
+import type { WireMessage } from '../../src/core/messages.js';
+import { wireMessageArb } from './arbitraries.js';
+import { bodyOf, expectReason, hex } from './helpers.js';
+
+const ID = 'cd'.repeat(32);
+const REASONS: readonly DecodeErrorReason[] = [
+  'truncated',
+  'oversize',
+  'unknown-type',
+  'bad-version',
+  'bad-field',
+  'trailing-bytes',
+  'bad-magic',
+];
+const TYPE_CODES = Object.values(MESSAGE_TYPE_CODES);
+const validBodyArb = wireMessageArb.map((message) => bodyOf(encodeFrame(message)));
+
+/** Decoding must return, never throw; a rejection must carry one of the known reasons. */
+function decodeSafely(body: Uint8Array): DecodeResult<WireMessage> {
+  const result = decodeBody(body);
+  if (!result.ok) {
+    expect(result.error).toBeInstanceOf(DecodeError);
+    expect(REASONS).toContain(result.error.reason);
+  }
+  return result;
+}
+
+/** Strictness: whatever decodes re-encodes to exactly the same bytes (one encoding per message). */
+function expectCanonical(body: Uint8Array, result: DecodeResult<WireMessage>): void {
+  if (result.ok) expect(bodyOf(encodeFrame(result.value))).toEqual(Buffer.from(body));
+}
+
+describe('decodeBody rejects each kind of bad body with its reason', () => {
+  it.each([
+    ['an empty body', hex(''), 'truncated'],
+    ['a version without a type', hex('01'), 'truncated'],
+    ['hello missing a port byte', hex('01 01', ID, '12'), 'truncated'],
+    ['gossip missing its hops', hex('01 20', ID, '00000000 00000001'), 'truncated'],
+    [
+      'a payload length that overruns the body',
+      hex('01 20', ID, '00000000 00000001 00', '00000004 aabbcc'),
+      'truncated',
+    ],
+    ['an address length that overruns the body', hex('01 11', ID, '05 6162', '01'), 'truncated'],
+    ['a peer count the remaining bytes cannot hold', hex('01 16 0002', ID, '00'), 'truncated'],
+    ['an ihave count of 65535 with no entries', hex('01 21 ffff'), 'truncated'],
+    ['type 0x00', hex('01 00'), 'unknown-type'],
+    ['type 0x03', hex('01 03'), 'unknown-type'],
+    ['type 0xff', hex('01 ff'), 'unknown-type'],
+    ['version 0', hex('00 02'), 'bad-version'],
+    ['version 2, even with an unknown type', hex('02 ff'), 'bad-version'],
+    ['neighbor priority 2', hex('01 12 02'), 'bad-field'],
+    ['neighborReply boolean 2', hex('01 13 02'), 'bad-field'],
+    ['disconnect boolean 0xff', hex('01 14 ff'), 'bad-field'],
+    ['gossip seq of 2^53', hex('01 20', ID, '00200000 00000000 00 00000000'), 'bad-field'],
+    ['graft seq of 2^64 - 1', hex('01 22', ID, 'ffffffff ffffffff'), 'bad-field'],
+    ['an address that is not UTF-8', hex('01 11', ID, '01 ff', '01'), 'bad-field'],
+    ['an overlong UTF-8 address', hex('01 11', ID, '02 c080', '01'), 'bad-field'],
+    ['a UTF-8 encoded lone surrogate', hex('01 16 0001', ID, '03 eda080'), 'bad-field'],
+    ['ping with a trailing byte', hex('01 02 00'), 'trailing-bytes'],
+    ['hello with a trailing byte', hex('01 01', ID, '1234 00'), 'trailing-bytes'],
+    [
+      'gossip whose payload is shorter than the rest',
+      hex('01 20', ID, '00000000 00000001 00', '00000001 aabb'),
+      'trailing-bytes',
+    ],
+  ] satisfies [string, Buffer, DecodeErrorReason][])('%s: %s', (_label, body, reason) => {
+    expectReason(decodeBody(body), reason);
+  });
+});
+
+describe('decodeBody on hostile input', () => {
+  it('random bytes never throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (body) => {
+        expectCanonical(body, decodeSafely(body));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('random bytes behind a valid header never throw, and what decodes is canonical', () => {
+    const bodyArb = fc
+      .tuple(fc.constantFrom(...TYPE_CODES), fc.uint8Array({ maxLength: 300 }))
+      .map(([code, rest]) => Buffer.concat([Buffer.from([PROTOCOL_VERSION, code]), rest]));
+    fc.assert(
+      fc.property(bodyArb, (body) => {
+        expectCanonical(body, decodeSafely(body));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('a valid body with bytes overwritten never throws, and what decodes is canonical', () => {
+    const mutatedArb = fc
+      .tuple(
+        validBodyArb,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      )
+      .map(([body, edits]) => {
+        const mutated = Buffer.from(body);
+        for (const [index, byte] of edits) mutated[index % mutated.length] = byte;
+        return mutated;
+      });
+    fc.assert(
+      fc.property(mutatedArb, (body) => {
+        expectCanonical(body, decodeSafely(body));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('every proper prefix of a valid body is truncated', () => {
+    fc.assert(
+      fc.property(validBodyArb, fc.nat(), (body, cut) => {
+        expectReason(decodeBody(body.subarray(0, cut % body.length)), 'truncated');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('any bytes after a valid body are trailing bytes', () => {
+    fc.assert(
+      fc.property(validBodyArb, fc.uint8Array({ minLength: 1, maxLength: 64 }), (body, extra) => {
+        expectReason(decodeBody(Buffer.concat([body, extra])), 'trailing-bytes');
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

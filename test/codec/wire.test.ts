@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  decodeBody,
+  encodeFrame,
+  MAX_APPLICATION_PAYLOAD_BYTES,
+  MESSAGE_TYPE_CODES,
+  PROTOCOL_VERSION,
+} from '../../src/codec/index.js';
+import type { WireMessage } from '../../src/core/messages.js';
+import { messageArbs, wireMessageArb } from './arbitraries.js';
+import { bodyOf, decodeOk, hex } from './helpers.js';
+
+const ID_A = 'ab'.repeat(32);
+const ID_B = '0123456789abcdef'.repeat(4);
+
+describe('encodeFrame / decodeBody round trip', () => {
+  for (const [type, arb] of Object.entries(messageArbs)) {
+    it(`${type} survives the round trip`, () => {
+      fc.assert(
+        fc.property(arb as fc.Arbitrary<WireMessage>, (message) => {
+          expect(decodeOk(bodyOf(encodeFrame(message)))).toEqual(message);
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
+
+  it('prefixes every frame with the length of what follows, the version and the type', () => {
+    fc.assert(
+      fc.property(wireMessageArb, (message) => {
+        const frame = encodeFrame(message);
+        expect(frame.readUInt32BE(0)).toBe(frame.length - 4);
+        expect(frame[4]).toBe(PROTOCOL_VERSION);
+        expect(frame[5]).toBe(MESSAGE_TYPE_CODES[message.type]);
+      }),
+    );
+  });
+});
+
+describe('wire layout (golden bytes, so an accidental layout change fails loudly)', () => {
+  it('hello: id, u16 port', () => {
+    expect(encodeFrame({ type: 'hello', id: ID_A, listenPort: 0x1234 })).toEqual(
+      hex('00000024', '01 01', 'ab'.repeat(32), '1234'),
+    );
+  });
+
+  it('bodiless messages are just version and type', () => {
+    expect(encodeFrame({ type: 'ping' })).toEqual(hex('00000002 01 02'));
+    expect(encodeFrame({ type: 'join' })).toEqual(hex('00000002 01 10'));
+    expect(encodeFrame({ type: 'prune' })).toEqual(hex('00000002 01 23'));
+  });
+
+  it('neighbor priority, neighborReply and disconnect booleans are one byte', () => {
+    expect(encodeFrame({ type: 'neighbor', priority: 'low' })).toEqual(hex('00000003 01 12 00'));
+    expect(encodeFrame({ type: 'neighbor', priority: 'high' })).toEqual(hex('00000003 01 12 01'));
+    expect(encodeFrame({ type: 'neighborReply', accepted: true })).toEqual(hex('00000003 01 13 01'));
+    expect(encodeFrame({ type: 'disconnect', alive: false })).toEqual(hex('00000003 01 14 00'));
+  });
+
+  it('shuffle: origin peer, ttl, u16 count, peers with u8-length UTF-8 addresses', () => {
+    const frame = encodeFrame({
+      type: 'shuffle',
+      origin: { id: ID_A, address: 'a:1' },
+      ttl: 6,
+      peers: [{ id: ID_B, address: 'é' }],
+    });
+    const addressA = Buffer.from('a:1').toString('hex');
+    expect(frame).toEqual(
+      hex('0000004c', '01 15', 'ab'.repeat(32), '03', addressA, '06', '0001', ID_B, '02 c3a9'),
+    );
+  });
+
+  it('gossip: origin, seq as two u32 halves, hops, u32 payload length, payload', () => {
+    const frame = encodeFrame({
+      type: 'gossip',
+      origin: ID_A,
+      seq: 2 ** 32 + 5,
+      hops: 3,
+      payload: new Uint8Array([9, 8, 7]),
+    });
+    expect(frame).toEqual(
+      hex('00000032', '01 20', 'ab'.repeat(32), '00000001 00000005', '03', '00000003 090807'),
+    );
+  });
+
+  it('ihave and graft', () => {
+    expect(encodeFrame({ type: 'ihave', entries: [{ origin: ID_B, seq: 1, hops: 255 }] })).toEqual(
+      hex('0000002d', '01 21', '0001', ID_B, '00000000 00000001', 'ff'),
+    );
+    expect(encodeFrame({ type: 'graft', origin: ID_B, seq: Number.MAX_SAFE_INTEGER })).toEqual(
+      hex('0000002a', '01 22', ID_B, '001fffff ffffffff'),
+    );
+  });
+});
+
+describe('decoding details', () => {
+  it('yields lower-case hex ids whatever the bytes', () => {
+    const message = decodeOk(hex('01 01', 'fe'.repeat(32), '0001'));
+    expect(message).toEqual({ type: 'hello', id: 'fe'.repeat(32), listenPort: 1 });
+  });
+
+  it('hands out the gossip payload as a view into the body, not a copy', () => {
+    const body = bodyOf(
+      encodeFrame({ type: 'gossip', origin: ID_A, seq: 1, hops: 0, payload: Buffer.from('hi') }),
+    );
+    const message = decodeOk(body);
+    if (message.type !== 'gossip') throw new Error('expected gossip');
+    expect(message.payload.buffer).toBe(body.buffer);
+    expect(Buffer.from(message.payload).toString()).toBe('hi');
+  });
+
+  it('accepts a plain Uint8Array body at a non-zero offset', () => {
+    const frame = encodeFrame({ type: 'graft', origin: ID_A, seq: 42 });
+    const padded = new Uint8Array(frame.length + 3);
+    padded.set(frame, 3);
+    const body = new Uint8Array(padded.buffer, 3 + 4, frame.length - 4);
+    expect(decodeBody(body)).toEqual({ ok: true, value: { type: 'graft', origin: ID_A, seq: 42 } });
+  });
+
+  it('keeps a leading byte-order mark in an address', () => {
+    const message: WireMessage = { type: 'forwardJoin', peer: { id: ID_A, address: '\uFEFFx' }, ttl: 1 };
+    expect(decodeOk(bodyOf(encodeFrame(message)))).toEqual(message);
+  });
+
+  it('a frame carrying the largest application payload fits the default frame limit', () => {
+    const payload = new Uint8Array(MAX_APPLICATION_PAYLOAD_BYTES);
+    const frame = encodeFrame({ type: 'gossip', origin: ID_A, seq: 1, hops: 0, payload });
+    expect(frame.readUInt32BE(0)).toBeLessThanOrEqual(DEFAULT_MAX_FRAME_BYTES);
+  });
+});
+
+describe('encoding a message this process should never have built', () => {
+  const gossip = { type: 'gossip', origin: ID_A, seq: 1, hops: 0, payload: new Uint8Array() } as const;
+
+  it('saturates hops at 255 rather than refusing to forward', () => {
+    const message = decodeOk(bodyOf(encodeFrame({ ...gossip, hops: 300 })));
+    expect(message).toMatchObject({ hops: 255 });
+    const ihave = decodeOk(
+      bodyOf(encodeFrame({ type: 'ihave', entries: [{ origin: ID_A, seq: 1, hops: 1000 }] })),
+    );
+    expect(ihave).toEqual({ type: 'ihave', entries: [{ origin: ID_A, seq: 1, hops: 255 }] });
+  });
+
+  it.each([
+    ['upper-case id', { ...gossip, origin: ID_A.toUpperCase() }],
+    ['short id', { ...gossip, origin: 'ab' }],
+    ['non-hex id', { ...gossip, origin: 'zz'.repeat(32) }],
+    ['negative seq', { ...gossip, seq: -1 }],
+    ['fractional seq', { ...gossip, seq: 1.5 }],
+    ['seq of 2^53', { ...gossip, seq: 2 ** 53 }],
+    ['negative hops', { ...gossip, hops: -1 }],
+    ['NaN hops', { ...gossip, hops: Number.NaN }],
+    ['ttl of 256', { type: 'forwardJoin', peer: { id: ID_A, address: 'x' }, ttl: 256 }],
+    ['port of 65536', { type: 'hello', id: ID_A, listenPort: 65_536 }],
+    ['address of 256 bytes', { type: 'forwardJoin', peer: { id: ID_A, address: 'x'.repeat(256) }, ttl: 1 }],
+    [
+      'address of 128 two-byte characters',
+      { type: 'shuffleReply', peers: [{ id: ID_A, address: 'é'.repeat(128) }] },
+    ],
+    [
+      'more than 65535 peers',
+      { type: 'shuffleReply', peers: Array.from({ length: 65_536 }, () => ({ id: ID_A, address: '' })) },
+    ],
+  ] satisfies [string, WireMessage][])('throws for %s', (_label, message) => {
+    expect(() => encodeFrame(message)).toThrow(/must be/);
+  });
+});
