@@ -1,0 +1,308 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { decodeBeacon, encodeBeacon } from '../codec/beacon.js';
+import { type Random, systemRandom } from '../core/random.js';
+import type { NodeId } from '../core/types.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { nextAnnounceDelay, startupBurstGaps } from './cadence.js';
+import {
+  DEFAULT_WANTS_PEERS,
+  type MulticastDiscoveryOptions,
+  type ValidatedOptions,
+  validateOptions,
+} from './multicast-options.js';
+import { type Cancel, realScheduler, type Scheduler } from './scheduler.js';
+import { describeSetupError, type SetupStep } from './start-errors.js';
+
+export {
+  DEFAULT_DISCOVERY_PORT,
+  DEFAULT_GROUP,
+  DiscoveryStartError,
+  type MulticastDiscoveryOptions,
+} from './multicast-options.js';
+
+/**
+ * Beacons never cross a router: discovery is for the local link only; a mesh spanning networks is
+ * joined through bootstrap addresses instead.
+ */
+export const MULTICAST_TTL = 1;
+
+/** A node heard on the LAN. */
+export interface DiscoveredPeer {
+  readonly id: NodeId;
+  /** `${source address of the beacon}:${TCP port it announces}`, ready for the transport to dial. */
+  readonly address: string;
+  readonly wantsPeers: boolean;
+}
+
+export interface MulticastDiscoveryEvents {
+  /** Every valid beacon from another node, repeats included: the consumer decides whom to dial. */
+  peer: [peer: DiscoveredPeer];
+  /** A datagram on our group and port that is not a valid beacon; it was dropped and counted. */
+  rejected: [from: string, reason: string];
+}
+
+export interface MulticastDiscoveryStats {
+  /** Beacons the OS accepted for sending. */
+  readonly beaconsSent: number;
+  /** Valid beacons from other nodes (each one emitted as 'peer'). */
+  readonly beaconsReceived: number;
+  /** Datagrams dropped because they are not valid beacons. */
+  readonly malformed: number;
+  /** Our own beacons looped back by the OS (or another process using our id). */
+  readonly ownIgnored: number;
+  /** Beacons the OS refused to send (no route, interface down); discovery keeps trying. */
+  readonly sendErrors: number;
+}
+
+/**
+ * On Linux a UDP socket bound to a multicast address receives only datagrams sent to that address,
+ * so meshes on different groups can share a port without hearing each other. Other systems reject or
+ * ignore such a bind: there we bind the wildcard address, and groups that share a port do hear each
+ * other (each beacon is still valid, so their meshes merge); give them distinct ports instead.
+ */
+function bindAddressFor(group: string): string | undefined {
+  return process.platform === 'linux' ? group : undefined;
+}
+
+interface Running {
+  readonly socket: Socket;
+  readonly config: ValidatedOptions;
+}
+
+/**
+ * Finds peers on the local network: announces our id and TCP port on a multicast group, and reports
+ * every other node's announcement. Announces fast while we want peers, slowly otherwise.
+ */
+export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
+  private readonly random: Random;
+  private readonly logger: Logger;
+  private readonly scheduler: Scheduler;
+  private wantsPeers: boolean;
+  private running: Running | undefined;
+  private cancelTimer: Cancel = () => {};
+  /** Gaps still to wait in the start-up burst; empty once the periodic cadence has taken over. */
+  private burstGaps: number[] = [];
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private warnedSendError = false;
+  private readonly counters = {
+    beaconsSent: 0,
+    beaconsReceived: 0,
+    malformed: 0,
+    ownIgnored: 0,
+    sendErrors: 0,
+  };
+
+  constructor(private readonly options: MulticastDiscoveryOptions) {
+    super();
+    this.random = options.random ?? systemRandom();
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'discovery' });
+    this.scheduler = options.scheduler ?? realScheduler;
+    this.wantsPeers = options.wantsPeers ?? DEFAULT_WANTS_PEERS;
+  }
+
+  /**
+   * Opens the socket, joins the group and starts announcing. Rejects with a DiscoveryStartError that
+   * names the option to change. While starting or running, returns the same promise.
+   */
+  start(): Promise<void> {
+    if (!this.starting) {
+      const starting = this.open();
+      this.starting = starting;
+      // A failed start leaves nothing open, so the caller may fix the cause and call start() again.
+      starting.catch(() => {
+        if (this.starting === starting) this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  /** Announce fast (true) or slowly (false). Switching to true also announces at once. */
+  setWantsPeers(wants: boolean): void {
+    if (wants === this.wantsPeers) return;
+    this.wantsPeers = wants;
+    // During the start-up burst the next beacon is imminent anyway and carries the new flag.
+    if (!this.running || this.burstGaps.length > 0) return;
+    this.cancelTimer();
+    // An isolated node should not sit out a long steady-state interval before it is seen.
+    if (wants) this.announce();
+    this.scheduleNext();
+  }
+
+  /** Stops announcing, leaves the group and closes the socket. Always resolves; safe to call twice. */
+  stop(): Promise<void> {
+    const starting = this.starting;
+    if (!starting) return this.closing ?? Promise.resolve();
+    this.starting = undefined;
+    const closing = starting.then(
+      () => this.close(),
+      () => {},
+    );
+    this.closing = closing;
+    void closing.finally(() => {
+      if (this.closing === closing) this.closing = undefined;
+    });
+    return closing;
+  }
+
+  stats(): MulticastDiscoveryStats {
+    return { ...this.counters };
+  }
+
+  private async open(): Promise<void> {
+    // A stop() still in progress must release the port before we bind it again.
+    await this.closing;
+    const config = validateOptions(this.options);
+    if (config instanceof Error) throw config;
+
+    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    let step: SetupStep = 'bind';
+    try {
+      await bind(socket, config.port, bindAddressFor(config.group));
+      socket.setMulticastTTL(MULTICAST_TTL);
+      // Nodes on the same host (several instances, or tests) must hear each other.
+      socket.setMulticastLoopback(true);
+      step = 'setInterface';
+      if (config.interfaceAddress !== undefined) socket.setMulticastInterface(config.interfaceAddress);
+      step = 'join';
+      socket.addMembership(config.group, config.interfaceAddress);
+    } catch (error) {
+      closeQuietly(socket);
+      throw describeSetupError(step, error, config);
+    }
+
+    socket.on('message', (message, remote) => this.receive(message, remote, config.self));
+    // Once running, the OS has nothing to report that we could act on here: log it, keep going.
+    socket.on('error', (error) => this.logger.error({ err: error }, 'discovery socket error'));
+    this.running = { socket, config };
+    this.logger.info(
+      { group: config.group, port: config.port, interfaceAddress: config.interfaceAddress },
+      'multicast discovery started',
+    );
+
+    this.burstGaps = startupBurstGaps(this.random);
+    this.announce();
+    this.scheduleNext();
+  }
+
+  private async close(): Promise<void> {
+    this.cancelTimer();
+    this.cancelTimer = () => {};
+    this.burstGaps = [];
+    const running = this.running;
+    this.running = undefined;
+    if (!running) return;
+    const { socket, config } = running;
+    try {
+      socket.dropMembership(config.group, config.interfaceAddress);
+    } catch (error) {
+      // Closing the socket drops the membership anyway; leaving first is only a courtesy.
+      this.logger.debug({ err: error }, 'dropMembership failed');
+    }
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (!closeQuietly(socket)) resolve();
+    });
+    this.logger.info('multicast discovery stopped');
+  }
+
+  private scheduleNext(): void {
+    const running = this.running;
+    if (!running) return;
+    const delay = this.burstGaps.shift() ?? nextAnnounceDelay(this.random, this.wantsPeers, running.config);
+    this.cancelTimer = this.scheduler.schedule(() => {
+      this.announce();
+      this.scheduleNext();
+    }, delay);
+  }
+
+  private announce(): void {
+    const running = this.running;
+    if (!running) return;
+    const { socket, config } = running;
+    const beacon = encodeBeacon({ id: config.self, port: config.listenPort, wantsPeers: this.wantsPeers });
+    socket.send(beacon, config.port, config.group, (error) => {
+      // A send still in flight when stop() closed the socket fails; that is not worth reporting.
+      if (this.running?.socket !== socket) return;
+      if (error) this.sendFailed(error);
+      else this.counters.beaconsSent++;
+    });
+  }
+
+  private sendFailed(error: Error): void {
+    this.counters.sendErrors++;
+    // A missing route fails every beacon: say it once loudly, then quietly.
+    if (this.warnedSendError) {
+      this.logger.debug({ err: error }, 'beacon not sent');
+    } else {
+      this.warnedSendError = true;
+      this.logger.warn({ err: error }, 'beacon not sent; check the interfaceAddress option');
+    }
+  }
+
+  private receive(message: Buffer, remote: RemoteInfo, self: NodeId): void {
+    const from = `${remote.address}:${remote.port}`;
+    let decoded: ReturnType<typeof decodeBeacon>;
+    try {
+      decoded = decodeBeacon(message);
+    } catch (error) {
+      // A decoder bug must not let one hostile datagram crash the node: log it loudly, drop the datagram.
+      this.logger.error({ err: error, from }, 'beacon decoder threw');
+      this.reject(from, `decoder error: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    if (!decoded.ok) {
+      this.reject(from, decoded.error.message);
+      return;
+    }
+    const beacon = decoded.value;
+    if (beacon.id === self) {
+      this.counters.ownIgnored++;
+      return;
+    }
+    if (beacon.port === 0) {
+      // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
+      this.reject(from, 'bad-field: beacon announces TCP port 0');
+      return;
+    }
+    this.counters.beaconsReceived++;
+    this.emit('peer', {
+      id: beacon.id,
+      address: `${remote.address}:${beacon.port}`,
+      wantsPeers: beacon.wantsPeers,
+    });
+  }
+
+  private reject(from: string, reason: string): void {
+    this.counters.malformed++;
+    this.logger.debug({ from, reason }, 'malformed beacon dropped');
+    this.emit('rejected', from, reason);
+  }
+}
+
+function bind(socket: Socket, port: number, address: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      socket.off('error', onError);
+      resolve();
+    };
+    socket.once('error', onError);
+    socket.once('listening', onListening);
+    socket.bind({ port, address });
+  });
+}
+
+/** Closes a socket that may already be closed; returns whether it was open. */
+function closeQuietly(socket: Socket): boolean {
+  try {
+    socket.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,24 @@
+import type { Millis } from '../core/types.js';
+
+/** Cancels a scheduled callback; calling it twice, or after the callback ran, does nothing. */
+export type Cancel = () => void;
+
+/**
+ * How the discovery service waits. Injected so that tests can record the delays it asks for
+ * instead of measuring wall-clock time.
+ */
+export interface Scheduler {
+  schedule(callback: () => void, delayMs: Millis): Cancel;
+}
+
+/**
+ * Real timers, unref'd: a pending beacon must never be what keeps a process alive. While the
+ * service runs, its socket keeps the process alive; once stopped, nothing of it does.
+ */
+export const realScheduler: Scheduler = {
+  schedule(callback, delayMs) {
+    const timer = setTimeout(callback, delayMs);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
