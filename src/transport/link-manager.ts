@@ -1,0 +1,572 @@
+import { EventEmitter } from 'node:events';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { encodeFrame, LENGTH_PREFIX_BYTES } from '../codec/index.js';
+import type { ProtocolMessage } from '../core/messages.js';
+import type { NodeId, PeerInfo } from '../core/types.js';
+import type { Logger } from '../log/logger.js';
+import { type HostPort, normalizeHost, parseAddress } from './address.js';
+import { type AddressDial, Connection, type Inbound } from './connection.js';
+import { CLOSE_DEADLINE_MS, NOT_LISTENING_PORT } from './defaults.js';
+import { type Direction, resolveDuplicates } from './duplicate-rule.js';
+import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { bindServer } from './port-binding.js';
+import { emptyStats, type TransportStats } from './stats.js';
+
+export type { LinkManagerOptions } from './options.js';
+
+/** Why a link went away: we closed it, the peer closed it, the socket failed, or it fell silent. */
+export type LinkDownReason = 'local' | 'remote' | 'error' | 'timeout';
+
+export type LinkManagerEvents = {
+  /** A peer became reachable. Paired with exactly one later 'linkDown'. */
+  linkUp: [peer: PeerInfo, direction: Direction];
+  /** The peer's link went away, for any reason (including disconnect() and close(): 'local'). */
+  linkDown: [peer: PeerInfo, reason: LinkDownReason];
+  message: [from: PeerInfo, message: ProtocolMessage];
+  /** A send() could not reach the peer; the messages queued for it are dropped. */
+  dialFailed: [peer: PeerInfo, error: Error];
+  /** A connection broke the protocol or never completed its handshake; it was closed. */
+  rejected: [remoteAddress: string, reason: string];
+};
+
+export interface LinkInfo {
+  readonly peer: PeerInfo;
+  readonly direction: Direction;
+}
+
+/** A peer with a link: announced by 'linkUp', not yet by 'linkDown'. */
+interface UpPeer {
+  readonly info: PeerInfo;
+  /** Undefined while the link is gone but its replacement may still be handshaking (see reconcile). */
+  active: Connection | undefined;
+  direction: Direction;
+  /** Host of the last active link: a replacement link comes from there. */
+  host: string;
+}
+
+/** Frames for a peer that has no usable link yet, and the dial that will carry them. */
+interface Outbox {
+  readonly peer: PeerInfo;
+  frames: Buffer[];
+  dial: Connection | undefined;
+}
+
+const PING_FRAME = encodeFrame({ type: 'ping' });
+
+/**
+ * Owns every TCP connection of a node: listens, dials, runs the Hello handshake, keeps at most one
+ * link per peer, detects dead links, and turns frames into 'message' events.
+ *
+ * Events are emitted synchronously from socket callbacks and from disconnect()/close(). Ordering:
+ * frames sent on one link arrive in order; while duplicate links are being resolved, frames sent on
+ * the retired link and on the surviving one may interleave (none is lost). Frames still arriving on
+ * a link we are closing (disconnect, retired duplicate) are delivered as 'message' all the same.
+ *
+ * Call listen() before the first dial: each Hello announces the listen port known at that moment
+ * (0 before listen(), which leaves the peer an address it cannot dial back).
+ */
+export class LinkManager extends EventEmitter<LinkManagerEvents> {
+  private readonly options: ResolvedOptions;
+  private readonly log: Logger;
+  private readonly connections = new Set<Connection>();
+  private readonly upPeers = new Map<NodeId, UpPeer>();
+  private readonly outboxes = new Map<NodeId, Outbox>();
+  private readonly counters = emptyStats();
+  private server: Server | undefined;
+  private listenPort = NOT_LISTENING_PORT;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private handshakesCompleted = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: LinkManagerOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.log = this.options.logger.child({ component: 'transport' });
+  }
+
+  get self(): NodeId {
+    return this.options.self;
+  }
+
+  /** Starts accepting links; the port is announced in every Hello sent afterwards. */
+  async listen(): Promise<{ host: string; port: number }> {
+    if (this.closed) throw new Error('link manager is closed');
+    if (this.server !== undefined) throw new Error('already listening');
+    const server = createServer();
+    server.on('connection', (socket) => this.accept(socket));
+    this.server = server;
+    try {
+      const bound = await bindServer(server, this.options.host, this.options.port);
+      if (this.closed) {
+        server.close();
+        throw new Error('link manager closed while binding');
+      }
+      server.on('error', (error) => this.log.error({ err: error }, 'listening socket failed'));
+      this.listenPort = bound.port;
+      this.log.debug({ host: bound.address, port: bound.port }, 'listening');
+      return { host: bound.address, port: bound.port };
+    } catch (error) {
+      this.server = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Sends on the peer's link. Without one, queues the message and dials peer.address (one pending
+   * dial per peer id); the queue is flushed when a link to that id comes up by any means, and
+   * dropped with 'dialFailed' if the dial fails first. Never throws; a message the codec refuses is
+   * counted in stats().unsendableMessages and dropped.
+   */
+  send(peer: PeerInfo, message: ProtocolMessage): void {
+    if (this.closed) return;
+    const frame = this.encode(message);
+    if (frame === undefined) return;
+    const up = this.upPeers.get(peer.id);
+    if (up?.active !== undefined) {
+      this.writeFrame(up.active, frame);
+      return;
+    }
+    let outbox = this.outboxes.get(peer.id);
+    if (outbox === undefined) {
+      outbox = { peer, frames: [], dial: undefined };
+      this.outboxes.set(peer.id, outbox);
+    }
+    outbox.frames.push(frame);
+    // An up peer without an active link is waiting for its replacement link: no extra dial.
+    if (up === undefined && outbox.dial === undefined) this.dial(outbox);
+  }
+
+  /**
+   * Closes the link to the peer gracefully: frames already sent or queued are delivered first, then
+   * the link is ended. Emits 'linkDown' (reason 'local') before returning if the peer was up. A dial
+   * still in progress is completed only to deliver its queued frames; it raises no events.
+   */
+  disconnect(peerId: NodeId): void {
+    if (this.closed) return;
+    const outbox = this.outboxes.get(peerId);
+    this.outboxes.delete(peerId);
+    if (outbox?.dial !== undefined) outbox.dial.drainFrames = outbox.frames;
+    else if (outbox !== undefined && outbox.frames.length > 0) {
+      this.log.debug({ peer: peerId, frames: outbox.frames.length }, 'disconnect drops frames with no link');
+    }
+    for (const conn of this.connections) {
+      if (conn.isUsable && conn.peer?.id === peerId) this.retire(conn);
+    }
+    const up = this.upPeers.get(peerId);
+    if (up !== undefined) {
+      this.upPeers.delete(peerId);
+      this.emit('linkDown', up.info, 'local');
+    }
+  }
+
+  /**
+   * Bootstrap: dials "host:port" of a node whose id is unknown. Resolves with its PeerInfo once the
+   * handshake completes (the link is then up like any other); rejects on a connection error, a
+   * handshake timeout or violation, or when the address turns out to be this node.
+   */
+  dialAddress(address: string): Promise<PeerInfo> {
+    if (this.closed) return Promise.reject(new Error('link manager is closed'));
+    const target = parseAddress(address);
+    if (target === undefined)
+      return Promise.reject(new Error(`malformed address ${JSON.stringify(address)}`));
+    return new Promise((resolve, reject) => {
+      const dial: AddressDial = { resolve, reject };
+      this.open(target, undefined).addressDial = dial;
+    });
+  }
+
+  /** Peers that are up, with the direction of the link in use. */
+  links(): LinkInfo[] {
+    return [...this.upPeers.values()].map((up) => ({ peer: up.info, direction: up.direction }));
+  }
+
+  stats(): TransportStats {
+    let pendingWriteBytes = 0;
+    for (const conn of this.connections) pendingWriteBytes += conn.socket.writableLength;
+    return { ...this.counters, pendingWriteBytes };
+  }
+
+  /**
+   * Resolves once every socket has closed by itself, as retired links do when both ends have ended
+   * them, or after `timeoutMs`. A node leaving calls it after disconnecting every peer so that its
+   * goodbyes are read before close() destroys anything.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const open = [...this.connections].map((conn) => conn.closed);
+    if (open.length === 0) return;
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      deadline = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(open), timedOut]);
+    clearTimeout(deadline);
+  }
+
+  /**
+   * Stops listening and destroys every socket and the housekeeping timer. Emits 'linkDown' ('local')
+   * for each up peer, then no event at all. Resolves once every socket has closed, or after
+   * CLOSE_DEADLINE_MS at the latest. Pending dialAddress() promises reject.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.closed = true;
+    this.stopHousekeeping();
+    const waits: Promise<void>[] = [];
+    const server = this.server;
+    if (server !== undefined) waits.push(new Promise((resolve) => server.close(() => resolve())));
+    for (const conn of this.connections) {
+      conn.gone = true;
+      conn.addressDial?.reject(new Error('link manager closed'));
+      conn.addressDial = undefined;
+      waits.push(conn.closed);
+      conn.socket.destroy();
+    }
+    const downs = [...this.upPeers.values()];
+    this.upPeers.clear();
+    this.outboxes.clear();
+    for (const up of downs) this.emit('linkDown', up.info, 'local');
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      deadline = setTimeout(resolve, CLOSE_DEADLINE_MS);
+    });
+    await Promise.race([Promise.all(waits), timedOut]);
+    clearTimeout(deadline);
+  }
+
+  // --- Connections --------------------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    const host = socket.remoteAddress;
+    if (this.closed || host === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.adopt(
+      new Connection(socket, 'in', normalizeHost(host), this.self, this.options.maxFrameBytes, this.now()),
+    );
+  }
+
+  private dial(outbox: Outbox): void {
+    const { peer } = outbox;
+    if (peer.id === this.self) {
+      this.refuseDial(outbox, new Error('refusing to dial this node itself'));
+      return;
+    }
+    const target = parseAddress(peer.address);
+    if (target === undefined) {
+      this.refuseDial(outbox, new Error(`malformed address ${JSON.stringify(peer.address)}`));
+      return;
+    }
+    outbox.dial = this.open(target, peer);
+  }
+
+  private refuseDial(outbox: Outbox, error: Error): void {
+    this.outboxes.delete(outbox.peer.id);
+    // Deferred: send() must not call back into its caller.
+    process.nextTick(() => {
+      if (!this.closed) this.emit('dialFailed', outbox.peer, error);
+    });
+  }
+
+  private open(target: HostPort, expected: PeerInfo | undefined): Connection {
+    const socket = createConnection({ host: target.host, port: target.port });
+    const conn = new Connection(
+      socket,
+      'out',
+      target.host,
+      this.self,
+      this.options.maxFrameBytes,
+      this.now(),
+    );
+    conn.expected = expected;
+    this.adopt(conn);
+    return conn;
+  }
+
+  /** Both ends send Hello at once, without waiting for the other's: the handshake is one trip. */
+  private adopt(conn: Connection): void {
+    const { socket } = conn;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('end', () => this.onRemoteEnd(conn));
+    socket.on('error', (error) => this.onSocketError(conn, error));
+    socket.on('close', () => this.onSocketClose(conn));
+    this.connections.add(conn);
+    this.startHousekeeping();
+    this.writeFrame(conn, encodeFrame({ type: 'hello', id: this.self, listenPort: this.listenPort }));
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    if (this.closed) return;
+    conn.lastReceivedAt = this.now();
+    this.counters.bytesIn += chunk.length;
+    for (const inbound of conn.receive(chunk)) {
+      if (conn.gone || this.closed) return;
+      if (inbound.kind === 'violation') {
+        this.onViolation(conn, inbound);
+        return;
+      }
+      this.counters.framesIn++;
+      if (inbound.kind === 'established') this.onEstablished(conn);
+      else if (inbound.kind === 'message') this.emit('message', conn.peer as PeerInfo, inbound.message);
+    }
+  }
+
+  private onViolation(conn: Connection, violation: Inbound & { kind: 'violation' }): void {
+    if (violation.malformed || conn.phase === 'established') this.counters.malformedFrames++;
+    this.drop(conn, 'error', new Error(violation.reason), true);
+  }
+
+  private onRemoteEnd(conn: Connection): void {
+    if (conn.phase === 'handshaking') {
+      // Only an inbound stranger is 'rejected'; our own failed dial is reported by dialFailed.
+      this.drop(conn, 'remote', new Error('connection closed before the handshake'), conn.direction === 'in');
+      return;
+    }
+    // allowHalfOpen is off: the socket ends our side too and closes once both FINs are through.
+    this.connectionGone(conn, 'remote', new Error('peer closed the link'));
+  }
+
+  private onSocketError(conn: Connection, error: Error): void {
+    this.log.debug({ remote: conn.remoteLabel, err: error }, 'socket error');
+    // The socket destroys itself after 'error'; 'close' follows.
+    this.connectionGone(conn, 'error', error);
+  }
+
+  private onSocketClose(conn: Connection): void {
+    this.connections.delete(conn);
+    if (conn.phase === 'established') this.counters.linksClosed++;
+    this.connectionGone(conn, 'error', new Error('socket closed'));
+    conn.noteClosed();
+    if (this.connections.size === 0) this.stopHousekeeping();
+  }
+
+  /** Ends a connection at once (destroy) for a protocol breach or a timeout. */
+  private drop(conn: Connection, reason: LinkDownReason, error: Error, reject: boolean): void {
+    if (conn.gone) return;
+    if (reject && !this.closed) {
+      this.log.debug({ remote: conn.remoteLabel, peer: conn.peer?.id, reason: error.message }, 'rejected');
+      this.emit('rejected', conn.remoteLabel, error.message);
+    }
+    this.connectionGone(conn, reason, error);
+    conn.socket.destroy();
+  }
+
+  /** The one place a connection stops being usable; raises the events that follow from it. */
+  private connectionGone(conn: Connection, reason: LinkDownReason, error: Error): void {
+    if (conn.gone) return;
+    conn.gone = true;
+    conn.lingerSince ??= this.now();
+    if (this.closed) return;
+    if (conn.phase === 'handshaking') {
+      this.onHandshakeFailed(conn, error);
+      return;
+    }
+    if (!conn.retired) this.reconcile((conn.peer as PeerInfo).id, reason);
+  }
+
+  private onHandshakeFailed(conn: Connection, error: Error): void {
+    this.counters.handshakeFailures++;
+    if (conn.drainFrames !== undefined && conn.drainFrames.length > 0) {
+      this.log.debug(
+        { peer: conn.expected, frames: conn.drainFrames.length },
+        'dial after disconnect failed',
+      );
+    }
+    conn.addressDial?.reject(error);
+    conn.addressDial = undefined;
+    const outbox = conn.expected === undefined ? undefined : this.outboxes.get(conn.expected.id);
+    if (outbox?.dial === conn) {
+      outbox.dial = undefined;
+      if (!this.upPeers.has(outbox.peer.id)) {
+        this.outboxes.delete(outbox.peer.id);
+        this.log.debug({ peer: outbox.peer, err: error, frames: outbox.frames.length }, 'dial failed');
+        this.emit('dialFailed', outbox.peer, error);
+      } else if (outbox.frames.length === 0) {
+        this.outboxes.delete(outbox.peer.id);
+      }
+    }
+    this.recheckWaitingPeers();
+  }
+
+  private onEstablished(conn: Connection): void {
+    const peer = conn.peer as PeerInfo;
+    conn.establishedSeq = ++this.handshakesCompleted;
+    this.counters.linksOpened++;
+    this.log.debug({ peer, direction: conn.direction }, 'handshake complete');
+    if (conn.drainFrames !== undefined) {
+      for (const frame of conn.drainFrames) this.writeFrame(conn, frame);
+      conn.drainFrames = undefined;
+      this.retire(conn);
+      return;
+    }
+    conn.addressDial?.resolve(peer);
+    conn.addressDial = undefined;
+    const outbox = this.outboxes.get(peer.id);
+    if (outbox?.dial === conn) outbox.dial = undefined;
+    this.reconcile(peer.id, 'remote');
+    this.recheckWaitingPeers();
+  }
+
+  // --- One link per peer --------------------------------------------------------------------------
+
+  /**
+   * Re-derives a peer's link from its usable connections: picks the one to send on (duplicate-rule),
+   * retires the losers, flushes queued frames, and raises linkUp/linkDown on a change of reachability.
+   *
+   * When the last link ended by the peer's FIN ('remote'), that may be the peer retiring a duplicate
+   * whose winner has not finished its handshake here yet (the two sockets race). The peer then stays
+   * up, sends queue, until no connection that could be the winner is still handshaking: a send() dial
+   * to it, or any handshake with its host. That wait is bounded by the handshake timeout.
+   */
+  private reconcile(peerId: NodeId, reason: LinkDownReason): void {
+    const candidates = [...this.connections].filter((c) => c.isUsable && c.peer?.id === peerId);
+    const up = this.upPeers.get(peerId);
+    if (candidates.length === 0) {
+      if (up === undefined) return;
+      up.active = undefined;
+      if (reason === 'remote' && this.replacementMayArrive(peerId, up.host)) {
+        this.log.debug({ peer: peerId }, 'link ended; waiting for a replacement still handshaking');
+        return;
+      }
+      this.upPeers.delete(peerId);
+      const outbox = this.outboxes.get(peerId);
+      // A pending dial keeps its frames: it will deliver them after a fresh linkUp.
+      if (outbox !== undefined && outbox.dial === undefined) {
+        this.outboxes.delete(peerId);
+        if (outbox.frames.length > 0)
+          this.log.debug({ peer: peerId, frames: outbox.frames.length }, 'link lost');
+      }
+      this.log.debug({ peer: up.info, reason }, 'link down');
+      this.emit('linkDown', up.info, reason);
+      return;
+    }
+    const { active, retire } = resolveDuplicates(this.self, peerId, candidates);
+    for (const loser of retire) {
+      this.counters.duplicateLinksResolved++;
+      this.log.debug({ peer: peerId, direction: loser.direction }, 'retiring duplicate link');
+      this.retire(loser);
+    }
+    const peer = active.peer as PeerInfo;
+    if (up === undefined) {
+      this.upPeers.set(peerId, { info: peer, active, direction: active.direction, host: active.remoteHost });
+      this.flushOutbox(peerId, active);
+      this.log.debug({ peer, direction: active.direction }, 'link up');
+      this.emit('linkUp', peer, active.direction);
+    } else if (up.active !== active) {
+      up.active = active;
+      up.direction = active.direction;
+      up.host = active.remoteHost;
+      this.flushOutbox(peerId, active);
+    }
+  }
+
+  private replacementMayArrive(peerId: NodeId, host: string): boolean {
+    for (const conn of this.connections) {
+      if (conn.phase !== 'handshaking' || conn.gone || conn.drainFrames !== undefined) continue;
+      if (conn.expected?.id === peerId || conn.remoteHost === host) return true;
+    }
+    return false;
+  }
+
+  /** A handshake ended: peers waiting for a replacement link may now know they will not get one. */
+  private recheckWaitingPeers(): void {
+    for (const [peerId, up] of [...this.upPeers]) {
+      if (up.active === undefined && this.upPeers.get(peerId) === up) this.reconcile(peerId, 'remote');
+    }
+  }
+
+  /** Stop sending; end() after what was written; keep reading until the peer's FIN. */
+  private retire(conn: Connection): void {
+    if (conn.retired) return;
+    conn.retired = true;
+    conn.lingerSince ??= this.now();
+    conn.socket.end();
+  }
+
+  private flushOutbox(peerId: NodeId, conn: Connection): void {
+    const outbox = this.outboxes.get(peerId);
+    if (outbox === undefined) return;
+    const frames = outbox.frames;
+    outbox.frames = [];
+    for (const frame of frames) this.writeFrame(conn, frame);
+    if (outbox.dial === undefined) this.outboxes.delete(peerId);
+  }
+
+  // --- Frames out ---------------------------------------------------------------------------------
+
+  private encode(message: ProtocolMessage): Buffer | undefined {
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(message);
+    } catch (error) {
+      // Only a message this process built wrong can fail to encode: a bug, but not worth a crash.
+      this.counters.unsendableMessages++;
+      this.log.error({ err: error, type: message.type }, 'message cannot be encoded; dropped');
+      return undefined;
+    }
+    if (frame.length - LENGTH_PREFIX_BYTES > this.options.maxFrameBytes) {
+      this.counters.unsendableMessages++;
+      this.log.warn({ type: message.type, bytes: frame.length }, 'message exceeds maxFrameBytes; dropped');
+      return undefined;
+    }
+    return frame;
+  }
+
+  /**
+   * The single place a frame is handed to a socket. Seam for bounded per-link send queues: today a
+   * slow peer's frames accumulate in the socket's buffer (visible in stats().pendingWriteBytes).
+   */
+  private writeFrame(conn: Connection, frame: Buffer): void {
+    const { socket } = conn;
+    if (socket.destroyed || socket.writableEnded) return;
+    if (!socket.write(frame)) this.counters.backpressuredWrites++;
+    conn.lastSentAt = this.now();
+    this.counters.framesOut++;
+    this.counters.bytesOut += frame.length;
+  }
+
+  // --- Housekeeping -------------------------------------------------------------------------------
+
+  /** Runs while any socket is open; close() or the last socket closing stops it. */
+  private startHousekeeping(): void {
+    if (this.housekeeping !== undefined) return;
+    this.housekeeping = setInterval(() => this.tick(), this.options.tickMs);
+  }
+
+  private stopHousekeeping(): void {
+    clearInterval(this.housekeeping);
+    this.housekeeping = undefined;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    const { handshakeTimeoutMs, idleTimeoutMs, keepAliveIntervalMs } = this.options;
+    for (const conn of [...this.connections]) {
+      if (conn.lingerSince !== undefined) {
+        // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout.
+        if (now - conn.lingerSince >= idleTimeoutMs) conn.socket.destroy();
+      } else if (conn.phase === 'handshaking') {
+        if (now - conn.openedAt >= handshakeTimeoutMs) {
+          const error = new Error(`no hello within ${handshakeTimeoutMs} ms`);
+          this.drop(conn, 'timeout', error, conn.direction === 'in');
+        }
+      } else if (now - conn.lastReceivedAt >= idleTimeoutMs) {
+        this.log.debug({ peer: conn.peer, idleTimeoutMs }, 'link silent; closing');
+        this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`), false);
+      } else if (now - conn.lastSentAt >= keepAliveIntervalMs) {
+        this.writeFrame(conn, PING_FRAME);
+      }
+    }
+  }
+
+  private now(): number {
+    return performance.now();
+  }
+}

@@ -1,0 +1,70 @@
+import { randomInt } from 'node:crypto';
+import type { AddressInfo, Server } from 'node:net';
+
+/** A port, 0 for one the OS assigns, or an inclusive range to search. */
+export type PortSpec = number | { readonly from: number; readonly to: number };
+
+const MAX_PORT = 0xffff;
+
+/**
+ * Binds `server` to `host` on the given port, or on the first free port of a range starting at a
+ * random offset (so that nodes started together on one host do not all race for the same port) and
+ * wrapping around. Only EADDRINUSE moves on to the next port; any other error is final.
+ */
+export async function bindServer(server: Server, host: string, port: PortSpec): Promise<AddressInfo> {
+  const candidates = portsToTry(port);
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      await listenOnce(server, host, candidate);
+      return server.address() as AddressInfo;
+    } catch (error) {
+      if (!isAddressInUse(error)) throw error;
+      lastError = error;
+    }
+  }
+  throw new Error(`no free port in ${describe(port)} on ${host}`, { cause: lastError });
+}
+
+function* portsToTry(port: PortSpec): Generator<number> {
+  if (typeof port === 'number') {
+    if (!isPort(port, 0)) throw new RangeError(`port must be an integer in [0, ${MAX_PORT}], got ${port}`);
+    yield port;
+    return;
+  }
+  const { from, to } = port;
+  if (!isPort(from, 1) || !isPort(to, 1) || from > to) {
+    throw new RangeError(`port range must satisfy 1 <= from <= to <= ${MAX_PORT}, got ${from}-${to}`);
+  }
+  const size = to - from + 1;
+  const start = randomInt(size);
+  for (let i = 0; i < size; i++) yield from + ((start + i) % size);
+}
+
+function listenOnce(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port, exclusive: true });
+  });
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+}
+
+function isPort(value: number, min: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= MAX_PORT;
+}
+
+function describe(port: PortSpec): string {
+  return typeof port === 'number' ? `port ${port}` : `ports ${port.from}-${port.to}`;
+}

@@ -1,0 +1,159 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerInfo } from '../../src/core/types.js';
+import {
+  closedPort,
+  eventually,
+  gossip,
+  LOOPBACK,
+  ManagerPool,
+  nextEvent,
+  randomNodeId,
+  recordMessages,
+} from './helpers.js';
+
+const pool = new ManagerPool();
+afterEach(() => pool.closeAll());
+
+describe('LinkManager: links and messages', () => {
+  it('dials on first send and carries messages both ways over one link', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const atA = recordMessages(a.manager);
+    const atB = recordMessages(b.manager);
+    const upAtA = nextEvent<[PeerInfo, string]>(a.manager, 'linkUp');
+    const upAtB = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp');
+
+    a.manager.send(b.info, gossip(a.info.id, 1));
+    const [peerAtA, directionAtA] = await upAtA;
+    const [peerAtB, directionAtB] = await upAtB;
+    expect(peerAtA).toEqual(b.info);
+    expect(directionAtA).toBe('out');
+    // B learns A's listen address from A's Hello, not A's ephemeral port.
+    expect(peerAtB).toEqual(a.info);
+    expect(directionAtB).toBe('in');
+
+    await eventually('B to receive seq 1', () => atB.length === 1);
+    b.manager.send(peerAtB, gossip(b.info.id, 2));
+    await eventually('A to receive seq 2', () => atA.length === 1);
+    expect(atA).toEqual([{ from: b.info.id, seq: 2 }]);
+    expect(atB).toEqual([{ from: a.info.id, seq: 1 }]);
+    expect(a.manager.stats().linksOpened).toBe(1);
+    expect(b.manager.stats().linksOpened).toBe(1);
+    expect(a.manager.links()).toEqual([{ peer: b.info, direction: 'out' }]);
+    expect(b.manager.links()).toEqual([{ peer: a.info, direction: 'in' }]);
+  });
+
+  it('delivers every message of a burst, in order, including the ones queued before the link', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const atB = recordMessages(b.manager);
+    const count = 2000;
+    for (let seq = 0; seq < count / 2; seq++) a.manager.send(b.info, gossip(a.info.id, seq, 100));
+    await nextEvent(a.manager, 'linkUp');
+    for (let seq = count / 2; seq < count; seq++) a.manager.send(b.info, gossip(a.info.id, seq, 100));
+    await eventually('all messages at B', () => atB.length === count);
+    expect(atB.map((m) => m.seq)).toEqual([...Array(count).keys()]);
+    const stats = a.manager.stats();
+    expect(stats.framesOut).toBeGreaterThanOrEqual(count + 1);
+    expect(b.manager.stats().bytesIn).toBe(stats.bytesOut);
+  });
+
+  it('bootstraps with dialAddress and resolves with the peer info', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const upAtB = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp');
+    await expect(a.manager.dialAddress(b.info.address)).resolves.toEqual(b.info);
+    expect(a.manager.links()).toEqual([{ peer: b.info, direction: 'out' }]);
+    expect((await upAtB)[0]).toEqual(a.info);
+    // The bootstrap link is an ordinary link: send() uses it rather than dialing again.
+    const atB = recordMessages(b.manager);
+    a.manager.send(b.info, gossip(a.info.id, 7));
+    await eventually('B to receive', () => atB.length === 1);
+    expect(a.manager.stats().linksOpened).toBe(1);
+  });
+
+  it('rejects dialAddress to a closed port, to a malformed address, and to itself', async () => {
+    const a = await pool.start();
+    const port = await closedPort();
+    await expect(a.manager.dialAddress(`${LOOPBACK}:${port}`)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    await expect(a.manager.dialAddress('not an address')).rejects.toThrow(/malformed/);
+    const rejected = nextEvent<[string, string]>(a.manager, 'rejected');
+    await expect(a.manager.dialAddress(a.info.address)).rejects.toThrow(/own id/);
+    expect((await rejected)[1]).toMatch(/own id/);
+    expect(a.manager.links()).toEqual([]);
+    // Both ends of the self-connection refuse it.
+    await eventually('both ends to refuse', () => a.manager.stats().handshakeFailures === 2);
+  });
+
+  it('reports dialFailed when the peer is unreachable, and drops its queue', async () => {
+    const a = await pool.start();
+    const ghost = { id: randomNodeId(), address: `${LOOPBACK}:${await closedPort()}` };
+    const failed = nextEvent<[PeerInfo, Error]>(a.manager, 'dialFailed');
+    a.manager.send(ghost, gossip(a.info.id, 1));
+    a.manager.send(ghost, gossip(a.info.id, 2)); // same pending dial, not a second one
+    const [peer, error] = await failed;
+    expect(peer).toEqual(ghost);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(a.manager.stats().handshakeFailures).toBe(1);
+  });
+
+  it('fails a dial to a listener that never says Hello, after the handshake timeout', async () => {
+    const mute = createServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => mute.listen(0, LOOPBACK, resolve));
+    const address = mute.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const a = await pool.start({ handshakeTimeoutMs: 100 });
+      const rejected: unknown[] = [];
+      a.manager.on('rejected', (...args) => rejected.push(args));
+      const peer = { id: randomNodeId(), address: `${LOOPBACK}:${port}` };
+      const failed = nextEvent<[PeerInfo, Error]>(a.manager, 'dialFailed');
+      a.manager.send(peer, gossip(a.info.id, 1));
+      expect((await failed)[1].message).toMatch(/no hello within 100 ms/);
+      await expect(a.manager.dialAddress(peer.address)).rejects.toThrow(/no hello/);
+      // A dial of ours that times out is a failed dial, not a rejected stranger.
+      expect(rejected).toEqual([]);
+    } finally {
+      mute.close();
+    }
+  });
+
+  it('never dials itself', async () => {
+    const a = await pool.start();
+    const failed = nextEvent<[PeerInfo, Error]>(a.manager, 'dialFailed');
+    a.manager.send(a.info, gossip(a.info.id, 1));
+    const [peer, error] = await failed;
+    expect(peer).toEqual(a.info);
+    expect(error.message).toMatch(/itself/);
+    expect(a.manager.stats().framesOut).toBe(0);
+  });
+
+  it('fails a dial whose address answers with another id', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const stale = { id: randomNodeId(), address: b.info.address };
+    const failed = nextEvent<[PeerInfo, Error]>(a.manager, 'dialFailed');
+    a.manager.send(stale, gossip(a.info.id, 1));
+    const [peer, error] = await failed;
+    expect(peer).toEqual(stale);
+    expect(error.message).toContain(b.info.id);
+    expect(a.manager.links()).toEqual([]);
+  });
+
+  it('drops a message the codec refuses instead of throwing', async () => {
+    const a = await pool.start({ maxFrameBytes: 1024 });
+    const b = await pool.start();
+    a.manager.send(b.info, { type: 'graft', origin: 'not-an-id', seq: 1 });
+    a.manager.send(b.info, gossip(a.info.id, 1, 2048));
+    expect(a.manager.stats().unsendableMessages).toBe(2);
+    expect(a.manager.stats().framesOut).toBe(0);
+  });
+
+  it('refuses a second listen()', async () => {
+    const a = await pool.start();
+    await expect(a.manager.listen()).rejects.toThrow(/already listening/);
+  });
+});

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeBody, encodeFrame, FrameReader } from '../../src/codec/index.js';
+import type { PeerInfo } from '../../src/core/types.js';
+import { eventually, link, ManagerPool, nextEvent, randomNodeId, rawSocket } from './helpers.js';
+
+const pool = new ManagerPool();
+afterEach(() => pool.closeAll());
+
+const KEEP_ALIVE_MS = 40;
+const IDLE_TIMEOUT_MS = 250;
+const fast = { keepAliveIntervalMs: KEEP_ALIVE_MS, idleTimeoutMs: IDLE_TIMEOUT_MS };
+
+describe('LinkManager: dead link detection', () => {
+  it('closes a link whose peer went silent after its Hello, within the idle timeout', async () => {
+    const b = await pool.start(fast);
+    const silentId = randomNodeId();
+    const up = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp');
+    const down = nextEvent<[PeerInfo, string]>(b.manager, 'linkDown');
+    const socket = await rawSocket(b.info.address);
+    // The silent peer still reads: it sees B's Hello and then B's keep-alive pings.
+    const reader = new FrameReader();
+    const seen: string[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      reader.push(chunk);
+      for (let frame = reader.next(); frame?.ok; frame = reader.next()) {
+        const decoded = decodeBody(frame.value);
+        if (decoded.ok) seen.push(decoded.value.type);
+      }
+    });
+    // The last byte B receives is sent no earlier than this.
+    const lastSentAt = performance.now();
+    socket.write(encodeFrame({ type: 'hello', id: silentId, listenPort: 4000 }));
+    await up;
+    const [peer, reason] = await down;
+    const silentFor = performance.now() - lastSentAt;
+    expect(peer.id).toBe(silentId);
+    expect(reason).toBe('timeout');
+    expect(silentFor).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 5);
+    // One housekeeping tick of slack (a quarter of the shortest timeout), plus scheduling noise.
+    expect(silentFor).toBeLessThan(IDLE_TIMEOUT_MS + 500);
+    expect(seen[0]).toBe('hello');
+    expect(seen.filter((t) => t === 'ping').length).toBeGreaterThanOrEqual(2);
+    expect(b.manager.links()).toEqual([]);
+    socket.destroy();
+  });
+
+  it('keeps a quiet but live link up with pings', async () => {
+    const a = await pool.start(fast);
+    const b = await pool.start(fast);
+    const downs: string[] = [];
+    for (const m of [a.manager, b.manager]) m.on('linkDown', (_peer, reason) => downs.push(reason));
+    await link(a, b);
+    // Ten keep-alive intervals of silence is well past the idle timeout.
+    await eventually('ten pings each way', () =>
+      [a.manager, b.manager].every((m) => m.stats().framesIn >= 11),
+    );
+    expect(downs).toEqual([]);
+    expect(a.manager.links()).toHaveLength(1);
+    expect(b.manager.links()).toHaveLength(1);
+  });
+
+  it("reports 'remote' when the peer closes, and a later send dials again", async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    await link(a, b);
+    const down = nextEvent<[PeerInfo, string]>(a.manager, 'linkDown');
+    b.manager.disconnect(a.info.id);
+    expect(await down).toEqual([b.info, 'remote']);
+    const up = nextEvent<[PeerInfo, string]>(a.manager, 'linkUp');
+    a.manager.send(b.info, { type: 'join' });
+    expect(await up).toEqual([b.info, 'out']);
+  });
+});

@@ -1,0 +1,55 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bindServer } from '../../src/transport/port-binding.js';
+import { LOOPBACK, ManagerPool } from './helpers.js';
+
+const servers: Server[] = [];
+const pool = new ManagerPool();
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await pool.closeAll();
+});
+
+function server(): Server {
+  const s = createServer();
+  servers.push(s);
+  return s;
+}
+
+describe('bindServer', () => {
+  it('takes an OS-assigned port for 0', async () => {
+    const bound = await bindServer(server(), LOOPBACK, 0);
+    expect(bound.port).toBeGreaterThan(0);
+    expect(bound.address).toBe(LOOPBACK);
+  });
+
+  it('moves on to the next port of the range when one is taken', async () => {
+    const blocker = await bindServer(server(), LOOPBACK, 0);
+    const from = blocker.port;
+    const range = from < 65535 ? { from, to: from + 1 } : { from: from - 1, to: from };
+    const free = range.from === from ? range.to : range.from;
+    // The range start is random: run it enough times to start on the taken port at least once.
+    for (let i = 0; i < 8; i++) {
+      const s = createServer();
+      const bound = await bindServer(s, LOOPBACK, range);
+      expect(bound.port).toBe(free);
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
+  it('fails when every port of the range is taken, and on a bad range', async () => {
+    const blocker = await bindServer(server(), LOOPBACK, 0);
+    const range = { from: blocker.port, to: blocker.port };
+    await expect(bindServer(createServer(), LOOPBACK, range)).rejects.toThrow(/no free port/);
+    await expect(bindServer(createServer(), LOOPBACK, { from: 10, to: 5 })).rejects.toThrow(RangeError);
+    await expect(bindServer(createServer(), LOOPBACK, 70000)).rejects.toThrow(RangeError);
+  });
+
+  it('is what LinkManager.listen() uses, defaulting to the dynamic port range', async () => {
+    const manager = pool.create({ port: undefined });
+    const { host, port } = await manager.listen();
+    expect(host).toBe(LOOPBACK);
+    expect(port).toBeGreaterThanOrEqual(49152);
+    expect(port).toBeLessThanOrEqual(65535);
+  });
+});

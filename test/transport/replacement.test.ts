@@ -1,0 +1,101 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeBody, encodeFrame, FrameReader } from '../../src/codec/index.js';
+import type { WireMessage } from '../../src/core/messages.js';
+import type { PeerInfo } from '../../src/core/types.js';
+import { eventually, gossip, LOOPBACK, ManagerPool, nextEvent, rawSocket } from './helpers.js';
+
+/**
+ * The race that TCP does not rule out between two sockets: the peer retires the duplicate link we
+ * are using (its FIN reaches us) before the Hello of the link it keeps. The peer is played by raw
+ * sockets so that the order is forced; with two real managers on loopback it practically never shows.
+ */
+
+const pool = new ManagerPool();
+const servers: Server[] = [];
+afterEach(async () => {
+  await pool.closeAll();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+// The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
+const PEER_ID = `${'0'.repeat(63)}1`;
+const OUR_ID = 'f'.repeat(64);
+
+/** Decoded frames arriving on a raw socket. */
+function framesOn(socket: Socket): WireMessage[] {
+  const reader = new FrameReader();
+  const frames: WireMessage[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    reader.push(chunk);
+    for (let frame = reader.next(); frame?.ok; frame = reader.next()) {
+      const decoded = decodeBody(frame.value);
+      if (decoded.ok) frames.push(decoded.value);
+    }
+  });
+  return frames;
+}
+
+/** Our manager has an 'out' link to the raw peer, the peer has retired it, its own dial is handshaking. */
+async function peerRetiresOurLink() {
+  const us = await pool.start({ self: OUR_ID });
+  const events: string[] = [];
+  us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+  us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+
+  const accepted = new Promise<Socket>((resolve) => {
+    const server = createServer((socket) => resolve(socket));
+    servers.push(server);
+    server.listen(0, LOOPBACK);
+  });
+  const server = servers[0] as Server;
+  await new Promise((resolve) => server.once('listening', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const peer: PeerInfo = { id: PEER_ID, address: `${LOOPBACK}:${port}` };
+
+  const up = nextEvent(us.manager, 'linkUp');
+  us.manager.send(peer, gossip(OUR_ID, 1));
+  const duplicate = await accepted;
+  duplicate.on('error', () => {});
+  duplicate.write(encodeFrame({ type: 'hello', id: PEER_ID, listenPort: port }));
+  await up;
+
+  // The peer's own dial: connected, Hello not sent yet.
+  const winner = await rawSocket(us.info.address);
+  const onWinner = framesOn(winner);
+  await eventually('our side to see the handshake start', () => onWinner.length === 1);
+
+  // The peer retires the duplicate; our FIN coming back proves we processed its FIN.
+  const ended = new Promise((resolve) => duplicate.once('end', resolve));
+  duplicate.end();
+  duplicate.resume();
+  await ended;
+  return { us, peer, events, winner, onWinner };
+}
+
+describe('LinkManager: replacement of a retired link', () => {
+  it('moves to the winning link silently when its Hello arrives after the FIN', async () => {
+    const { us, peer, events, winner, onWinner } = await peerRetiresOurLink();
+    us.manager.send(peer, gossip(OUR_ID, 2)); // queued: no usable link right now
+    expect(us.manager.links()).toHaveLength(1); // the peer stays up meanwhile
+    winner.write(encodeFrame({ type: 'hello', id: PEER_ID, listenPort: 1 }));
+    await eventually('the queued message on the winning link', () =>
+      onWinner.some((f) => f.type === 'gossip'),
+    );
+    expect(onWinner.map((f) => f.type)).toEqual(['hello', 'gossip']);
+    // Same peer info as announced in linkUp; the link in use is now the one the peer dialed.
+    expect(us.manager.links()).toEqual([{ peer: { id: PEER_ID, address: peer.address }, direction: 'in' }]);
+    expect(events).toEqual(['up out']);
+    winner.destroy();
+  });
+
+  it("reports linkDown 'remote' once the awaited handshake fails instead", async () => {
+    const { us, events, winner } = await peerRetiresOurLink();
+    const down = nextEvent(us.manager, 'linkDown');
+    winner.end();
+    await down;
+    expect(events).toEqual(['up out', 'down remote']);
+    expect(us.manager.links()).toEqual([]);
+  });
+});
