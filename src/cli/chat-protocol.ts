@@ -1,0 +1,45 @@
+/**
+ * What chat peers put in a broadcast's payload: a small JSON object. It is the chat's own format,
+ * on top of meshcast; the mesh itself carries opaque bytes.
+ */
+export type ChatPayload =
+  | { readonly kind: 'line'; readonly name: string; readonly text: string }
+  | { readonly kind: 'joined'; readonly name: string }
+  | { readonly kind: 'left'; readonly name: string };
+
+/** Longest line a user may send; longer ones are refused with a message rather than cut silently. */
+export const MAX_LINE_CHARS = 4096;
+const MAX_NAME_CHARS = 32;
+
+export function encodeChat(payload: ChatPayload): Buffer {
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+/** Decodes a chat payload; anything else (another application, a malformed peer) gives undefined. */
+export function decodeChat(data: Uint8Array): ChatPayload | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { kind, name, text } = value as Record<string, unknown>;
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_CHARS) return undefined;
+  const safeName = stripControl(name);
+  if (kind === 'line' && typeof text === 'string' && text.length <= MAX_LINE_CHARS) {
+    return { kind, name: safeName, text: stripControl(text) };
+  }
+  if (kind === 'joined' || kind === 'left') return { kind, name: safeName };
+  return undefined;
+}
+
+/** A peer must not be able to move our cursor or clear our screen with escape sequences. */
+function stripControl(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
+export function isValidName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME_CHARS && stripControl(name) === name;
+}

@@ -1,0 +1,119 @@
+import { createInterface } from 'node:readline';
+import type { PeerInfo } from '../core/types.js';
+import type { Logger } from '../log/logger.js';
+import { createNode, type MeshMessage } from '../node/node.js';
+import type { NodeOptions } from '../node/options.js';
+import { decodeChat, encodeChat, isValidName, MAX_LINE_CHARS } from './chat-protocol.js';
+
+export interface ChatOptions {
+  readonly name: string;
+  readonly node: NodeOptions;
+  readonly logger: Logger;
+  readonly input?: NodeJS.ReadableStream;
+  readonly output?: NodeJS.WritableStream;
+}
+
+const short = (id: string): string => id.slice(0, 8);
+
+/**
+ * Terminal chat: every line typed is broadcast to the mesh, every line received is printed with
+ * its sender's name. Resolves when the user quits (/quit, end of input, Ctrl+C) and the node has
+ * said goodbye.
+ */
+export async function runChat(options: ChatOptions): Promise<void> {
+  if (!isValidName(options.name)) throw new Error('--name must be 1-32 printable characters');
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const say = (line: string): void => void output.write(`${line}\n`);
+
+  const node = createNode(options.node);
+  const names = new Map<string, string>(); // node id -> chat name, learnt from their messages
+  const nameOf = (peer: PeerInfo): string => names.get(peer.id) ?? short(peer.id);
+  // Lines typed before the first neighbour appears wait here instead of vanishing.
+  let pending: string[] = [];
+
+  node.on('message', (message: MeshMessage) => {
+    const chat = decodeChat(message.data);
+    if (!chat) {
+      say(`* ${short(message.origin)} sent ${message.data.length} bytes that are not chat`);
+      return;
+    }
+    names.set(message.origin, chat.name);
+    if (chat.kind === 'line') say(`<${chat.name}> ${chat.text}`);
+    else say(`* ${chat.name} ${chat.kind === 'joined' ? 'joined the mesh' : 'left the mesh'}`);
+  });
+  let announced = false;
+  node.on('peer:up', (peer) => {
+    say(`* link up: ${nameOf(peer)} (${peer.address})`);
+    if (!announced) {
+      announced = true;
+      node.broadcast(encodeChat({ kind: 'joined', name: options.name }));
+    }
+    if (pending.length > 0) {
+      const lines = pending;
+      pending = [];
+      for (const text of lines) node.broadcast(encodeChat({ kind: 'line', name: options.name, text }));
+      say(`* sent ${lines.length} waiting line(s)`);
+    }
+  });
+  node.on('peer:down', (peer) => say(`* link down: ${nameOf(peer)} (${peer.address})`));
+
+  await node.start();
+  const address = node.address();
+  say(`* you are ${options.name} (${short(node.id)}), links on port ${address?.port}; /help for commands`);
+
+  const rl = createInterface({ input, output, terminal: 'isTTY' in output && output.isTTY === true });
+  let quitting: Promise<void> | undefined;
+  const quit = (): Promise<void> => {
+    quitting ??= (async () => {
+      rl.close();
+      if (node.peers().active.length > 0) node.broadcast(encodeChat({ kind: 'left', name: options.name }));
+      await node.stop();
+    })();
+    return quitting;
+  };
+  const onSignal = (): void => void quit();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  rl.on('SIGINT', onSignal); // a TTY readline swallows Ctrl+C and reports it here instead
+
+  rl.on('line', (line) => {
+    const text = line.trim();
+    if (text === '') return;
+    if (text.startsWith('/')) return command(text);
+    if (text.length > MAX_LINE_CHARS)
+      return say(`* not sent: lines are limited to ${MAX_LINE_CHARS} characters`);
+    if (node.peers().active.length === 0) {
+      pending.push(text);
+      return say('* no peers yet: the line will be sent as soon as one connects');
+    }
+    node.broadcast(encodeChat({ kind: 'line', name: options.name, text }));
+  });
+  rl.on('close', () => void quit());
+
+  function command(text: string): void {
+    const [name] = text.split(/\s+/);
+    switch (name) {
+      case '/peers': {
+        const { active, passive } = node.peers();
+        const list = (peers: PeerInfo[]): string => peers.map((p) => `${nameOf(p)}@${p.address}`).join(' ');
+        say(`* active (${active.length}): ${list(active)}`);
+        say(`* passive (${passive.length}): ${list(passive)}`);
+        return;
+      }
+      case '/quit':
+        void quit();
+        return;
+      case '/help':
+        say('* /peers  list neighbours (active view) and reserve peers (passive view)');
+        say('* /quit   leave the mesh (also Ctrl+C or end of input)');
+        return;
+      default:
+        say(`* unknown command ${name}; /help lists them`);
+    }
+  }
+
+  await new Promise<void>((resolve) => node.once('stopped', resolve));
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { runChat } from './chat.js';
+import { runDemo } from './demo.js';
+import {
+  addNetworkFlags,
+  loggerFromFlags,
+  type NetworkFlags,
+  nodeOptionsFromFlags,
+} from './network-options.js';
+
+function parseCount(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parseFraction(text: string): number {
+  const f = Number(text);
+  if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('expected a fraction from 0 to below 1');
+  return f;
+}
+
+const program = new Command()
+  .name('meshcast')
+  .description(
+    'A zero-configuration peer-to-peer mesh for a local network: peers find each other by multicast,\nform a self-healing overlay over TCP, and every broadcast reaches every peer once.',
+  )
+  .showHelpAfterError();
+
+addNetworkFlags(
+  program
+    .command('chat')
+    .description('terminal chat: each line you type reaches every peer; /peers, /quit, /help')
+    .option(
+      '-n, --name <name>',
+      'name shown to others',
+      `${process.env.USER ?? 'peer'}@${hostname()}`.slice(0, 32),
+    ),
+  'silent',
+).action(async (flags: NetworkFlags & { name: string }) => {
+  const logger = loggerFromFlags(flags);
+  await runChat({ name: flags.name, node: nodeOptionsFromFlags(flags, logger), logger });
+});
+
+program
+  .command('demo')
+  .description('run a swarm on 127.0.0.1 in this process: discovery, broadcast, a crash, healing, a summary')
+  .option('--nodes <n>', 'how many nodes', parseCount(2, 500), 20)
+  .option('--broadcasts <n>', 'broadcasts before the crash and again after it', parseCount(1, 1000), 5)
+  .option('--kill <fraction>', 'fraction of nodes crashed at once', parseFraction, 1 / 3)
+  .addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default('warn'))
+  .action(async (flags: { nodes: number; broadcasts: number; kill: number; logLevel: LogLevel }) => {
+    const summary = await runDemo({
+      nodes: flags.nodes,
+      broadcasts: flags.broadcasts,
+      killFraction: flags.kill,
+      logger: createLogger(flags.logLevel),
+    });
+    process.exitCode = summary.ok ? 0 : 1;
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`meshcast: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseAddress } from '../discovery/bootstrap.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/logger.js';
+import type { NodeOptions } from '../node/options.js';
+
+/** The flags every command that runs a node shares, parsed into NodeOptions in one place. */
+export interface NetworkFlags {
+  port?: number;
+  interface?: string;
+  group?: string;
+  discoveryPort?: number;
+  bootstrap: string[];
+  discovery: boolean;
+  logLevel: LogLevel;
+}
+
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
+  }
+  return port;
+}
+
+function parseIPv4(text: string): string {
+  const parts = text.split('.');
+  const valid = parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  if (!valid) throw new InvalidArgumentError('expected an IPv4 address such as 192.168.1.20');
+  return text;
+}
+
+function parseGroup(text: string): string {
+  parseIPv4(text);
+  const first = Number(text.split('.')[0]);
+  if (first < 224 || first > 239)
+    throw new InvalidArgumentError('expected an IPv4 multicast group (224.0.0.0-239.255.255.255)');
+  return text;
+}
+
+function collectBootstrap(text: string, previous: string[]): string[] {
+  try {
+    parseAddress(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return [...previous, text];
+}
+
+export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Command {
+  return command
+    .option(
+      '-p, --port <port>',
+      'TCP port for links (default: a free port in 49152-65535; 0: any)',
+      parsePort,
+    )
+    .option(
+      '-i, --interface <address>',
+      'IPv4 address of the network interface for discovery and links',
+      parseIPv4,
+    )
+    .option(
+      '-g, --group <address>',
+      'multicast group of discovery beacons (default 239.255.77.77)',
+      parseGroup,
+    )
+    .option('--discovery-port <port>', 'UDP port of discovery beacons (default 49152)', parsePort)
+    .option('-b, --bootstrap <host:port>', 'join through this peer too (repeatable)', collectBootstrap, [])
+    .option('--no-discovery', 'do not send or listen for multicast beacons (use --bootstrap)')
+    .addOption(
+      new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default(defaultLogLevel),
+    );
+}
+
+export function nodeOptionsFromFlags(flags: NetworkFlags, logger: Logger): NodeOptions {
+  return {
+    port: flags.port,
+    interface: flags.interface,
+    group: flags.group,
+    discoveryPort: flags.discoveryPort,
+    bootstrap: flags.bootstrap,
+    discovery: flags.discovery,
+    logger,
+  };
+}
+
+export function loggerFromFlags(flags: NetworkFlags): Logger {
+  return createLogger(flags.logLevel);
+}

@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { ProtocolAction } from '../core/actions.js';
+import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
+import { systemRandom } from '../core/random.js';
+import type { NodeId, PeerInfo } from '../core/types.js';
+import { parseAddress } from '../discovery/bootstrap.js';
+import { MulticastDiscovery } from '../discovery/multicast.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { LinkManager } from '../transport/link-manager.js';
+import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
+
+/** A broadcast as the application receives it. */
+export interface MeshMessage {
+  /** Id of the node that broadcast it. */
+  readonly origin: NodeId;
+  /** The origin's sequence number: (origin, seq) is unique network-wide. */
+  readonly seq: number;
+  /** Links it travelled to reach this node. */
+  readonly hops: number;
+  readonly data: Uint8Array;
+}
+
+export interface NodeEvents {
+  message: [message: MeshMessage];
+  'peer:up': [peer: PeerInfo];
+  'peer:down': [peer: PeerInfo];
+  /** The node stopped, by stop(), by its AbortSignal, or because it could not go on. */
+  stopped: [];
+}
+
+export interface NodeStats {
+  readonly protocol: ProtocolStats;
+  readonly transport: ReturnType<LinkManager['stats']>;
+  readonly discovery: ReturnType<MulticastDiscovery['stats']> | undefined;
+}
+
+export interface StopOptions {
+  /**
+   * Send DISCONNECT to every neighbour before closing (default true). False vanishes as a crashed
+   * process would, which tests and the demo use to exercise self-healing.
+   */
+  readonly goodbye?: boolean;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The runtime: owns the sockets and the timers, feeds what happens to the pure protocol core, and
+ * carries out the actions the core returns. All protocol decisions live in src/core.
+ */
+export class MeshNode extends EventEmitter<NodeEvents> {
+  readonly id: NodeId;
+  private readonly logger: Logger;
+  private readonly links: LinkManager;
+  private discovery: MulticastDiscovery | undefined;
+  private protocol: Protocol | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private state: State = 'new';
+  private listening: { host: string; port: number } | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly removeAbortListener: () => void;
+
+  constructor(private readonly options: NodeOptions = {}) {
+    super();
+    this.id = options.id ?? randomBytes(32).toString('hex');
+    this.logger = (options.logger ?? silentLogger()).child({ node: this.id.slice(0, 8) });
+    this.links = new LinkManager({
+      self: this.id,
+      host: options.host ?? options.interface ?? '0.0.0.0',
+      port: options.port ?? DEFAULT_PORT_RANGE,
+      logger: this.logger,
+    });
+    this.links.on('message', (from, message) => this.handle({ type: 'message', from, message }));
+    this.links.on('linkDown', (peer, reason) => {
+      // A link we closed ourselves was closed on the core's word: it already knows.
+      if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id });
+    });
+    this.links.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
+
+    const onAbort = (): void => void this.stop();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.removeAbortListener = () => options.signal?.removeEventListener('abort', onAbort);
+  }
+
+  /** Listen for links, start discovery and bootstrap. Resolves once this node can be reached. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`start() called on a node that is ${this.state}`);
+    if (this.options.signal?.aborted) throw new Error('start() called with an already aborted signal');
+    this.state = 'starting';
+    try {
+      this.listening = await this.links.listen();
+      const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
+      this.protocol = new Protocol(
+        { id: this.id, address },
+        { initialSeq: Date.now() * 1000, ...this.options.protocol },
+        this.options.random ?? systemRandom(),
+      );
+      if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
+    } catch (error) {
+      await this.teardown();
+      this.state = 'stopped';
+      throw error;
+    }
+    if (this.state !== 'starting') return; // stop() ran while we were starting
+    this.state = 'running';
+    this.handle({ type: 'start' });
+    this.bootstrap();
+    this.logger.info({ port: this.listening.port }, 'node started');
+  }
+
+  /** Send data to every other node of the mesh. Returns the message's network-wide id. */
+  broadcast(data: Uint8Array | string): { origin: NodeId; seq: number } {
+    if (this.state !== 'running' || !this.protocol)
+      throw new Error(`broadcast() on a node that is ${this.state}`);
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const actions = this.protocol.handle({ type: 'broadcast', payload }, performance.now());
+    this.apply(actions);
+    const sent = actions.find((a) => a.type === 'send' && a.message.type === 'gossip');
+    const seq =
+      sent?.type === 'send' && sent.message.type === 'gossip' ? sent.message.seq : this.protocol.lastSeq();
+    return { origin: this.id, seq };
+  }
+
+  /** Current neighbours (active view, one TCP link each) and reserve peers (passive view). */
+  peers(): { active: PeerInfo[]; passive: PeerInfo[] } {
+    return { active: this.protocol?.activeView() ?? [], passive: this.protocol?.passiveView() ?? [] };
+  }
+
+  /** The address links are accepted on, once started. */
+  address(): { host: string; port: number } | undefined {
+    return this.listening;
+  }
+
+  stats(): NodeStats {
+    return {
+      protocol: this.protocol?.stats() ?? Protocol.emptyStats(),
+      transport: this.links.stats(),
+      discovery: this.discovery?.stats(),
+    };
+  }
+
+  /** Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within a second. */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.goodbye ?? true);
+    return this.stopping;
+  }
+
+  private async shutdown(goodbye: boolean): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.removeAbortListener();
+    if (goodbye && wasRunning && this.protocol) {
+      this.apply(this.protocol.handle({ type: 'leave' }, performance.now()));
+      await this.links.settle(GOODBYE_GRACE_MS);
+    }
+    await this.teardown();
+    this.state = 'stopped';
+    this.logger.info('node stopped');
+    this.emit('stopped');
+  }
+
+  private async teardown(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all([this.links.close(), this.discovery?.stop()]);
+  }
+
+  private async startDiscovery(listenPort: number): Promise<void> {
+    const discovery = new MulticastDiscovery({
+      self: this.id,
+      listenPort,
+      group: this.options.group,
+      port: this.options.discoveryPort,
+      interfaceAddress: this.options.interface,
+      logger: this.logger,
+    });
+    discovery.on('peer', (peer) =>
+      this.handle({ type: 'discovered', peer: { id: peer.id, address: peer.address } }),
+    );
+    this.discovery = discovery;
+    await discovery.start();
+    discovery.setWantsPeers(true);
+  }
+
+  /** Dial each bootstrap address; while this node has no neighbour, try again every few seconds. */
+  private bootstrap(): void {
+    const addresses = this.options.bootstrap ?? [];
+    if (addresses.length === 0) return;
+    for (const address of addresses) {
+      parseAddress(address); // fail loudly on a typo rather than retrying it forever
+      this.links.dialAddress(address).then(
+        (contact) => this.handle({ type: 'join', contact }),
+        (error: Error) => this.logger.warn({ address, err: error.message }, 'bootstrap address unreachable'),
+      );
+    }
+    this.schedule(BOOTSTRAP_RETRY_MS, () => {
+      if (this.peers().active.length === 0) this.bootstrap();
+    });
+  }
+
+  private handle(event: ProtocolEvent): void {
+    if (this.state !== 'running' || !this.protocol) return;
+    this.apply(this.protocol.handle(event, performance.now()));
+  }
+
+  private apply(actions: readonly ProtocolAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'send':
+          this.links.send(action.to, action.message);
+          break;
+        case 'disconnect':
+          this.links.disconnect(action.peer.id);
+          break;
+        case 'setTimer': {
+          const { timer } = action;
+          this.schedule(action.after, () => this.handle({ type: 'timer', timer }));
+          break;
+        }
+        case 'neighborUp':
+          this.logger.debug({ peer: action.peer.address }, 'neighbour up');
+          this.updateDiscoveryCadence();
+          this.emit('peer:up', action.peer);
+          break;
+        case 'neighborDown':
+          this.logger.debug({ peer: action.peer.address }, 'neighbour down');
+          this.updateDiscoveryCadence();
+          this.emit('peer:down', action.peer);
+          break;
+        case 'deliver':
+          this.emit('message', {
+            origin: action.origin,
+            seq: action.seq,
+            hops: action.hops,
+            data: action.payload,
+          });
+          break;
+      }
+    }
+  }
+
+  /** Beacons go out more often while this node has fewer neighbours than it wants. */
+  private updateDiscoveryCadence(): void {
+    if (!this.discovery || !this.protocol) return;
+    this.discovery.setWantsPeers(this.protocol.activeView().length < this.protocol.options.activeViewSize);
+  }
+
+  private schedule(after: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, after);
+    this.timers.add(timer);
+  }
+}
+
+/** A wildcard listen address cannot be dialled; peers substitute the address they see us at. */
+function advertisedHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '0.0.0.0' : host;
+}
+
+/** Create a node; call start() on it to join the mesh. */
+export function createNode(options: NodeOptions = {}): MeshNode {
+  return new MeshNode(options);
+}

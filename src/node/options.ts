@@ -1,0 +1,47 @@
+import type { ProtocolOptions } from '../core/protocol.js';
+import type { Random } from '../core/random.js';
+import type { NodeId } from '../core/types.js';
+import type { Logger } from '../log/logger.js';
+
+/** Where TCP links are accepted: one port (0 = any free port) or a range tried from a random start. */
+export type PortSpec = number | { readonly from: number; readonly to: number };
+
+/**
+ * TCP listening ports default to the dynamic range (RFC 6335 section 6) so that meshcast never
+ * squats on a registered service; a firewall must allow this range, or pin one with `port`.
+ */
+export const DEFAULT_PORT_RANGE = { from: 49152, to: 65535 } as const;
+
+/** How often a node with no neighbours retries its bootstrap addresses. */
+export const BOOTSTRAP_RETRY_MS = 5_000;
+
+/**
+ * How long stop() lets goodbyes drain before it destroys the sockets. stop() must resolve within
+ * a second; a quarter of that is ample for a few frames on a LAN.
+ */
+export const GOODBYE_GRACE_MS = 250;
+
+export interface NodeOptions {
+  /** This node's id (64 hex characters). Default: 32 random bytes. */
+  readonly id?: NodeId;
+  /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */
+  readonly host?: string;
+  readonly port?: PortSpec;
+  /** Find peers by UDP multicast beacons. Default true. */
+  readonly discovery?: boolean;
+  /** IPv4 address of the interface that sends and receives beacons. Default: the OS's choice. */
+  readonly interface?: string;
+  /** Multicast group of the beacons. Default 239.255.77.77. */
+  readonly group?: string;
+  /** UDP port of the beacons. Default 49152. */
+  readonly discoveryPort?: number;
+  /** Static "host:port" addresses to join through, for peers that multicast cannot reach. */
+  readonly bootstrap?: readonly string[];
+  /** Membership and broadcast tuning; every field has a documented default in src/core. */
+  readonly protocol?: Partial<ProtocolOptions>;
+  /** Aborting it stops the node, as stop() does. */
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  /** Randomness for the protocol core; default seeded from the OS. Inject one for reproducible tests. */
+  readonly random?: Random;
+}

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { components } from '../../src/core/graph.js';
+import { ChatProcess } from '../helpers/chat-process.js';
+import { uniqueDiscovery, waitUntil } from '../helpers/wait.js';
+
+let running: ChatProcess[] = [];
+afterEach(async () => {
+  for (const p of running) if (p.exitCode === undefined) p.kill();
+  await Promise.all(running.map((p) => p.exited()));
+  running = [];
+});
+
+function startChats(count: number, discovery = uniqueDiscovery(), prefix = 'n'): ChatProcess[] {
+  const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
+  args.push('--discovery-port', String(discovery.discoveryPort));
+  const started = Array.from({ length: count }, (_, i) => new ChatProcess(`${prefix}${i}`, args));
+  running.push(...started);
+  return started;
+}
+
+/** Asks every process for its neighbours until they form one connected overlay of live processes. */
+async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const addresses = new Map<ChatProcess, string>();
+  for (const chat of chats) addresses.set(chat, `127.0.0.1:${await chat.port()}`);
+  const live = new Set(addresses.values());
+  for (;;) {
+    const linkEvents = chats.map((c) => c.count(/^\* link (up|down)/));
+    const graph = new Map<string, string[]>();
+    for (const chat of chats) graph.set(addresses.get(chat) as string, await chat.activeView());
+    const complete = [...graph.values()].every((view) => view.length > 0 && view.every((a) => live.has(a)));
+    if (complete && components(graph).length === 1) return;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error(`overlay not connected: ${JSON.stringify([...graph])}`);
+    // Ask again only after some process reported a link change.
+    await waitUntil(
+      'a link change',
+      () => chats.some((c, i) => c.count(/^\* link (up|down)/) > (linkEvents[i] ?? 0)),
+      chats.map((c) => [c, 'output'] as const),
+      remaining,
+    );
+  }
+}
+
+async function everyoneSays(chats: ChatProcess[], text: (c: ChatProcess) => string): Promise<void> {
+  for (const chat of chats) chat.type(text(chat));
+  for (const sender of chats) {
+    const line = new RegExp(`^<${sender.name}> ${text(sender)}$`);
+    await Promise.all(chats.filter((c) => c !== sender).map((c) => c.waitForLine(line)));
+  }
+}
+
+describe('meshcast chat processes on 127.0.0.1', () => {
+  it.each([3, 20])(
+    '%i processes find each other by multicast and every line reaches every other once',
+    async (n) => {
+      const chats = startChats(n);
+      await waitConnected(chats);
+      await everyoneSays(chats, (c) => `hello from ${c.name}`);
+      for (const receiver of chats) {
+        for (const sender of chats.filter((c) => c !== receiver)) {
+          expect(receiver.count(new RegExp(`^<${sender.name}> hello from ${sender.name}$`))).toBe(1);
+        }
+        expect(receiver.count(new RegExp(`^<${receiver.name}> `))).toBe(0);
+      }
+    },
+  );
+
+  it('heals after a process is killed with SIGKILL, and a late process joins', async () => {
+    const discovery = uniqueDiscovery();
+    const chats = startChats(5, discovery);
+    await waitConnected(chats);
+    const victim = chats[2] as ChatProcess;
+    victim.kill('SIGKILL');
+    await victim.exited();
+    const survivors = chats.filter((c) => c !== victim);
+    await waitConnected(survivors);
+    await everyoneSays(survivors, (c) => `still here ${c.name}`);
+
+    const [late] = startChats(1, discovery, 'late');
+    const all = [...survivors, late as ChatProcess];
+    await waitConnected(all);
+    await everyoneSays(all, (c) => `with the late one ${c.name}`);
+  });
+
+  it('exits within a second of Ctrl+C, and at end of input, saying goodbye', async () => {
+    const chats = startChats(3);
+    await waitConnected(chats);
+    const [interrupted, closed, witness] = chats as [ChatProcess, ChatProcess, ChatProcess];
+
+    const signalledAt = performance.now();
+    interrupted.kill('SIGINT');
+    expect(await interrupted.exited()).toBe(0);
+    expect(performance.now() - signalledAt).toBeLessThan(1000);
+
+    const endedAt = performance.now();
+    closed.child.stdin?.end();
+    expect(await closed.exited()).toBe(0);
+    expect(performance.now() - endedAt).toBeLessThan(1000);
+
+    await witness.waitForLine(new RegExp(`^\\* ${interrupted.name} left the mesh$`));
+  });
+
+  it('keeps a line typed before any peer connects and says so', async () => {
+    const [alone] = startChats(1);
+    await (alone as ChatProcess).port();
+    (alone as ChatProcess).type('anyone there?');
+    await (alone as ChatProcess).waitForLine(/no peers yet/);
+  });
+});

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestMesh } from '../helpers/mesh.js';
+
+let mesh: TestMesh;
+afterEach(async () => {
+  await mesh?.stopAll();
+});
+
+function expectExactlyOnce(mesh: TestMesh, messagesPerNode: (nodeIndex: number) => number): void {
+  mesh.live().forEach((node, i) => {
+    const counts = mesh.deliveryCounts(node);
+    expect(
+      [...counts.values()].every((c) => c === 1),
+      `node ${i} got a message twice`,
+    ).toBe(true);
+    expect(counts.size).toBe(messagesPerNode(i));
+  });
+}
+
+describe('a mesh of real nodes on 127.0.0.1', () => {
+  it.each([3, 20])(
+    '%i nodes find each other by multicast alone and every broadcast reaches every node once',
+    async (n) => {
+      mesh = new TestMesh();
+      const nodes = await mesh.start(n);
+      await mesh.waitConnected();
+      for (const [i, node] of nodes.entries()) await mesh.broadcastAndWait(node, `hello from ${i}`);
+      // Each node received one message from each of the n - 1 others, once each.
+      expectExactlyOnce(mesh, () => n - 1);
+      for (const node of nodes) {
+        expect(node.peers().active.length).toBeLessThanOrEqual(5);
+        expect(node.peers().active.map((p) => p.id)).not.toContain(node.id);
+      }
+    },
+  );
+
+  it('replaces the links of a crashed node and goes on delivering to every survivor', async () => {
+    mesh = new TestMesh();
+    const nodes = await mesh.start(8);
+    await mesh.waitConnected();
+    const victim = nodes[3]!;
+    const neighbours = victim.peers().active.map((p) => p.id);
+    await mesh.crash(victim);
+    await mesh.waitConnected();
+    for (const node of mesh.live()) expect(node.peers().active.map((p) => p.id)).not.toContain(victim.id);
+    // The victim's former neighbours still have neighbours: their lost link was replaced or was spare.
+    for (const id of neighbours)
+      expect(
+        mesh
+          .live()
+          .find((n) => n.id === id)
+          ?.peers().active.length,
+      ).toBeGreaterThan(0);
+    for (const node of mesh.live()) await mesh.broadcastAndWait(node, `after crash from ${node.id}`);
+    expectExactlyOnce(mesh, () => mesh.live().length - 1);
+  });
+
+  it('lets a node that starts late join and receive later broadcasts', async () => {
+    mesh = new TestMesh();
+    const first = await mesh.start(4);
+    await mesh.waitConnected();
+    await mesh.broadcastAndWait(first[0]!, 'before the late node');
+    const late = mesh.add();
+    await late.start();
+    await mesh.waitConnected();
+    await mesh.broadcastAndWait(first[1]!, 'after the late node');
+    await mesh.broadcastAndWait(late, 'from the late node');
+    expect(mesh.deliveryCounts(late).size).toBe(1);
+  });
+
+  it('says goodbye on stop: neighbours drop the leaver at once and stop() resolves within a second', async () => {
+    mesh = new TestMesh();
+    const nodes = await mesh.start(4);
+    await mesh.waitConnected();
+    const leaver = nodes[0]!;
+    const neighbours = new Set(leaver.peers().active.map((p) => p.id));
+    const started = performance.now();
+    await mesh.leave(leaver);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Only neighbours hear the goodbye; others drop the leaver from their passive view when they try it.
+    for (const node of mesh.live().filter((n) => neighbours.has(n.id))) {
+      expect(node.peers().active.map((p) => p.id)).not.toContain(leaver.id);
+      expect(node.peers().passive.map((p) => p.id)).not.toContain(leaver.id);
+    }
+  });
+
+  it('joins through a bootstrap address with discovery off', async () => {
+    mesh = new TestMesh({ discovery: false });
+    const [seed] = await mesh.start(1);
+    const address = `127.0.0.1:${seed!.address()!.port}`;
+    const others = [mesh.add({ bootstrap: [address] }), mesh.add({ bootstrap: [address] })];
+    await Promise.all(others.map((n) => n.start()));
+    await mesh.waitConnected();
+    await mesh.broadcastAndWait(others[0]!, 'via bootstrap');
+  });
+
+  it('stops when its AbortSignal is aborted', async () => {
+    mesh = new TestMesh();
+    const controller = new AbortController();
+    const node = mesh.add({ signal: controller.signal });
+    await node.start();
+    const stopped = new Promise<void>((resolve) => node.once('stopped', resolve));
+    controller.abort();
+    await stopped;
+    expect(() => node.broadcast('too late')).toThrow(/stopp/);
+  });
+});
