@@ -13,6 +13,11 @@ export class TestMesh {
 
   constructor(private readonly defaults: NodeOptions = {}) {}
 
+  /** The group and port this mesh's beacons use. */
+  discoveryAddress(): { group: string; discoveryPort: number } {
+    return this.discovery;
+  }
+
   add(options: NodeOptions = {}): MeshNode {
     const node = createNode({
       host: '127.0.0.1',

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { encodeBeacon } from '../../src/codec/beacon.js';
+import { TestMesh } from '../helpers/mesh.js';
+
+let mesh: TestMesh;
+afterEach(async () => {
+  await mesh?.stopAll();
+});
+
+/** Sends each datagram to the mesh's group over loopback only. */
+async function sendDatagrams(group: string, port: number, datagrams: Buffer[]): Promise<void> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  socket.setMulticastInterface('127.0.0.1');
+  socket.setMulticastTTL(1);
+  for (const datagram of datagrams) {
+    await new Promise<void>((resolve, reject) =>
+      socket.send(datagram, port, group, (e) => (e ? reject(e) : resolve())),
+    );
+  }
+  socket.close();
+}
+
+/** Opens a raw TCP connection, writes bytes, and resolves when the node has closed it. */
+function sendRawBytes(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    socket.resume();
+  });
+}
+
+it('survives malformed beacons and random bytes on its TCP port, and keeps serving its peers', async () => {
+  mesh = new TestMesh();
+  const nodes = await mesh.start(3);
+  await mesh.waitConnected();
+  const [target, a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number], (typeof nodes)[number]];
+  const { group, discoveryPort } = mesh.discoveryAddress();
+
+  const bogusBeacons = [
+    randomBytes(40),
+    Buffer.from('MCST'),
+    Buffer.concat([
+      encodeBeacon({ id: 'ab'.repeat(32), port: 5000, wantsPeers: true }),
+      Buffer.from([1, 2, 3]),
+    ]),
+    Buffer.alloc(0),
+    ...Array.from({ length: 50 }, () => randomBytes(1 + Math.floor(Math.random() * 100))),
+  ];
+  await sendDatagrams(group, discoveryPort, bogusBeacons);
+  const port = target.address()!.port;
+  await Promise.all([
+    sendRawBytes(port, randomBytes(4096)),
+    sendRawBytes(port, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 1])), // a 4 GiB length prefix
+    sendRawBytes(port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
+  ]);
+  // Every raw connection has been closed by the node by now; the datagrams sit in its socket
+  // buffer and are read while the broadcasts below travel.
+  await mesh.broadcastAndWait(a, 'still serving');
+  await mesh.broadcastAndWait(target, 'target still sends');
+  await mesh.broadcastAndWait(b, 'and still receives');
+  expect(
+    target.stats().transport.malformedFrames + target.stats().transport.handshakeFailures,
+  ).toBeGreaterThanOrEqual(3);
+  expect(target.stats().discovery?.malformed).toBeGreaterThanOrEqual(bogusBeacons.length - 1);
+  expect(target.peers().active.length).toBeGreaterThan(0);
+});
