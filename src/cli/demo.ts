@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { components } from '../core/graph.js';
+import { components, isSymmetric } from '../core/graph.js';
 import { pickMany, systemRandom } from '../core/random.js';
 import type { NodeId } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
@@ -117,7 +117,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       if (active.length === 0 || active.some((id) => !live.has(id))) return false;
       graph.set(node.id, active);
     }
-    return components(graph).length === 1;
+    return isSymmetric(graph) && components(graph).length === 1;
   };
 
   let delivered = 0;

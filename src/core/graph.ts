@@ -45,3 +45,19 @@ export function components(neighbors: ReadonlyMap<NodeId, Iterable<NodeId>>): No
 export function isConnected(neighbors: ReadonlyMap<NodeId, Iterable<NodeId>>): boolean {
   return components(neighbors).length <= 1;
 }
+
+/**
+ * Every link is listed by both of its ends. HyParView's active views are symmetric once messages in
+ * flight have arrived; a broadcast sent while they are not can miss a node that is still joining.
+ */
+export function isSymmetric(neighbors: ReadonlyMap<NodeId, Iterable<NodeId>>): boolean {
+  const listed = new Map<NodeId, Set<NodeId>>();
+  for (const [node, list] of neighbors) listed.set(node, new Set(list));
+  for (const [node, set] of listed) {
+    for (const other of set) {
+      const back = listed.get(other);
+      if (back && !back.has(node)) return false;
+    }
+  }
+  return true;
+}

@@ -65,7 +65,14 @@ export interface ShuffleReply {
   readonly peers: readonly PeerInfo[];
 }
 
-export type MembershipMessage = Join | ForwardJoin | Neighbor | NeighborReply | Disconnect | Shuffle | ShuffleReply;
+export type MembershipMessage =
+  | Join
+  | ForwardJoin
+  | Neighbor
+  | NeighborReply
+  | Disconnect
+  | Shuffle
+  | ShuffleReply;
 
 // --- Broadcast ---------------------------------------------------------------------------------
 

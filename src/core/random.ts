@@ -60,3 +60,11 @@ export function seededRandom(seed: number): Random {
 export function systemRandom(): Random {
   return seededRandom(randomBytes(4).readUInt32LE(0));
 }
+
+/**
+ * `value` spread uniformly over ±`fraction` of itself, so that periodic work started at the same
+ * moment on many nodes drifts apart instead of firing in lock-step.
+ */
+export function jittered(random: Random, value: number, fraction: number): number {
+  return value * (1 - fraction + 2 * fraction * random.next());
+}

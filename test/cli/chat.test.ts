@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { components } from '../../src/core/graph.js';
+import { components, isSymmetric } from '../../src/core/graph.js';
 import { ChatProcess } from '../helpers/chat-process.js';
 import { uniqueDiscovery, waitUntil } from '../helpers/wait.js';
 
@@ -29,7 +29,7 @@ async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<
     const graph = new Map<string, string[]>();
     for (const chat of chats) graph.set(addresses.get(chat) as string, await chat.activeView());
     const complete = [...graph.values()].every((view) => view.length > 0 && view.every((a) => live.has(a)));
-    if (complete && components(graph).length === 1) return;
+    if (complete && isSymmetric(graph) && components(graph).length === 1) return;
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new Error(`overlay not connected: ${JSON.stringify([...graph])}`);
     // Ask again only after some process reported a link change.

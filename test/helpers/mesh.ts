@@ -1,4 +1,4 @@
-import { components } from '../../src/core/graph.js';
+import { components, isSymmetric } from '../../src/core/graph.js';
 import type { NodeId } from '../../src/core/types.js';
 import { createNode, type MeshMessage, type MeshNode } from '../../src/node/node.js';
 import type { NodeOptions } from '../../src/node/options.js';
@@ -57,7 +57,10 @@ export class TestMesh {
     await node.stop();
   }
 
-  /** Live nodes all have neighbours, list no dead ones, and form one connected overlay. */
+  /**
+   * Live nodes all have neighbours, list no dead ones, agree on every link (no neighbour request
+   * still in flight) and form one connected overlay.
+   */
   connected(): boolean {
     const live = this.live();
     const ids = new Set(live.map((n) => n.id));
@@ -67,7 +70,7 @@ export class TestMesh {
       if (active.length === 0 || active.some((id) => !ids.has(id))) return false;
       graph.set(node.id, active);
     }
-    return components(graph).length === 1;
+    return isSymmetric(graph) && components(graph).length === 1;
   }
 
   private wakeOn(): [MeshNode, string][] {

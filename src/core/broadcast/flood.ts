@@ -1,0 +1,181 @@
+import type { ProtocolAction } from '../actions.js';
+import type { Gossip } from '../messages.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
+import { SeenCache } from './seen-cache.js';
+import {
+  type BroadcastEvent,
+  type BroadcastStats,
+  type BroadcastStrategy,
+  emptyBroadcastStats,
+} from './strategy.js';
+
+export interface FloodOptions {
+  /** Most (origin, seq) pairs remembered for duplicate suppression. */
+  readonly seenCacheMaxEntries: number;
+  /** How long a pair is remembered. */
+  readonly seenCacheMaxAge: Millis;
+  /** Period of the sweep that drops pairs older than `seenCacheMaxAge`. */
+  readonly seenSweepInterval: Millis;
+  /**
+   * Sequence number of this node's first broadcast. A node restarted with the same id must not
+   * reuse numbers its previous life sent, or peers would drop its messages as duplicates; the
+   * runtime passes Date.now() * 1000, which grows faster than any node broadcasts.
+   */
+  readonly initialSeq: number;
+}
+
+/**
+ * A flood's duplicates all arrive within a few link latencies of the first copy (milliseconds on
+ * a LAN), so a minute of memory covers stalled links and GC pauses with a wide margin.
+ */
+export const DEFAULT_SEEN_CACHE_MAX_AGE: Millis = 60_000;
+/**
+ * Caps memory at roughly 10,000 × ~150 bytes ≈ 1.5 MB per node. It holds the full minute up to
+ * ~166 broadcasts/s network-wide; above that the count bound shortens the window (10,000 / rate),
+ * which stays far longer than a flood takes to settle until rates of thousands per second.
+ * A simulator of 100,000 nodes with few messages pays only for the messages it sends.
+ */
+export const DEFAULT_SEEN_CACHE_MAX_ENTRIES = 10_000;
+/** Sweeping every 10 s keeps entries at most 70 s old; each sweep touches only expired entries. */
+export const DEFAULT_SEEN_SWEEP_INTERVAL: Millis = 10_000;
+/** Tests and simulations start at zero; the runtime overrides this (see FloodOptions.initialSeq). */
+export const DEFAULT_INITIAL_SEQ = 0;
+/** Longer paths than this do not exist in any overlay we run; larger values are malformed. */
+export const MAX_HOPS = 65_535;
+
+export const DEFAULT_FLOOD_OPTIONS: FloodOptions = {
+  seenCacheMaxEntries: DEFAULT_SEEN_CACHE_MAX_ENTRIES,
+  seenCacheMaxAge: DEFAULT_SEEN_CACHE_MAX_AGE,
+  seenSweepInterval: DEFAULT_SEEN_SWEEP_INTERVAL,
+  initialSeq: DEFAULT_INITIAL_SEQ,
+};
+
+/** Throws RangeError for a configuration no node could run with; a programming error, not input. */
+export function validateFloodOptions(options: FloodOptions): void {
+  if (!Number.isSafeInteger(options.seenCacheMaxEntries) || options.seenCacheMaxEntries < 1) {
+    throw new RangeError('seenCacheMaxEntries must be a positive integer');
+  }
+  if (!(options.seenCacheMaxAge > 0) || !(options.seenSweepInterval > 0)) {
+    throw new RangeError('seenCacheMaxAge and seenSweepInterval must be positive durations');
+  }
+  if (!Number.isSafeInteger(options.initialSeq) || options.initialSeq < 0) {
+    throw new RangeError('initialSeq must be a non-negative safe integer');
+  }
+}
+
+/** Identifies a broadcast network-wide. */
+function messageKey(origin: NodeId, seq: number): string {
+  return `${origin}:${seq}`;
+}
+
+/**
+ * Plain flooding: every new payload goes to every active neighbour except the one it came from.
+ * Over a connected overlay it reaches everyone; each node sends each payload up to |active| - 1
+ * times, and the seen cache turns the redundant copies into counted duplicates.
+ */
+export class FloodBroadcast implements BroadcastStrategy {
+  private readonly selfId: NodeId;
+  private readonly options: FloodOptions;
+  private readonly neighbours = new Map<NodeId, PeerInfo>();
+  private readonly seen: SeenCache;
+  private nextSeq: number;
+  private started = false;
+  private readonly counters: BroadcastStats = emptyBroadcastStats();
+
+  constructor(selfId: NodeId, options: FloodOptions) {
+    this.selfId = selfId;
+    this.options = options;
+    this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
+    this.nextSeq = options.initialSeq;
+  }
+
+  stats(): BroadcastStats {
+    return { ...this.counters, seenCacheSize: this.seen.size };
+  }
+
+  lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
+    switch (event.type) {
+      case 'start':
+        if (this.started) return;
+        this.started = true;
+        this.armSweep(out);
+        return;
+      case 'neighborUp':
+        this.neighbours.set(event.peer.id, event.peer);
+        return;
+      case 'neighborDown':
+        this.neighbours.delete(event.peer.id);
+        return;
+      case 'broadcast':
+        this.originate(event.payload, now, out);
+        return;
+      case 'message':
+        if (event.message.type === 'gossip') this.onGossip(event.from, event.message, now, out);
+        else this.counters.invalidPayloads++;
+        return;
+      case 'timer':
+        this.seen.sweep(now);
+        this.armSweep(out);
+        return;
+    }
+  }
+
+  private originate(payload: Uint8Array, now: Millis, out: ProtocolAction[]): void {
+    const seq = this.nextSeq++;
+    // Remember our own message so that copies flooding back count as duplicates.
+    this.seen.add(messageKey(this.selfId, seq), now);
+    this.counters.broadcasts++;
+    const message: Gossip = { type: 'gossip', origin: this.selfId, seq, hops: 0, payload };
+    for (const peer of this.neighbours.values()) this.sendPayload(peer, message, out);
+  }
+
+  private onGossip(from: PeerInfo, message: Gossip, now: Millis, out: ProtocolAction[]): void {
+    if (!isWellFormed(message)) {
+      this.counters.invalidPayloads++;
+      return;
+    }
+    this.counters.payloadsReceived++;
+    // Our own message is never delivered to ourselves, even after the cache forgot it.
+    if (message.origin === this.selfId || !this.seen.add(messageKey(message.origin, message.seq), now)) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.counters.delivered++;
+    out.push({
+      type: 'deliver',
+      origin: message.origin,
+      seq: message.seq,
+      hops: message.hops + 1,
+      payload: message.payload,
+    });
+    const relay: Gossip = { ...message, hops: message.hops + 1 };
+    for (const peer of this.neighbours.values()) {
+      if (peer.id !== from.id) this.sendPayload(peer, relay, out);
+    }
+  }
+
+  private sendPayload(to: PeerInfo, message: Gossip, out: ProtocolAction[]): void {
+    this.counters.payloadsSent++;
+    out.push({ type: 'send', to, message });
+  }
+
+  private armSweep(out: ProtocolAction[]): void {
+    out.push({ type: 'setTimer', after: this.options.seenSweepInterval, timer: { type: 'seenSweep' } });
+  }
+}
+
+function isWellFormed(message: Gossip): boolean {
+  return (
+    typeof message.origin === 'string' &&
+    Number.isSafeInteger(message.seq) &&
+    message.seq >= 0 &&
+    Number.isSafeInteger(message.hops) &&
+    message.hops >= 0 &&
+    message.hops < MAX_HOPS &&
+    message.payload instanceof Uint8Array
+  );
+}

@@ -1,0 +1,47 @@
+import type { Millis } from '../types.js';
+
+/**
+ * Remembers which messages were already seen, bounded by count and by age. A Map iterates in
+ * insertion order and entries are never re-inserted, so its first entry is always the oldest:
+ * both bounds evict from the front in O(1) per entry, with no separate queue or heap.
+ *
+ * Callers must pass a non-decreasing `now`; the injected clocks of the runtime and simulator are.
+ */
+export class SeenCache {
+  private readonly firstSeen = new Map<string, Millis>();
+  private readonly maxEntries: number;
+  private readonly maxAge: Millis;
+
+  constructor(maxEntries: number, maxAge: Millis) {
+    this.maxEntries = maxEntries;
+    this.maxAge = maxAge;
+  }
+
+  get size(): number {
+    return this.firstSeen.size;
+  }
+
+  has(key: string): boolean {
+    return this.firstSeen.has(key);
+  }
+
+  /** Records `key`; returns false if it was already there (a duplicate). */
+  add(key: string, now: Millis): boolean {
+    if (this.firstSeen.has(key)) return false;
+    this.firstSeen.set(key, now);
+    if (this.firstSeen.size > this.maxEntries) {
+      const oldest = this.firstSeen.keys().next();
+      if (!oldest.done) this.firstSeen.delete(oldest.value);
+    }
+    return true;
+  }
+
+  /** Forgets every entry first seen more than `maxAge` ago. */
+  sweep(now: Millis): void {
+    const cutoff = now - this.maxAge;
+    for (const [key, seenAt] of this.firstSeen) {
+      if (seenAt > cutoff) return;
+      this.firstSeen.delete(key);
+    }
+  }
+}

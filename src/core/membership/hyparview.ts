@@ -1,0 +1,626 @@
+import type { ProtocolAction } from '../actions.js';
+import type {
+  Disconnect,
+  ForwardJoin,
+  MembershipMessage,
+  Neighbor,
+  NeighborReply,
+  Shuffle,
+  ShuffleReply,
+} from '../messages.js';
+import { jittered, pickOne, type Random } from '../random.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
+import type { MembershipOptions } from './options.js';
+import { PeerSet } from './peer-set.js';
+import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from './types.js';
+
+/**
+ * Most peers a Shuffle or ShuffleReply may carry before the rest is ignored. Honest nodes send
+ * ka + kp (7 by default); the cap bounds the work a malformed or hostile message can cause.
+ */
+export const SHUFFLE_PEERS_LIMIT = 32;
+
+interface PendingRequest {
+  readonly peer: PeerInfo;
+  /** Number of the request; its timeout timer carries the same number. */
+  readonly id: number;
+  /** A Join is answered by Neighbor{high}; a Neighbor request by NeighborReply. */
+  readonly kind: 'join' | 'neighbor';
+  /** A Join counts as high priority: the contact cannot refuse it. */
+  readonly priority: Neighbor['priority'];
+}
+
+/**
+ * HyParView membership (Leitão, Pereira, Rodrigues, DSN 2007) as a sans-IO state machine: each
+ * entry point takes one event and appends the resulting actions to `out`.
+ *
+ * A small active view of symmetric links carries the broadcast; a larger passive view holds
+ * replacements. The active view changes on joins (§4.2), failures and disconnects (§4.3); the
+ * passive view is refreshed by random-walk shuffles (§4.4) and by discovery beacons.
+ *
+ * Links: whoever opens a link for a one-off message closes it (`disconnect`) when done: the node
+ * answering a shuffle, the node refusing a neighbour, the node whose request timed out. Each side
+ * emits `disconnect` when a peer leaves its active view by Disconnect or eviction. The transport
+ * reports a link that closes under an active peer as `linkDown`, which counts as that peer failing.
+ *
+ * Per node, state is O(active + passive) and each event costs O(active + passive).
+ */
+export class HyParView {
+  private readonly self: PeerInfo;
+  private readonly options: MembershipOptions;
+  private readonly random: Random;
+  private readonly active = new PeerSet();
+  private readonly passive = new PeerSet();
+  /** Outstanding Neighbor requests and Joins, by peer. Never holds an active peer. */
+  private readonly pending = new Map<NodeId, PendingRequest>();
+  /**
+   * Passive peers that refused a low-priority request in the current repair cycle. A refusal means
+   * the peer was full, so asking again at once is pointless; the set is cleared when the cycle's
+   * back-off expires or when this node loses an active peer (the overlay changed).
+   */
+  private readonly declined = new Set<NodeId>();
+  /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
+  private declinedResetAt: Millis | undefined;
+  /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
+  private repairBackoff: Millis;
+  /** Bootstrap contacts, oldest first, to re-join through once every known peer is gone. */
+  private readonly contacts: PeerInfo[] = [];
+  /** Ids sent in our last Shuffle: evicted first when integrating its reply (§4.4). */
+  private lastShuffleSample: NodeId[] = [];
+  private nextRequestId = 1;
+  private started = false;
+  private left = false;
+  private readonly counters: MembershipStats = emptyMembershipStats();
+
+  constructor(self: PeerInfo, options: MembershipOptions, random: Random) {
+    this.self = self;
+    this.options = options;
+    this.random = random;
+    this.repairBackoff = options.repairInterval;
+  }
+
+  activeView(): PeerInfo[] {
+    return this.active.values().slice();
+  }
+
+  passiveView(): PeerInfo[] {
+    return this.passive.values().slice();
+  }
+
+  hasLeft(): boolean {
+    return this.left;
+  }
+
+  stats(): MembershipStats {
+    return {
+      ...this.counters,
+      pendingRequests: this.pending.size,
+      activeViewSize: this.active.size,
+      passiveViewSize: this.passive.size,
+    };
+  }
+
+  /** Arms the periodic shuffle and repair timers. Idempotent. */
+  start(out: ProtocolAction[]): void {
+    if (this.started || this.left) return;
+    this.started = true;
+    this.armShuffle(out);
+    out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
+  }
+
+  /** Join the overlay through `contact` (§4.2), and remember it for re-joining later. */
+  join(contact: PeerInfo, out: ProtocolAction[]): void {
+    if (this.left || contact.id === this.self.id) return;
+    this.rememberContact(contact);
+    if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
+    this.sendJoin(contact, out);
+  }
+
+  /**
+   * A discovery beacon from `peer`: it only goes to the passive view, and the repair tick connects
+   * (Neighbor{high} to a random passive peer while the active view is empty, then one Neighbor{low}
+   * per tick until full). Acting on each beacon at once instead makes every node with room grab
+   * each newcomer: 20 nodes starting together then end up as closed, full cliques of six, which no
+   * refill can merge since every member refuses low-priority requests. Drawing at random from all
+   * that was heard over a tick gives a random graph: 0 partitions in 1,000 simulated start-ups.
+   */
+  discovered(peer: PeerInfo): void {
+    if (this.left || peer.id === this.self.id) return;
+    if (this.active.has(peer.id)) {
+      this.active.refresh(peer);
+      return;
+    }
+    if (this.passive.has(peer.id)) {
+      this.passive.refresh(peer);
+      return;
+    }
+    if (this.pending.has(peer.id)) return;
+    this.addPassive(peer);
+  }
+
+  onMessage(from: PeerInfo, message: MembershipMessage, now: Millis, out: ProtocolAction[]): void {
+    if (this.left) return;
+    this.counters.controlMessagesReceived++;
+    if (from.id === this.self.id) {
+      this.counters.invalidMessages++;
+      return;
+    }
+    // The sender's address comes first-hand from the transport: the freshest we can know.
+    this.active.refresh(from);
+    this.passive.refresh(from);
+    switch (message.type) {
+      case 'join':
+        this.onJoin(from, out);
+        return;
+      case 'forwardJoin':
+        this.onForwardJoin(from, message, out);
+        return;
+      case 'neighbor':
+        this.onNeighbor(from, message, out);
+        return;
+      case 'neighborReply':
+        this.onNeighborReply(from, message, now, out);
+        return;
+      case 'disconnect':
+        this.onDisconnect(from, message, now, out);
+        return;
+      case 'shuffle':
+        this.onShuffle(from, message, out);
+        return;
+      case 'shuffleReply':
+        this.onShuffleReply(message);
+        return;
+    }
+  }
+
+  /** The link to `peerId` closed after it was up. Only an active peer's or a candidate's matters. */
+  linkDown(peerId: NodeId, now: Millis, out: ProtocolAction[]): void {
+    if (this.left) return;
+    if (this.active.has(peerId)) {
+      // §4.3: a broken link is the failure detector; the peer is dropped, not kept as passive.
+      this.removeActive(peerId, out);
+      this.counters.failures++;
+      this.lostActivePeer();
+      this.repair(now, out, this.options.maxConcurrentRequests, peerId);
+    } else if (this.pending.delete(peerId)) {
+      this.removePassive(peerId);
+      this.repair(now, out, 1, peerId);
+    }
+  }
+
+  /** `peerId` could not be reached at all: forget it as a candidate (§4.3) and try another. */
+  dialFailed(peerId: NodeId, now: Millis, out: ProtocolAction[]): void {
+    if (this.left) return;
+    const wasCandidate = this.pending.delete(peerId);
+    this.removePassive(peerId);
+    if (this.active.has(peerId)) {
+      // Added straight away by a ForwardJoin or Join, but the link never came up.
+      this.removeActive(peerId, out);
+      this.counters.failures++;
+      this.lostActivePeer();
+      this.repair(now, out, this.options.maxConcurrentRequests, peerId);
+    } else if (wasCandidate) {
+      this.repair(now, out, 1, peerId);
+    }
+  }
+
+  onTimer(timer: MembershipTimer, now: Millis, out: ProtocolAction[]): void {
+    if (this.left) return;
+    switch (timer.type) {
+      case 'shuffle':
+        this.armShuffle(out);
+        this.startShuffle(out);
+        return;
+      case 'repair':
+        out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
+        this.onRepairTick(now, out);
+        return;
+      case 'neighborTimeout':
+        this.onRequestTimeout(timer.peer, timer.request, now, out);
+        return;
+    }
+  }
+
+  /** Graceful stop: tell every neighbour we are gone for good, close every link, go quiet. */
+  leave(out: ProtocolAction[]): void {
+    if (this.left) return;
+    const neighbours = this.active.values().slice();
+    for (const peer of neighbours) this.sendDisconnect(peer, false, out);
+    for (const peer of neighbours) {
+      this.counters.neighborDowns++;
+      out.push({ type: 'neighborDown', peer });
+      out.push({ type: 'disconnect', peer });
+    }
+    for (const request of this.pending.values()) out.push({ type: 'disconnect', peer: request.peer });
+    this.active.clear();
+    this.passive.clear();
+    this.pending.clear();
+    this.declined.clear();
+    this.contacts.length = 0;
+    this.lastShuffleSample = [];
+    this.left = true;
+  }
+
+  // --- Join (§4.2) -------------------------------------------------------------------------------
+
+  private onJoin(joiner: PeerInfo, out: ProtocolAction[]): void {
+    // A Join means the peer (re)started: any request we had out to it will never be answered.
+    this.pending.delete(joiner.id);
+    // "A node that receives a join request will start by adding the new node to its active view,
+    // even if it has to drop a random node from it." A known neighbour re-joining is answered alike.
+    if (!this.active.has(joiner.id)) this.addActive(joiner, out);
+    this.send(joiner, { type: 'neighbor', priority: 'high' }, out);
+    const forward: ForwardJoin = {
+      type: 'forwardJoin',
+      peer: joiner,
+      ttl: this.options.activeRandomWalkLength,
+    };
+    for (const peer of this.active.values()) {
+      if (peer.id === joiner.id) continue;
+      this.counters.forwardJoinsSent++;
+      this.send(peer, forward, out);
+    }
+  }
+
+  private onForwardJoin(sender: PeerInfo, message: ForwardJoin, out: ProtocolAction[]): void {
+    if (!isCount(message.ttl)) {
+      this.counters.invalidMessages++;
+      return;
+    }
+    const joiner = message.peer;
+    if (joiner.id === this.self.id || this.active.has(joiner.id)) return;
+    const ttl = Math.min(message.ttl, this.options.activeRandomWalkLength);
+    // "If the time to live is equal to zero or if the number of nodes in p's active view is equal
+    // to one, it will add the new node to its active view" — likewise when nobody is left to walk to.
+    const next =
+      ttl > 0 && this.active.size > 1
+        ? this.active.pickRandom(this.random, (peer) => peer.id !== sender.id && peer.id !== joiner.id)
+        : undefined;
+    if (next === undefined) {
+      this.addActive(joiner, out);
+      this.send(joiner, { type: 'neighbor', priority: 'high' }, out);
+      return;
+    }
+    if (ttl === this.options.passiveRandomWalkLength) this.addPassive(joiner);
+    this.counters.forwardJoinsSent++;
+    this.send(next, { type: 'forwardJoin', peer: joiner, ttl: ttl - 1 }, out);
+  }
+
+  // --- Neighbor requests (§4.3) ------------------------------------------------------------------
+
+  private onNeighbor(from: PeerInfo, message: Neighbor, out: ProtocolAction[]): void {
+    if (this.active.has(from.id)) {
+      this.send(from, { type: 'neighborReply', accepted: true }, out);
+      return;
+    }
+    // "A node q that receives a high priority neighbor request will always accept the request, even
+    // if it has to drop a random member from its active view [...] If a node q receives a low
+    // priority Neighbor request, it will only accept the request if it has a free slot."
+    if (message.priority === 'high' || this.active.size < this.options.activeViewSize) {
+      this.addActive(from, out);
+      this.send(from, { type: 'neighborReply', accepted: true }, out);
+      return;
+    }
+    // Full. Our own request to this peer, if any, is moot: we could not take it either.
+    this.pending.delete(from.id);
+    this.send(from, { type: 'neighborReply', accepted: false }, out);
+    // A peer that asked is alive; keep it as a replacement if that costs no one else's place.
+    if (this.passive.size < this.options.passiveViewSize) this.addPassive(from);
+    out.push({ type: 'disconnect', peer: from });
+  }
+
+  private onNeighborReply(from: PeerInfo, message: NeighborReply, now: Millis, out: ProtocolAction[]): void {
+    const request = this.pending.get(from.id);
+    if (request === undefined || request.kind !== 'neighbor') {
+      // An acceptance we no longer wait for (timed out, or crossed with our eviction of the peer):
+      // the peer now counts us as a neighbour, so undo that to keep the views symmetric.
+      if (message.accepted && !this.active.has(from.id)) {
+        this.sendDisconnect(from, true, out);
+        out.push({ type: 'disconnect', peer: from });
+        this.addPassive(from);
+      }
+      return;
+    }
+    this.pending.delete(from.id);
+    if (message.accepted) {
+      this.counters.neighborRequestsAccepted++;
+      if (!this.active.has(from.id)) this.addActive(from, out);
+    } else {
+      this.counters.neighborRequestsRejected++;
+      if (this.passive.has(from.id)) this.declined.add(from.id);
+      this.repair(now, out, 1);
+    }
+  }
+
+  private onRequestTimeout(peerId: NodeId, requestId: number, now: Millis, out: ProtocolAction[]): void {
+    const request = this.pending.get(peerId);
+    if (request === undefined || request.id !== requestId) return;
+    this.pending.delete(peerId);
+    this.counters.neighborRequestTimeouts++;
+    // §4.3: a candidate that does not answer is considered failed.
+    this.removePassive(peerId);
+    out.push({ type: 'disconnect', peer: request.peer });
+    this.repair(now, out, 1, peerId);
+  }
+
+  private onDisconnect(from: PeerInfo, message: Disconnect, now: Millis, out: ProtocolAction[]): void {
+    const wasCandidate = this.pending.delete(from.id);
+    const wasActive = this.active.has(from.id);
+    if (wasActive) {
+      this.removeActive(from.id, out);
+      out.push({ type: 'disconnect', peer: from });
+      this.lostActivePeer();
+    }
+    if (message.alive) {
+      // Evicted by a full peer. Refilling is left to the next repair tick: refilling at once would
+      // let evictions chase each other without end (each high-priority request evicts someone,
+      // who asks again at once) when many nodes know only a few others.
+      this.addPassive(from);
+      return;
+    }
+    // The peer left for good: like a failure, refill now (§4.3).
+    this.removePassive(from.id);
+    if (wasActive || wasCandidate) this.repair(now, out, this.options.maxConcurrentRequests, from.id);
+  }
+
+  /**
+   * Tops the active view up from the passive view (§4.3), sending at most `maxNew` requests to
+   * random passive peers: Neighbor{high} while the active view is empty (it cannot be refused),
+   * else Neighbor{low}, which a full peer refuses. A refusal marks the peer `declined` and the next
+   * candidate is tried at once; when every passive peer has refused, the cycle is exhausted and
+   * nobody is asked again until a back-off (doubling from one tick to `repairBackoffMax`) expires.
+   * So, once membership settles, a node below the view size has asked every passive peer, and
+   * each one it is not connected to was full when asked.
+   *
+   * Failures (a neighbour's link breaking, a Disconnect) refill every missing slot at once, as in
+   * the paper. Beyond the paper, a periodic tick adds one slot at a time, so that topping up after
+   * an eviction or at start-up draws from everything heard over a while rather than from the
+   * latest beacons (see `discovered`).
+   */
+  private repair(now: Millis, out: ProtocolAction[], maxNew: number, skip?: NodeId): void {
+    if (this.left) return;
+    const { activeViewSize, maxConcurrentRequests } = this.options;
+    for (
+      let sent = 0;
+      sent < maxNew &&
+      this.pending.size < maxConcurrentRequests &&
+      this.active.size + this.pending.size < activeViewSize;
+      sent++
+    ) {
+      const alone = this.active.size === 0;
+      const candidate = this.passive.pickRandom(
+        this.random,
+        (peer) => peer.id !== skip && !this.pending.has(peer.id) && (alone || !this.declined.has(peer.id)),
+      );
+      if (candidate === undefined) {
+        if (!alone && this.declined.size > 0) this.exhausted(now, skip, out);
+        return;
+      }
+      this.sendNeighborRequest(candidate, alone ? 'high' : 'low', out);
+    }
+  }
+
+  /**
+   * Every passive peer refused us: each was full. Wait out the back-off before asking them again,
+   * but a starving node (two or more short of the view size) insists with Neighbor{high}, which
+   * the peer must accept by evicting one of its own. Without this, a few nodes that found only each
+   * other (a pair that started together, the survivors of a crash) stay apart for good from an
+   * overlay whose members are all full, since HyParView only ever reacts to failures. The evicted
+   * node was usually full and is now one short, which is not starving, so escalations do not
+   * cascade. One escalation in flight, and at most one per tick.
+   */
+  private exhausted(now: Millis, skip: NodeId | undefined, out: ProtocolAction[]): void {
+    if (this.declinedResetAt === undefined) {
+      this.declinedResetAt = now + this.repairBackoff;
+      this.repairBackoff = Math.min(this.repairBackoff * 2, this.options.repairBackoffMax);
+    }
+    if (this.active.size > this.options.activeViewSize - 2) return;
+    for (const request of this.pending.values()) if (request.priority === 'high') return;
+    const target = this.passive.pickRandom(
+      this.random,
+      (peer) => peer.id !== skip && !this.pending.has(peer.id),
+    );
+    if (target === undefined) return;
+    this.counters.escalations++;
+    this.sendNeighborRequest(target, 'high', out);
+  }
+
+  private onRepairTick(now: Millis, out: ProtocolAction[]): void {
+    if (this.declinedResetAt !== undefined && now >= this.declinedResetAt) {
+      this.declined.clear();
+      this.declinedResetAt = undefined;
+    }
+    if (this.pending.size === 0) this.repair(now, out, 1);
+    // Every peer we knew is gone: start over through a bootstrap contact, once per tick at most.
+    if (this.active.size === 0 && this.passive.size === 0 && this.pending.size === 0) {
+      const contact = pickOne(this.random, this.contacts);
+      if (contact !== undefined) this.sendJoin(contact, out);
+    }
+  }
+
+  /** After losing a neighbour, refusals from before may no longer hold: start a fresh cycle. */
+  private lostActivePeer(): void {
+    this.declined.clear();
+    this.declinedResetAt = undefined;
+    this.repairBackoff = this.options.repairInterval;
+  }
+
+  private sendNeighborRequest(peer: PeerInfo, priority: Neighbor['priority'], out: ProtocolAction[]): void {
+    const id = this.nextRequestId++;
+    this.pending.set(peer.id, { peer, id, kind: 'neighbor', priority });
+    this.counters.neighborRequestsSent++;
+    this.send(peer, { type: 'neighbor', priority }, out);
+    this.armRequestTimeout(peer.id, id, out);
+  }
+
+  private sendJoin(contact: PeerInfo, out: ProtocolAction[]): void {
+    const id = this.nextRequestId++;
+    this.pending.set(contact.id, { peer: contact, id, kind: 'join', priority: 'high' });
+    this.counters.joinsSent++;
+    this.send(contact, { type: 'join' }, out);
+    this.armRequestTimeout(contact.id, id, out);
+  }
+
+  private armRequestTimeout(peer: NodeId, request: number, out: ProtocolAction[]): void {
+    out.push({
+      type: 'setTimer',
+      after: this.options.neighborRequestTimeout,
+      timer: { type: 'neighborTimeout', peer, request },
+    });
+  }
+
+  private rememberContact(contact: PeerInfo): void {
+    const index = this.contacts.findIndex((known) => known.id === contact.id);
+    if (index >= 0) this.contacts.splice(index, 1);
+    this.contacts.push(contact);
+    if (this.contacts.length > this.options.maxContacts) this.contacts.shift();
+  }
+
+  // --- Shuffle (§4.4) ----------------------------------------------------------------------------
+
+  private armShuffle(out: ProtocolAction[]): void {
+    const after = jittered(this.random, this.options.shuffleInterval, this.options.shuffleJitter);
+    out.push({ type: 'setTimer', after, timer: { type: 'shuffle' } });
+  }
+
+  private startShuffle(out: ProtocolAction[]): void {
+    const target = this.active.pickRandom(this.random);
+    if (target === undefined) return;
+    const activeSample = this.active.sample(
+      this.random,
+      this.options.shuffleActiveCount,
+      (peer) => peer.id !== target.id,
+    );
+    const peers = activeSample.concat(this.passive.sample(this.random, this.options.shufflePassiveCount));
+    this.lastShuffleSample = peers.map((peer) => peer.id);
+    this.counters.shufflesStarted++;
+    this.send(target, { type: 'shuffle', origin: this.self, ttl: this.options.shuffleTtl, peers }, out);
+  }
+
+  private onShuffle(from: PeerInfo, message: Shuffle, out: ProtocolAction[]): void {
+    if (!isCount(message.ttl)) {
+      this.counters.invalidMessages++;
+      return;
+    }
+    const origin = message.origin;
+    if (origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
+    const peers = capPeers(message.peers);
+    const ttl = Math.min(message.ttl, this.options.shuffleTtl);
+    if (ttl > 0 && this.active.size > 1) {
+      const next = this.active.pickRandom(
+        this.random,
+        (peer) => peer.id !== from.id && peer.id !== origin.id,
+      );
+      if (next !== undefined) {
+        this.send(next, { type: 'shuffle', origin, ttl: ttl - 1, peers }, out);
+        return;
+      }
+    }
+    // Accept: answer the origin directly with as many peers as it sent. Passive peers first, as in
+    // the paper; topped up from the active view while our passive view is still small.
+    const reply = this.passive.sample(this.random, peers.length, (peer) => peer.id !== origin.id);
+    if (reply.length < peers.length) {
+      const extra = this.active.sample(
+        this.random,
+        peers.length - reply.length,
+        (peer) => peer.id !== origin.id,
+      );
+      for (const peer of extra) reply.push(peer);
+    }
+    this.counters.shuffleRepliesSent++;
+    this.send(origin, { type: 'shuffleReply', peers: reply }, out);
+    // We opened this link just for the reply; keep it only if it carries something else.
+    if (!this.active.has(origin.id) && !this.pending.has(origin.id)) {
+      out.push({ type: 'disconnect', peer: origin });
+    }
+    const sent = reply.map((peer) => peer.id);
+    this.integrate(origin, sent);
+    for (const peer of peers) this.integrate(peer, sent);
+  }
+
+  private onShuffleReply(message: ShuffleReply): void {
+    for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample);
+  }
+
+  /** §4.4: learn a peer into the passive view, evicting first the peers we just sent away. */
+  private integrate(peer: PeerInfo, evictFirst: readonly NodeId[]): void {
+    if (peer.id === this.self.id || this.active.has(peer.id)) return;
+    this.addPassive(peer, evictFirst);
+  }
+
+  // --- View bookkeeping --------------------------------------------------------------------------
+
+  /** Puts `peer` in the active view, evicting a random neighbour when full. */
+  private addActive(peer: PeerInfo, out: ProtocolAction[]): void {
+    this.removePassive(peer.id);
+    this.pending.delete(peer.id);
+    if (this.active.size >= this.options.activeViewSize) this.evictRandomNeighbour(out);
+    this.active.add(peer);
+    this.counters.neighborUps++;
+    out.push({ type: 'neighborUp', peer });
+  }
+
+  private evictRandomNeighbour(out: ProtocolAction[]): void {
+    const victim = this.active.pickRandom(this.random);
+    if (victim === undefined) return;
+    this.active.remove(victim.id);
+    this.counters.evictions++;
+    // Hand the victim fresh candidates first, so that it does not come straight back to us or
+    // evict its way into the few peers it knew (as iroh-gossip does).
+    const peers = this.active.sample(this.random, this.options.shuffleActiveCount);
+    for (const peer of this.passive.sample(this.random, this.options.shufflePassiveCount)) peers.push(peer);
+    this.send(victim, { type: 'shuffleReply', peers }, out);
+    this.sendDisconnect(victim, true, out);
+    this.counters.neighborDowns++;
+    out.push({ type: 'neighborDown', peer: victim });
+    out.push({ type: 'disconnect', peer: victim });
+    this.addPassive(victim);
+  }
+
+  private removeActive(peerId: NodeId, out: ProtocolAction[]): PeerInfo | undefined {
+    const peer = this.active.remove(peerId);
+    if (peer === undefined) return undefined;
+    this.counters.neighborDowns++;
+    out.push({ type: 'neighborDown', peer });
+    return peer;
+  }
+
+  /** Adds a peer to the passive view (refreshing its address if known), evicting when full. */
+  private addPassive(peer: PeerInfo, evictFirst?: readonly NodeId[]): void {
+    if (peer.id === this.self.id || this.active.has(peer.id)) return;
+    if (this.passive.has(peer.id)) {
+      this.passive.refresh(peer);
+      return;
+    }
+    if (this.passive.size >= this.options.passiveViewSize) {
+      let victim: NodeId | undefined;
+      if (evictFirst !== undefined) victim = evictFirst.find((id) => this.passive.has(id));
+      victim ??= this.passive.pickRandom(this.random)?.id;
+      if (victim !== undefined) this.removePassive(victim);
+    }
+    this.passive.add(peer);
+  }
+
+  private removePassive(peerId: NodeId): void {
+    this.passive.remove(peerId);
+    this.declined.delete(peerId);
+  }
+
+  private sendDisconnect(peer: PeerInfo, alive: boolean, out: ProtocolAction[]): void {
+    this.counters.disconnectsSent++;
+    this.send(peer, { type: 'disconnect', alive }, out);
+  }
+
+  private send(to: PeerInfo, message: MembershipMessage, out: ProtocolAction[]): void {
+    this.counters.controlMessagesSent++;
+    out.push({ type: 'send', to, message });
+  }
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+function capPeers(peers: readonly PeerInfo[]): readonly PeerInfo[] {
+  return peers.length > SHUFFLE_PEERS_LIMIT ? peers.slice(0, SHUFFLE_PEERS_LIMIT) : peers;
+}

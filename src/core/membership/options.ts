@@ -1,0 +1,133 @@
+import type { Millis } from '../types.js';
+
+/**
+ * HyParView parameters. "Paper" is Leitão, Pereira, Rodrigues, "HyParView: a membership protocol
+ * for reliable gossip-based broadcast", DSN 2007; its evaluation (§5) runs 10,000 nodes with
+ * fanout 4, and the defaults below are the values it uses unless a comment says otherwise.
+ */
+export interface MembershipOptions {
+  /** Maximum (and target) number of active neighbours. */
+  readonly activeViewSize: number;
+  /** Maximum number of known-but-unconnected peers kept as replacements. */
+  readonly passiveViewSize: number;
+  /** Hops a ForwardJoin walks before the last node must take the joiner (ARWL). */
+  readonly activeRandomWalkLength: number;
+  /** The ForwardJoin ttl at which a node on the walk stores the joiner as passive (PRWL). */
+  readonly passiveRandomWalkLength: number;
+  /** Hops a Shuffle walks before a node answers it. */
+  readonly shuffleTtl: number;
+  /** Active peers sampled into a Shuffle (ka). */
+  readonly shuffleActiveCount: number;
+  /** Passive peers sampled into a Shuffle (kp). */
+  readonly shufflePassiveCount: number;
+  /** Mean time between two shuffles started by this node. */
+  readonly shuffleInterval: Millis;
+  /** Each shuffle interval is drawn uniformly from interval × (1 ± jitter). */
+  readonly shuffleJitter: number;
+  /** A Neighbor request (or Join) unanswered this long counts as failed. */
+  readonly neighborRequestTimeout: Millis;
+  /** Period of the tick that tops the active view up from the passive view. */
+  readonly repairInterval: Millis;
+  /** Neighbor requests (and Joins) that may be outstanding at once. */
+  readonly maxConcurrentRequests: number;
+  /** Longest wait before re-asking passive peers that all refused us (see HyParView.repair). */
+  readonly repairBackoffMax: Millis;
+  /** Join contacts remembered, to re-join when the node has lost every peer it knew. */
+  readonly maxContacts: number;
+}
+
+/** Paper §5: log10(10,000) + 1 = fanout + 1, so that a flood reaches `fanout` fresh peers. */
+export const DEFAULT_ACTIVE_VIEW_SIZE = 5;
+/** Paper §5: k · (log10(N) + c) with k = 6; enough replacements to survive 80% node failure. */
+export const DEFAULT_PASSIVE_VIEW_SIZE = 30;
+/** Paper §5 (ARWL). Six hops mix well in the paper's 10,000-node overlays. */
+export const DEFAULT_ACTIVE_RANDOM_WALK_LENGTH = 6;
+/** Paper §5 (PRWL). */
+export const DEFAULT_PASSIVE_RANDOM_WALK_LENGTH = 3;
+/** Paper §4.4 walks the shuffle like a ForwardJoin, so it uses the same length (ARWL). */
+export const DEFAULT_SHUFFLE_TTL = DEFAULT_ACTIVE_RANDOM_WALK_LENGTH;
+/** Paper §5 (ka). */
+export const DEFAULT_SHUFFLE_ACTIVE_COUNT = 3;
+/** Paper §5 (kp). */
+export const DEFAULT_SHUFFLE_PASSIVE_COUNT = 4;
+/**
+ * The paper counts in synchronous cycles. On a LAN, membership changes slowly and the passive view
+ * is also refreshed by discovery beacons, so one shuffle per 10 s keeps it fresh at ~1 message/s
+ * per 10 nodes.
+ */
+export const DEFAULT_SHUFFLE_INTERVAL: Millis = 10_000;
+/** ±20% keeps nodes that started together from shuffling in lock-step. */
+export const DEFAULT_SHUFFLE_JITTER = 0.2;
+/** A LAN dial plus a round trip is milliseconds; 2 s leaves room for a loaded host or GC pause. */
+export const DEFAULT_NEIGHBOR_REQUEST_TIMEOUT: Millis = 2_000;
+/**
+ * Not in the paper, which repairs only when a failure is detected. A periodic tick also lets a node
+ * retry after every candidate refused it, and fill an active view left short by an eviction.
+ */
+export const DEFAULT_REPAIR_INTERVAL: Millis = 1_000;
+/**
+ * The paper asks one passive peer at a time. Two in flight halve the healing time when the first
+ * candidate is dead (a 2 s timeout), at the cost of sometimes overshooting by one, which the normal
+ * eviction absorbs.
+ */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
+/** Refusals only come from full peers; after 30 s many of them will have changed, so ask again. */
+export const DEFAULT_REPAIR_BACKOFF_MAX: Millis = 30_000;
+/** A handful of bootstrap addresses; more adds nothing but memory. */
+export const DEFAULT_MAX_CONTACTS = 8;
+
+export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
+  activeViewSize: DEFAULT_ACTIVE_VIEW_SIZE,
+  passiveViewSize: DEFAULT_PASSIVE_VIEW_SIZE,
+  activeRandomWalkLength: DEFAULT_ACTIVE_RANDOM_WALK_LENGTH,
+  passiveRandomWalkLength: DEFAULT_PASSIVE_RANDOM_WALK_LENGTH,
+  shuffleTtl: DEFAULT_SHUFFLE_TTL,
+  shuffleActiveCount: DEFAULT_SHUFFLE_ACTIVE_COUNT,
+  shufflePassiveCount: DEFAULT_SHUFFLE_PASSIVE_COUNT,
+  shuffleInterval: DEFAULT_SHUFFLE_INTERVAL,
+  shuffleJitter: DEFAULT_SHUFFLE_JITTER,
+  neighborRequestTimeout: DEFAULT_NEIGHBOR_REQUEST_TIMEOUT,
+  repairInterval: DEFAULT_REPAIR_INTERVAL,
+  maxConcurrentRequests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+  repairBackoffMax: DEFAULT_REPAIR_BACKOFF_MAX,
+  maxContacts: DEFAULT_MAX_CONTACTS,
+};
+
+/** Throws RangeError for a configuration no node could run with; a programming error, not input. */
+export function validateMembershipOptions(options: MembershipOptions): void {
+  const positiveIntegers: (keyof MembershipOptions)[] = [
+    'activeViewSize',
+    'passiveViewSize',
+    'maxConcurrentRequests',
+  ];
+  for (const key of positiveIntegers) {
+    const value = options[key];
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer`);
+  }
+  const counts: (keyof MembershipOptions)[] = [
+    'activeRandomWalkLength',
+    'passiveRandomWalkLength',
+    'shuffleTtl',
+    'shuffleActiveCount',
+    'shufflePassiveCount',
+    'maxContacts',
+  ];
+  for (const key of counts) {
+    const value = options[key];
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`${key} must be a non-negative integer`);
+  }
+  const durations: (keyof MembershipOptions)[] = [
+    'shuffleInterval',
+    'neighborRequestTimeout',
+    'repairInterval',
+    'repairBackoffMax',
+  ];
+  for (const key of durations) {
+    const value = options[key];
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${key} must be a positive duration`);
+  }
+  if (!(options.shuffleJitter >= 0 && options.shuffleJitter < 1)) {
+    throw new RangeError('shuffleJitter must be in [0, 1)');
+  }
+}

@@ -1,0 +1,179 @@
+import type { ProtocolAction, ProtocolTimer } from './actions.js';
+import {
+  DEFAULT_FLOOD_OPTIONS,
+  FloodBroadcast,
+  type FloodOptions,
+  validateFloodOptions,
+} from './broadcast/flood.js';
+import {
+  type BroadcastKind,
+  type BroadcastStats,
+  type BroadcastStrategy,
+  emptyBroadcastStats,
+} from './broadcast/strategy.js';
+import { HyParView } from './membership/hyparview.js';
+import {
+  DEFAULT_MEMBERSHIP_OPTIONS,
+  type MembershipOptions,
+  validateMembershipOptions,
+} from './membership/options.js';
+import { emptyMembershipStats, isMembershipTimer, type MembershipStats } from './membership/types.js';
+import type { MembershipMessage, ProtocolMessage } from './messages.js';
+import type { Random } from './random.js';
+import type { Millis, NodeId, PeerInfo } from './types.js';
+
+export type { ProtocolAction, ProtocolTimer } from './actions.js';
+
+/** Everything that can happen to a node, as the runtime (or simulator) reports it. */
+export type ProtocolEvent =
+  /** Arms the periodic timers. */
+  | { readonly type: 'start' }
+  /** Join the overlay through this contact (bootstrap). */
+  | { readonly type: 'join'; readonly contact: PeerInfo }
+  /** Heard of a peer, e.g. from a multicast beacon. */
+  | { readonly type: 'discovered'; readonly peer: PeerInfo }
+  | { readonly type: 'message'; readonly from: PeerInfo; readonly message: ProtocolMessage }
+  /**
+   * The current link to `peer` closed or broke after it was up. Must not be reported for a link
+   * already replaced by a newer one to the same peer. May be reported for a link the core closed
+   * with `disconnect`: the core ignores that, as it only closes links it has no further use for.
+   */
+  | { readonly type: 'linkDown'; readonly peer: NodeId }
+  /** Could not reach `peer` at all. */
+  | { readonly type: 'dialFailed'; readonly peer: NodeId }
+  | { readonly type: 'timer'; readonly timer: ProtocolTimer }
+  | { readonly type: 'broadcast'; readonly payload: Uint8Array }
+  /** Graceful stop: Disconnect{alive:false} to every neighbour, close every link, then ignore all. */
+  | { readonly type: 'leave' };
+
+export interface ProtocolOptions extends MembershipOptions, FloodOptions {
+  /** Dissemination algorithm over the active view. */
+  readonly broadcast: BroadcastKind;
+}
+
+export const DEFAULT_PROTOCOL_OPTIONS: ProtocolOptions = {
+  ...DEFAULT_MEMBERSHIP_OPTIONS,
+  ...DEFAULT_FLOOD_OPTIONS,
+  broadcast: 'flood',
+};
+
+export interface ProtocolStats extends MembershipStats, BroadcastStats {}
+
+const MEMBERSHIP_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  'join',
+  'forwardJoin',
+  'neighbor',
+  'neighborReply',
+  'disconnect',
+  'shuffle',
+  'shuffleReply',
+]);
+
+function isMembershipMessage(message: ProtocolMessage): message is MembershipMessage {
+  return MEMBERSHIP_MESSAGE_TYPES.has(message.type);
+}
+
+function createBroadcast(self: PeerInfo, options: ProtocolOptions): BroadcastStrategy {
+  switch (options.broadcast) {
+    case 'flood':
+      return new FloodBroadcast(self.id, options);
+  }
+}
+
+/**
+ * One node's protocol core: HyParView membership plus a broadcast strategy over its active view.
+ * Pure and synchronous: `handle` takes one event with the current time and returns what to do.
+ * Neighbour changes decided by the membership are fed to the broadcast layer before returning.
+ * The constructor throws RangeError for invalid options; `handle` never throws on bad input.
+ */
+export class Protocol {
+  /** The options in force: the defaults overridden by what the constructor was given. */
+  readonly options: ProtocolOptions;
+  private readonly membership: HyParView;
+  private readonly broadcast: BroadcastStrategy;
+
+  constructor(self: PeerInfo, options: Partial<ProtocolOptions>, random: Random) {
+    const merged: ProtocolOptions = { ...DEFAULT_PROTOCOL_OPTIONS, ...options };
+    validateMembershipOptions(merged);
+    validateFloodOptions(merged);
+    this.options = merged;
+    this.membership = new HyParView(self, merged, random);
+    this.broadcast = createBroadcast(self, merged);
+  }
+
+  /** All-zero statistics, for a runtime that has no Protocol yet. */
+  static emptyStats(): ProtocolStats {
+    return { ...emptyMembershipStats(), ...emptyBroadcastStats() };
+  }
+
+  handle(event: ProtocolEvent, now: Millis): ProtocolAction[] {
+    const out: ProtocolAction[] = [];
+    if (this.membership.hasLeft()) return out;
+    const mark = out.length;
+    switch (event.type) {
+      case 'start':
+        this.membership.start(out);
+        this.broadcast.handle(event, now, out);
+        break;
+      case 'join':
+        this.membership.join(event.contact, out);
+        break;
+      case 'discovered':
+        this.membership.discovered(event.peer);
+        break;
+      case 'message':
+        if (isMembershipMessage(event.message)) {
+          this.membership.onMessage(event.from, event.message, now, out);
+        } else {
+          this.broadcast.handle({ type: 'message', from: event.from, message: event.message }, now, out);
+        }
+        break;
+      case 'linkDown':
+        this.membership.linkDown(event.peer, now, out);
+        break;
+      case 'dialFailed':
+        this.membership.dialFailed(event.peer, now, out);
+        break;
+      case 'timer':
+        if (isMembershipTimer(event.timer)) this.membership.onTimer(event.timer, now, out);
+        else this.broadcast.handle({ type: 'timer', timer: event.timer }, now, out);
+        break;
+      case 'broadcast':
+        this.broadcast.handle(event, now, out);
+        break;
+      case 'leave':
+        this.membership.leave(out);
+        break;
+    }
+    this.forwardNeighbourChanges(out, mark, now);
+    return out;
+  }
+
+  activeView(): PeerInfo[] {
+    return this.membership.activeView();
+  }
+
+  passiveView(): PeerInfo[] {
+    return this.membership.passiveView();
+  }
+
+  /** Sequence number of this node's latest broadcast (initialSeq - 1 before the first). */
+  lastSeq(): number {
+    return this.broadcast.lastSeq();
+  }
+
+  stats(): ProtocolStats {
+    return { ...this.membership.stats(), ...this.broadcast.stats() };
+  }
+
+  /** The broadcast layer tracks the active view through the same neighborUp/Down the app sees. */
+  private forwardNeighbourChanges(out: ProtocolAction[], from: number, now: Millis): void {
+    const end = out.length;
+    for (let i = from; i < end; i++) {
+      const action = out[i] as ProtocolAction;
+      if (action.type === 'neighborUp' || action.type === 'neighborDown') {
+        this.broadcast.handle({ type: action.type, peer: action.peer }, now, out);
+      }
+    }
+  }
+}

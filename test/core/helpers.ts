@@ -1,0 +1,71 @@
+import type { ProtocolAction } from '../../src/core/actions.js';
+import type { ProtocolMessage } from '../../src/core/messages.js';
+import { Protocol, type ProtocolOptions } from '../../src/core/protocol.js';
+import { seededRandom } from '../../src/core/random.js';
+import type { NodeId, PeerInfo } from '../../src/core/types.js';
+import { nodeId } from './network.js';
+
+/** The address card of test peer `index`. */
+export function peer(index: number): PeerInfo {
+  return { id: nodeId(index), address: `node-${index}` };
+}
+
+/** Peer 0, driven by hand, at time 0 unless `at` says otherwise. */
+export class Harness {
+  readonly protocol: Protocol;
+  readonly self = peer(0);
+  now = 0;
+
+  constructor(options: Partial<ProtocolOptions> = {}, seed = 1) {
+    this.protocol = new Protocol(this.self, options, seededRandom(seed));
+  }
+
+  receive(from: number | PeerInfo, message: ProtocolMessage): ProtocolAction[] {
+    const sender = typeof from === 'number' ? peer(from) : from;
+    return this.protocol.handle({ type: 'message', from: sender, message }, this.now);
+  }
+
+  /** Makes each peer an active neighbour through a Neighbor{high} it sends us. */
+  withNeighbours(...indices: number[]): this {
+    for (const index of indices) this.receive(index, { type: 'neighbor', priority: 'high' });
+    return this;
+  }
+
+  /** Fills the passive view through a shuffle reply (no active view needed for that). */
+  withPassive(...indices: number[]): ProtocolAction[] {
+    return this.receive(99, { type: 'shuffleReply', peers: indices.map(peer) });
+  }
+
+  active(): NodeId[] {
+    return this.protocol.activeView().map((p) => p.id);
+  }
+
+  passive(): NodeId[] {
+    return this.protocol.passiveView().map((p) => p.id);
+  }
+}
+
+export interface Sent {
+  readonly to: PeerInfo;
+  readonly message: ProtocolMessage;
+}
+
+/** The sends among `actions`, optionally only of one message type. */
+export function sends(actions: readonly ProtocolAction[], type?: ProtocolMessage['type']): Sent[] {
+  const result: Sent[] = [];
+  for (const action of actions) {
+    if (action.type === 'send' && (type === undefined || action.message.type === type)) result.push(action);
+  }
+  return result;
+}
+
+export function actionsOf<T extends ProtocolAction['type']>(
+  actions: readonly ProtocolAction[],
+  type: T,
+): Extract<ProtocolAction, { type: T }>[] {
+  return actions.filter((action): action is Extract<ProtocolAction, { type: T }> => action.type === type);
+}
+
+export function ids(peers: readonly PeerInfo[]): NodeId[] {
+  return peers.map((p) => p.id);
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolAction } from '../../src/core/actions.js';
+import { actionsOf, Harness, peer, sends } from './helpers.js';
+
+/** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
+function smallFullNode(options: { maxConcurrentRequests?: number } = {}): Harness {
+  const node = new Harness({ activeViewSize: 2, ...options }).withNeighbours(1, 2);
+  node.withPassive(3, 4);
+  return node;
+}
+
+function neighborRequests(actions: readonly ProtocolAction[]): { to: string; priority: string }[] {
+  return sends(actions, 'neighbor').map((s) => ({
+    to: s.to.id,
+    priority: s.message.type === 'neighbor' ? s.message.priority : '',
+  }));
+}
+
+function tick(node: Harness, at: number): ProtocolAction[] {
+  node.now = at;
+  return node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, at);
+}
+
+describe('HyParView neighbor requests (§4.3)', () => {
+  it('accepts a low-priority request while it has room', () => {
+    const node = new Harness().withNeighbours(1);
+    const actions = node.receive(2, { type: 'neighbor', priority: 'low' });
+    expect(node.active()).toContain(peer(2).id);
+    expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(2)]);
+    expect(sends(actions)).toEqual([
+      { type: 'send', to: peer(2), message: { type: 'neighborReply', accepted: true } },
+    ]);
+  });
+
+  it('refuses a low-priority request when full: reply first, then close the link', () => {
+    const node = smallFullNode();
+    const actions = node.receive(7, { type: 'neighbor', priority: 'low' });
+    expect(node.active()).not.toContain(peer(7).id);
+    expect(actions).toEqual([
+      { type: 'send', to: peer(7), message: { type: 'neighborReply', accepted: false } },
+      { type: 'disconnect', peer: peer(7) },
+    ]);
+    // A peer that asked is alive: kept as a replacement while there is room.
+    expect(node.passive()).toContain(peer(7).id);
+  });
+
+  it('accepts a high-priority request even when full, evicting a random neighbour', () => {
+    const node = smallFullNode();
+    const actions = node.receive(7, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toContain(peer(7).id);
+    expect(node.active()).toHaveLength(2);
+    expect(sends(actions, 'disconnect')).toHaveLength(1);
+    expect(sends(actions, 'neighborReply')[0]?.message).toEqual({ type: 'neighborReply', accepted: true });
+  });
+
+  it('answers a request from a current neighbour without a second neighborUp', () => {
+    const node = new Harness().withNeighbours(1);
+    const actions = node.receive(1, { type: 'neighbor', priority: 'low' });
+    expect(actions).toEqual([
+      { type: 'send', to: peer(1), message: { type: 'neighborReply', accepted: true } },
+    ]);
+  });
+});
+
+describe('HyParView Disconnect', () => {
+  it('alive: the peer leaves the active view for the passive view; the next tick refills', () => {
+    const node = smallFullNode();
+    const actions = node.receive(1, { type: 'disconnect', alive: true });
+    expect(actionsOf(actions, 'neighborDown').map((a) => a.peer)).toEqual([peer(1)]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer)).toEqual([peer(1)]);
+    expect(node.active()).toEqual([peer(2).id]);
+    expect(node.passive()).toContain(peer(1).id);
+    // Evictions must not chase each other at network speed: no request until the tick.
+    expect(neighborRequests(actions)).toEqual([]);
+    const requests = neighborRequests(tick(node, 1_000));
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.priority).toBe('low');
+  });
+
+  it('not alive: the peer is forgotten and replaced at once, like a failure', () => {
+    const node = smallFullNode();
+    const actions = node.receive(1, { type: 'disconnect', alive: false });
+    expect(node.passive()).not.toContain(peer(1).id);
+    const requests = neighborRequests(actions);
+    expect(requests).toHaveLength(1);
+    expect([peer(3).id, peer(4).id]).toContain(requests[0]?.to);
+  });
+});
+
+describe('HyParView active view repair', () => {
+  it('replaces a neighbour whose link broke with a passive peer', () => {
+    const node = smallFullNode();
+    const actions = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(actionsOf(actions, 'neighborDown').map((a) => a.peer)).toEqual([peer(1)]);
+    expect(node.passive()).not.toContain(peer(1).id); // failed: dropped, not kept
+    const requests = neighborRequests(actions);
+    expect(requests).toHaveLength(1);
+    const candidate = requests[0]?.to ?? '';
+    expect(actionsOf(actions, 'setTimer').map((a) => a.timer)).toEqual([
+      { type: 'neighborTimeout', peer: candidate, request: expect.any(Number) },
+    ]);
+    const reply = node.receive(candidate === peer(3).id ? 3 : 4, { type: 'neighborReply', accepted: true });
+    expect(node.active().sort()).toEqual([peer(2).id, candidate].sort());
+    expect(node.passive()).not.toContain(candidate);
+    expect(actionsOf(reply, 'neighborUp').map((a) => a.peer.id)).toEqual([candidate]);
+  });
+
+  it('asks with high priority when the active view is empty', () => {
+    const node = new Harness({ activeViewSize: 1 }).withNeighbours(1);
+    node.withPassive(3);
+    const actions = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(neighborRequests(actions)).toEqual([{ to: peer(3).id, priority: 'high' }]);
+  });
+
+  it('keeps up to maxConcurrentRequests requests in flight', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
+    node.withPassive(4, 5, 6);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    const actions = node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 0);
+    expect(node.protocol.stats().pendingRequests).toBe(2);
+    expect(neighborRequests(actions)).toHaveLength(1);
+  });
+
+  it('after a refusal tries the next passive peer; once all refused, waits for a doubling back-off', () => {
+    const node = smallFullNode({ maxConcurrentRequests: 1 });
+    const first = neighborRequests(node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0))[0]?.to;
+    const firstIndex = first === peer(3).id ? 3 : 4;
+    const secondIndex = 7 - firstIndex;
+    const afterFirst = node.receive(firstIndex, { type: 'neighborReply', accepted: false });
+    expect(neighborRequests(afterFirst)).toEqual([{ to: peer(secondIndex).id, priority: 'low' }]);
+    expect(node.passive()).toContain(peer(firstIndex).id); // a refusal is no failure
+    expect(neighborRequests(node.receive(secondIndex, { type: 'neighborReply', accepted: false }))).toEqual(
+      [],
+    );
+    expect(neighborRequests(tick(node, 500))).toEqual([]);
+    // Back-off of one repair interval (1 s) has passed: a new cycle.
+    let requests = neighborRequests(tick(node, 1_000));
+    expect(requests).toHaveLength(1);
+    while (requests.length > 0) {
+      const index = requests[0]?.to === peer(3).id ? 3 : 4;
+      requests = neighborRequests(node.receive(index, { type: 'neighborReply', accepted: false }));
+    }
+    expect(node.protocol.stats().neighborRequestsRejected).toBe(4);
+    // The back-off doubled to 2 s from t = 1 s.
+    expect(neighborRequests(tick(node, 2_000))).toEqual([]);
+    expect(neighborRequests(tick(node, 3_000))).toHaveLength(1);
+  });
+
+  it('a starving node insists with Neighbor{high} once every passive peer refused it', () => {
+    const node = new Harness({ maxConcurrentRequests: 1 }).withNeighbours(1, 2);
+    node.withPassive(3, 4, 5);
+    const refuseAll = (actions: ProtocolAction[]): { to: string; priority: string }[] => {
+      let requests = neighborRequests(actions);
+      while (requests[0]?.priority === 'low') {
+        const index = [3, 4, 5].find((i) => peer(i).id === requests[0]?.to) ?? -1;
+        requests = neighborRequests(node.receive(index, { type: 'neighborReply', accepted: false }));
+      }
+      return requests;
+    };
+    const escalation = refuseAll(tick(node, 1_000));
+    expect(escalation).toHaveLength(1);
+    expect(escalation[0]?.priority).toBe('high');
+    const target = [3, 4, 5].find((i) => peer(i).id === escalation[0]?.to) ?? -1;
+    node.receive(target, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toHaveLength(3);
+    // Still two short: the next tick insists again, without re-asking those that refused.
+    const again = neighborRequests(tick(node, 1_500));
+    expect(again).toHaveLength(1);
+    expect(again[0]?.priority).toBe('high');
+    node.receive([3, 4, 5].find((i) => peer(i).id === again[0]?.to) ?? -1, {
+      type: 'neighborReply',
+      accepted: true,
+    });
+    // One short is not starving: it waits for the back-off like anyone else.
+    expect(node.active()).toHaveLength(4);
+    expect(neighborRequests(tick(node, 1_800))).toEqual([]);
+    expect(node.protocol.stats().escalations).toBe(2);
+  });
+
+  it('a request that times out drops the candidate and tries the next one; stale timeouts do nothing', () => {
+    const node = smallFullNode({ maxConcurrentRequests: 1 });
+    const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    const timer = actionsOf(down, 'setTimer')[0]?.timer;
+    if (timer?.type !== 'neighborTimeout') throw new Error('expected a neighborTimeout timer');
+    const stale = { ...timer, request: timer.request - 1 };
+    expect(node.protocol.handle({ type: 'timer', timer: stale }, 2_000)).toEqual([]);
+    const actions = node.protocol.handle({ type: 'timer', timer }, 2_000);
+    expect(node.passive()).not.toContain(timer.peer);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer.id)).toEqual([timer.peer]);
+    expect(neighborRequests(actions)).toHaveLength(1);
+    expect(neighborRequests(actions)[0]?.to).not.toBe(timer.peer);
+    expect(node.protocol.stats().neighborRequestTimeouts).toBe(1);
+  });
+
+  it('a failed dial drops the candidate and tries the next one', () => {
+    const node = smallFullNode({ maxConcurrentRequests: 1 });
+    const first =
+      neighborRequests(node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0))[0]?.to ?? '';
+    const actions = node.protocol.handle({ type: 'dialFailed', peer: first }, 0);
+    expect(node.passive()).not.toContain(first);
+    expect(neighborRequests(actions)).toHaveLength(1);
+    expect(neighborRequests(actions)[0]?.to).not.toBe(first);
+  });
+
+  it('a failed dial to a peer a ForwardJoin made active removes it', () => {
+    const node = new Harness().withNeighbours(1);
+    node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 0 });
+    const actions = node.protocol.handle({ type: 'dialFailed', peer: peer(9).id }, 0);
+    expect(node.active()).toEqual([peer(1).id]);
+    expect(actionsOf(actions, 'neighborDown').map((a) => a.peer)).toEqual([peer(9)]);
+  });
+
+  it('ignores a link closing to a peer it has no use for', () => {
+    const node = smallFullNode();
+    expect(node.protocol.handle({ type: 'linkDown', peer: peer(3).id }, 0)).toEqual([]);
+    expect(node.passive()).toContain(peer(3).id);
+  });
+
+  it('undoes an acceptance that arrives after its request timed out', () => {
+    const node = smallFullNode({ maxConcurrentRequests: 1 });
+    const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    const timer = actionsOf(down, 'setTimer')[0]?.timer;
+    if (timer?.type !== 'neighborTimeout') throw new Error('expected a neighborTimeout timer');
+    node.protocol.handle({ type: 'timer', timer }, 2_000);
+    const lateIndex = timer.peer === peer(3).id ? 3 : 4;
+    const actions = node.receive(lateIndex, { type: 'neighborReply', accepted: true });
+    expect(node.active()).not.toContain(timer.peer);
+    expect(sends(actions, 'disconnect')).toEqual([
+      { type: 'send', to: peer(lateIndex), message: { type: 'disconnect', alive: true } },
+    ]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer.id)).toEqual([timer.peer]);
+  });
+
+  it('re-joins through a remembered contact once every known peer is gone', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.protocol.handle({ type: 'dialFailed', peer: peer(1).id }, 0);
+    const actions = tick(node, 1_000);
+    expect(sends(actions, 'join').map((s) => s.to)).toEqual([peer(1)]);
+  });
+});
+
+describe('HyParView discovery', () => {
+  it('ignores itself and only stores a new peer; the repair tick then asks it, with high priority when alone', () => {
+    const node = new Harness();
+    expect(node.protocol.handle({ type: 'discovered', peer: node.self }, 0)).toEqual([]);
+    expect(node.protocol.handle({ type: 'discovered', peer: peer(5) }, 0)).toEqual([]);
+    expect(node.passive()).toEqual([peer(5).id]);
+    expect(neighborRequests(tick(node, 1_000))).toEqual([{ to: peer(5).id, priority: 'high' }]);
+  });
+
+  it('the repair tick adds one neighbour at a time, with low priority once it has one', () => {
+    const node = new Harness().withNeighbours(1);
+    for (const index of [5, 6, 7, 8]) node.protocol.handle({ type: 'discovered', peer: peer(index) }, 0);
+    const first = neighborRequests(tick(node, 1_000));
+    expect(first).toHaveLength(1);
+    expect(first[0]?.priority).toBe('low');
+    // Nothing new while that request is out.
+    expect(neighborRequests(tick(node, 2_000))).toEqual([]);
+    const asked = [5, 6, 7, 8].find((i) => peer(i).id === first[0]?.to) ?? -1;
+    node.receive(asked, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toHaveLength(2);
+    expect(neighborRequests(tick(node, 3_000))).toHaveLength(1);
+  });
+
+  it('refreshes the address of a known peer from a beacon or from a message it sent', () => {
+    const node = smallFullNode();
+    const moved = { id: peer(3).id, address: 'elsewhere:1' };
+    expect(node.protocol.handle({ type: 'discovered', peer: moved }, 0)).toEqual([]);
+    expect(node.protocol.passiveView()).toContainEqual(moved);
+    const movedAgain = { id: peer(1).id, address: 'elsewhere:2' };
+    node.receive(movedAgain, { type: 'neighbor', priority: 'low' });
+    expect(node.protocol.activeView()).toContainEqual(movedAgain);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
+
+describe('HyParView join (§4.2)', () => {
+  it('join sends Join to the contact and arms a timeout', () => {
+    const node = new Harness();
+    const actions = node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    expect(sends(actions)).toEqual([{ type: 'send', to: peer(1), message: { type: 'join' } }]);
+    const timers = actionsOf(actions, 'setTimer');
+    expect(timers).toHaveLength(1);
+    expect(timers[0]?.timer).toMatchObject({ type: 'neighborTimeout', peer: peer(1).id });
+    expect(timers[0]?.after).toBe(2_000);
+  });
+
+  it('ignores a join through itself', () => {
+    const node = new Harness();
+    expect(node.protocol.handle({ type: 'join', contact: node.self }, 0)).toEqual([]);
+  });
+
+  it('the contact adds the joiner, tells it so, and walks ForwardJoin to every other neighbour', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    const actions = node.receive(3, { type: 'join' });
+    expect(node.active()).toContain(peer(3).id);
+    expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(3)]);
+    expect(sends(actions, 'neighbor')).toEqual([
+      { type: 'send', to: peer(3), message: { type: 'neighbor', priority: 'high' } },
+    ]);
+    const forwards = sends(actions, 'forwardJoin');
+    expect(ids(forwards.map((s) => s.to)).sort()).toEqual([peer(1).id, peer(2).id].sort());
+    for (const forward of forwards)
+      expect(forward.message).toEqual({ type: 'forwardJoin', peer: peer(3), ttl: 6 });
+  });
+
+  it('a full contact evicts a random neighbour with Disconnect{alive:true}, handing it candidates first', () => {
+    const node = new Harness().withNeighbours(1, 2, 3, 4, 5);
+    const actions = node.receive(6, { type: 'join' });
+    expect(node.active()).toHaveLength(5);
+    expect(node.active()).toContain(peer(6).id);
+    const disconnects = sends(actions, 'disconnect');
+    expect(disconnects).toHaveLength(1);
+    const victim = disconnects[0]?.to;
+    expect(disconnects[0]?.message).toEqual({ type: 'disconnect', alive: true });
+    expect(actionsOf(actions, 'neighborDown').map((a) => a.peer)).toEqual([victim]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer)).toEqual([victim]);
+    expect(node.passive()).toContain(victim?.id);
+    expect(node.active()).not.toContain(victim?.id);
+    const handover = sends(actions, 'shuffleReply');
+    expect(handover.map((s) => s.to)).toEqual([victim]);
+    const candidates = handover[0]?.message.type === 'shuffleReply' ? ids(handover[0].message.peers) : [];
+    expect(candidates).toHaveLength(3);
+    expect(candidates).not.toContain(victim?.id);
+    // The Disconnect is flushed before the link is closed.
+    const sendIndex = actions.findIndex((a) => a.type === 'send' && a.message.type === 'disconnect');
+    const closeIndex = actions.findIndex((a) => a.type === 'disconnect');
+    expect(sendIndex).toBeLessThan(closeIndex);
+  });
+
+  it('a joiner takes the contact as neighbour on its Neighbor{high} and answers it', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    const actions = node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toEqual([peer(1).id]);
+    expect(sends(actions)).toEqual([
+      { type: 'send', to: peer(1), message: { type: 'neighborReply', accepted: true } },
+    ]);
+    expect(node.protocol.stats().pendingRequests).toBe(0);
+  });
+});
+
+describe('HyParView ForwardJoin walk (§4.2)', () => {
+  it('takes the joiner when the ttl is spent', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    const actions = node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 0 });
+    expect(node.active()).toContain(peer(9).id);
+    expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(9)]);
+    expect(sends(actions)).toEqual([
+      { type: 'send', to: peer(9), message: { type: 'neighbor', priority: 'high' } },
+    ]);
+  });
+
+  it('takes the joiner when the sender is its only neighbour', () => {
+    const node = new Harness().withNeighbours(1);
+    node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 5 });
+    expect(node.active().sort()).toEqual([peer(1).id, peer(9).id].sort());
+  });
+
+  it('at ttl == PRWL stores the joiner as passive and walks on with ttl - 1', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    const actions = node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 3 });
+    expect(node.passive()).toContain(peer(9).id);
+    expect(node.active()).not.toContain(peer(9).id);
+    const forwards = sends(actions, 'forwardJoin');
+    expect(forwards).toHaveLength(1);
+    expect(forwards[0]?.message).toEqual({ type: 'forwardJoin', peer: peer(9), ttl: 2 });
+    expect([peer(2).id, peer(3).id]).toContain(forwards[0]?.to.id);
+  });
+
+  it('above PRWL only walks on, to a random neighbour other than the sender', () => {
+    const targets = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const node = new Harness({}, seed).withNeighbours(1, 2, 3);
+      const actions = node.receive(1, { type: 'forwardJoin', peer: peer(8), ttl: 5 });
+      expect(node.passive()).not.toContain(peer(8).id);
+      expect(node.active()).not.toContain(peer(8).id);
+      const forwards = sends(actions, 'forwardJoin');
+      expect(forwards).toHaveLength(1);
+      expect(forwards[0]?.message).toEqual({ type: 'forwardJoin', peer: peer(8), ttl: 4 });
+      targets.add(forwards[0]?.to.id ?? '');
+    }
+    expect([...targets].sort()).toEqual([peer(2).id, peer(3).id].sort());
+  });
+
+  it('ignores a walk announcing itself or an active neighbour', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    expect(node.receive(1, { type: 'forwardJoin', peer: node.self, ttl: 0 })).toEqual([]);
+    expect(node.receive(1, { type: 'forwardJoin', peer: peer(2), ttl: 0 })).toEqual([]);
+  });
+
+  it('counts a malformed ttl instead of throwing', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    expect(node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: -1 })).toEqual([]);
+    expect(node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 1.5 })).toEqual([]);
+    expect(node.protocol.stats().invalidMessages).toBe(2);
+  });
+
+  it('clamps an oversized ttl to ARWL so a walk stays bounded', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    const actions = node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 1_000_000 });
+    expect(sends(actions, 'forwardJoin')[0]?.message).toMatchObject({ ttl: 5 });
+  });
+});

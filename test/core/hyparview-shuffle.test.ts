@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolAction } from '../../src/core/actions.js';
+import type { Shuffle } from '../../src/core/messages.js';
+import type { PeerInfo } from '../../src/core/types.js';
+import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
+
+function shuffleTimer(node: Harness): ProtocolAction[] {
+  return node.protocol.handle({ type: 'timer', timer: { type: 'shuffle' } }, node.now);
+}
+
+function shuffle(origin: PeerInfo, ttl: number, peers: PeerInfo[]): Shuffle {
+  return { type: 'shuffle', origin, ttl, peers };
+}
+
+describe('HyParView shuffle (§4.4)', () => {
+  it('sends ka active + kp passive peers on a walk from a random neighbour, and re-arms with jitter', () => {
+    const node = new Harness({ activeViewSize: 4 }).withNeighbours(1, 2, 3, 4);
+    node.withPassive(5, 6, 7, 8, 9, 10);
+    const actions = shuffleTimer(node);
+    const sent = sends(actions, 'shuffle');
+    expect(sent).toHaveLength(1);
+    const target = sent[0]?.to.id ?? '';
+    const message = sent[0]?.message as Shuffle;
+    expect(node.active()).toContain(target);
+    expect(message.origin).toEqual(node.self);
+    expect(message.ttl).toBe(6);
+    const activeSent = ids(message.peers).filter((id) => node.active().includes(id));
+    const passiveSent = ids(message.peers).filter((id) => node.passive().includes(id));
+    expect(activeSent).toHaveLength(3);
+    expect(activeSent).not.toContain(target);
+    expect(passiveSent).toHaveLength(4);
+    const rearm = actionsOf(actions, 'setTimer');
+    expect(rearm.map((a) => a.timer)).toEqual([{ type: 'shuffle' }]);
+    expect(rearm[0]?.after).toBeGreaterThanOrEqual(8_000);
+    expect(rearm[0]?.after).toBeLessThanOrEqual(12_000);
+  });
+
+  it('does nothing but re-arm without neighbours', () => {
+    const node = new Harness();
+    expect(shuffleTimer(node).map((a) => a.type)).toEqual(['setTimer']);
+  });
+
+  it('walks a shuffle on to a neighbour other than the sender and the origin, ttl - 1', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const node = new Harness({}, seed).withNeighbours(1, 2, 3, 20);
+      const peers = [peer(21)];
+      const actions = node.receive(1, shuffle(peer(20), 4, peers));
+      const sent = sends(actions, 'shuffle');
+      expect(sent).toHaveLength(1);
+      expect([peer(2).id, peer(3).id]).toContain(sent[0]?.to.id);
+      expect(sent[0]?.message).toEqual(shuffle(peer(20), 3, peers));
+      expect(node.passive()).not.toContain(peer(21).id);
+    }
+  });
+
+  it('answers at ttl 0 straight to the origin, closes that temporary link, and learns the peers', () => {
+    const node = new Harness({ activeViewSize: 2 }).withNeighbours(1, 2);
+    node.withPassive(3, 4, 5);
+    const actions = node.receive(1, shuffle(peer(20), 0, [peer(21), peer(22)]));
+    const replies = sends(actions, 'shuffleReply');
+    expect(replies.map((s) => s.to)).toEqual([peer(20)]);
+    const replied = replies[0]?.message.type === 'shuffleReply' ? ids(replies[0].message.peers) : [];
+    expect(replied).toHaveLength(2);
+    for (const id of replied) expect([peer(3).id, peer(4).id, peer(5).id]).toContain(id);
+    const replyIndex = actions.findIndex((a) => a.type === 'send' && a.message.type === 'shuffleReply');
+    const closeIndex = actions.findIndex((a) => a.type === 'disconnect' && a.peer.id === peer(20).id);
+    expect(closeIndex).toBeGreaterThan(replyIndex);
+    for (const index of [20, 21, 22]) expect(node.passive()).toContain(peer(index).id);
+  });
+
+  it('answers a neighbour origin without closing the link, also before ttl 0 when it has one neighbour', () => {
+    const node = new Harness().withNeighbours(1);
+    const actions = node.receive(1, shuffle(peer(1), 6, [peer(21)]));
+    expect(sends(actions, 'shuffleReply').map((s) => s.to)).toEqual([peer(1)]);
+    expect(actionsOf(actions, 'disconnect')).toEqual([]);
+    expect(node.passive()).toContain(peer(21).id);
+  });
+
+  it('tops a short passive view up with active peers when answering', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    const actions = node.receive(1, shuffle(peer(20), 0, [peer(21), peer(22)]));
+    const reply = sends(actions, 'shuffleReply')[0]?.message;
+    expect(reply?.type === 'shuffleReply' ? reply.peers : []).toHaveLength(2);
+  });
+
+  it('never learns itself or an active neighbour as passive', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.receive(1, { type: 'shuffleReply', peers: [node.self, peer(2), peer(30)] });
+    expect(node.passive()).toEqual([peer(30).id]);
+  });
+
+  it('when full, evicts first the peers it sent in its own shuffle', () => {
+    const node = new Harness({
+      activeViewSize: 1,
+      passiveViewSize: 4,
+      shufflePassiveCount: 2,
+    }).withNeighbours(1);
+    node.withPassive(3, 4, 5, 6);
+    const sent = sends(shuffleTimer(node), 'shuffle')[0]?.message as Shuffle;
+    const sentIds = ids(sent.peers);
+    expect(sentIds).toHaveLength(2);
+    const kept = node.passive().filter((id) => !sentIds.includes(id));
+    node.receive(9, { type: 'shuffleReply', peers: [peer(7), peer(8)] });
+    expect(node.passive().sort()).toEqual([...kept, peer(7).id, peer(8).id].sort());
+  });
+
+  it('when full, the answering node evicts first the peers it sent back', () => {
+    const node = new Harness({ activeViewSize: 1, passiveViewSize: 3 }).withNeighbours(1);
+    node.withPassive(3, 4, 5);
+    const actions = node.receive(1, shuffle(peer(20), 0, [peer(21)]));
+    const reply = sends(actions, 'shuffleReply')[0]?.message;
+    const replied = reply?.type === 'shuffleReply' ? ids(reply.peers) : [];
+    expect(replied).toHaveLength(1);
+    expect(node.passive()).not.toContain(replied[0]);
+    expect(node.passive()).toContain(peer(20).id);
+    expect(node.passive()).toContain(peer(21).id);
+    expect(node.passive()).toHaveLength(3);
+  });
+
+  it('drops its own walk coming back, counts a malformed ttl, and caps oversized peer lists', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    expect(node.receive(1, shuffle(node.self, 0, [peer(30)]))).toEqual([]);
+    expect(node.receive(1, shuffle(peer(20), -3, []))).toEqual([]);
+    expect(node.protocol.stats().invalidMessages).toBe(1);
+    const many = Array.from({ length: 100 }, (_, i) => peer(100 + i));
+    const actions = node.receive(1, shuffle(peer(20), 0, many));
+    const reply = sends(actions, 'shuffleReply')[0]?.message;
+    expect(reply?.type === 'shuffleReply' ? reply.peers.length : -1).toBeLessThanOrEqual(32);
+    expect(node.passive().length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('HyParView leave', () => {
+  it('says Disconnect{alive:false} to every neighbour, closes every link, then ignores everything', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2);
+    node.withPassive(3);
+    node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, 1_000); // asks 3
+    expect(node.protocol.stats().pendingRequests).toBe(1);
+    const actions = node.protocol.handle({ type: 'leave' }, 0);
+    expect(
+      sends(actions)
+        .map((s) => [s.to.id, s.message])
+        .sort(),
+    ).toEqual(
+      [
+        [peer(1).id, { type: 'disconnect', alive: false }],
+        [peer(2).id, { type: 'disconnect', alive: false }],
+      ].sort(),
+    );
+    expect(ids(actionsOf(actions, 'neighborDown').map((a) => a.peer)).sort()).toEqual(
+      [peer(1).id, peer(2).id].sort(),
+    );
+    expect(ids(actionsOf(actions, 'disconnect').map((a) => a.peer)).sort()).toEqual(
+      [peer(1).id, peer(2).id, peer(3).id].sort(),
+    );
+    const lastSend = actions.map((a) => a.type).lastIndexOf('send');
+    const firstClose = actions.map((a) => a.type).indexOf('disconnect');
+    expect(lastSend).toBeLessThan(firstClose);
+    expect(node.active()).toEqual([]);
+    expect(node.passive()).toEqual([]);
+    expect(node.receive(4, { type: 'join' })).toEqual([]);
+    expect(node.protocol.handle({ type: 'broadcast', payload: new Uint8Array([1]) }, 0)).toEqual([]);
+    expect(node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, 0)).toEqual([]);
+  });
+});
