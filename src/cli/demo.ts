@@ -24,6 +24,8 @@ export interface DemoSummary {
   readonly formationMs: number;
   readonly healMs: number;
   readonly linksPerNode: { readonly min: number; readonly mean: number; readonly max: number };
+  /** Every link is listed by both ends, so each node's in-degree equals its out-degree. */
+  readonly symmetric: boolean;
   readonly delivered: number;
   readonly expected: number;
   /** Payload copies that arrived at a node that already had the message (wire redundancy). */
@@ -166,12 +168,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await broadcastRound('after crash');
 
     const degrees = [...alive].map((n) => n.peers().active.length);
+    const views = new Map([...alive].map((n) => [n.id, n.peers().active.map((p) => p.id)]));
     const redundantCopies = nodes.reduce((sum, n) => sum + n.stats().protocol.duplicates, 0);
     const summary: DemoSummary = {
       nodes: options.nodes,
       survivors: alive.size,
       formationMs,
       healMs,
+      symmetric: isSymmetric(views),
       linksPerNode: {
         min: Math.min(...degrees),
         mean: degrees.reduce((a, b) => a + b, 0) / Math.max(1, degrees.length),
@@ -199,6 +203,7 @@ function printSummary(s: DemoSummary, output: NodeJS.WritableStream): void {
     `  nodes               ${s.nodes} started, ${s.survivors} after the crash`,
     `  mesh formed in      ${s.formationMs.toFixed(0)} ms`,
     `  links per node      ${s.linksPerNode.mean.toFixed(1)} (min ${s.linksPerNode.min}, max ${s.linksPerNode.max})`,
+    `  in/out balance      ${s.symmetric ? 'every link listed by both ends: in-degree = out-degree at every node' : 'views NOT symmetric'}`,
     `  broadcasts          ${s.delivered} / ${s.expected} deliveries`,
     `  duplicates          ${s.duplicateDeliveries} delivered twice; ${s.redundantCopies} redundant copies on the wire`,
     `  time to heal        ${s.healMs.toFixed(0)} ms`,

@@ -8,7 +8,7 @@ import type { NodeId, PeerInfo } from '../core/types.js';
 import { parseAddress } from '../discovery/bootstrap.js';
 import { MulticastDiscovery } from '../discovery/multicast.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { LinkManager } from '../transport/link-manager.js';
+import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
 
 /** A broadcast as the application receives it. */
@@ -53,7 +53,7 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 export class MeshNode extends EventEmitter<NodeEvents> {
   readonly id: NodeId;
   private readonly logger: Logger;
-  private readonly links: LinkManager;
+  private readonly transport: LinkManager;
   private discovery: MulticastDiscovery | undefined;
   private protocol: Protocol | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -66,18 +66,18 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     super();
     this.id = options.id ?? randomBytes(32).toString('hex');
     this.logger = (options.logger ?? silentLogger()).child({ node: this.id.slice(0, 8) });
-    this.links = new LinkManager({
+    this.transport = new LinkManager({
       self: this.id,
       host: options.host ?? options.interface ?? '0.0.0.0',
       port: options.port ?? DEFAULT_PORT_RANGE,
       logger: this.logger,
     });
-    this.links.on('message', (from, message) => this.handle({ type: 'message', from, message }));
-    this.links.on('linkDown', (peer, reason) => {
+    this.transport.on('message', (from, message) => this.handle({ type: 'message', from, message }));
+    this.transport.on('linkDown', (peer, reason) => {
       // A link we closed ourselves was closed on the core's word: it already knows.
       if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id });
     });
-    this.links.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
+    this.transport.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
 
     const onAbort = (): void => void this.stop();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -90,7 +90,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (this.options.signal?.aborted) throw new Error('start() called with an already aborted signal');
     this.state = 'starting';
     try {
-      this.listening = await this.links.listen();
+      this.listening = await this.transport.listen();
       const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
       this.protocol = new Protocol(
         { id: this.id, address },
@@ -128,6 +128,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     return { active: this.protocol?.activeView() ?? [], passive: this.protocol?.passiveView() ?? [] };
   }
 
+  /** Open TCP links and who dialed each ('out': this node did), to see that no node only serves or only takes. */
+  links(): LinkInfo[] {
+    return this.transport.links();
+  }
+
   /** The address links are accepted on, once started. */
   address(): { host: string; port: number } | undefined {
     return this.listening;
@@ -136,7 +141,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   stats(): NodeStats {
     return {
       protocol: this.protocol?.stats() ?? Protocol.emptyStats(),
-      transport: this.links.stats(),
+      transport: this.transport.stats(),
       discovery: this.discovery?.stats(),
     };
   }
@@ -153,7 +158,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     this.removeAbortListener();
     if (goodbye && wasRunning && this.protocol) {
       this.apply(this.protocol.handle({ type: 'leave' }, performance.now()));
-      await this.links.settle(GOODBYE_GRACE_MS);
+      await this.transport.settle(GOODBYE_GRACE_MS);
     }
     await this.teardown();
     this.state = 'stopped';
@@ -164,7 +169,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private async teardown(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all([this.links.close(), this.discovery?.stop()]);
+    await Promise.all([this.transport.close(), this.discovery?.stop()]);
   }
 
   private async startDiscovery(listenPort: number): Promise<void> {
@@ -190,7 +195,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (addresses.length === 0) return;
     for (const address of addresses) {
       parseAddress(address); // fail loudly on a typo rather than retrying it forever
-      this.links.dialAddress(address).then(
+      this.transport.dialAddress(address).then(
         (contact) => this.handle({ type: 'join', contact }),
         (error: Error) => this.logger.warn({ address, err: error.message }, 'bootstrap address unreachable'),
       );
@@ -209,10 +214,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     for (const action of actions) {
       switch (action.type) {
         case 'send':
-          this.links.send(action.to, action.message);
+          this.transport.send(action.to, action.message);
           break;
         case 'disconnect':
-          this.links.disconnect(action.peer.id);
+          this.transport.disconnect(action.peer.id);
           break;
         case 'setTimer': {
           const { timer } = action;
