@@ -1,8 +1,22 @@
 /** meshcast's library API. See README.md for a ten-line example. */
 
 export type { NodeId, PeerInfo } from './core/types.js';
+export {
+  defaultIdentityPath,
+  generateIdentity,
+  generateNetworkSecret,
+  type Identity,
+  KeyFileError,
+  loadNetworkKey,
+  loadOrCreateIdentity,
+  NETWORK_KEY_FILE_ENV,
+  type NetworkKey,
+  networkKeyFromSecret,
+  writeNetworkKeyFile,
+} from './identity/index.js';
 export { createLogger, type Logger, type LogLevel } from './log/logger.js';
 export {
+  type BroadcastReceipt,
   createNode,
   type MeshMessage,
   MeshNode,
@@ -10,4 +24,5 @@ export {
   type NodeStats,
   type StopOptions,
 } from './node/node.js';
-export type { NodeOptions, PortSpec } from './node/options.js';
+export type { NodeOptions, PortSpec, TransportTuning } from './node/options.js';
+export type { RejectReason, TransportStats } from './transport/index.js';

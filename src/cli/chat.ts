@@ -61,6 +61,11 @@ export async function runChat(options: ChatOptions): Promise<void> {
   await node.start();
   const address = node.address();
   say(`* you are ${options.name} (${short(node.id)}), links on port ${address?.port}; /help for commands`);
+  say(
+    node.network === undefined
+      ? '* open network: any meshcast node on this LAN can join (--network-key for a private one)'
+      : `* private network ${node.network}: only nodes with the same key can join`,
+  );
 
   const rl = createInterface({ input, output, terminal: 'isTTY' in output && output.isTTY === true });
   let quitting: Promise<void> | undefined;

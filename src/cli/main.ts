@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { runChat } from './chat.js';
 import { runDemo } from './demo.js';
+import { runId, runKeygen } from './key-commands.js';
 import {
   addNetworkFlags,
   loggerFromFlags,
@@ -47,6 +48,20 @@ addNetworkFlags(
   const logger = loggerFromFlags(flags);
   await runChat({ name: flags.name, node: nodeOptionsFromFlags(flags, logger), logger });
 });
+
+program
+  .command('id')
+  .description("print this node's id (its public key), creating its identity file on first use")
+  .option('--identity <path>', 'identity key file (default: the one meshcast chat uses)')
+  .action((flags: { identity?: string }) => runId(flags.identity));
+
+program
+  .command('keygen')
+  .description(
+    'write a new private network key to <file>; nodes started with --network-key <file> admit only each other',
+  )
+  .argument('<file>', 'where to write the key (must not exist yet)')
+  .action((file: string) => runKeygen(file));
 
 program
   .command('demo')

@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseAddress } from '../discovery/bootstrap.js';
+import { defaultIdentityPath } from '../identity/identity-file.js';
+import { NETWORK_KEY_FILE_ENV } from '../identity/network-key.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/logger.js';
 import type { NodeOptions } from '../node/options.js';
 
@@ -12,6 +14,8 @@ export interface NetworkFlags {
   bootstrap: string[];
   discovery: boolean;
   logLevel: LogLevel;
+  identity?: string;
+  networkKey?: string;
 }
 
 export function parsePort(text: string): number {
@@ -66,6 +70,14 @@ export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Co
     .option('--discovery-port <port>', 'UDP port of discovery beacons (default 49152)', parsePort)
     .option('-b, --bootstrap <host:port>', 'join through this peer too (repeatable)', collectBootstrap, [])
     .option('--no-discovery', 'do not send or listen for multicast beacons (use --bootstrap)')
+    .option(
+      '--identity <path>',
+      `key file of this node's identity, created on first use (default ${defaultIdentityPath()})`,
+    )
+    .option(
+      '--network-key <file>',
+      `join the private network of this key (meshcast keygen); default: $${NETWORK_KEY_FILE_ENV}, else the open network`,
+    )
     .addOption(
       new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default(defaultLogLevel),
     );
@@ -79,8 +91,17 @@ export function nodeOptionsFromFlags(flags: NetworkFlags, logger: Logger): NodeO
     discoveryPort: flags.discoveryPort,
     bootstrap: flags.bootstrap,
     discovery: flags.discovery,
+    identityFile: flags.identity ?? defaultIdentityPath(),
+    networkKeyFile: networkKeyFileFrom(flags),
     logger,
   };
+}
+
+/** The flag wins over the environment; an empty variable means none. */
+function networkKeyFileFrom(flags: NetworkFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flags.networkKey !== undefined) return flags.networkKey;
+  const fromEnv = env[NETWORK_KEY_FILE_ENV];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
 export function loggerFromFlags(flags: NetworkFlags): Logger {

@@ -39,6 +39,13 @@ export interface MulticastDiscoveryOptions {
   readonly logger?: Logger;
   /** Timer source; tests inject one to observe the cadence without waiting for it. */
   readonly scheduler?: Scheduler;
+  /**
+   * A private network's beacon key (NetworkKey.beaconKey): our beacons carry a MAC under it, and
+   * only beacons with a valid MAC, recent and not repeated, are believed. Default: the open network.
+   */
+  readonly beaconKey?: Uint8Array;
+  /** Wall clock (ms since the epoch) for beacon send times; tests inject one to play with time. */
+  readonly clock?: () => number;
 }
 
 /** Which option a start-up failure is about, so a CLI can point at the right flag. */

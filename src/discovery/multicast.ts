@@ -1,9 +1,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { decodeBeacon, encodeBeacon } from '../codec/beacon.js';
 import { type Random, systemRandom } from '../core/random.js';
 import type { NodeId } from '../core/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { BeaconFilter } from './beacon-filter.js';
 import { nextAnnounceDelay, startupBurstGaps } from './cadence.js';
 import {
   DEFAULT_WANTS_PEERS,
@@ -38,7 +38,10 @@ export interface DiscoveredPeer {
 export interface MulticastDiscoveryEvents {
   /** Every valid beacon from another node, repeats included: the consumer decides whom to dial. */
   peer: [peer: DiscoveredPeer];
-  /** A datagram on our group and port that is not a valid beacon; it was dropped and counted. */
+  /**
+   * A datagram on our group and port that was not believed (malformed, unauthenticated, replayed,
+   * rate-limited); it was dropped and counted. `reason` starts with the code of why.
+   */
   rejected: [from: string, reason: string];
 }
 
@@ -49,6 +52,12 @@ export interface MulticastDiscoveryStats {
   readonly beaconsReceived: number;
   /** Datagrams dropped because they are not valid beacons. */
   readonly malformed: number;
+  /** Beacons of another network (or none), or whose MAC does not verify: forged or foreign. */
+  readonly unauthenticated: number;
+  /** Authenticated beacons refused as stale or repeated: replays. */
+  readonly replayed: number;
+  /** Beacons above the rate allowed per node or per host, dropped. */
+  readonly rateLimited: number;
   /** Our own beacons looped back by the OS (or another process using our id). */
   readonly ownIgnored: number;
   /** Beacons the OS refused to send (no route, interface down); discovery keeps trying. */
@@ -86,10 +95,16 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private warnedSendError = false;
+  private readonly filter: BeaconFilter;
+  /** Refusal kinds already warned about: the first of each is a warning, the rest debug. */
+  private readonly warned = new Set<string>();
   private readonly counters = {
     beaconsSent: 0,
     beaconsReceived: 0,
     malformed: 0,
+    unauthenticated: 0,
+    replayed: 0,
+    rateLimited: 0,
     ownIgnored: 0,
     sendErrors: 0,
   };
@@ -100,6 +115,11 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'discovery' });
     this.scheduler = options.scheduler ?? realScheduler;
     this.wantsPeers = options.wantsPeers ?? DEFAULT_WANTS_PEERS;
+    this.filter = new BeaconFilter({
+      self: options.self,
+      beaconKey: options.beaconKey,
+      clock: options.clock,
+    });
   }
 
   /**
@@ -172,7 +192,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       throw describeSetupError(step, error, config);
     }
 
-    socket.on('message', (message, remote) => this.receive(message, remote, config.self));
+    socket.on('message', (message, remote) => this.receive(message, remote));
     // Once running, the OS has nothing to report that we could act on here: log it, keep going.
     socket.on('error', (error) => this.logger.error({ err: error }, 'discovery socket error'));
     this.running = { socket, config };
@@ -221,7 +241,11 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     const running = this.running;
     if (!running) return;
     const { socket, config } = running;
-    const beacon = encodeBeacon({ id: config.self, port: config.listenPort, wantsPeers: this.wantsPeers });
+    const beacon = this.filter.encode({
+      id: config.self,
+      port: config.listenPort,
+      wantsPeers: this.wantsPeers,
+    });
     socket.send(beacon, config.port, config.group, (error) => {
       // A send still in flight when stop() closed the socket fails; that is not worth reporting.
       if (this.running?.socket !== socket) return;
@@ -241,31 +265,27 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     }
   }
 
-  private receive(message: Buffer, remote: RemoteInfo, self: NodeId): void {
+  private receive(message: Buffer, remote: RemoteInfo): void {
     const from = `${remote.address}:${remote.port}`;
-    let decoded: ReturnType<typeof decodeBeacon>;
+    let verdict: ReturnType<BeaconFilter['check']>;
     try {
-      decoded = decodeBeacon(message);
+      verdict = this.filter.check(message, remote.address);
     } catch (error) {
       // A decoder bug must not let one hostile datagram crash the node: log it loudly, drop the datagram.
       this.logger.error({ err: error, from }, 'beacon decoder threw');
-      this.reject(from, `decoder error: ${error instanceof Error ? error.message : String(error)}`);
+      this.reject(
+        from,
+        'malformed',
+        `decoder error: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
-    if (!decoded.ok) {
-      this.reject(from, decoded.error.message);
+    if (!verdict.ok) {
+      if (verdict.kind === 'own') this.counters.ownIgnored++;
+      else this.reject(from, verdict.kind, verdict.reason);
       return;
     }
-    const beacon = decoded.value;
-    if (beacon.id === self) {
-      this.counters.ownIgnored++;
-      return;
-    }
-    if (beacon.port === 0) {
-      // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
-      this.reject(from, 'bad-field: beacon announces TCP port 0');
-      return;
-    }
+    const beacon = verdict.beacon;
     this.counters.beaconsReceived++;
     this.emit('peer', {
       id: beacon.id,
@@ -274,9 +294,24 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     });
   }
 
-  private reject(from: string, reason: string): void {
-    this.counters.malformed++;
-    this.logger.debug({ from, reason }, 'malformed beacon dropped');
+  private reject(
+    from: string,
+    kind: 'malformed' | 'unauthenticated' | 'replayed' | 'rate-limited',
+    reason: string,
+  ): void {
+    if (kind === 'malformed') this.counters.malformed++;
+    else if (kind === 'unauthenticated') this.counters.unauthenticated++;
+    else if (kind === 'replayed') this.counters.replayed++;
+    else this.counters.rateLimited++;
+    if (this.warned.has(kind)) {
+      this.logger.debug({ from, reason }, 'beacon dropped');
+    } else {
+      this.warned.add(kind);
+      this.logger.warn(
+        { from, reason },
+        'beacon dropped (first of this kind; later ones are logged at debug level and counted)',
+      );
+    }
     this.emit('rejected', from, reason);
   }
 }

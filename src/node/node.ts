@@ -1,15 +1,31 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
 import { parseAddress } from '../discovery/bootstrap.js';
 import { MulticastDiscovery } from '../discovery/multicast.js';
+import { generateIdentity, type Identity } from '../identity/identity.js';
+import { loadOrCreateIdentity } from '../identity/identity-file.js';
+import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
+
+/** What broadcast() returns: the message's network-wide id, and whether to slow down. */
+export interface BroadcastReceipt {
+  readonly origin: NodeId;
+  readonly seq: number;
+  /**
+   * True when some neighbour's send queue is above the high-water mark (transport option
+   * sendHighWaterBytes, 1 MiB by default). The message was still sent; before sending more, await
+   * drained(). A sender that ignores this keeps queueing, and a neighbour whose queue reaches
+   * maxSendQueueBytes (8 MiB) is disconnected as one that stopped reading.
+   */
+  readonly backlogged: boolean;
+}
 
 /** A broadcast as the application receives it. */
 export interface MeshMessage {
@@ -52,6 +68,9 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 export class MeshNode extends EventEmitter<NodeEvents> {
   readonly id: NodeId;
+  /** The network key's fingerprint in a private network, undefined in the open network. */
+  readonly network: string | undefined;
+  private readonly networkKey: NetworkKey | undefined;
   private readonly logger: Logger;
   private readonly transport: LinkManager;
   private discovery: MulticastDiscovery | undefined;
@@ -64,10 +83,15 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   constructor(private readonly options: NodeOptions = {}) {
     super();
-    this.id = options.id ?? randomBytes(32).toString('hex');
+    const identity = resolveIdentity(options);
+    this.id = identity.id;
+    this.networkKey = resolveNetworkKey(options);
+    this.network = this.networkKey?.fingerprint;
     this.logger = (options.logger ?? silentLogger()).child({ node: this.id.slice(0, 8) });
     this.transport = new LinkManager({
-      self: this.id,
+      ...options.transport,
+      identity,
+      networkKey: this.networkKey,
       host: options.host ?? options.interface ?? '0.0.0.0',
       port: options.port ?? DEFAULT_PORT_RANGE,
       logger: this.logger,
@@ -110,17 +134,44 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     this.logger.info({ port: this.listening.port }, 'node started');
   }
 
-  /** Send data to every other node of the mesh. Returns the message's network-wide id. */
-  broadcast(data: Uint8Array | string): { origin: NodeId; seq: number } {
+  /**
+   * Send data (at most MAX_APPLICATION_PAYLOAD_BYTES, 1 MiB) to every other node of the mesh.
+   * Returns the message's network-wide id and whether to wait for drained() before the next one.
+   * Throws if the node is not running or the payload is too large: both are the caller's mistake.
+   */
+  broadcast(data: Uint8Array | string): BroadcastReceipt {
     if (this.state !== 'running' || !this.protocol)
       throw new Error(`broadcast() on a node that is ${this.state}`);
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (payload.length > MAX_APPLICATION_PAYLOAD_BYTES) {
+      throw new RangeError(
+        `broadcast() payload of ${payload.length} bytes, limit ${MAX_APPLICATION_PAYLOAD_BYTES}`,
+      );
+    }
     const actions = this.protocol.handle({ type: 'broadcast', payload }, performance.now());
     this.apply(actions);
     const sent = actions.find((a) => a.type === 'send' && a.message.type === 'gossip');
     const seq =
       sent?.type === 'send' && sent.message.type === 'gossip' ? sent.message.seq : this.protocol.lastSeq();
-    return { origin: this.id, seq };
+    return { origin: this.id, seq, backlogged: this.transport.backlogged() };
+  }
+
+  /**
+   * Resolves once no neighbour's send queue is above the high-water mark (at once if none is), or
+   * when the node stops. A fast sender awaits it whenever broadcast() reports `backlogged`.
+   */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.transport.backlogged() && this.state !== 'stopping' && this.state !== 'stopped') return;
+        this.transport.off('drain', check);
+        this.off('stopped', check);
+        resolve();
+      };
+      this.transport.on('drain', check);
+      this.on('stopped', check);
+      check();
+    });
   }
 
   /** Current neighbours (active view, one TCP link each) and reserve peers (passive view). */
@@ -175,6 +226,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private async startDiscovery(listenPort: number): Promise<void> {
     const discovery = new MulticastDiscovery({
       self: this.id,
+      beaconKey: this.networkKey?.beaconKey,
       listenPort,
       group: this.options.group,
       port: this.options.discoveryPort,
@@ -259,6 +311,21 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     }, after);
     this.timers.add(timer);
   }
+}
+
+/** The key pair the options name, loading or creating its file; else a fresh ephemeral one. */
+function resolveIdentity(options: NodeOptions): Identity {
+  if (options.identity !== undefined) return options.identity;
+  if (options.identityFile !== undefined) return loadOrCreateIdentity(options.identityFile).identity;
+  return generateIdentity();
+}
+
+function resolveNetworkKey(options: NodeOptions): NetworkKey | undefined {
+  const { networkKey, networkKeyFile } = options;
+  if (networkKey !== undefined) {
+    return networkKey instanceof Uint8Array ? networkKeyFromSecret(networkKey) : networkKey;
+  }
+  return networkKeyFile === undefined ? undefined : loadNetworkKey(networkKeyFile);
 }
 
 /** A wildcard listen address cannot be dialled; peers substitute the address they see us at. */

@@ -1,7 +1,15 @@
 import type { ProtocolOptions } from '../core/protocol.js';
 import type { Random } from '../core/random.js';
-import type { NodeId } from '../core/types.js';
+import type { Identity } from '../identity/identity.js';
+import type { NetworkKey } from '../identity/network-key.js';
 import type { Logger } from '../log/logger.js';
+import type { LinkManagerOptions } from '../transport/options.js';
+
+/** The transport's limits and timers, each with a documented default in src/transport/defaults.ts. */
+export type TransportTuning = Omit<
+  LinkManagerOptions,
+  'identity' | 'networkKey' | 'host' | 'port' | 'logger'
+>;
 
 /** Where TCP links are accepted: one port (0 = any free port) or a range tried from a random start. */
 export type PortSpec = number | { readonly from: number; readonly to: number };
@@ -22,8 +30,20 @@ export const BOOTSTRAP_RETRY_MS = 5_000;
 export const GOODBYE_GRACE_MS = 250;
 
 export interface NodeOptions {
-  /** This node's id (64 hex characters). Default: 32 random bytes. */
-  readonly id?: NodeId;
+  /**
+   * This node's Ed25519 key pair; its public key is the node id. Default: the key in `identityFile`
+   * if that is given, else a fresh ephemeral key pair (a new id on every run).
+   */
+  readonly identity?: Identity;
+  /** Load the key pair from this file, creating it (mode 0600) on first use. See src/identity. */
+  readonly identityFile?: string;
+  /**
+   * A private network's key (32 bytes, or one loaded with loadNetworkKey): the node links only with
+   * nodes holding the same key, and ignores beacons not authenticated by it. Default: the open network.
+   */
+  readonly networkKey?: Uint8Array | NetworkKey;
+  /** Read the network key from this file (written by `meshcast keygen`). */
+  readonly networkKeyFile?: string;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */
   readonly host?: string;
   readonly port?: PortSpec;
@@ -37,6 +57,8 @@ export interface NodeOptions {
   readonly discoveryPort?: number;
   /** Static "host:port" addresses to join through, for peers that multicast cannot reach. */
   readonly bootstrap?: readonly string[];
+  /** Link limits and timers (send queues, handshake caps, rate limits, timeouts). */
+  readonly transport?: TransportTuning;
   /** Membership and broadcast tuning; every field has a documented default in src/core. */
   readonly protocol?: Partial<ProtocolOptions>;
   /** Aborting it stops the node, as stop() does. */

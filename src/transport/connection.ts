@@ -1,17 +1,25 @@
 import type { Socket } from 'node:net';
-import { decodeBody, FrameReader } from '../codec/index.js';
+import { decodeBody } from '../codec/index.js';
 import type { Hello, ProtocolMessage, WireMessage } from '../core/messages.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
+import type { Identity } from '../identity/identity.js';
 import { formatAddress, normalizeHost } from './address.js';
 import type { Direction, LinkCandidate } from './duplicate-rule.js';
+import type { TokenBucket } from './rate-limit.js';
+import type { RejectReason } from './rejection.js';
+import { SecureChannel } from './secure-channel.js';
 
-/** What one received frame means for the link, after framing, decoding and the handshake rules. */
+/** What received bytes mean for the link, after decryption, decoding and the handshake rules. */
 export type Inbound =
+  /** Handshake bytes to write to the socket as they are. */
+  | { readonly kind: 'send'; readonly bytes: Buffer }
+  /** The peer proved its key (its node id): frames can be sealed for it now, starting with our Hello. */
+  | { readonly kind: 'secured' }
   | { readonly kind: 'established'; readonly hello: Hello }
   | { readonly kind: 'ping' }
   | { readonly kind: 'message'; readonly message: ProtocolMessage }
-  /** The connection must be dropped. `malformed`: the bytes did not decode (vs. a protocol breach). */
-  | { readonly kind: 'violation'; readonly reason: string; readonly malformed: boolean };
+  /** The connection must be dropped for `reason`. */
+  | { readonly kind: 'violation'; readonly reason: RejectReason; readonly detail: string };
 
 /** A caller of dialAddress waiting for this connection's handshake. */
 export interface AddressDial {
@@ -22,6 +30,10 @@ export interface AddressDial {
 /**
  * One TCP socket and its link-level state. The LinkManager owns the policy (which link to use, when
  * to close); this class only tracks state and turns bytes into Inbound events.
+ *
+ * A link starts with the Noise handshake (SecureChannel), then each side sends a sealed Hello
+ * carrying its listen port; the Hello's id must be the key the peer proved. Only then is the link
+ * 'established'.
  */
 export class Connection implements LinkCandidate {
   readonly openedAt: number;
@@ -42,9 +54,11 @@ export class Connection implements LinkCandidate {
   addressDial: AddressDial | undefined;
   /** disconnect() came before this dial's handshake: write these frames once it completes, then end. */
   drainFrames: Buffer[] | undefined;
+  /** Its send queue is above the high-water mark: broadcast() callers are told to wait. */
+  backlogged = false;
   /** Resolves when the socket emitted 'close'; close() waits on it. */
   readonly closed: Promise<void>;
-  private readonly reader: FrameReader;
+  readonly channel: SecureChannel;
   private markClosed: () => void = () => {};
 
   constructor(
@@ -52,11 +66,14 @@ export class Connection implements LinkCandidate {
     readonly direction: Direction,
     /** Host as dialed (out) or as seen (in); replaced by the socket's view once connected. */
     private readonly knownHost: string,
-    private readonly self: NodeId,
+    private readonly self: Identity,
+    networkHandshakeKey: Uint8Array | undefined,
     maxFrameBytes: number,
+    /** Limits the membership requests this peer may make (see rate-limit.ts). */
+    readonly requests: TokenBucket,
     now: number,
   ) {
-    this.reader = new FrameReader(maxFrameBytes);
+    this.channel = new SecureChannel(direction === 'out', self, networkHandshakeKey, maxFrameBytes);
     this.openedAt = now;
     this.lastReceivedAt = now;
     this.lastSentAt = now;
@@ -68,6 +85,11 @@ export class Connection implements LinkCandidate {
   /** Established, not gone, not retired: may carry new frames. */
   get isUsable(): boolean {
     return this.phase === 'established' && !this.gone && !this.retired;
+  }
+
+  /** The id the peer proved in the handshake, once it has. */
+  get remoteId(): NodeId | undefined {
+    return this.channel.remoteId;
   }
 
   /** The peer's host, as the socket sees it once connected. */
@@ -88,33 +110,54 @@ export class Connection implements LinkCandidate {
   }
 
   /**
-   * Decodes every complete frame of `chunk`, in order. After a violation nothing more is yielded:
-   * the stream cannot be trusted (or resynchronised) any more.
+   * Processes `chunk` in order. After a violation nothing more is yielded: the stream cannot be
+   * trusted (or resynchronised) any more.
    */
   *receive(chunk: Buffer): Generator<Inbound> {
-    this.reader.push(chunk);
-    for (let frame = this.reader.next(); frame !== undefined; frame = this.reader.next()) {
-      if (!frame.ok) {
-        yield { kind: 'violation', reason: frame.error.message, malformed: true };
-        return;
+    for (const event of this.channel.receive(chunk)) {
+      let inbound: Inbound;
+      switch (event.kind) {
+        case 'send':
+          inbound = event;
+          break;
+        case 'secured':
+          inbound = this.checkProvenId(event.remoteId);
+          break;
+        case 'failure':
+          inbound = violation(event.reason, event.detail);
+          break;
+        case 'plaintext': {
+          const decoded = decodeBody(event.body);
+          inbound = decoded.ok
+            ? this.interpret(decoded.value)
+            : violation('malformed', decoded.error.message);
+          break;
+        }
       }
-      const decoded = decodeBody(frame.value);
-      if (!decoded.ok) {
-        yield { kind: 'violation', reason: decoded.error.message, malformed: true };
-        return;
-      }
-      const inbound = this.interpret(decoded.value);
       yield inbound;
       if (inbound.kind === 'violation') return;
     }
   }
 
+  private checkProvenId(remoteId: NodeId): Inbound {
+    if (remoteId === this.self.id)
+      return violation('protocol-violation', 'peer has our own id: it holds our key (a copied key file?)');
+    if (this.expected !== undefined && remoteId !== this.expected.id) {
+      return violation(
+        'identity-mismatch',
+        `dialed ${this.expected.address} for ${this.expected.id}, found ${remoteId}`,
+      );
+    }
+    return { kind: 'secured' };
+  }
+
   private interpret(message: WireMessage): Inbound {
     if (this.phase === 'handshaking') {
-      if (message.type !== 'hello') return violation(`first frame is ${message.type}, not hello`);
-      if (message.id === this.self) return violation('hello carries our own id');
-      if (this.expected !== undefined && message.id !== this.expected.id) {
-        return violation(`dialed ${this.expected.address} for ${this.expected.id}, found ${message.id}`);
+      if (message.type !== 'hello') {
+        return violation('protocol-violation', `first frame is ${message.type}, not hello`);
+      }
+      if (message.id !== this.remoteId) {
+        return violation('identity-mismatch', `hello claims ${message.id}, key proven is ${this.remoteId}`);
       }
       this.phase = 'established';
       this.peer = { id: message.id, address: formatAddress(this.remoteHost, message.listenPort) };
@@ -122,7 +165,7 @@ export class Connection implements LinkCandidate {
     }
     switch (message.type) {
       case 'hello':
-        return violation('second hello on an established link');
+        return violation('protocol-violation', 'second hello on an established link');
       case 'ping':
         return { kind: 'ping' };
       default:
@@ -131,6 +174,6 @@ export class Connection implements LinkCandidate {
   }
 }
 
-function violation(reason: string): Inbound {
-  return { kind: 'violation', reason, malformed: false };
+function violation(reason: RejectReason, detail: string): Inbound {
+  return { kind: 'violation', reason, detail };
 }

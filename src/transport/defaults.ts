@@ -38,3 +38,44 @@ export const CLOSE_DEADLINE_MS = 1000;
 
 /** listenPort announced in Hello by a node that does not accept links (listen() never called). */
 export const NOT_LISTENING_PORT = 0;
+
+/**
+ * A peer's send queue (bytes handed to its socket and not yet taken by the kernel) may hold this
+ * much; a peer whose queue reaches it has stopped reading and is disconnected, so one stuck peer
+ * cannot grow our heap. Eight maximum-size messages: a healthy peer on a LAN never comes close.
+ */
+export const DEFAULT_MAX_SEND_QUEUE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Above this many queued bytes on a link, broadcast() reports backpressure and drained() waits:
+ * one maximum-size message, so a caller who waits for drained() never pushes a link near the
+ * disconnect limit above.
+ */
+export const DEFAULT_SEND_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * Inbound connections still in their handshake, from everyone. Each costs a socket, a few hundred
+ * bytes and one Noise handshake of CPU; the cap bounds what strangers can make us hold.
+ */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+
+/**
+ * Inbound connections still in their handshake from one host. A host with many honest nodes (tests
+ * run dozens on 127.0.0.1) opens a few each at start-up; hundreds from one host is an attack, and
+ * this keeps it from filling the global cap.
+ */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST = 32;
+
+/**
+ * Inbound connections (any phase) from one host. A node keeps about ten links (HyParView's active
+ * view of 5 plus shuffles and dials in flight), so 64 leaves room for a few nodes behind one address.
+ */
+export const DEFAULT_MAX_LINKS_PER_HOST = 64;
+
+/**
+ * Membership requests (JOIN, FORWARDJOIN, NEIGHBOR, SHUFFLE) one peer may send per second, and in a
+ * burst. A node joining a 20-node mesh sees a few dozen forwarded joins from one neighbour at most;
+ * a flood beyond this is dropped (and counted) before it reaches the protocol core.
+ */
+export const DEFAULT_MEMBERSHIP_REQUESTS_PER_SECOND = 50;
+export const DEFAULT_MEMBERSHIP_REQUEST_BURST = 100;

@@ -5,12 +5,14 @@ import { encodeFrame, LENGTH_PREFIX_BYTES } from '../codec/index.js';
 import type { ProtocolMessage } from '../core/messages.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
-import { type HostPort, normalizeHost, parseAddress } from './address.js';
+import { formatAddress, type HostPort, normalizeHost, parseAddress } from './address.js';
 import { type AddressDial, Connection, type Inbound } from './connection.js';
 import { CLOSE_DEADLINE_MS, NOT_LISTENING_PORT } from './defaults.js';
 import { type Direction, resolveDuplicates } from './duplicate-rule.js';
 import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { bindServer } from './port-binding.js';
+import { TokenBucket } from './rate-limit.js';
+import type { Rejection, RejectReason } from './rejection.js';
 import { emptyStats, type TransportStats } from './stats.js';
 
 export type { LinkManagerOptions } from './options.js';
@@ -26,8 +28,13 @@ export type LinkManagerEvents = {
   message: [from: PeerInfo, message: ProtocolMessage];
   /** A send() could not reach the peer; the messages queued for it are dropped. */
   dialFailed: [peer: PeerInfo, error: Error];
-  /** A connection broke the protocol or never completed its handshake; it was closed. */
-  rejected: [remoteAddress: string, reason: string];
+  /**
+   * A connection was refused or closed for cause: it broke the protocol, failed or never completed
+   * its handshake, or stopped reading. `reason` is "code: detail".
+   */
+  rejected: [remoteAddress: string, reason: string, code: RejectReason];
+  /** Every link that was backlogged (see backlogged()) has drained below the high-water mark. */
+  drain: [];
 };
 
 export interface LinkInfo {
@@ -49,14 +56,30 @@ interface UpPeer {
 interface Outbox {
   readonly peer: PeerInfo;
   frames: Buffer[];
+  /** Total length of `frames`, bounded by maxSendQueueBytes like a link's queue. */
+  bytes: number;
   dial: Connection | undefined;
 }
 
 const PING_FRAME = encodeFrame({ type: 'ping' });
 
 /**
- * Owns every TCP connection of a node: listens, dials, runs the Hello handshake, keeps at most one
- * link per peer, detects dead links, and turns frames into 'message' events.
+ * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
+ * shuffle): a peer may send only so many per second. Replies, goodbyes and broadcasts are not
+ * limited here: they answer our own requests or are bounded by the broadcast layer.
+ */
+const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
+  'join',
+  'forwardJoin',
+  'neighbor',
+  'shuffle',
+]);
+
+/**
+ * Owns every TCP connection of a node: listens, dials, runs the handshake (Noise, then Hello: see
+ * connection.ts), keeps at most one link per peer, detects dead links, enforces the limits of
+ * defaults.ts, and turns frames into 'message' events. Links are always encrypted and authenticated;
+ * there is no plaintext mode.
  *
  * Events are emitted synchronously from socket callbacks and from disconnect()/close(). Ordering:
  * frames sent on one link arrive in order; while duplicate links are being resolved, frames sent on
@@ -79,6 +102,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private handshakesCompleted = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Reasons already warned about: the first rejection of each kind is a warning, the rest debug. */
+  private readonly warnedReasons = new Set<RejectReason>();
 
   constructor(options: LinkManagerOptions) {
     super();
@@ -87,7 +112,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   get self(): NodeId {
-    return this.options.self;
+    return this.options.identity.id;
   }
 
   /** Starts accepting links; the port is announced in every Hello sent afterwards. */
@@ -130,10 +155,19 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
     let outbox = this.outboxes.get(peer.id);
     if (outbox === undefined) {
-      outbox = { peer, frames: [], dial: undefined };
+      outbox = { peer, frames: [], bytes: 0, dial: undefined };
       this.outboxes.set(peer.id, outbox);
     }
+    if (outbox.bytes + frame.length > this.options.maxSendQueueBytes) {
+      this.counters.unsendableMessages++;
+      this.log.debug(
+        { peer: peer.id, queued: outbox.bytes },
+        'queue for a peer still dialing is full; dropped',
+      );
+      return;
+    }
     outbox.frames.push(frame);
+    outbox.bytes += frame.length;
     // An up peer without an active link is waiting for its replacement link: no extra dial.
     if (up === undefined && outbox.dial === undefined) this.dial(outbox);
   }
@@ -185,7 +219,22 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   stats(): TransportStats {
     let pendingWriteBytes = 0;
     for (const conn of this.connections) pendingWriteBytes += conn.socket.writableLength;
-    return { ...this.counters, pendingWriteBytes };
+    const pendingHandshakes = this.pendingInbound().length;
+    return {
+      ...this.counters,
+      pendingWriteBytes,
+      pendingHandshakes,
+      rejections: { ...this.counters.rejections },
+    };
+  }
+
+  /**
+   * True while some usable link has more than sendHighWaterBytes queued: a sender should wait for
+   * 'drain' before sending more, or its slowest peers risk reaching maxSendQueueBytes and being cut off.
+   */
+  backlogged(): boolean {
+    for (const conn of this.connections) if (conn.backlogged && conn.isUsable) return true;
+    return false;
   }
 
   /**
@@ -242,13 +291,64 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   // --- Connections --------------------------------------------------------------------------------
 
   private accept(socket: Socket): void {
-    const host = socket.remoteAddress;
-    if (this.closed || host === undefined) {
+    const seen = socket.remoteAddress;
+    if (this.closed || seen === undefined) {
       socket.destroy();
       return;
     }
-    this.adopt(
-      new Connection(socket, 'in', normalizeHost(host), this.self, this.options.maxFrameBytes, this.now()),
+    const host = normalizeHost(seen);
+    const refusal = this.admissionRefusal(host);
+    if (refusal !== undefined) {
+      // Refused before any byte is read or any key computed: the cheapest possible no.
+      const label = formatAddress(host, socket.remotePort ?? 0);
+      socket.on('error', () => {});
+      socket.destroy();
+      this.counters.handshakeFailures++;
+      this.noteRejection(label, undefined, refusal);
+      return;
+    }
+    this.adopt(this.connection(socket, 'in', host));
+  }
+
+  /** Why a new inbound connection from `host` must be refused at once, if it must. */
+  private admissionRefusal(host: string): Rejection | undefined {
+    const { maxPendingHandshakes, maxPendingHandshakesPerHost, maxLinksPerHost } = this.options;
+    const pending = this.pendingInbound();
+    if (pending.length >= maxPendingHandshakes) {
+      return { reason: 'too-many-handshakes', detail: `${pending.length} handshakes in progress` };
+    }
+    const pendingFromHost = pending.filter((c) => c.remoteHost === host).length;
+    if (pendingFromHost >= maxPendingHandshakesPerHost) {
+      return {
+        reason: 'too-many-handshakes',
+        detail: `${pendingFromHost} handshakes in progress from ${host}`,
+      };
+    }
+    let fromHost = 0;
+    for (const conn of this.connections) if (conn.direction === 'in' && conn.remoteHost === host) fromHost++;
+    if (fromHost >= maxLinksPerHost) {
+      return { reason: 'too-many-links-from-host', detail: `${fromHost} connections from ${host}` };
+    }
+    return undefined;
+  }
+
+  private pendingInbound(): Connection[] {
+    return [...this.connections].filter((c) => c.direction === 'in' && c.phase === 'handshaking' && !c.gone);
+  }
+
+  private connection(socket: Socket, direction: Direction, host: string): Connection {
+    const { identity, networkKey, maxFrameBytes, membershipRequestsPerSecond, membershipRequestBurst } =
+      this.options;
+    const now = this.now();
+    return new Connection(
+      socket,
+      direction,
+      host,
+      identity,
+      networkKey?.handshakeKey,
+      maxFrameBytes,
+      new TokenBucket(membershipRequestsPerSecond, membershipRequestBurst, now),
+      now,
     );
   }
 
@@ -276,20 +376,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
 
   private open(target: HostPort, expected: PeerInfo | undefined): Connection {
     const socket = createConnection({ host: target.host, port: target.port });
-    const conn = new Connection(
-      socket,
-      'out',
-      target.host,
-      this.self,
-      this.options.maxFrameBytes,
-      this.now(),
-    );
+    const conn = this.connection(socket, 'out', target.host);
     conn.expected = expected;
     this.adopt(conn);
     return conn;
   }
 
-  /** Both ends send Hello at once, without waiting for the other's: the handshake is one trip. */
+  /**
+   * The dialer starts the Noise handshake at once (three messages, see secure-channel.ts); once a
+   * side has proven keys it sends its sealed Hello without waiting for the other's.
+   */
   private adopt(conn: Connection): void {
     const { socket } = conn;
     socket.setNoDelay(true);
@@ -297,36 +393,66 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     socket.on('end', () => this.onRemoteEnd(conn));
     socket.on('error', (error) => this.onSocketError(conn, error));
     socket.on('close', () => this.onSocketClose(conn));
+    socket.on('drain', () => this.onSocketDrain(conn));
     this.connections.add(conn);
     this.startHousekeeping();
-    this.writeFrame(conn, encodeFrame({ type: 'hello', id: this.self, listenPort: this.listenPort }));
+    for (const bytes of conn.channel.start()) this.writeRaw(conn, bytes);
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
     if (this.closed) return;
-    conn.lastReceivedAt = this.now();
+    const now = this.now();
+    conn.lastReceivedAt = now;
     this.counters.bytesIn += chunk.length;
     for (const inbound of conn.receive(chunk)) {
       if (conn.gone || this.closed) return;
-      if (inbound.kind === 'violation') {
-        this.onViolation(conn, inbound);
-        return;
+      switch (inbound.kind) {
+        case 'violation':
+          this.onViolation(conn, inbound);
+          return;
+        case 'send':
+          this.writeRaw(conn, inbound.bytes);
+          continue;
+        case 'secured':
+          this.writeFrame(conn, encodeFrame({ type: 'hello', id: this.self, listenPort: this.listenPort }));
+          continue;
+        case 'established':
+          this.counters.framesIn++;
+          this.onEstablished(conn);
+          continue;
+        case 'ping':
+          this.counters.framesIn++;
+          continue;
+        case 'message':
+          this.counters.framesIn++;
+          if (RATE_LIMITED_TYPES.has(inbound.message.type) && !conn.requests.take(now)) {
+            // Dropped, not disconnected: an honest peer in a burst loses a request the protocol
+            // retries anyway; a flooding one gains nothing and costs us one counter.
+            this.noteRejection(conn.remoteLabel, conn.peer?.id, {
+              reason: 'rate-limited',
+              detail: `${inbound.message.type} above ${this.options.membershipRequestsPerSecond}/s`,
+            });
+            continue;
+          }
+          this.emit('message', conn.peer as PeerInfo, inbound.message);
+          continue;
       }
-      this.counters.framesIn++;
-      if (inbound.kind === 'established') this.onEstablished(conn);
-      else if (inbound.kind === 'message') this.emit('message', conn.peer as PeerInfo, inbound.message);
     }
   }
 
   private onViolation(conn: Connection, violation: Inbound & { kind: 'violation' }): void {
-    if (violation.malformed || conn.phase === 'established') this.counters.malformedFrames++;
-    this.drop(conn, 'error', new Error(violation.reason), true);
+    const { reason } = violation;
+    const broken = reason === 'malformed' || reason === 'oversize' || reason === 'forged-record';
+    if (broken || conn.phase === 'established') this.counters.malformedFrames++;
+    this.drop(conn, 'error', violation);
   }
 
   private onRemoteEnd(conn: Connection): void {
     if (conn.phase === 'handshaking') {
+      const detail = 'connection closed before the handshake';
       // Only an inbound stranger is 'rejected'; our own failed dial is reported by dialFailed.
-      this.drop(conn, 'remote', new Error('connection closed before the handshake'), conn.direction === 'in');
+      if (conn.direction === 'in') this.drop(conn, 'remote', { reason: 'handshake-failed', detail });
+      else this.drop(conn, 'remote', new Error(detail));
       return;
     }
     // allowHalfOpen is off: the socket ends our side too and closes once both FINs are through.
@@ -347,15 +473,39 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (this.connections.size === 0) this.stopHousekeeping();
   }
 
-  /** Ends a connection at once (destroy) for a protocol breach or a timeout. */
-  private drop(conn: Connection, reason: LinkDownReason, error: Error, reject: boolean): void {
+  /**
+   * Ends a connection at once (destroy): for a Rejection (counted, logged and announced as
+   * 'rejected'), or for a plain Error (our own dial failing, a dead link).
+   */
+  private drop(conn: Connection, reason: LinkDownReason, cause: Error | Rejection): void {
     if (conn.gone) return;
-    if (reject && !this.closed) {
-      this.log.debug({ remote: conn.remoteLabel, peer: conn.peer?.id, reason: error.message }, 'rejected');
-      this.emit('rejected', conn.remoteLabel, error.message);
+    let error: Error;
+    if (cause instanceof Error) {
+      error = cause;
+    } else {
+      error = new Error(`${cause.reason}: ${cause.detail}`);
+      this.noteRejection(conn.remoteLabel, conn.peer?.id ?? conn.remoteId, cause);
     }
     this.connectionGone(conn, reason, error);
     conn.socket.destroy();
+  }
+
+  /** Counts a refusal, logs it once (the first of its kind as a warning), and announces it. */
+  private noteRejection(remote: string, peer: NodeId | undefined, rejection: Rejection): void {
+    if (this.closed) return;
+    const { reason, detail } = rejection;
+    this.counters.rejections[reason]++;
+    const fields = { remote, peer, reason, detail };
+    if (this.warnedReasons.has(reason)) {
+      this.log.debug(fields, 'rejected');
+    } else {
+      this.warnedReasons.add(reason);
+      this.log.warn(
+        fields,
+        'rejected (first of this kind; later ones are logged at debug level and counted)',
+      );
+    }
+    if (reason !== 'rate-limited') this.emit('rejected', remote, `${reason}: ${detail}`, reason);
   }
 
   /** The one place a connection stops being usable; raises the events that follow from it. */
@@ -363,6 +513,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (conn.gone) return;
     conn.gone = true;
     conn.lingerSince ??= this.now();
+    this.releaseBacklog(conn);
     if (this.closed) return;
     if (conn.phase === 'handshaking') {
       this.onHandshakeFailed(conn, error);
@@ -486,6 +637,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private retire(conn: Connection): void {
     if (conn.retired) return;
     conn.retired = true;
+    this.releaseBacklog(conn);
     conn.lingerSince ??= this.now();
     conn.socket.end();
   }
@@ -495,6 +647,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (outbox === undefined) return;
     const frames = outbox.frames;
     outbox.frames = [];
+    outbox.bytes = 0;
     for (const frame of frames) this.writeFrame(conn, frame);
     if (outbox.dial === undefined) this.outboxes.delete(peerId);
   }
@@ -520,16 +673,45 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /**
-   * The single place a frame is handed to a socket. Seam for bounded per-link send queues: today a
-   * slow peer's frames accumulate in the socket's buffer (visible in stats().pendingWriteBytes).
+   * The single place a frame is handed to a socket, sealed for the link. Bounded: a peer whose
+   * queue (bytes the kernel has not taken yet) would pass maxSendQueueBytes has stopped reading and
+   * is disconnected, instead of our heap growing with everything we send it.
    */
   private writeFrame(conn: Connection, frame: Buffer): void {
     const { socket } = conn;
-    if (socket.destroyed || socket.writableEnded) return;
-    if (!socket.write(frame)) this.counters.backpressuredWrites++;
-    conn.lastSentAt = this.now();
+    if (socket.destroyed || socket.writableEnded || conn.gone) return;
+    const sealed = conn.channel.seal(frame.subarray(LENGTH_PREFIX_BYTES));
+    const { maxSendQueueBytes, sendHighWaterBytes } = this.options;
+    if (socket.writableLength + sealed.length > maxSendQueueBytes) {
+      this.counters.unsendableMessages++;
+      const detail = `${socket.writableLength} bytes unsent, limit ${maxSendQueueBytes}`;
+      this.drop(conn, 'error', { reason: 'send-queue-full', detail });
+      return;
+    }
+    this.writeRaw(conn, sealed);
     this.counters.framesOut++;
-    this.counters.bytesOut += frame.length;
+    if (socket.writableLength > sendHighWaterBytes) conn.backlogged = true;
+  }
+
+  /** Bytes to the socket as they are: handshake records, and frames writeFrame() has sealed. */
+  private writeRaw(conn: Connection, bytes: Buffer): void {
+    const { socket } = conn;
+    if (socket.destroyed || socket.writableEnded) return;
+    if (!socket.write(bytes)) this.counters.backpressuredWrites++;
+    conn.lastSentAt = this.now();
+    this.counters.bytesOut += bytes.length;
+  }
+
+  /** The socket's buffer emptied: if no link is backlogged any more, senders may go on. */
+  private onSocketDrain(conn: Connection): void {
+    this.releaseBacklog(conn);
+  }
+
+  /** A link stopped being backlogged (drained, retired or gone): waiting senders may be free now. */
+  private releaseBacklog(conn: Connection): void {
+    if (!conn.backlogged) return;
+    conn.backlogged = false;
+    if (!this.closed && !this.backlogged()) this.emit('drain');
   }
 
   // --- Housekeeping -------------------------------------------------------------------------------
@@ -554,12 +736,14 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         if (now - conn.lingerSince >= idleTimeoutMs) conn.socket.destroy();
       } else if (conn.phase === 'handshaking') {
         if (now - conn.openedAt >= handshakeTimeoutMs) {
-          const error = new Error(`no hello within ${handshakeTimeoutMs} ms`);
-          this.drop(conn, 'timeout', error, conn.direction === 'in');
+          const detail = `no hello within ${handshakeTimeoutMs} ms`;
+          // Only an inbound stranger is 'rejected'; our own failed dial is reported by dialFailed.
+          if (conn.direction === 'in') this.drop(conn, 'timeout', { reason: 'timeout', detail });
+          else this.drop(conn, 'timeout', new Error(detail));
         }
       } else if (now - conn.lastReceivedAt >= idleTimeoutMs) {
         this.log.debug({ peer: conn.peer, idleTimeoutMs }, 'link silent; closing');
-        this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`), false);
+        this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`));
       } else if (now - conn.lastSentAt >= keepAliveIntervalMs) {
         this.writeFrame(conn, PING_FRAME);
       }

@@ -1,3 +1,5 @@
+import { emptyRejectionCounts, type RejectionCounts } from './rejection.js';
+
 /** Counters of one LinkManager since it was created; cheap to read, for metrics and tests. */
 export interface TransportStats {
   /** Connections whose handshake completed (duplicates and retired links included). */
@@ -22,6 +24,10 @@ export interface TransportStats {
   backpressuredWrites: number;
   /** Bytes written but not yet accepted by the kernel, summed over open sockets, right now. */
   pendingWriteBytes: number;
+  /** Inbound connections still in their handshake, right now. */
+  pendingHandshakes: number;
+  /** Every refusal (a connection dropped, a message discarded), by reason; see rejection.ts. */
+  rejections: RejectionCounts;
 }
 
 export function emptyStats(): TransportStats {
@@ -38,5 +44,7 @@ export function emptyStats(): TransportStats {
     unsendableMessages: 0,
     backpressuredWrites: 0,
     pendingWriteBytes: 0,
+    pendingHandshakes: 0,
+    rejections: emptyRejectionCounts(),
   };
 }

@@ -1,19 +1,34 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { components, isSymmetric } from '../../src/core/graph.js';
+import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
 import { ChatProcess } from '../helpers/chat-process.js';
 import { uniqueDiscovery, waitUntil } from '../helpers/wait.js';
 
 let running: ChatProcess[] = [];
+/** Each process its own identity file: on one machine they would otherwise share the default one. */
+const keys = mkdtempSync(join(tmpdir(), 'meshcast-chat-'));
+afterAll(() => rmSync(keys, { recursive: true, force: true }));
 afterEach(async () => {
   for (const p of running) if (p.exitCode === undefined) p.kill();
   await Promise.all(running.map((p) => p.exited()));
   running = [];
 });
 
-function startChats(count: number, discovery = uniqueDiscovery(), prefix = 'n'): ChatProcess[] {
-  const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
+function startChats(
+  count: number,
+  discovery = uniqueDiscovery(),
+  prefix = 'n',
+  extra: string[] = [],
+): ChatProcess[] {
+  const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group, ...extra];
   args.push('--discovery-port', String(discovery.discoveryPort));
-  const started = Array.from({ length: count }, (_, i) => new ChatProcess(`${prefix}${i}`, args));
+  const started = Array.from(
+    { length: count },
+    (_, i) => new ChatProcess(`${prefix}${i}`, [...args, '--identity', join(keys, `${prefix}${i}.key`)]),
+  );
   running.push(...started);
   return started;
 }
@@ -99,6 +114,21 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(performance.now() - endedAt).toBeLessThan(1000);
 
     await witness.waitForLine(new RegExp(`^\\* ${interrupted.name} left the mesh$`));
+  });
+
+  it('links only chats started with the same --network-key', async () => {
+    const keyFile = join(keys, 'network.key');
+    writeNetworkKeyFile(keyFile);
+    const discovery = uniqueDiscovery();
+    const members = startChats(2, discovery, 'member', ['--network-key', keyFile]);
+    const [open] = startChats(1, discovery, 'open') as [ChatProcess];
+    for (const member of members) await member.waitForLine(/^\* private network [0-9a-f]{16}: only nodes/);
+    await open.waitForLine(/^\* open network/);
+    await waitConnected(members);
+    await everyoneSays(members, (c) => `secret from ${c.name}`);
+    // The open chat hears their beacons all along, and never links nor sees a line.
+    expect(open.count(/^\* link up/)).toBe(0);
+    expect(open.count(/secret from/)).toBe(0);
   });
 
   it('keeps a line typed before any peer connects and says so', async () => {

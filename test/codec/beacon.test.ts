@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  AUTHENTICATED_BEACON_BYTES,
+  BEACON_MAC_BYTES,
+  decodeAuthenticatedBeacon,
+  encodeAuthenticatedBeacon,
+} from '../../src/codec/beacon.js';
+import {
   BEACON_BYTES,
   type Beacon,
   DecodeError,
@@ -76,5 +82,88 @@ describe('beacon', () => {
   it('throws for a beacon this process should never have built', () => {
     expect(() => encodeBeacon({ id: 'nope', port: 1, wantsPeers: false })).toThrow(TypeError);
     expect(() => encodeBeacon({ id: ID, port: 70_000, wantsPeers: false })).toThrow(RangeError);
+  });
+});
+
+describe('authenticated beacon (private networks)', () => {
+  const KEY = Buffer.alloc(32, 0x11);
+  const OTHER_KEY = Buffer.alloc(32, 0x22);
+  const sentAtArb = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+
+  it('round-trips any beacon and send time under the same key', () => {
+    fc.assert(
+      fc.property(beaconArb, sentAtArb, (beacon, sentAt) => {
+        const datagram = encodeAuthenticatedBeacon({ ...beacon, sentAt }, KEY);
+        expect(datagram).toHaveLength(AUTHENTICATED_BEACON_BYTES);
+        expect(decodeAuthenticatedBeacon(datagram, KEY)).toEqual({ ok: true, value: { ...beacon, sentAt } });
+      }),
+    );
+  });
+
+  it('is the open beacon, then the u53 send time, then a 16-byte MAC', () => {
+    const beacon: Beacon = { id: ID, port: 0xbeef, wantsPeers: true };
+    const datagram = encodeAuthenticatedBeacon({ ...beacon, sentAt: 0x0102_0304_0506 }, KEY);
+    expect(datagram.subarray(0, BEACON_BYTES)).toEqual(encodeBeacon(beacon));
+    expect(datagram.subarray(BEACON_BYTES, BEACON_BYTES + 8)).toEqual(hex('0000 0102 0304 0506'));
+    expect(AUTHENTICATED_BEACON_BYTES).toBe(BEACON_BYTES + 8 + BEACON_MAC_BYTES);
+  });
+
+  it('fails to verify under another key, or with any byte changed', () => {
+    fc.assert(
+      fc.property(
+        beaconArb,
+        sentAtArb,
+        fc.nat(AUTHENTICATED_BEACON_BYTES - 1),
+        fc.integer({ min: 1, max: 255 }),
+        (beacon, sentAt, at, flip) => {
+          const datagram = encodeAuthenticatedBeacon({ ...beacon, sentAt }, KEY);
+          expect(decodeAuthenticatedBeacon(datagram, OTHER_KEY).ok).toBe(false);
+          const forged = Buffer.from(datagram);
+          forged[at] = (forged[at] as number) ^ flip;
+          expect(decodeAuthenticatedBeacon(forged, KEY).ok).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it.each([
+    ['an open beacon', () => encodeBeacon({ id: ID, port: 80, wantsPeers: false }), 'truncated'],
+    [
+      'a truncated MAC',
+      () =>
+        encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, sentAt: 1 }, KEY).subarray(0, 60),
+      'truncated',
+    ],
+    [
+      'a byte after the MAC',
+      () =>
+        Buffer.concat([
+          encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, sentAt: 1 }, KEY),
+          hex('00'),
+        ]),
+      'trailing-bytes',
+    ],
+    [
+      'a wrong MAC',
+      () =>
+        Buffer.concat([
+          encodeBeacon({ id: ID, port: 80, wantsPeers: false }),
+          hex('0000 0000 0000 0001'),
+          Buffer.alloc(16),
+        ]),
+      'bad-field',
+    ],
+  ] satisfies [string, () => Buffer, DecodeErrorReason][])('rejects %s as %s', (_label, datagram, reason) => {
+    expectReason(decodeAuthenticatedBeacon(datagram(), KEY), reason);
+  });
+
+  it('never throws on random datagrams', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (datagram) => {
+        const result = decodeAuthenticatedBeacon(datagram, KEY);
+        if (!result.ok) expect(result.error).toBeInstanceOf(DecodeError);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { decodeBody, encodeFrame, LENGTH_PREFIX_BYTES } from '../../src/codec/index.js';
+import type { WireMessage } from '../../src/core/messages.js';
 import type { NodeId, PeerInfo } from '../../src/core/types.js';
+import { generateIdentity, type Identity } from '../../src/identity/identity.js';
+import type { NetworkKey } from '../../src/identity/network-key.js';
 import { LinkManager } from '../../src/transport/link-manager.js';
 import type { LinkManagerOptions } from '../../src/transport/options.js';
+import { type ChannelEvent, SecureChannel } from '../../src/transport/secure-channel.js';
 
 /** Every socket in these tests stays on loopback. */
 export const LOOPBACK = '127.0.0.1';
@@ -11,8 +16,16 @@ export const LOOPBACK = '127.0.0.1';
 /** Generous deadline for anything that should happen "at once" on loopback. */
 export const DEADLINE_MS = 5_000;
 
+/** An id nobody holds the key of: fine as a peer that is never reached, or as a lie. */
 export function randomNodeId(): NodeId {
   return randomBytes(32).toString('hex');
+}
+
+/** Two fresh identities, the one with the smaller id first (the duplicate rule depends on the order). */
+export function orderedIdentities(): [Identity, Identity] {
+  const a = generateIdentity();
+  const b = generateIdentity();
+  return a.id < b.id ? [a, b] : [b, a];
 }
 
 export interface Started {
@@ -25,7 +38,7 @@ export class ManagerPool {
   private readonly managers: LinkManager[] = [];
 
   create(options: Partial<LinkManagerOptions> = {}): LinkManager {
-    const manager = new LinkManager({ self: randomNodeId(), host: LOOPBACK, port: 0, ...options });
+    const manager = new LinkManager({ identity: generateIdentity(), host: LOOPBACK, port: 0, ...options });
     this.managers.push(manager);
     return manager;
   }
@@ -130,4 +143,85 @@ export function gossip(origin: NodeId, seq: number, payloadBytes = 8) {
     hops: 0,
     payload: new Uint8Array(payloadBytes).fill(seq & 0xff),
   } as const;
+}
+
+/**
+ * A hand-driven peer on a raw socket that speaks the secure transport correctly (Noise handshake,
+ * sealed frames) but sends whatever frames the test chooses, in whatever order: for playing broken,
+ * hostile or racing peers. Decoded frames it receives are collected in `frames`.
+ */
+export class RawPeer extends EventEmitter {
+  readonly frames: WireMessage[] = [];
+  readonly channel: SecureChannel;
+  /** Resolves once the handshake is done and frames can be sent; rejects if the channel fails. */
+  readonly secured: Promise<void>;
+  failure: ChannelEvent | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    initiator: boolean,
+    readonly identity: Identity = generateIdentity(),
+    networkKey?: NetworkKey,
+  ) {
+    super();
+    this.channel = new SecureChannel(initiator, identity, networkKey?.handshakeKey, 16 * 1024 * 1024);
+    this.secured = new Promise((resolve, reject) => {
+      this.once('secured', resolve);
+      this.once('failed', reject);
+    });
+    this.secured.catch(() => {});
+    socket.on('error', () => {}); // The manager may reset it; that is the point of most tests.
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    for (const bytes of this.channel.start()) socket.write(bytes);
+  }
+
+  /** Dials `address` as a Noise initiator and resolves once the handshake is done. */
+  static async dial(address: string, identity?: Identity, networkKey?: NetworkKey): Promise<RawPeer> {
+    const peer = new RawPeer(await rawSocket(address), true, identity, networkKey);
+    await peer.secured;
+    return peer;
+  }
+
+  get id(): NodeId {
+    return this.identity.id;
+  }
+
+  /** Seals and sends one frame. */
+  send(message: WireMessage): void {
+    this.sendSealed(encodeFrame(message).subarray(LENGTH_PREFIX_BYTES));
+  }
+
+  /** Seals arbitrary bytes as a frame body: garbage inside a valid record. */
+  sendSealed(body: Uint8Array): void {
+    this.socket.write(this.channel.seal(body));
+  }
+
+  hello(listenPort = 4000, id: NodeId = this.id): void {
+    this.send({ type: 'hello', id, listenPort });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const event of this.channel.receive(chunk)) {
+      switch (event.kind) {
+        case 'send':
+          this.socket.write(event.bytes);
+          break;
+        case 'secured':
+          this.emit('secured');
+          break;
+        case 'plaintext': {
+          const decoded = decodeBody(event.body);
+          if (decoded.ok) {
+            this.frames.push(decoded.value);
+            this.emit('frame', decoded.value);
+          }
+          break;
+        }
+        case 'failure':
+          this.failure = event;
+          this.emit('failed', new Error(`${event.reason}: ${event.detail}`));
+          break;
+      }
+    }
+  }
 }

@@ -146,7 +146,7 @@ describe('LinkManager: links and messages', () => {
   it('drops a message the codec refuses instead of throwing', async () => {
     const a = await pool.start({ maxFrameBytes: 1024 });
     const b = await pool.start();
-    a.manager.send(b.info, { type: 'graft', origin: 'not-an-id', seq: 1 });
+    a.manager.send(b.info, { type: 'graft', origin: 'not-an-id', seq: 1, request: true });
     a.manager.send(b.info, gossip(a.info.id, 1, 2048));
     expect(a.manager.stats().unsendableMessages).toBe(2);
     expect(a.manager.stats().framesOut).toBe(0);

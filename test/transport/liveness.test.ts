@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBody, encodeFrame, FrameReader } from '../../src/codec/index.js';
 import type { PeerInfo } from '../../src/core/types.js';
-import { eventually, link, ManagerPool, nextEvent, randomNodeId, rawSocket } from './helpers.js';
+import { eventually, link, ManagerPool, nextEvent, RawPeer } from './helpers.js';
 
 const pool = new ManagerPool();
 afterEach(() => pool.closeAll());
@@ -13,23 +12,14 @@ const fast = { keepAliveIntervalMs: KEEP_ALIVE_MS, idleTimeoutMs: IDLE_TIMEOUT_M
 describe('LinkManager: dead link detection', () => {
   it('closes a link whose peer went silent after its Hello, within the idle timeout', async () => {
     const b = await pool.start(fast);
-    const silentId = randomNodeId();
     const up = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp');
     const down = nextEvent<[PeerInfo, string]>(b.manager, 'linkDown');
-    const socket = await rawSocket(b.info.address);
     // The silent peer still reads: it sees B's Hello and then B's keep-alive pings.
-    const reader = new FrameReader();
-    const seen: string[] = [];
-    socket.on('data', (chunk: Buffer) => {
-      reader.push(chunk);
-      for (let frame = reader.next(); frame?.ok; frame = reader.next()) {
-        const decoded = decodeBody(frame.value);
-        if (decoded.ok) seen.push(decoded.value.type);
-      }
-    });
+    const silent = await RawPeer.dial(b.info.address);
+    const silentId = silent.id;
     // The last byte B receives is sent no earlier than this.
     const lastSentAt = performance.now();
-    socket.write(encodeFrame({ type: 'hello', id: silentId, listenPort: 4000 }));
+    silent.hello();
     await up;
     const [peer, reason] = await down;
     const silentFor = performance.now() - lastSentAt;
@@ -38,10 +28,11 @@ describe('LinkManager: dead link detection', () => {
     expect(silentFor).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 5);
     // One housekeeping tick of slack (a quarter of the shortest timeout), plus scheduling noise.
     expect(silentFor).toBeLessThan(IDLE_TIMEOUT_MS + 500);
+    const seen = silent.frames.map((f) => f.type);
     expect(seen[0]).toBe('hello');
     expect(seen.filter((t) => t === 'ping').length).toBeGreaterThanOrEqual(2);
     expect(b.manager.links()).toEqual([]);
-    socket.destroy();
+    silent.socket.destroy();
   });
 
   it('keeps a quiet but live link up with pings', async () => {

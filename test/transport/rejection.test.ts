@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame } from '../../src/codec/index.js';
+import { encodeFrame, LENGTH_PREFIX_BYTES } from '../../src/codec/index.js';
 import type { PeerInfo } from '../../src/core/types.js';
+import { generateIdentity } from '../../src/identity/identity.js';
+import { SEAL_OVERHEAD_BYTES } from '../../src/transport/secure-channel.js';
 import {
   eventually,
   gossip,
@@ -9,7 +12,7 @@ import {
   link,
   ManagerPool,
   nextEvent,
-  randomNodeId,
+  RawPeer,
   rawSocket,
   recordMessages,
   type Started,
@@ -34,21 +37,37 @@ async function assertHonestLinkWorks(a: Started, b: Started, seq: number): Promi
   expect(b.manager.links().map((l) => l.peer.id)).toEqual([a.info.id]);
 }
 
-/** Sends `bytes` on a raw socket to B and waits for B to reject it. */
-async function expectRejected(b: Started, bytes: Buffer, end = false): Promise<string> {
+/** Runs `misbehave` against B on a fresh connection and waits for B to reject and close it. */
+async function expectRejected(
+  b: Started,
+  misbehave: (socket: Socket) => Promise<unknown> | unknown,
+  connect: () => Promise<Socket> = () => rawSocket(b.info.address),
+): Promise<string> {
   const rejected = nextEvent<[string, string]>(b.manager, 'rejected');
-  const socket = await rawSocket(b.info.address);
+  const socket = await connect();
   const closed = new Promise((resolve) => socket.once('close', resolve));
-  socket.write(bytes);
-  if (end) socket.end();
+  await misbehave(socket);
   const [remote, reason] = await rejected;
   expect(remote).toBe(`${LOOPBACK}:${socket.localPort}`);
   await closed;
   return reason;
 }
 
-function hello(id: string, listenPort = 4000): Buffer {
-  return encodeFrame({ type: 'hello', id, listenPort });
+/** Like expectRejected, for a peer that first completes the Noise handshake correctly. */
+async function expectPeerRejected(
+  b: Started,
+  misbehave: (peer: RawPeer) => void,
+  peer?: RawPeer,
+): Promise<string> {
+  let raw: RawPeer | undefined = peer;
+  return expectRejected(
+    b,
+    () => misbehave(raw as RawPeer),
+    async () => {
+      raw ??= await RawPeer.dial(b.info.address);
+      return raw.socket;
+    },
+  );
 }
 
 describe('LinkManager: hostile and broken peers', () => {
@@ -57,8 +76,8 @@ describe('LinkManager: hostile and broken peers', () => {
     let seq = 0;
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (bytes) => {
-        // Ending the socket makes an incomplete frame a rejection too ("closed before the handshake").
-        await expectRejected(b, Buffer.from(bytes), true);
+        // Ending the socket makes an incomplete record a rejection too ("closed before the handshake").
+        await expectRejected(b, (socket) => socket.end(Buffer.from(bytes)));
         await assertHonestLinkWorks(a, b, seq++);
       }),
       { numRuns: 25 },
@@ -69,58 +88,96 @@ describe('LinkManager: hostile and broken peers', () => {
 
   it('rejects a first frame that is not a Hello', async () => {
     const { a, b } = await linkedPair();
-    const reason = await expectRejected(b, encodeFrame({ type: 'join' }));
-    expect(reason).toMatch(/first frame is join/);
+    const reason = await expectPeerRejected(b, (peer) => peer.send({ type: 'join' }));
+    expect(reason).toMatch(/^protocol-violation: first frame is join/);
     await assertHonestLinkWorks(a, b, 1);
   });
 
-  it('rejects an oversize length prefix as soon as the prefix arrives', async () => {
-    const { a, b } = await linkedPair({ maxFrameBytes: 1024 });
-    const prefix = Buffer.alloc(4);
-    prefix.writeUInt32BE(1025);
-    const reason = await expectRejected(b, prefix);
-    expect(reason).toMatch(/oversize/);
-    expect(b.manager.stats().malformedFrames).toBe(1);
+  it('rejects an oversize length prefix as soon as the prefix arrives, in the handshake and after it', async () => {
+    const maxFrameBytes = 1024;
+    const { a, b } = await linkedPair({ maxFrameBytes });
+    const prefix = (length: number): Buffer => {
+      const bytes = Buffer.alloc(LENGTH_PREFIX_BYTES);
+      bytes.writeUInt32BE(length);
+      return bytes;
+    };
+    // Before the handshake even a frame-sized record is too big: strangers get no buffer to fill.
+    expect(await expectRejected(b, (socket) => socket.write(prefix(maxFrameBytes)))).toMatch(/^oversize/);
+    const afterHello = (peer: RawPeer): void => {
+      peer.hello();
+      peer.socket.write(prefix(maxFrameBytes + SEAL_OVERHEAD_BYTES + 1));
+    };
+    expect(await expectPeerRejected(b, afterHello)).toMatch(/^oversize/);
+    expect(b.manager.stats().malformedFrames).toBe(2);
+    expect(b.manager.stats().rejections.oversize).toBe(2);
     await assertHonestLinkWorks(a, b, 1);
   });
 
   it('rejects a frame of another protocol version', async () => {
     const { a, b } = await linkedPair();
-    const frame = hello(randomNodeId());
-    frame[4] = 99;
-    expect(await expectRejected(b, frame)).toMatch(/bad-version/);
+    const reason = await expectPeerRejected(b, (peer) => {
+      const frame = encodeFrame({ type: 'hello', id: peer.id, listenPort: 4000 });
+      frame[LENGTH_PREFIX_BYTES] = 99;
+      peer.sendSealed(frame.subarray(LENGTH_PREFIX_BYTES));
+    });
+    expect(reason).toMatch(/^malformed: bad-version/);
     await assertHonestLinkWorks(a, b, 1);
   });
 
-  it('rejects a Hello carrying its own id', async () => {
+  it('rejects a Hello whose id is not the key the peer proved, ours included', async () => {
     const { a, b } = await linkedPair();
-    expect(await expectRejected(b, hello(b.info.id))).toMatch(/own id/);
+    expect(await expectPeerRejected(b, (peer) => peer.hello(4000, b.info.id))).toMatch(/^identity-mismatch/);
+    expect(await expectPeerRejected(b, (peer) => peer.hello(4000, a.info.id))).toMatch(/^identity-mismatch/);
+    expect(b.manager.stats().rejections['identity-mismatch']).toBe(2);
+    await assertHonestLinkWorks(a, b, 1);
+  });
+
+  it('rejects a peer that holds our own key', async () => {
+    const identity = generateIdentity();
+    const a = await pool.start();
+    const b = await pool.start({ identity });
+    await link(a, b);
+    const twin = await RawPeer.dial(b.info.address, identity).catch((error: Error) => error);
+    // B drops the twin as soon as it is secured; whether the twin saw B's last bytes is a race.
+    if (twin instanceof RawPeer) await new Promise((resolve) => twin.socket.once('close', resolve));
+    await eventually('B to count the twin', () => b.manager.stats().rejections['protocol-violation'] === 1);
     await assertHonestLinkWorks(a, b, 1);
   });
 
   it('rejects a second Hello on an established link, with linkDown for that peer', async () => {
     const { a, b } = await linkedPair();
-    const intruder = randomNodeId();
-    const up = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp', (peer) => peer.id === intruder);
-    const down = nextEvent<[PeerInfo, string]>(b.manager, 'linkDown', (peer) => peer.id === intruder);
-    const reason = await expectRejected(b, Buffer.concat([hello(intruder), hello(intruder)]));
+    const intruder = await RawPeer.dial(b.info.address);
+    const up = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp', (peer) => peer.id === intruder.id);
+    const down = nextEvent<[PeerInfo, string]>(b.manager, 'linkDown', (peer) => peer.id === intruder.id);
+    const reason = await expectPeerRejected(
+      b,
+      (peer) => {
+        peer.hello();
+        peer.hello();
+      },
+      intruder,
+    );
     expect(reason).toMatch(/second hello/);
     await up;
     expect((await down)[1]).toBe('error');
     await assertHonestLinkWorks(a, b, 1);
   });
 
-  it('rejects a connection that sends no Hello within the handshake timeout', async () => {
+  it.each([
+    ['sends nothing at all', false],
+    ['completes the Noise handshake but sends no Hello', true],
+  ])('rejects a connection that %s within the handshake timeout', async (_label, handshake) => {
     const handshakeTimeoutMs = 150;
     const { a, b } = await linkedPair({ handshakeTimeoutMs });
     const rejected = nextEvent<[string, string]>(b.manager, 'rejected');
     const started = performance.now();
-    const socket = await rawSocket(b.info.address);
+    const socket = handshake ? (await RawPeer.dial(b.info.address)).socket : await rawSocket(b.info.address);
     const [, reason] = await rejected;
     const elapsed = performance.now() - started;
-    expect(reason).toMatch(/no hello within 150 ms/);
+    expect(reason).toMatch(/^timeout: no hello within 150 ms/);
     expect(elapsed).toBeGreaterThanOrEqual(handshakeTimeoutMs - 5);
     expect(elapsed).toBeLessThan(handshakeTimeoutMs + 1000);
+    expect(b.manager.stats().rejections.timeout).toBe(1);
     socket.destroy();
     await assertHonestLinkWorks(a, b, 1);
   });

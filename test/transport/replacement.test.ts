@@ -1,9 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBody, encodeFrame, FrameReader } from '../../src/codec/index.js';
-import type { WireMessage } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
-import { eventually, gossip, LOOPBACK, ManagerPool, nextEvent, rawSocket } from './helpers.js';
+import {
+  eventually,
+  gossip,
+  LOOPBACK,
+  ManagerPool,
+  nextEvent,
+  orderedIdentities,
+  RawPeer,
+  rawSocket,
+} from './helpers.js';
 
 /**
  * The race that TCP does not rule out between two sockets: the peer retires the duplicate link we
@@ -18,27 +25,13 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-// The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
-const PEER_ID = `${'0'.repeat(63)}1`;
-const OUR_ID = 'f'.repeat(64);
-
-/** Decoded frames arriving on a raw socket. */
-function framesOn(socket: Socket): WireMessage[] {
-  const reader = new FrameReader();
-  const frames: WireMessage[] = [];
-  socket.on('data', (chunk: Buffer) => {
-    reader.push(chunk);
-    for (let frame = reader.next(); frame?.ok; frame = reader.next()) {
-      const decoded = decodeBody(frame.value);
-      if (decoded.ok) frames.push(decoded.value);
-    }
-  });
-  return frames;
-}
-
 /** Our manager has an 'out' link to the raw peer, the peer has retired it, its own dial is handshaking. */
 async function peerRetiresOurLink() {
-  const us = await pool.start({ self: OUR_ID });
+  // The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
+  const [peerIdentity, ourIdentity] = orderedIdentities();
+  const PEER_ID = peerIdentity.id;
+  const OUR_ID = ourIdentity.id;
+  const us = await pool.start({ identity: ourIdentity });
   const events: string[] = [];
   us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
   us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
@@ -56,30 +49,30 @@ async function peerRetiresOurLink() {
 
   const up = nextEvent(us.manager, 'linkUp');
   us.manager.send(peer, gossip(OUR_ID, 1));
-  const duplicate = await accepted;
-  duplicate.on('error', () => {});
-  duplicate.write(encodeFrame({ type: 'hello', id: PEER_ID, listenPort: port }));
+  const duplicate = new RawPeer(await accepted, false, peerIdentity);
+  await duplicate.secured;
+  duplicate.hello(port);
   await up;
 
-  // The peer's own dial: connected, Hello not sent yet.
-  const winner = await rawSocket(us.info.address);
-  const onWinner = framesOn(winner);
+  // The peer's own dial: secured, our Hello received, its Hello not sent yet.
+  const winnerPeer = new RawPeer(await rawSocket(us.info.address), true, peerIdentity);
+  await winnerPeer.secured;
+  const onWinner = winnerPeer.frames;
   await eventually('our side to see the handshake start', () => onWinner.length === 1);
 
   // The peer retires the duplicate; our FIN coming back proves we processed its FIN.
-  const ended = new Promise((resolve) => duplicate.once('end', resolve));
-  duplicate.end();
-  duplicate.resume();
+  const ended = new Promise((resolve) => duplicate.socket.once('end', resolve));
+  duplicate.socket.end();
   await ended;
-  return { us, peer, events, winner, onWinner };
+  return { us, peer, events, winner: winnerPeer, onWinner, PEER_ID, OUR_ID };
 }
 
 describe('LinkManager: replacement of a retired link', () => {
   it('moves to the winning link silently when its Hello arrives after the FIN', async () => {
-    const { us, peer, events, winner, onWinner } = await peerRetiresOurLink();
+    const { us, peer, events, winner, onWinner, PEER_ID, OUR_ID } = await peerRetiresOurLink();
     us.manager.send(peer, gossip(OUR_ID, 2)); // queued: no usable link right now
     expect(us.manager.links()).toHaveLength(1); // the peer stays up meanwhile
-    winner.write(encodeFrame({ type: 'hello', id: PEER_ID, listenPort: 1 }));
+    winner.hello(1);
     await eventually('the queued message on the winning link', () =>
       onWinner.some((f) => f.type === 'gossip'),
     );
@@ -87,13 +80,13 @@ describe('LinkManager: replacement of a retired link', () => {
     // Same peer info as announced in linkUp; the link in use is now the one the peer dialed.
     expect(us.manager.links()).toEqual([{ peer: { id: PEER_ID, address: peer.address }, direction: 'in' }]);
     expect(events).toEqual(['up out']);
-    winner.destroy();
+    winner.socket.destroy();
   });
 
   it("reports linkDown 'remote' once the awaited handshake fails instead", async () => {
     const { us, events, winner } = await peerRetiresOurLink();
     const down = nextEvent(us.manager, 'linkDown');
-    winner.end();
+    winner.socket.end();
     await down;
     expect(events).toEqual(['up out', 'down remote']);
     expect(us.manager.links()).toEqual([]);

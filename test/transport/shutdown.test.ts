@@ -17,7 +17,8 @@ const PAYLOAD_BYTES = 16 * 1024;
 
 describe('LinkManager: disconnect and close', () => {
   it('disconnect() delivers everything already sent before ending the link', async () => {
-    const a = await pool.start();
+    // A send queue large enough for the whole burst: this test is about draining, not about limits.
+    const a = await pool.start({ maxSendQueueBytes: 64 * 1024 * 1024 });
     const b = await pool.start();
     await link(a, b);
     const atB = recordMessages(b.manager);

@@ -1,0 +1,167 @@
+import {
+  AUTHENTICATED_BEACON_BYTES,
+  BEACON_BYTES,
+  type Beacon,
+  decodeAuthenticatedBeacon,
+  decodeBeacon,
+  encodeAuthenticatedBeacon,
+  encodeBeacon,
+} from '../codec/beacon.js';
+import type { Millis, NodeId } from '../core/types.js';
+import { KeyedRateLimiter } from '../transport/rate-limit.js';
+
+/**
+ * Which beacons a node believes: the policy between the socket and the 'peer' event, without
+ * sockets or timers (the clock is injected), so every rule is testable on its own.
+ *
+ * In a private network a beacon must carry a MAC under the network's beacon key and a send time
+ * within BEACON_MAX_AGE_MS of ours, later than the last one we accepted from that node: a stranger
+ * cannot forge one, and a recorded one cannot be replayed (it is either stale or not newer). In the
+ * open network anyone may announce anything, as before; there, as in a private network, a rate limit
+ * per node and per host keeps a flood of beacons from turning into a flood of dials.
+ */
+
+/**
+ * How far a beacon's send time may be from our clock, either way. Beacons repeat every few seconds,
+ * so a window of 30 s loses nothing; it does assume the LAN's clocks agree within 30 s (NTP, or any
+ * phone-synchronised laptop, keeps them far closer).
+ */
+export const BEACON_MAX_AGE_MS: Millis = 30_000;
+
+/** Beacons accepted per second from one node, and in a burst: an honest node sends at most ~6 in its first second. */
+export const BEACONS_PER_NODE_PER_SECOND = 10;
+export const BEACON_BURST_PER_NODE = 20;
+
+/** Beacons accepted per second from one host, all ids together: bounds a flood of invented ids. */
+export const BEACONS_PER_HOST_PER_SECOND = 200;
+export const BEACON_BURST_PER_HOST = 400;
+
+/** Senders remembered for rate limits and replay detection; beyond it the oldest is forgotten. */
+export const MAX_TRACKED_BEACON_SOURCES = 4096;
+
+export type BeaconVerdict =
+  | { readonly ok: true; readonly beacon: Beacon }
+  | {
+      readonly ok: false;
+      /** own: our beacon looped back; the others are refusals, each counted separately. */
+      readonly kind: 'own' | 'malformed' | 'unauthenticated' | 'replayed' | 'rate-limited';
+      readonly reason: string;
+    };
+
+export interface BeaconFilterOptions {
+  readonly self: NodeId;
+  /** The network's beacon key; undefined in the open network. */
+  readonly beaconKey?: Uint8Array;
+  /** Wall clock, ms since the epoch (beacon times are compared across machines). */
+  readonly clock?: () => number;
+  /** Monotonic clock for rate limits. */
+  readonly monotonic?: () => number;
+  readonly maxAgeMs?: Millis;
+}
+
+export class BeaconFilter {
+  private readonly clock: () => number;
+  private readonly monotonic: () => number;
+  private readonly maxAgeMs: Millis;
+  private readonly perNode = new KeyedRateLimiter(
+    BEACONS_PER_NODE_PER_SECOND,
+    BEACON_BURST_PER_NODE,
+    MAX_TRACKED_BEACON_SOURCES,
+  );
+  private readonly perHost = new KeyedRateLimiter(
+    BEACONS_PER_HOST_PER_SECOND,
+    BEACON_BURST_PER_HOST,
+    MAX_TRACKED_BEACON_SOURCES,
+  );
+  /** Send time of the last beacon accepted from each node (private networks only). */
+  private readonly lastSentAt = new Map<NodeId, number>();
+  /** Send time of our previous beacon: each one is later, even if the wall clock is not. */
+  private lastOwnSentAt = 0;
+
+  constructor(private readonly options: BeaconFilterOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.maxAgeMs = options.maxAgeMs ?? BEACON_MAX_AGE_MS;
+  }
+
+  /** Our beacon, authenticated when we are in a private network. */
+  encode(beacon: Beacon): Buffer {
+    const key = this.options.beaconKey;
+    if (key === undefined) return encodeBeacon(beacon);
+    this.lastOwnSentAt = Math.max(this.clock(), this.lastOwnSentAt + 1);
+    return encodeAuthenticatedBeacon({ ...beacon, sentAt: this.lastOwnSentAt }, key);
+  }
+
+  check(datagram: Buffer, host: string): BeaconVerdict {
+    const decoded = this.decode(datagram);
+    if (!decoded.ok) return decoded;
+    const { beacon, sentAt } = decoded;
+    if (beacon.id === this.options.self) return { ok: false, kind: 'own', reason: 'our own beacon' };
+    if (beacon.port === 0) {
+      // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
+      return { ok: false, kind: 'malformed', reason: 'bad-field: beacon announces TCP port 0' };
+    }
+    if (sentAt !== undefined) {
+      const refusal = this.checkFreshness(beacon.id, sentAt);
+      if (refusal !== undefined) return { ok: false, kind: 'replayed', reason: refusal };
+    }
+    const now = this.monotonic();
+    if (!this.perHost.take(host, now) || !this.perNode.take(`${host}/${beacon.id}`, now)) {
+      return { ok: false, kind: 'rate-limited', reason: `rate-limited: too many beacons from ${host}` };
+    }
+    if (sentAt !== undefined) this.remember(beacon.id, sentAt);
+    return { ok: true, beacon };
+  }
+
+  private decode(
+    datagram: Buffer,
+  ): { ok: true; beacon: Beacon; sentAt: number | undefined } | (BeaconVerdict & { ok: false }) {
+    const key = this.options.beaconKey;
+    if (key === undefined) {
+      if (
+        datagram.length === AUTHENTICATED_BEACON_BYTES &&
+        decodeBeacon(datagram.subarray(0, BEACON_BYTES)).ok
+      ) {
+        return unauthenticated('beacon of a private network; we are in the open network');
+      }
+      const result = decodeBeacon(datagram);
+      if (!result.ok) return { ok: false, kind: 'malformed', reason: result.error.message };
+      return { ok: true, beacon: result.value, sentAt: undefined };
+    }
+    if (datagram.length === BEACON_BYTES && decodeBeacon(datagram).ok) {
+      return unauthenticated('beacon of the open network; we are in a private network');
+    }
+    const result = decodeAuthenticatedBeacon(datagram, key);
+    if (result.ok) {
+      const { sentAt, ...beacon } = result.value;
+      return { ok: true, beacon, sentAt };
+    }
+    if (result.error.message.includes('mac does not verify')) {
+      return unauthenticated('mac does not verify under our network key (another network, or forged)');
+    }
+    return { ok: false, kind: 'malformed', reason: result.error.message };
+  }
+
+  private checkFreshness(id: NodeId, sentAt: number): string | undefined {
+    const skew = this.clock() - sentAt;
+    if (Math.abs(skew) > this.maxAgeMs) {
+      return `replayed: beacon time is ${skew} ms off our clock, window ${this.maxAgeMs} ms`;
+    }
+    const last = this.lastSentAt.get(id);
+    if (last !== undefined && sentAt <= last) return 'replayed: not newer than the last beacon of that node';
+    return undefined;
+  }
+
+  private remember(id: NodeId, sentAt: number): void {
+    this.lastSentAt.delete(id); // re-inserted last: the map's order is then least recently heard first
+    if (this.lastSentAt.size >= MAX_TRACKED_BEACON_SOURCES) {
+      const oldest = this.lastSentAt.keys().next().value;
+      if (oldest !== undefined) this.lastSentAt.delete(oldest);
+    }
+    this.lastSentAt.set(id, sentAt);
+  }
+}
+
+function unauthenticated(detail: string): BeaconVerdict & { ok: false } {
+  return { ok: false, kind: 'unauthenticated', reason: `wrong-network-key: ${detail}` };
+}

@@ -1,0 +1,236 @@
+import curve from 'noise-curve-ed';
+import Noise from 'noise-handshake';
+import { ABYTES, HEADERBYTES, Pull, Push } from 'sodium-secretstream';
+import { LENGTH_PREFIX_BYTES } from '../codec/index.js';
+import type { NodeId } from '../core/types.js';
+import type { Identity } from '../identity/identity.js';
+import { idOfPublicKey } from '../identity/identity.js';
+import { RecordReader } from './record-reader.js';
+import type { Rejection } from './rejection.js';
+
+/**
+ * One link's encryption: a Noise handshake, then libsodium secretstream records.
+ *
+ * Handshake: Noise XX (mutual authentication; each side learns the other's static key, which is its
+ * node id) over Ed25519 keys, as @hyperswarm/secret-stream does it. In a private network the pattern
+ * is XXpsk0 with a key derived from the network key: a peer without that key cannot produce even the
+ * first message, and the key is bound to both sides' fresh ephemeral keys, so a recorded handshake
+ * replays into nothing. After it, each direction is a crypto_secretstream_xchacha20poly1305 stream
+ * keyed by the handshake (authenticated encryption, ordered: a dropped, reordered or replayed record
+ * fails to verify). The header that starts a stream is sent in the clear; it is a nonce, not a secret.
+ *
+ * On the wire every unit is a record: a u32 big-endian length, then the bytes. Handshake and header
+ * records are tiny, so until the handshake is done the limit is MAX_HANDSHAKE_RECORD_BYTES; after
+ * it, a record is one sealed frame body.
+ *
+ * Sans-IO: the caller feeds received bytes and writes the records this returns.
+ */
+
+/** Noise prologue: both sides hash it in, so another protocol (or version) on the port cannot complete. */
+export const NOISE_PROLOGUE = Buffer.from('meshcast/1', 'ascii');
+
+/**
+ * Largest handshake record: XX messages are 32, 96 and 64 bytes (48, 112, 64 with a PSK) with the
+ * empty payloads sent here; the rest is headroom. Anything longer is not a meshcast handshake.
+ */
+export const MAX_HANDSHAKE_RECORD_BYTES = 256;
+
+/** Bytes a sealed record adds to a frame body (secretstream tag and MAC). */
+export const SEAL_OVERHEAD_BYTES = ABYTES;
+
+/** Length of the first Noise message: the initiator's ephemeral key, plus a 16-byte tag with a PSK. */
+const OPEN_MESSAGE1_BYTES = 32;
+const KEYED_MESSAGE1_BYTES = OPEN_MESSAGE1_BYTES + 16;
+
+export type ChannelEvent =
+  /** Write these bytes to the socket as they are. */
+  | { readonly kind: 'send'; readonly bytes: Buffer }
+  /** The peer proved its key; seal() works from now on. */
+  | { readonly kind: 'secured'; readonly remoteId: NodeId }
+  /** A frame body the peer sealed. */
+  | { readonly kind: 'plaintext'; readonly body: Buffer }
+  /** The channel is broken for good; nothing more comes out of it. */
+  | ({ readonly kind: 'failure' } & Rejection);
+
+type State = 'message1' | 'message2' | 'message3' | 'header' | 'open' | 'failed';
+
+export class SecureChannel {
+  private readonly noise: Noise;
+  private readonly reader = new RecordReader(MAX_HANDSHAKE_RECORD_BYTES);
+  private state: State;
+  private push: Push | undefined;
+  private pull: Pull | undefined;
+  private remote: NodeId | undefined;
+
+  constructor(
+    private readonly initiator: boolean,
+    identity: Identity,
+    /** The network's handshake key, or undefined for the open network. */
+    private readonly psk: Uint8Array | undefined,
+    /** Largest frame body accepted once the handshake is done. */
+    private readonly maxBodyBytes: number,
+  ) {
+    this.noise = new Noise(psk === undefined ? 'XX' : 'XXpsk0', initiator, identity, { curve, psk });
+    this.noise.initialise(NOISE_PROLOGUE);
+    this.state = initiator ? 'message2' : 'message1';
+  }
+
+  /** The peer's id, once secured. */
+  get remoteId(): NodeId | undefined {
+    return this.remote;
+  }
+
+  /** True once seal() may be called. */
+  get canSeal(): boolean {
+    return this.push !== undefined;
+  }
+
+  /** Bytes received but not yet processed. */
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes;
+  }
+
+  /** The initiator's first record; the responder has nothing to say first. */
+  start(): Buffer[] {
+    return this.initiator ? [record(Buffer.from(this.noise.send()))] : [];
+  }
+
+  /** Seals one frame body into a record. Only after 'secured'. */
+  seal(body: Uint8Array): Buffer {
+    if (this.push === undefined) throw new Error('seal() before the handshake completed');
+    const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + body.length + ABYTES);
+    out.writeUInt32BE(body.length + ABYTES, 0);
+    this.push.next(body, out.subarray(LENGTH_PREFIX_BYTES));
+    return out;
+  }
+
+  *receive(chunk: Buffer): Generator<ChannelEvent> {
+    if (this.state === 'failed') return;
+    this.reader.push(chunk);
+    for (let next = this.reader.next(); next !== undefined; next = this.reader.next()) {
+      if (!next.ok) {
+        const limit = this.reader.limit;
+        yield this.fail('oversize', `record of ${next.length} bytes, limit ${limit} in state ${this.state}`);
+        return;
+      }
+      for (const event of this.step(next.record)) {
+        yield event;
+        if (event.kind === 'failure') return;
+      }
+    }
+  }
+
+  private *step(bytes: Buffer): Generator<ChannelEvent> {
+    switch (this.state) {
+      case 'message1': {
+        const rejection = this.checkMessage1(bytes);
+        if (rejection !== undefined) {
+          yield this.fail(rejection.reason, rejection.detail);
+          return;
+        }
+        yield { kind: 'send', bytes: record(Buffer.from(this.noise.send())) };
+        this.state = 'message3';
+        return;
+      }
+      case 'message2': {
+        if (!this.noiseReceive(bytes)) {
+          yield this.fail('handshake-failed', 'second handshake message does not verify');
+          return;
+        }
+        yield { kind: 'send', bytes: record(Buffer.from(this.noise.send())) };
+        yield* this.secured();
+        return;
+      }
+      case 'message3':
+        if (!this.noiseReceive(bytes)) {
+          yield this.fail('handshake-failed', 'third handshake message does not verify');
+          return;
+        }
+        yield* this.secured();
+        return;
+      case 'header':
+        if (bytes.length !== HEADERBYTES) {
+          yield this.fail('malformed', `stream header of ${bytes.length} bytes, expected ${HEADERBYTES}`);
+          return;
+        }
+        this.pull?.init(bytes);
+        this.state = 'open';
+        this.reader.limit = this.maxBodyBytes + ABYTES;
+        return;
+      case 'open': {
+        if (bytes.length <= ABYTES) {
+          yield this.fail('malformed', `sealed record of ${bytes.length} bytes holds no frame`);
+          return;
+        }
+        try {
+          yield { kind: 'plaintext', body: (this.pull as Pull).next(bytes) };
+        } catch {
+          yield this.fail('forged-record', 'a record does not verify');
+        }
+        return;
+      }
+      case 'failed':
+        return;
+    }
+  }
+
+  /**
+   * The responder's first look at a stranger: a first message of the other network's size means the
+   * peer is in another network (or none); one that does not verify under our PSK means another key.
+   */
+  private checkMessage1(bytes: Buffer): Rejection | undefined {
+    const keyed = this.psk !== undefined;
+    const expected = keyed ? KEYED_MESSAGE1_BYTES : OPEN_MESSAGE1_BYTES;
+    const otherNetwork = keyed ? OPEN_MESSAGE1_BYTES : KEYED_MESSAGE1_BYTES;
+    if (bytes.length === otherNetwork) {
+      const detail = keyed ? 'peer is in the open network' : 'peer is in a private network';
+      return { reason: 'wrong-network-key', detail };
+    }
+    if (bytes.length !== expected) {
+      return { reason: 'malformed', detail: `first handshake message of ${bytes.length} bytes` };
+    }
+    if (!this.noiseReceive(bytes)) {
+      return keyed
+        ? { reason: 'wrong-network-key', detail: 'first handshake message is not under our network key' }
+        : { reason: 'malformed', detail: 'first handshake message is not a key' };
+    }
+    return undefined;
+  }
+
+  /** Feeds one handshake message to Noise; false if it does not verify. Payloads must be empty. */
+  private noiseReceive(bytes: Buffer): boolean {
+    try {
+      return this.noise.recv(bytes).length === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private *secured(): Generator<ChannelEvent> {
+    const { tx, rx, rs } = this.noise;
+    if (tx === null || rx === null || rs === null) {
+      yield this.fail('handshake-failed', 'handshake ended without keys');
+      return;
+    }
+    const push = new Push(tx.subarray(0, 32));
+    this.push = push;
+    this.pull = new Pull(rx.subarray(0, 32));
+    this.remote = idOfPublicKey(rs);
+    this.state = 'header';
+    this.reader.limit = HEADERBYTES;
+    yield { kind: 'send', bytes: record(push.header) };
+    yield { kind: 'secured', remoteId: this.remote };
+  }
+
+  private fail(reason: Rejection['reason'], detail: string): ChannelEvent {
+    this.state = 'failed';
+    return { kind: 'failure', reason, detail };
+  }
+}
+
+function record(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + bytes.length);
+  out.writeUInt32BE(bytes.length, 0);
+  bytes.copy(out, LENGTH_PREFIX_BYTES);
+  return out;
+}

@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nodeOptionsFromFlags } from '../../src/cli/network-options.js';
+import { NETWORK_KEY_FILE_ENV } from '../../src/identity/network-key.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { CLI } from '../helpers/chat-process.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshcast-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the built CLI with a private config directory; no sockets are opened by these commands. */
+function meshcast(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') },
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+describe('meshcast id', () => {
+  it('creates the default identity file on first run (mode 0600) and prints the same id after', () => {
+    const first = meshcast('id');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^[0-9a-f]{64}\n$/);
+    const path = join(dir, 'config', 'meshcast', 'identity.key');
+    expect(first.err).toContain(`created a new identity in ${path}`);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const second = meshcast('id');
+    expect(second).toEqual({ code: 0, out: first.out, err: '' });
+    expect(readFileSync(path, 'utf8')).toContain(first.out.trim());
+  });
+
+  it('uses --identity PATH, and refuses a key file others can read', () => {
+    const path = join(dir, 'mine.key');
+    const created = meshcast('id', '--identity', path);
+    expect(created.code).toBe(0);
+    expect(meshcast('id').out).not.toBe(created.out);
+    chmodSync(path, 0o644);
+    const refused = meshcast('id', '--identity', path);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/other users may read it.*chmod 600/);
+  });
+});
+
+describe('meshcast keygen', () => {
+  it('writes a 32-byte key with mode 0600 and never overwrites one', () => {
+    const path = join(dir, 'net.key');
+    const made = meshcast('keygen', path);
+    expect(made.code).toBe(0);
+    expect(made.out).toMatch(/network key written to .*net\.key \(fingerprint [0-9a-f]{16}\)/);
+    expect(readFileSync(path, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const key = readFileSync(path, 'utf8');
+    const again = meshcast('keygen', path);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already exists/);
+    expect(readFileSync(path, 'utf8')).toBe(key);
+  });
+});
+
+describe('network flags', () => {
+  const base = { bootstrap: [], discovery: true, logLevel: 'silent' as const };
+
+  it('takes the network key file from --network-key, else from the environment', () => {
+    const saved = process.env[NETWORK_KEY_FILE_ENV];
+    try {
+      process.env[NETWORK_KEY_FILE_ENV] = '/from/env.key';
+      expect(nodeOptionsFromFlags(base, silentLogger()).networkKeyFile).toBe('/from/env.key');
+      expect(nodeOptionsFromFlags({ ...base, networkKey: '/flag.key' }, silentLogger()).networkKeyFile).toBe(
+        '/flag.key',
+      );
+      delete process.env[NETWORK_KEY_FILE_ENV];
+      expect(nodeOptionsFromFlags(base, silentLogger()).networkKeyFile).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env[NETWORK_KEY_FILE_ENV];
+      else process.env[NETWORK_KEY_FILE_ENV] = saved;
+    }
+  });
+
+  it('uses the identity file from --identity, else the default one', () => {
+    expect(nodeOptionsFromFlags({ ...base, identity: '/my.key' }, silentLogger()).identityFile).toBe(
+      '/my.key',
+    );
+    expect(nodeOptionsFromFlags(base, silentLogger()).identityFile).toMatch(/meshcast\/identity\.key$/);
+  });
+});

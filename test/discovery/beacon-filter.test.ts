@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { encodeAuthenticatedBeacon, encodeBeacon } from '../../src/codec/beacon.js';
+import {
+  BEACON_BURST_PER_NODE,
+  BEACON_MAX_AGE_MS,
+  BEACONS_PER_NODE_PER_SECOND,
+  BeaconFilter,
+} from '../../src/discovery/beacon-filter.js';
+import { networkKeyFromSecret } from '../../src/identity/network-key.js';
+import { randomNodeId } from './helpers.js';
+
+const HOST = '127.0.0.9';
+const KEY = networkKeyFromSecret(Buffer.alloc(32, 1)).beaconKey;
+const OTHER_KEY = networkKeyFromSecret(Buffer.alloc(32, 2)).beaconKey;
+
+/** A filter with hand-driven clocks: `wall` for beacon times, `mono` for rate limits. */
+function filter(beaconKey?: Buffer) {
+  const time = { wall: 1_700_000_000_000, mono: 0 };
+  const self = randomNodeId();
+  const f = new BeaconFilter({ self, beaconKey, clock: () => time.wall, monotonic: () => time.mono });
+  return { f, time, self };
+}
+
+const peer = { id: randomNodeId(), port: 4000, wantsPeers: true };
+
+describe('BeaconFilter', () => {
+  it('believes a fresh beacon MACd under our key', () => {
+    const { f, time } = filter(KEY);
+    const verdict = f.check(encodeAuthenticatedBeacon({ ...peer, sentAt: time.wall - 1000 }, KEY), HOST);
+    expect(verdict).toEqual({ ok: true, beacon: peer });
+  });
+
+  it.each([
+    ['an open beacon', () => encodeBeacon(peer)],
+    [
+      'a beacon of another network',
+      () => encodeAuthenticatedBeacon({ ...peer, sentAt: 1_700_000_000_000 }, OTHER_KEY),
+    ],
+  ])('in a private network, refuses %s as unauthenticated', (_label, datagram) => {
+    const { f } = filter(KEY);
+    expect(f.check(datagram(), HOST)).toMatchObject({
+      ok: false,
+      kind: 'unauthenticated',
+      reason: /^wrong-network-key/,
+    });
+  });
+
+  it('in the open network, refuses a private network beacon as unauthenticated', () => {
+    const { f, time } = filter();
+    const datagram = encodeAuthenticatedBeacon({ ...peer, sentAt: time.wall }, KEY);
+    expect(f.check(datagram, HOST)).toMatchObject({ ok: false, kind: 'unauthenticated' });
+    expect(f.check(encodeBeacon(peer), HOST)).toEqual({ ok: true, beacon: peer });
+  });
+
+  it('refuses a replayed beacon: the same one again, an older one, or one outside the time window', () => {
+    const { f, time } = filter(KEY);
+    const first = encodeAuthenticatedBeacon({ ...peer, sentAt: time.wall }, KEY);
+    const older = encodeAuthenticatedBeacon({ ...peer, sentAt: time.wall - 500 }, KEY);
+    expect(f.check(first, HOST).ok).toBe(true);
+    expect(f.check(first, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+    expect(f.check(older, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+    // A beacon recorded earlier by an attacker, replayed once the window has passed.
+    const other = { ...peer, id: randomNodeId() };
+    const recorded = encodeAuthenticatedBeacon({ ...other, sentAt: time.wall }, KEY);
+    time.wall += BEACON_MAX_AGE_MS + 1;
+    expect(f.check(recorded, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+    const fromTheFuture = encodeAuthenticatedBeacon(
+      { ...other, sentAt: time.wall + BEACON_MAX_AGE_MS + 1 },
+      KEY,
+    );
+    expect(f.check(fromTheFuture, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+  });
+
+  it('stamps each of its own beacons later than the previous one, even within one millisecond', () => {
+    const { f } = filter(KEY);
+    const receiver = filter(KEY).f;
+    const a = f.encode(peer);
+    const b = f.encode(peer);
+    expect(receiver.check(a, HOST).ok).toBe(true);
+    expect(receiver.check(b, HOST).ok).toBe(true);
+  });
+
+  it('ignores its own beacons and refuses port 0', () => {
+    const { f, self } = filter();
+    expect(f.check(encodeBeacon({ ...peer, id: self }), HOST)).toMatchObject({ ok: false, kind: 'own' });
+    expect(f.check(encodeBeacon({ ...peer, port: 0 }), HOST)).toMatchObject({ ok: false, kind: 'malformed' });
+  });
+
+  it('limits the beacons believed per node, refilling with time', () => {
+    const { f, time } = filter();
+    const datagram = encodeBeacon(peer);
+    const results = Array.from({ length: BEACON_BURST_PER_NODE + 10 }, () => f.check(datagram, HOST).ok);
+    expect(results.filter(Boolean)).toHaveLength(BEACON_BURST_PER_NODE);
+    expect(f.check(datagram, HOST)).toMatchObject({ ok: false, kind: 'rate-limited' });
+    time.mono += 1000;
+    const refilled = Array.from({ length: 50 }, () => f.check(datagram, HOST).ok).filter(Boolean);
+    expect(refilled).toHaveLength(BEACONS_PER_NODE_PER_SECOND);
+    // Another node on the same host has its own allowance.
+    expect(f.check(encodeBeacon({ ...peer, id: randomNodeId() }), HOST).ok).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+import { afterEach, expect, it } from 'vitest';
+import { MAX_APPLICATION_PAYLOAD_BYTES } from '../../src/codec/index.js';
+import { TestMesh } from '../helpers/mesh.js';
+import { waitUntil } from '../helpers/wait.js';
+
+let mesh: TestMesh;
+afterEach(async () => {
+  await mesh?.stopAll();
+});
+
+it('broadcast() reports backlog, drained() waits it out, and every message still arrives once', async () => {
+  mesh = new TestMesh({ transport: { sendHighWaterBytes: 256 * 1024 } });
+  const [sender, receiver] = await mesh.start(2);
+  await mesh.waitConnected();
+  const payload = new Uint8Array(256 * 1024);
+  let sent = 0;
+  let backlogged = false;
+  // A fast sender: broadcasts until told to slow down (bounded, in case it never is).
+  while (!backlogged && sent < 64) {
+    backlogged = sender!.broadcast(payload).backlogged;
+    sent++;
+  }
+  expect(backlogged).toBe(true);
+  await sender!.drained();
+  expect(sender!.broadcast('after the drain').backlogged).toBe(false);
+  sent++;
+  await waitUntil('every broadcast at the receiver', () => mesh.deliveryCounts(receiver!).size === sent, [
+    [receiver!, 'message'],
+  ]);
+  expect([...mesh.deliveryCounts(receiver!).values()].every((n) => n === 1)).toBe(true);
+  expect(sender!.stats().transport.rejections['send-queue-full']).toBe(0);
+});
+
+it('refuses a payload above the message size limit', async () => {
+  mesh = new TestMesh();
+  const [node] = await mesh.start(1);
+  expect(() => node!.broadcast(new Uint8Array(MAX_APPLICATION_PAYLOAD_BYTES + 1))).toThrow(RangeError);
+  expect(() => node!.broadcast(new Uint8Array(MAX_APPLICATION_PAYLOAD_BYTES))).not.toThrow();
+});

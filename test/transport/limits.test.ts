@@ -1,0 +1,120 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerInfo } from '../../src/core/types.js';
+import {
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST,
+  DEFAULT_MEMBERSHIP_REQUEST_BURST,
+} from '../../src/transport/defaults.js';
+import {
+  eventually,
+  gossip,
+  LOOPBACK,
+  link,
+  ManagerPool,
+  nextEvent,
+  RawPeer,
+  recordMessages,
+} from './helpers.js';
+
+const pool = new ManagerPool();
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await pool.closeAll();
+});
+
+/** Another loopback address: an attacker that is a different host from the honest peers on 127.0.0.1. */
+const ATTACKER_HOST = '127.0.0.2';
+
+/** A TCP connection from `localAddress` that never sends a byte: a handshake left half done. */
+function silentConnection(address: string, localAddress = ATTACKER_HOST): Promise<Socket> {
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  const socket = connect({ host: LOOPBACK, port, localAddress });
+  socket.on('error', () => {});
+  sockets.push(socket);
+  return new Promise((resolve) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('close', () => resolve(socket));
+  });
+}
+
+describe('LinkManager: limits', () => {
+  it('disconnects a peer that stops reading once its send queue is full, and frees the queue', async () => {
+    const maxSendQueueBytes = 256 * 1024;
+    const a = await pool.start({ maxSendQueueBytes });
+    const reader = await RawPeer.dial(a.info.address);
+    reader.hello();
+    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    reader.socket.pause(); // reads nothing more, ever: the kernel buffers fill, then ours
+    const down = nextEvent<[PeerInfo, string]>(a.manager, 'linkDown');
+    const rejected = nextEvent<[string, string, string]>(a.manager, 'rejected');
+    let sent = 0;
+    // At most 64 MiB: far beyond the kernel's buffers and the limit, should the limit fail.
+    while (a.manager.links().length > 0 && sent < 4096) {
+      a.manager.send(peer, gossip(a.info.id, sent++, 16 * 1024));
+      if (sent % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await down).toEqual([peer, 'error']);
+    expect((await rejected)[2]).toBe('send-queue-full');
+    expect(a.manager.stats().rejections['send-queue-full']).toBe(1);
+    // Never more than the limit queued in user space, and nothing once the socket is gone.
+    await eventually('the queue to be freed', () => a.manager.stats().pendingWriteBytes === 0);
+  });
+
+  it('lets honest peers link while another host holds hundreds of half-done handshakes', async () => {
+    const b = await pool.start();
+    const attempts = 300;
+    const attack = Array.from({ length: attempts }, () => silentConnection(b.info.address));
+    await Promise.all(attack);
+    await eventually('the excess to be refused', () => {
+      const s = b.manager.stats();
+      return s.rejections['too-many-handshakes'] >= attempts - DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST;
+    });
+    expect(b.manager.stats().pendingHandshakes).toBeLessThanOrEqual(DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST);
+    // Three honest peers on another host join while the attacker's handshakes are still open.
+    const honest = await Promise.all([pool.start(), pool.start(), pool.start()]);
+    for (const peer of honest) await link(peer, b);
+    expect(b.manager.links()).toHaveLength(3);
+    expect(b.manager.stats().pendingHandshakes).toBeLessThanOrEqual(DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST);
+  });
+
+  it('caps the connections from one host', async () => {
+    const b = await pool.start({ maxLinksPerHost: 4 });
+    const rejected: string[] = [];
+    b.manager.on('rejected', (_remote, _reason, code) => rejected.push(code));
+    for (let i = 0; i < 6; i++) await silentConnection(b.info.address);
+    await eventually('two connections refused', () => rejected.length === 2);
+    expect(rejected).toEqual(['too-many-links-from-host', 'too-many-links-from-host']);
+  });
+
+  it('drops membership requests above the per-peer rate, and still delivers everything else', async () => {
+    const b = await pool.start();
+    const flooder = await RawPeer.dial(b.info.address);
+    flooder.hello();
+    const joins: string[] = [];
+    b.manager.on('message', (_from, message) => {
+      if (message.type === 'join') joins.push(message.type);
+    });
+    const atB = recordMessages(b.manager);
+    const flood = 2000;
+    for (let i = 0; i < flood; i++) flooder.send({ type: 'join' });
+    flooder.send(gossip(flooder.id, 1));
+    await eventually('the gossip after the flood', () => atB.length === 1);
+    // The burst, plus what the rate refilled while the flood was read: far below the flood.
+    expect(joins.length).toBeGreaterThanOrEqual(DEFAULT_MEMBERSHIP_REQUEST_BURST);
+    expect(joins.length).toBeLessThan(flood / 4);
+    expect(b.manager.stats().rejections['rate-limited']).toBe(flood - joins.length);
+    expect(b.manager.links()).toHaveLength(1);
+  });
+
+  it("reports backlog while a link's queue is above the high-water mark, then 'drain'", async () => {
+    const a = await pool.start({ sendHighWaterBytes: 64 * 1024 });
+    const b = await pool.start();
+    await link(a, b);
+    expect(a.manager.backlogged()).toBe(false);
+    for (let seq = 0; seq < 64; seq++) a.manager.send(b.info, gossip(a.info.id, seq, 64 * 1024));
+    expect(a.manager.backlogged()).toBe(true);
+    await nextEvent(a.manager, 'drain');
+    expect(a.manager.backlogged()).toBe(false);
+  });
+});

@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { generateIdentity, type Identity } from '../../src/identity/identity.js';
+import { networkKeyFromSecret } from '../../src/identity/network-key.js';
+import { type ChannelEvent, SecureChannel } from '../../src/transport/secure-channel.js';
+
+const MAX_BODY = 1024;
+
+interface End {
+  readonly identity: Identity;
+  readonly channel: SecureChannel;
+  readonly events: ChannelEvent[];
+}
+
+function end(initiator: boolean, psk?: Uint8Array): End {
+  const identity = generateIdentity();
+  return { identity, channel: new SecureChannel(initiator, identity, psk, MAX_BODY), events: [] };
+}
+
+/** Delivers every record each side sends to the other until neither has anything more to say. */
+function converse(a: End, b: End): void {
+  let toB = a.channel.start();
+  let toA = b.channel.start();
+  while (toA.length > 0 || toB.length > 0) {
+    const nextToA: Buffer[] = [];
+    const nextToB: Buffer[] = [];
+    for (const bytes of toB) for (const e of b.channel.receive(bytes)) record(b, e, nextToA);
+    for (const bytes of toA) for (const e of a.channel.receive(bytes)) record(a, e, nextToB);
+    toA = nextToA;
+    toB = nextToB;
+  }
+}
+
+function record(side: End, event: ChannelEvent, out: Buffer[]): void {
+  side.events.push(event);
+  if (event.kind === 'send') out.push(event.bytes);
+}
+
+const kinds = (side: End): string[] => side.events.filter((e) => e.kind !== 'send').map((e) => e.kind);
+const failure = (side: End) => side.events.find((e) => e.kind === 'failure');
+
+function securedPair(psk?: Uint8Array): { a: End; b: End } {
+  const a = end(true, psk);
+  const b = end(false, psk);
+  converse(a, b);
+  return { a, b };
+}
+
+describe('SecureChannel', () => {
+  it('authenticates both ends: each learns the id the other holds the key of', () => {
+    const { a, b } = securedPair();
+    expect(a.channel.remoteId).toBe(b.identity.id);
+    expect(b.channel.remoteId).toBe(a.identity.id);
+    expect(kinds(a)).toEqual(['secured']);
+    expect(kinds(b)).toEqual(['secured']);
+  });
+
+  it('carries sealed frame bodies both ways, in order', () => {
+    const { a, b } = securedPair();
+    const bodies = [Buffer.from('one'), Buffer.alloc(MAX_BODY, 7), Buffer.from('three')];
+    const got: Buffer[] = [];
+    for (const body of bodies) {
+      for (const e of b.channel.receive(a.channel.seal(body))) if (e.kind === 'plaintext') got.push(e.body);
+    }
+    expect(got).toEqual(bodies);
+    const back = [...a.channel.receive(b.channel.seal(Buffer.from('reply')))];
+    expect(back).toEqual([{ kind: 'plaintext', body: Buffer.from('reply') }]);
+  });
+
+  it('puts no plaintext on the wire', () => {
+    const { a } = securedPair();
+    const secret = Buffer.from('a secret that must not travel in the clear');
+    expect(a.channel.seal(secret).includes(secret)).toBe(false);
+  });
+
+  it('links two nodes of one private network', () => {
+    const key = networkKeyFromSecret(Buffer.alloc(32, 1)).handshakeKey;
+    const { a, b } = securedPair(key);
+    expect(a.channel.remoteId).toBe(b.identity.id);
+    expect(b.channel.remoteId).toBe(a.identity.id);
+  });
+
+  it.each([
+    ['another network key', Buffer.alloc(32, 1), Buffer.alloc(32, 2)],
+    ['a keyed dialer and an open listener', Buffer.alloc(32, 1), undefined],
+    ['an open dialer and a keyed listener', undefined, Buffer.alloc(32, 1)],
+  ])('refuses %s at the first message, before either side learns the other', (_label, pskA, pskB) => {
+    const a = end(true, pskA && networkKeyFromSecret(pskA).handshakeKey);
+    const b = end(false, pskB && networkKeyFromSecret(pskB).handshakeKey);
+    converse(a, b);
+    expect(failure(b)).toMatchObject({ kind: 'failure', reason: 'wrong-network-key' });
+    expect(kinds(a)).toEqual([]);
+    expect(a.channel.remoteId).toBeUndefined();
+    expect(b.channel.remoteId).toBeUndefined();
+  });
+
+  it('refuses a record altered in transit, and then yields nothing more', () => {
+    const { a, b } = securedPair();
+    const sealed = a.channel.seal(Buffer.from('hello'));
+    sealed[sealed.length - 1] = (sealed[sealed.length - 1] as number) ^ 1;
+    expect([...b.channel.receive(sealed)]).toEqual([
+      { kind: 'failure', reason: 'forged-record', detail: expect.any(String) },
+    ]);
+    expect([...b.channel.receive(a.channel.seal(Buffer.from('later')))]).toEqual([]);
+  });
+
+  it('refuses a replayed record', () => {
+    const { a, b } = securedPair();
+    const sealed = a.channel.seal(Buffer.from('once'));
+    expect([...b.channel.receive(Buffer.from(sealed))].map((e) => e.kind)).toEqual(['plaintext']);
+    expect([...b.channel.receive(sealed)].map((e) => e.kind)).toEqual(['failure']);
+  });
+
+  it('refuses an oversize record as soon as its length arrives, in the handshake and after it', () => {
+    const responder = end(false);
+    expect([...responder.channel.receive(Buffer.from([0, 0, 1, 1]))]).toMatchObject([
+      { kind: 'failure', reason: 'oversize' },
+    ]);
+    const { b } = securedPair();
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(MAX_BODY + 18);
+    expect([...b.channel.receive(prefix)]).toMatchObject([{ kind: 'failure', reason: 'oversize' }]);
+  });
+
+  it('refuses to seal before the handshake', () => {
+    expect(() => end(true).channel.seal(Buffer.from('x'))).toThrow(/before the handshake/);
+  });
+
+  it('never throws on random input, at either end, fed in any chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.uint8Array({ maxLength: 120 }), { maxLength: 8 }),
+        (initiator, chunks) => {
+          const side = end(initiator);
+          side.channel.start();
+          let failures = 0;
+          for (const chunk of chunks) {
+            for (const e of side.channel.receive(Buffer.from(chunk))) {
+              expect(e.kind === 'send' || e.kind === 'failure').toBe(true);
+              if (e.kind === 'failure') failures++;
+            }
+          }
+          expect(failures).toBeLessThanOrEqual(1);
+          expect(side.channel.remoteId).toBeUndefined();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
