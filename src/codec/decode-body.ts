@@ -67,7 +67,12 @@ function decodeFields(reader: ByteReader, code: number): WireMessage {
     case MESSAGE_TYPE_CODES.ihave:
       return { type: 'ihave', entries: readIHaveEntries(reader) };
     case MESSAGE_TYPE_CODES.graft:
-      return { type: 'graft', origin: reader.nodeId('origin'), seq: reader.u53('seq') };
+      return {
+        type: 'graft',
+        origin: reader.nodeId('origin'),
+        seq: reader.u53('seq'),
+        request: reader.bool('request'),
+      };
     case MESSAGE_TYPE_CODES.prune:
       return { type: 'prune' };
     default:

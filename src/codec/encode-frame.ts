@@ -50,7 +50,7 @@ function fieldBytes(message: WireMessage): number {
     case 'ihave':
       return 2 + message.entries.length * IHAVE_ENTRY_BYTES;
     case 'graft':
-      return NODE_ID_BYTES + SEQ_BYTES;
+      return NODE_ID_BYTES + SEQ_BYTES + 1;
   }
 }
 
@@ -102,6 +102,7 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
     case 'graft':
       writer.nodeId(message.origin);
       writer.u53(message.seq, 'seq');
+      writer.bool(message.request);
       return;
   }
 }

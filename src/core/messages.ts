@@ -93,11 +93,16 @@ export interface IHave {
   readonly entries: readonly { readonly origin: NodeId; readonly seq: number; readonly hops: number }[];
 }
 
-/** Plumtree: send me this payload, and become my eager link. */
+/**
+ * Plumtree: become my eager link. With `request`, also send me the payload (origin, seq), which I
+ * missed; without it, (origin, seq) only names the announcement that showed this link to be the
+ * shorter path (the paper's optimisation, §3.8), and the receiver sends nothing back.
+ */
 export interface Graft {
   readonly type: 'graft';
   readonly origin: NodeId;
   readonly seq: number;
+  readonly request: boolean;
 }
 
 /** Plumtree: stop eager-pushing to me; I get these payloads another way. */

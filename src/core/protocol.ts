@@ -5,7 +5,14 @@ import {
   type FloodOptions,
   validateFloodOptions,
 } from './broadcast/flood.js';
+import { PlumtreeBroadcast } from './broadcast/plumtree.js';
 import {
+  DEFAULT_PLUMTREE_OPTIONS,
+  type PlumtreeOptions,
+  validatePlumtreeOptions,
+} from './broadcast/plumtree-options.js';
+import {
+  BROADCAST_KINDS,
   type BroadcastKind,
   type BroadcastStats,
   type BroadcastStrategy,
@@ -46,15 +53,22 @@ export type ProtocolEvent =
   /** Graceful stop: Disconnect{alive:false} to every neighbour, close every link, then ignore all. */
   | { readonly type: 'leave' };
 
-export interface ProtocolOptions extends MembershipOptions, FloodOptions {
-  /** Dissemination algorithm over the active view. */
+export interface ProtocolOptions extends MembershipOptions, FloodOptions, PlumtreeOptions {
+  /** Dissemination algorithm over the active view (the seen cache and seq options serve both). */
   readonly broadcast: BroadcastKind;
 }
+
+/**
+ * Plumtree by default: once its tree has formed, each node receives each payload about once
+ * (flooding: about activeViewSize - 1 times), at the cost of small IHave announcements.
+ */
+export const DEFAULT_BROADCAST: BroadcastKind = 'plumtree';
 
 export const DEFAULT_PROTOCOL_OPTIONS: ProtocolOptions = {
   ...DEFAULT_MEMBERSHIP_OPTIONS,
   ...DEFAULT_FLOOD_OPTIONS,
-  broadcast: 'flood',
+  ...DEFAULT_PLUMTREE_OPTIONS,
+  broadcast: DEFAULT_BROADCAST,
 };
 
 export interface ProtocolStats extends MembershipStats, BroadcastStats {}
@@ -77,6 +91,8 @@ function createBroadcast(self: PeerInfo, options: ProtocolOptions): BroadcastStr
   switch (options.broadcast) {
     case 'flood':
       return new FloodBroadcast(self.id, options);
+    case 'plumtree':
+      return new PlumtreeBroadcast(self.id, options);
   }
 }
 
@@ -96,6 +112,10 @@ export class Protocol {
     const merged: ProtocolOptions = { ...DEFAULT_PROTOCOL_OPTIONS, ...options };
     validateMembershipOptions(merged);
     validateFloodOptions(merged);
+    validatePlumtreeOptions(merged);
+    if (!BROADCAST_KINDS.includes(merged.broadcast)) {
+      throw new RangeError(`broadcast must be one of ${BROADCAST_KINDS.join(', ')}`);
+    }
     this.options = merged;
     this.membership = new HyParView(self, merged, random);
     this.broadcast = createBroadcast(self, merged);

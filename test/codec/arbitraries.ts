@@ -101,6 +101,7 @@ export const graftArb: fc.Arbitrary<Graft> = fc.record({
   type: fc.constant('graft'),
   origin: nodeIdArb,
   seq: seqArb,
+  request: fc.boolean(),
 });
 export const pruneArb: fc.Arbitrary<Prune> = fc.constant({ type: 'prune' });
 

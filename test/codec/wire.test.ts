@@ -89,8 +89,11 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
     expect(encodeFrame({ type: 'ihave', entries: [{ origin: ID_B, seq: 1, hops: 255 }] })).toEqual(
       hex('0000002d', '01 21', '0001', ID_B, '00000000 00000001', 'ff'),
     );
-    expect(encodeFrame({ type: 'graft', origin: ID_B, seq: Number.MAX_SAFE_INTEGER })).toEqual(
-      hex('0000002a', '01 22', ID_B, '001fffff ffffffff'),
+    expect(encodeFrame({ type: 'graft', origin: ID_B, seq: Number.MAX_SAFE_INTEGER, request: true })).toEqual(
+      hex('0000002b', '01 22', ID_B, '001fffff ffffffff', '01'),
+    );
+    expect(encodeFrame({ type: 'graft', origin: ID_B, seq: 7, request: false })).toEqual(
+      hex('0000002b', '01 22', ID_B, '00000000 00000007', '00'),
     );
   });
 });
@@ -112,11 +115,14 @@ describe('decoding details', () => {
   });
 
   it('accepts a plain Uint8Array body at a non-zero offset', () => {
-    const frame = encodeFrame({ type: 'graft', origin: ID_A, seq: 42 });
+    const frame = encodeFrame({ type: 'graft', origin: ID_A, seq: 42, request: true });
     const padded = new Uint8Array(frame.length + 3);
     padded.set(frame, 3);
     const body = new Uint8Array(padded.buffer, 3 + 4, frame.length - 4);
-    expect(decodeBody(body)).toEqual({ ok: true, value: { type: 'graft', origin: ID_A, seq: 42 } });
+    expect(decodeBody(body)).toEqual({
+      ok: true,
+      value: { type: 'graft', origin: ID_A, seq: 42, request: true },
+    });
   });
 
   it('keeps a leading byte-order mark in an address', () => {

@@ -3,8 +3,16 @@ import { liveComponents } from './invariants.js';
 import type { TestNetwork } from './network.js';
 
 /**
- * Every live node broadcasts once and the network drains. Returns every (node, message) pair that
- * did not see exactly one copy if it shares the origin's component, or zero copies otherwise.
+ * Long enough for any broadcast strategy to finish: Plumtree repairs a tree that concurrent
+ * broadcasts pruned apart through IHave announcements and Grafts, which wait on timers (a graft
+ * timeout plus retries); flooding is done once the network drains.
+ */
+const BROADCAST_SETTLE_MS = 5_000;
+
+/**
+ * Every live node broadcasts once, the network drains and timers run until every strategy is done.
+ * Returns every (node, message) pair that did not see exactly one copy if it shares the origin's
+ * component, or zero copies otherwise.
  */
 export function broadcastFromEveryone(network: TestNetwork): string[] {
   const problems: string[] = [];
@@ -17,7 +25,7 @@ export function broadcastFromEveryone(network: TestNetwork): string[] {
     network.broadcast(node.info.id);
     sent.push({ origin: node.info.id, seq: node.protocol.lastSeq() });
   }
-  network.drain();
+  network.runFor(BROADCAST_SETTLE_MS);
   for (const { origin, seq } of sent) {
     for (const node of network.live()) {
       if (node.info.id === origin) continue;

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { Gossip } from '../../src/core/messages.js';
 import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
 
+/** The default strategy is Plumtree; these tests pin flooding. */
+const FLOOD = { broadcast: 'flood' } as const;
+
 function gossip(origin: number, seq: number, hops = 0, payload = new Uint8Array([seq & 0xff])): Gossip {
   return { type: 'gossip', origin: peer(origin).id, seq, hops, payload };
 }
 
 describe('flood broadcast', () => {
   it('sends a broadcast to every neighbour, numbered from initialSeq, and never delivers it to itself', () => {
-    const node = new Harness({ initialSeq: 1_000 }).withNeighbours(1, 2, 3);
+    const node = new Harness({ ...FLOOD, initialSeq: 1_000 }).withNeighbours(1, 2, 3);
     const payload = new Uint8Array([7, 7]);
     const actions = node.protocol.handle({ type: 'broadcast', payload }, 0);
     const sent = sends(actions, 'gossip');
@@ -31,7 +34,7 @@ describe('flood broadcast', () => {
   });
 
   it('delivers a new payload once and relays it to every neighbour but the sender, one hop further', () => {
-    const node = new Harness().withNeighbours(1, 2, 3);
+    const node = new Harness(FLOOD).withNeighbours(1, 2, 3);
     const message = gossip(9, 5, 2);
     const actions = node.receive(1, message);
     expect(actionsOf(actions, 'deliver')).toEqual([
@@ -43,7 +46,7 @@ describe('flood broadcast', () => {
   });
 
   it('counts a duplicate and neither delivers nor relays it', () => {
-    const node = new Harness().withNeighbours(1, 2, 3);
+    const node = new Harness(FLOOD).withNeighbours(1, 2, 3);
     node.receive(1, gossip(9, 5));
     expect(node.receive(2, gossip(9, 5))).toEqual([]);
     expect(node.receive(3, gossip(9, 5, 4))).toEqual([]);
@@ -54,14 +57,14 @@ describe('flood broadcast', () => {
   });
 
   it('stops relaying to a neighbour once it is down', () => {
-    const node = new Harness().withNeighbours(1, 2, 3);
+    const node = new Harness(FLOOD).withNeighbours(1, 2, 3);
     node.protocol.handle({ type: 'linkDown', peer: peer(3).id }, 0);
     const relayed = sends(node.receive(1, gossip(9, 1)), 'gossip');
     expect(relayed.map((s) => s.to.id)).toEqual([peer(2).id]);
   });
 
   it('forgets the oldest entries beyond seenCacheMaxEntries', () => {
-    const node = new Harness({ seenCacheMaxEntries: 3 }).withNeighbours(1);
+    const node = new Harness({ ...FLOOD, seenCacheMaxEntries: 3 }).withNeighbours(1);
     for (let seq = 1; seq <= 4; seq++) node.receive(1, gossip(9, seq));
     expect(node.protocol.stats().seenCacheSize).toBe(3);
     // seq 1 was forgotten: it would be delivered again; seq 2..4 are still duplicates.
@@ -70,7 +73,8 @@ describe('flood broadcast', () => {
   });
 
   it('forgets entries older than seenCacheMaxAge on the sweep timer, which re-arms itself', () => {
-    const node = new Harness({ seenCacheMaxAge: 60_000, seenSweepInterval: 10_000 }).withNeighbours(1);
+    const options = { ...FLOOD, seenCacheMaxAge: 60_000, seenSweepInterval: 10_000 };
+    const node = new Harness(options).withNeighbours(1);
     const start = node.protocol.handle({ type: 'start' }, 0);
     expect(actionsOf(start, 'setTimer').map((a) => a.timer)).toContainEqual({ type: 'seenSweep' });
     node.protocol.handle({ type: 'message', from: peer(1), message: gossip(9, 1) }, 0);
@@ -85,20 +89,20 @@ describe('flood broadcast', () => {
   });
 
   it('counts malformed payloads and broadcast messages it does not speak, without throwing', () => {
-    const node = new Harness().withNeighbours(1);
+    const node = new Harness(FLOOD).withNeighbours(1);
     expect(node.receive(1, gossip(9, -1))).toEqual([]);
     expect(node.receive(1, gossip(9, 1.5))).toEqual([]);
     expect(node.receive(1, gossip(9, 1, -1))).toEqual([]);
     expect(node.receive(1, gossip(9, 1, Number.MAX_SAFE_INTEGER))).toEqual([]);
     expect(node.receive(1, { type: 'prune' })).toEqual([]);
-    expect(node.receive(1, { type: 'graft', origin: peer(9).id, seq: 1 })).toEqual([]);
+    expect(node.receive(1, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
     expect(node.protocol.stats()).toMatchObject({ invalidPayloads: 6, delivered: 0 });
   });
 
   it('rejects options no node could run with', () => {
-    expect(() => new Harness({ seenCacheMaxEntries: 0 })).toThrow(RangeError);
-    expect(() => new Harness({ initialSeq: -1 })).toThrow(RangeError);
-    expect(() => new Harness({ activeViewSize: 0 })).toThrow(RangeError);
-    expect(() => new Harness({ shuffleJitter: 1 })).toThrow(RangeError);
+    expect(() => new Harness({ ...FLOOD, seenCacheMaxEntries: 0 })).toThrow(RangeError);
+    expect(() => new Harness({ ...FLOOD, initialSeq: -1 })).toThrow(RangeError);
+    expect(() => new Harness({ ...FLOOD, activeViewSize: 0 })).toThrow(RangeError);
+    expect(() => new Harness({ ...FLOOD, shuffleJitter: 1 })).toThrow(RangeError);
   });
 });

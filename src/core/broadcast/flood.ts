@@ -1,6 +1,7 @@
 import type { ProtocolAction } from '../actions.js';
 import type { Gossip } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
+import { isWellFormedGossip, messageKey } from './message-id.js';
 import { SeenCache } from './seen-cache.js';
 import {
   type BroadcastEvent,
@@ -40,8 +41,6 @@ export const DEFAULT_SEEN_CACHE_MAX_ENTRIES = 10_000;
 export const DEFAULT_SEEN_SWEEP_INTERVAL: Millis = 10_000;
 /** Tests and simulations start at zero; the runtime overrides this (see FloodOptions.initialSeq). */
 export const DEFAULT_INITIAL_SEQ = 0;
-/** Longer paths than this do not exist in any overlay we run; larger values are malformed. */
-export const MAX_HOPS = 65_535;
 
 export const DEFAULT_FLOOD_OPTIONS: FloodOptions = {
   seenCacheMaxEntries: DEFAULT_SEEN_CACHE_MAX_ENTRIES,
@@ -61,11 +60,6 @@ export function validateFloodOptions(options: FloodOptions): void {
   if (!Number.isSafeInteger(options.initialSeq) || options.initialSeq < 0) {
     throw new RangeError('initialSeq must be a non-negative safe integer');
   }
-}
-
-/** Identifies a broadcast network-wide. */
-function messageKey(origin: NodeId, seq: number): string {
-  return `${origin}:${seq}`;
 }
 
 /**
@@ -134,7 +128,7 @@ export class FloodBroadcast implements BroadcastStrategy {
   }
 
   private onGossip(from: PeerInfo, message: Gossip, now: Millis, out: ProtocolAction[]): void {
-    if (!isWellFormed(message)) {
+    if (!isWellFormedGossip(message)) {
       this.counters.invalidPayloads++;
       return;
     }
@@ -166,16 +160,4 @@ export class FloodBroadcast implements BroadcastStrategy {
   private armSweep(out: ProtocolAction[]): void {
     out.push({ type: 'setTimer', after: this.options.seenSweepInterval, timer: { type: 'seenSweep' } });
   }
-}
-
-function isWellFormed(message: Gossip): boolean {
-  return (
-    typeof message.origin === 'string' &&
-    Number.isSafeInteger(message.seq) &&
-    message.seq >= 0 &&
-    Number.isSafeInteger(message.hops) &&
-    message.hops >= 0 &&
-    message.hops < MAX_HOPS &&
-    message.payload instanceof Uint8Array
-  );
 }

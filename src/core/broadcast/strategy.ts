@@ -1,11 +1,20 @@
 import type { ProtocolAction } from '../actions.js';
 import type { BroadcastMessage } from '../messages.js';
-import type { Millis, PeerInfo } from '../types.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
 
-/** Timers of the broadcast layer; plain data. Plumtree will add its own variants here. */
-export type BroadcastTimer = { readonly type: 'seenSweep' };
+/** Timers of the broadcast layer; plain data. */
+export type BroadcastTimer =
+  /** Forget old message ids (and, for Plumtree, old cached payloads); re-armed each time. */
+  | { readonly type: 'seenSweep' }
+  /**
+   * Plumtree: (origin, seq) was announced but has not arrived; ask the next announcer for it.
+   * `token` tells this deadline from an older one for the same message, which must be ignored.
+   */
+  | { readonly type: 'graftTimeout'; readonly origin: NodeId; readonly seq: number; readonly token: number }
+  /** Plumtree: send the IHave announcements collected since the last flush. */
+  | { readonly type: 'ihaveFlush' };
 
-const BROADCAST_TIMER_TYPES: ReadonlySet<string> = new Set(['seenSweep']);
+const BROADCAST_TIMER_TYPES: ReadonlySet<string> = new Set(['seenSweep', 'graftTimeout', 'ihaveFlush']);
 
 export function isBroadcastTimer(timer: { readonly type: string }): timer is BroadcastTimer {
   return BROADCAST_TIMER_TYPES.has(timer.type);
@@ -37,6 +46,30 @@ export interface BroadcastStats {
   invalidPayloads: number;
   /** Gauge: (origin, seq) pairs remembered for duplicate suppression. */
   seenCacheSize: number;
+  // Plumtree only; zero for flooding.
+  /** IHave messages sent, and the announcements they carried. */
+  ihaveMessagesSent: number;
+  ihaveEntriesSent: number;
+  /** Graft messages sent: to fetch a missing payload, or (optimisations) only to re-link. */
+  graftsSent: number;
+  /** Prune messages sent: after a duplicate payload, or to drop a parent (optimisations). */
+  prunesSent: number;
+  /** Grafts answered with the payload from the cache. */
+  graftsAnswered: number;
+  /** Grafts that asked for a payload no longer (or never) in the cache. */
+  graftsUnanswerable: number;
+  /** Tree optimisations: a lazy link announced a clearly shorter path, so it replaced the parent. */
+  optimisations: number;
+  /** Announcements ignored because their sender already had too many outstanding. */
+  announcementsDropped: number;
+  /** Broadcast control messages from peers outside the active view, ignored. */
+  strangerMessages: number;
+  /** Gauges: peers in the eager and lazy sets, messages announced but missing, cached payloads. */
+  eagerPeers: number;
+  lazyPeers: number;
+  missingMessages: number;
+  payloadCacheEntries: number;
+  payloadCacheBytes: number;
 }
 
 export function emptyBroadcastStats(): BroadcastStats {
@@ -49,6 +82,20 @@ export function emptyBroadcastStats(): BroadcastStats {
     broadcastControlSent: 0,
     invalidPayloads: 0,
     seenCacheSize: 0,
+    ihaveMessagesSent: 0,
+    ihaveEntriesSent: 0,
+    graftsSent: 0,
+    prunesSent: 0,
+    graftsAnswered: 0,
+    graftsUnanswerable: 0,
+    optimisations: 0,
+    announcementsDropped: 0,
+    strangerMessages: 0,
+    eagerPeers: 0,
+    lazyPeers: 0,
+    missingMessages: 0,
+    payloadCacheEntries: 0,
+    payloadCacheBytes: 0,
   };
 }
 
@@ -63,5 +110,11 @@ export interface BroadcastStrategy {
   lastSeq(): number;
 }
 
-/** Names of the strategies the Protocol can build; Plumtree will join 'flood'. */
-export type BroadcastKind = 'flood';
+/**
+ * Names of the strategies the Protocol can build: 'plumtree' (the default) pushes payloads along
+ * a spanning tree and only announces them on the other links; 'flood' pushes every payload on
+ * every link, the simplest reference.
+ */
+export type BroadcastKind = 'flood' | 'plumtree';
+
+export const BROADCAST_KINDS: readonly BroadcastKind[] = ['flood', 'plumtree'];

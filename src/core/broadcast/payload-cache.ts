@@ -1,0 +1,117 @@
+import type { Millis, NodeId } from '../types.js';
+
+/**
+ * Rough memory of one cached entry beyond its payload bytes: the entry object, its key string,
+ * the origin id and the Map slot. Counting it keeps a flood of tiny payloads bounded as well.
+ */
+export const PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES = 256;
+
+/** A payload this node delivered or originated, kept to answer Grafts for it. */
+export interface CachedPayload {
+  readonly origin: NodeId;
+  readonly seq: number;
+  /** Links from the origin to this node: the hop count this node relays the payload with. */
+  hops: number;
+  /** The peer it came from (the tree parent for this message); undefined for our own broadcasts. */
+  parent: NodeId | undefined;
+  /** Never a view into a larger buffer such as a socket's read buffer (see ownedPayload). */
+  readonly payload: Uint8Array;
+}
+
+/** One object per entry (the simulator holds millions): the entry plus the cache's bookkeeping. */
+class Slot implements CachedPayload {
+  constructor(
+    readonly origin: NodeId,
+    readonly seq: number,
+    public hops: number,
+    public parent: NodeId | undefined,
+    readonly payload: Uint8Array,
+    readonly storedAt: Millis,
+    readonly bytes: number,
+  ) {}
+}
+
+/**
+ * `payload` itself if it spans its whole buffer, else a copy of it. A decoded payload is a view
+ * into the socket chunk it arrived in: keeping the view would pin the whole chunk, and the chunk's
+ * memory may be reused. A payload that owns its buffer is kept as is, which in the simulator (one
+ * array handed from node to node) saves a copy per node per message.
+ */
+export function ownedPayload(payload: Uint8Array): Uint8Array {
+  const ownsBuffer = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
+  return ownsBuffer ? payload : new Uint8Array(payload);
+}
+
+/**
+ * Recent payloads, bounded by age and by total bytes, evicting the oldest first. As in SeenCache,
+ * a Map iterates in insertion order and `now` never decreases, so the first slot is the oldest and
+ * every eviction is O(1).
+ */
+export class PayloadCache {
+  private readonly slots = new Map<string, Slot>();
+  private readonly maxBytes: number;
+  private readonly maxAge: Millis;
+  private totalBytes = 0;
+
+  constructor(maxBytes: number, maxAge: Millis) {
+    this.maxBytes = maxBytes;
+    this.maxAge = maxAge;
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Accounted bytes: payloads plus PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES per entry. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /**
+   * Stores a payload under `key`, evicting what is too old and then the oldest until it fits, and
+   * returns the stored entry; a payload larger than the whole budget is not stored.
+   */
+  add(
+    key: string,
+    entry: Omit<CachedPayload, 'payload'>,
+    payload: Uint8Array,
+    now: Millis,
+  ): CachedPayload | undefined {
+    this.delete(key);
+    this.sweep(now);
+    const bytes = payload.byteLength + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) return undefined;
+    while (this.totalBytes + bytes > this.maxBytes) {
+      const oldest = this.slots.keys().next();
+      if (oldest.done) break;
+      this.delete(oldest.value);
+    }
+    const slot = new Slot(entry.origin, entry.seq, entry.hops, entry.parent, payload, now, bytes);
+    this.slots.set(key, slot);
+    this.totalBytes += bytes;
+    return slot;
+  }
+
+  /** The entry for `key` unless it is older than the maximum age (even if not yet swept). */
+  get(key: string, now: Millis): CachedPayload | undefined {
+    const slot = this.slots.get(key);
+    if (slot === undefined || slot.storedAt <= now - this.maxAge) return undefined;
+    return slot;
+  }
+
+  /** Drops every entry stored more than the maximum age ago. */
+  sweep(now: Millis): void {
+    const cutoff = now - this.maxAge;
+    for (const [key, slot] of this.slots) {
+      if (slot.storedAt > cutoff) return;
+      this.delete(key);
+    }
+  }
+
+  private delete(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.slots.delete(key);
+    this.totalBytes -= slot.bytes;
+  }
+}

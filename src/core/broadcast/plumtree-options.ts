@@ -1,0 +1,120 @@
+import type { Millis } from '../types.js';
+
+/**
+ * Plumtree parameters. "Paper" is Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees",
+ * SRDS 2007 (page numbers of the DI-FCUL TR-07-14 version). The paper leaves the timeouts to the
+ * deployment: "a protocol parameter that should be configured considering the diameter of the
+ * overlay and a target maximum recovery latency" (p. 8). The values below are chosen for a LAN and
+ * for the simulator's default 1-10 ms links, and were measured there (src/sim, seed 1, stable
+ * phase unless said otherwise).
+ */
+export interface PlumtreeOptions {
+  /** Timer 1: how long an announced message may stay missing before we Graft an announcer. */
+  readonly graftTimeout: Millis;
+  /** Timer 2: how long to wait for a Graft's answer before asking the next announcer. */
+  readonly graftRetryTimeout: Millis;
+  /** Announcements for lazy peers are collected this long and sent as one IHave. */
+  readonly ihaveFlushInterval: Millis;
+  /** A peer's batch is sent at once when it holds this many announcements. */
+  readonly ihaveBatchMax: number;
+  /** A lazy link that announces a path at least this many hops shorter replaces the parent. */
+  readonly optimisationThreshold: number;
+  /** How long a payload is kept to answer Grafts for it. */
+  readonly payloadCacheMaxAge: Millis;
+  /** Most bytes of payloads (plus a fixed overhead per entry) kept to answer Grafts. */
+  readonly payloadCacheMaxBytes: number;
+  /** Most announcements of missing messages remembered per peer; further ones are ignored. */
+  readonly maxAnnouncementsPerPeer: number;
+}
+
+/**
+ * Timer 1. A missing message is usually still on its way down the tree, whose path can be several
+ * hops longer than the announcer's; firing early fetches a payload that was about to arrive (a
+ * redundant copy, then a Prune), firing late only slows repair. Measured: with timer 1 plus the
+ * flush at ~50 ms, 1,000 nodes fetched needless copies (RMR 0.06, 0.37 at 25 ms); from 100 ms on,
+ * none, even at 10,000 nodes (25-hop deepest paths). 250 ms leaves that margin again for a node
+ * whose event loop lags under a throughput test, and still repairs within a third of a second
+ * (healing after 30% of 1,000 nodes crashed: 337 ms; 189 ms with 100 ms).
+ */
+export const DEFAULT_GRAFT_TIMEOUT: Millis = 250;
+/**
+ * Timer 2. Paper p. 9: "smaller than the first, in the order of an average round trip time to a
+ * neighbor". A LAN round trip is under a millisecond and a simulated one 2-20 ms, but the answer
+ * also waits behind the grafted peer's event loop and send queue; 100 ms avoids asking a second
+ * announcer (a second copy) while the first answer is on its way.
+ */
+export const DEFAULT_GRAFT_RETRY_TIMEOUT: Millis = 100;
+/**
+ * The paper's lazy push leaves to a dispatch policy when announcements go out. 25 ms collapses the
+ * announcements of everything relayed within that window into one IHave per lazy link (one frame
+ * instead of dozens under a throughput test), and adds 25 ms to a repair that timer 1 dominates.
+ * The delay also lets the eager copy win the race: with a 50 ms timer 1, a 5 ms flush gave RMR
+ * 0.058 at 1,000 nodes, a 25 ms flush 0.001.
+ */
+export const DEFAULT_IHAVE_FLUSH_INTERVAL: Millis = 25;
+/** 256 entries of 41 bytes: a ~10 KB frame, small enough not to hold up payloads on the link. */
+export const DEFAULT_IHAVE_BATCH_MAX = 256;
+/**
+ * Paper §3.8 (optimisation); its evaluation uses a threshold of 7 (p. 12, as iroh-gossip reads
+ * it). One tree serves every origin here, so a shortcut for one origin is often a detour for the
+ * next: measured at 1,000 nodes, the optimisation did not lower the last delivery hop (17-19 with
+ * or without it) or latency, while a threshold of 4 cost ~130 Grafts and ~130 Prunes per
+ * broadcast (~26 at 7). 7 keeps it to rare, clearly long detours.
+ */
+export const DEFAULT_OPTIMISATION_THRESHOLD = 7;
+/**
+ * Grafts come within a graft timeout or two of the announcement, so 30 s covers stalled links,
+ * GC pauses and a partition that heals quickly, with a wide margin.
+ */
+export const DEFAULT_PAYLOAD_CACHE_MAX_AGE: Millis = 30_000;
+/** 64 MiB caps the cache under heavy traffic (the age bound then shortens to 64 MiB / rate). */
+export const DEFAULT_PAYLOAD_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * An announcement normally lives until the eager copy arrives, milliseconds later; 2,048
+ * outstanding covers thousands of broadcasts per second racing a slow eager path, and caps what
+ * one peer can make us hold at ~2,048 × ~200 bytes ≈ 400 KB.
+ */
+export const DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER = 2_048;
+/**
+ * Most entries of one incoming IHave that are looked at; the rest are ignored (and counted as
+ * invalid). Four times the default batch leaves room for peers configured differently.
+ */
+export const IHAVE_ENTRIES_LIMIT = 4 * DEFAULT_IHAVE_BATCH_MAX;
+
+export const DEFAULT_PLUMTREE_OPTIONS: PlumtreeOptions = {
+  graftTimeout: DEFAULT_GRAFT_TIMEOUT,
+  graftRetryTimeout: DEFAULT_GRAFT_RETRY_TIMEOUT,
+  ihaveFlushInterval: DEFAULT_IHAVE_FLUSH_INTERVAL,
+  ihaveBatchMax: DEFAULT_IHAVE_BATCH_MAX,
+  optimisationThreshold: DEFAULT_OPTIMISATION_THRESHOLD,
+  payloadCacheMaxAge: DEFAULT_PAYLOAD_CACHE_MAX_AGE,
+  payloadCacheMaxBytes: DEFAULT_PAYLOAD_CACHE_MAX_BYTES,
+  maxAnnouncementsPerPeer: DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
+};
+
+/** Throws RangeError for a configuration no node could run with; a programming error, not input. */
+export function validatePlumtreeOptions(options: PlumtreeOptions): void {
+  const durations: (keyof PlumtreeOptions)[] = [
+    'graftTimeout',
+    'graftRetryTimeout',
+    'ihaveFlushInterval',
+    'payloadCacheMaxAge',
+  ];
+  for (const key of durations) {
+    const value = options[key];
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${key} must be a positive duration`);
+  }
+  const positiveIntegers: (keyof PlumtreeOptions)[] = [
+    'ihaveBatchMax',
+    'optimisationThreshold',
+    'payloadCacheMaxBytes',
+    'maxAnnouncementsPerPeer',
+  ];
+  for (const key of positiveIntegers) {
+    const value = options[key];
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer`);
+  }
+  if (options.ihaveBatchMax > IHAVE_ENTRIES_LIMIT) {
+    throw new RangeError(`ihaveBatchMax must be at most ${IHAVE_ENTRIES_LIMIT}, what peers accept`);
+  }
+}

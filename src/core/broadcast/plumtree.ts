@@ -1,0 +1,387 @@
+import type { ProtocolAction } from '../actions.js';
+import type { Gossip, Graft, IHave, Prune } from '../messages.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
+import { Announcements, type MissingMessage } from './announcements.js';
+import type { FloodOptions } from './flood.js';
+import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
+import { isHopCount, isMessageId, isWellFormedGossip, messageKey } from './message-id.js';
+import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
+import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
+import { SeenCache } from './seen-cache.js';
+import {
+  type BroadcastEvent,
+  type BroadcastStats,
+  type BroadcastStrategy,
+  type BroadcastTimer,
+  emptyBroadcastStats,
+} from './strategy.js';
+
+/** The seen cache and sequence numbering are the same as flooding's. */
+export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
+
+const PRUNE: Prune = Object.freeze({ type: 'prune' });
+
+/**
+ * Plumtree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) as a sans-IO
+ * state machine over the active view. Each neighbour is either eager (payloads are pushed to it:
+ * a tree link) or lazy (only announced by IHave: a repair link). Every neighbour starts eager, so
+ * the first broadcast floods; a duplicate payload prunes the link it came on (Alg. 1), which
+ * leaves a spanning tree. A message announced but not received within the graft timeout is
+ * fetched with a Graft, which also makes that link eager again (Alg. 2). One tree serves every
+ * origin.
+ *
+ * Per node, state is O(active view + messages in the caches); each event costs O(active view)
+ * plus O(entries) for an IHave, with no scan of any table.
+ */
+export class PlumtreeBroadcast implements BroadcastStrategy {
+  private readonly selfId: NodeId;
+  private readonly options: PlumtreeBroadcastOptions;
+  private readonly eager = new Map<NodeId, PeerInfo>();
+  private readonly lazy = new Map<NodeId, PeerInfo>();
+  private readonly seen: SeenCache;
+  private readonly cache: PayloadCache;
+  private readonly missing: Announcements;
+  private readonly ihaveQueue = new IHaveQueue();
+  private flushArmed = false;
+  private nextTimerToken = 1;
+  private nextSeq: number;
+  private started = false;
+  private readonly counters: BroadcastStats = emptyBroadcastStats();
+
+  constructor(selfId: NodeId, options: PlumtreeBroadcastOptions) {
+    this.selfId = selfId;
+    this.options = options;
+    this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
+    this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
+    this.missing = new Announcements(options.maxAnnouncementsPerPeer);
+    this.nextSeq = options.initialSeq;
+  }
+
+  stats(): BroadcastStats {
+    return {
+      ...this.counters,
+      seenCacheSize: this.seen.size,
+      eagerPeers: this.eager.size,
+      lazyPeers: this.lazy.size,
+      missingMessages: this.missing.size,
+      payloadCacheEntries: this.cache.size,
+      payloadCacheBytes: this.cache.bytes,
+    };
+  }
+
+  lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
+    switch (event.type) {
+      case 'start':
+        if (this.started) return;
+        this.started = true;
+        this.armSweep(out);
+        return;
+      case 'neighborUp':
+        this.lazy.delete(event.peer.id);
+        this.eager.set(event.peer.id, event.peer);
+        return;
+      case 'neighborDown':
+        this.eager.delete(event.peer.id);
+        this.lazy.delete(event.peer.id);
+        this.missing.dropPeer(event.peer.id);
+        this.ihaveQueue.drop(event.peer.id);
+        return;
+      case 'broadcast':
+        this.originate(event.payload, now, out);
+        return;
+      case 'message':
+        this.onMessage(event.from, event.message, now, out);
+        return;
+      case 'timer':
+        this.onTimer(event.timer, now, out);
+        return;
+    }
+  }
+
+  private onMessage(
+    from: PeerInfo,
+    message: Gossip | IHave | Graft | Prune,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
+    switch (message.type) {
+      case 'gossip':
+        this.onGossip(from, message, now, out);
+        return;
+      case 'ihave':
+        this.onIHave(from, message, now, out);
+        return;
+      case 'graft':
+        this.onGraft(from, message, now, out);
+        return;
+      case 'prune':
+        // Paper Alg. 1: the sender got our payloads another way; announce to it from now on.
+        if (this.isNeighbour(from.id)) this.makeLazy(from);
+        else this.counters.strangerMessages++;
+        return;
+      default:
+        // Not a broadcast message at all: only malformed input gets here.
+        this.counters.invalidPayloads++;
+        return;
+    }
+  }
+
+  private onTimer(timer: BroadcastTimer, now: Millis, out: ProtocolAction[]): void {
+    switch (timer.type) {
+      case 'seenSweep':
+        this.seen.sweep(now);
+        this.cache.sweep(now);
+        this.armSweep(out);
+        return;
+      case 'graftTimeout':
+        this.onGraftTimeout(timer.origin, timer.seq, timer.token, out);
+        return;
+      case 'ihaveFlush':
+        this.flushArmed = false;
+        for (const batch of this.ihaveQueue.takeAll()) this.sendIHave(batch.peer, batch.entries, out);
+        return;
+    }
+  }
+
+  private originate(data: Uint8Array, now: Millis, out: ProtocolAction[]): void {
+    const seq = this.nextSeq++;
+    const key = messageKey(this.selfId, seq);
+    // Our own message coming back is a duplicate, so the link it came on gets pruned.
+    this.seen.add(key, now);
+    this.counters.broadcasts++;
+    // Copied so that the cache never changes under a Graft if the application reuses its buffer.
+    const payload = new Uint8Array(data);
+    this.cache.add(key, { origin: this.selfId, seq, hops: 0, parent: undefined }, payload, now);
+    this.push({ type: 'gossip', origin: this.selfId, seq, hops: 0, payload }, undefined, out);
+  }
+
+  private onGossip(from: PeerInfo, message: Gossip, now: Millis, out: ProtocolAction[]): void {
+    if (!isWellFormedGossip(message)) {
+      this.counters.invalidPayloads++;
+      return;
+    }
+    this.counters.payloadsReceived++;
+    const key = messageKey(message.origin, message.seq);
+    // Our own message is never delivered to ourselves, even after the cache forgot it.
+    if (message.origin === this.selfId || !this.seen.add(key, now)) {
+      this.counters.duplicates++;
+      // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree.
+      if (this.isNeighbour(from.id)) {
+        this.makeLazy(from);
+        this.sendPrune(from, out);
+      }
+      return;
+    }
+    this.counters.delivered++;
+    const hops = message.hops + 1;
+    // The application gets the payload as decoded (a view into a socket read buffer, as flooding
+    // hands it out); the cache and the relays use a copy that owns its memory, so the cache
+    // neither pins the read buffer nor changes when that memory is reused.
+    out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
+    const payload = ownedPayload(message.payload);
+    const parent = from.id;
+    const cached = this.cache.add(
+      key,
+      { origin: message.origin, seq: message.seq, hops, parent },
+      payload,
+      now,
+    );
+    // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
+    if (this.isNeighbour(from.id) && !this.eager.has(from.id)) this.makeEager(from);
+    this.push({ type: 'gossip', origin: message.origin, seq: message.seq, hops, payload }, from.id, out);
+    const missing = this.missing.get(key);
+    if (missing === undefined) return;
+    // The shortest announcement that beat this copy may show a much shorter path (paper §3.8).
+    // Only after the push: the announcer has the message, so it must not get it from us.
+    let shortest = missing.announcers[0];
+    for (const announcement of missing.announcers) {
+      if (shortest === undefined || announcement.hops < shortest.hops) shortest = announcement;
+    }
+    this.missing.delete(missing);
+    if (shortest !== undefined && cached !== undefined) {
+      this.optimise(cached, shortest.peer, shortest.hops, out);
+    }
+  }
+
+  /** Eager push to the tree links and lazy push (queued announcements) to the others. */
+  private push(message: Gossip, except: NodeId | undefined, out: ProtocolAction[]): void {
+    for (const peer of this.eager.values()) {
+      if (peer.id === except) continue;
+      this.counters.payloadsSent++;
+      out.push({ type: 'send', to: peer, message });
+    }
+    if (this.lazy.size === 0) return;
+    const entry: IHaveEntry = { origin: message.origin, seq: message.seq, hops: message.hops };
+    for (const peer of this.lazy.values()) {
+      if (peer.id === except) continue;
+      const queued = this.ihaveQueue.add(peer, entry);
+      if (queued >= this.options.ihaveBatchMax) {
+        this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
+      } else if (!this.flushArmed) {
+        this.flushArmed = true;
+        out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: { type: 'ihaveFlush' } });
+      }
+    }
+  }
+
+  private onIHave(from: PeerInfo, message: IHave, now: Millis, out: ProtocolAction[]): void {
+    // A Graft may only go to a neighbour, so announcements from anyone else are of no use.
+    if (!this.isNeighbour(from.id)) {
+      this.counters.strangerMessages++;
+      return;
+    }
+    if (!Array.isArray(message.entries)) {
+      this.counters.invalidPayloads++;
+      return;
+    }
+    const entries = message.entries;
+    if (entries.length > IHAVE_ENTRIES_LIMIT) this.counters.invalidPayloads++;
+    const count = Math.min(entries.length, IHAVE_ENTRIES_LIMIT);
+    for (let i = 0; i < count; i++) {
+      const entry = entries[i] as IHaveEntry | null;
+      if (
+        typeof entry !== 'object' ||
+        entry === null ||
+        !isMessageId(entry.origin, entry.seq) ||
+        !isHopCount(entry.hops)
+      ) {
+        this.counters.invalidPayloads++;
+        continue;
+      }
+      if (entry.origin === this.selfId) continue;
+      const key = messageKey(entry.origin, entry.seq);
+      if (this.seen.has(key)) {
+        const cached = this.cache.get(key, now);
+        if (cached !== undefined) this.optimise(cached, from, entry.hops, out);
+        continue;
+      }
+      const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops);
+      if (result.kind === 'overLimit') {
+        this.counters.announcementsDropped++;
+      } else if (result.message.timerToken === undefined) {
+        this.armGraftTimer(result.message, this.options.graftTimeout, out);
+      }
+    }
+  }
+
+  /**
+   * Paper §3.8: `announcer` has the message `hops` links from its origin, so through it we would
+   * be hops + 1 away instead of `cached.hops`. If that saves at least the threshold, it becomes our
+   * parent: a Graft that asks for nothing makes the link eager, a Prune drops the old parent's.
+   * The new path then becomes the reference, and the parent must still be eager, so a burst of
+   * announcements for one message swaps the parent at most once per clearly shorter path.
+   */
+  private optimise(cached: CachedPayload, announcer: PeerInfo, hops: number, out: ProtocolAction[]): void {
+    const parentId = cached.parent;
+    if (parentId === undefined || parentId === announcer.id) return;
+    if (cached.hops - (hops + 1) < this.options.optimisationThreshold) return;
+    const parent = this.eager.get(parentId);
+    if (parent === undefined || !this.isNeighbour(announcer.id)) return;
+    this.counters.optimisations++;
+    cached.parent = announcer.id;
+    cached.hops = hops + 1;
+    this.makeEager(announcer);
+    this.sendGraft(announcer, cached.origin, cached.seq, false, out);
+    this.makeLazy(parent);
+    this.sendPrune(parent, out);
+  }
+
+  private onGraftTimeout(origin: NodeId, seq: number, token: number, out: ProtocolAction[]): void {
+    const missing = this.missing.get(messageKey(origin, seq));
+    if (missing === undefined || missing.timerToken !== token) return;
+    missing.timerToken = undefined;
+    const next = this.missing.takeNextAnnouncer(missing);
+    if (next === undefined) {
+      this.missing.delete(missing);
+      return;
+    }
+    // Paper p. 9: the announcer becomes a tree link and sends the payload; if it does not arrive
+    // within the shorter timer 2, the next announcer is asked.
+    this.makeEager(next.peer);
+    this.sendGraft(next.peer, origin, seq, true, out);
+    this.armGraftTimer(missing, this.options.graftRetryTimeout, out);
+  }
+
+  private onGraft(from: PeerInfo, message: Graft, now: Millis, out: ProtocolAction[]): void {
+    if (!isMessageId(message.origin, message.seq) || typeof message.request !== 'boolean') {
+      this.counters.invalidPayloads++;
+      return;
+    }
+    if (!this.isNeighbour(from.id)) {
+      this.counters.strangerMessages++;
+      return;
+    }
+    this.makeEager(from);
+    if (!message.request) return;
+    const cached = this.cache.get(messageKey(message.origin, message.seq), now);
+    if (cached === undefined) {
+      this.counters.graftsUnanswerable++;
+      return;
+    }
+    this.counters.graftsAnswered++;
+    this.counters.payloadsSent++;
+    out.push({
+      type: 'send',
+      to: from,
+      message: {
+        type: 'gossip',
+        origin: cached.origin,
+        seq: cached.seq,
+        hops: cached.hops,
+        payload: cached.payload,
+      },
+    });
+  }
+
+  private isNeighbour(id: NodeId): boolean {
+    return this.eager.has(id) || this.lazy.has(id);
+  }
+
+  private makeEager(peer: PeerInfo): void {
+    this.lazy.delete(peer.id);
+    this.eager.set(peer.id, peer);
+  }
+
+  private makeLazy(peer: PeerInfo): void {
+    this.eager.delete(peer.id);
+    this.lazy.set(peer.id, peer);
+  }
+
+  private armGraftTimer(missing: MissingMessage, after: Millis, out: ProtocolAction[]): void {
+    const token = this.nextTimerToken++;
+    missing.timerToken = token;
+    out.push({
+      type: 'setTimer',
+      after,
+      timer: { type: 'graftTimeout', origin: missing.origin, seq: missing.seq, token },
+    });
+  }
+
+  private sendIHave(peer: PeerInfo, entries: IHaveEntry[], out: ProtocolAction[]): void {
+    if (entries.length === 0) return;
+    this.counters.ihaveMessagesSent++;
+    this.counters.ihaveEntriesSent += entries.length;
+    this.counters.broadcastControlSent++;
+    out.push({ type: 'send', to: peer, message: { type: 'ihave', entries } });
+  }
+
+  private sendGraft(peer: PeerInfo, origin: NodeId, seq: number, request: boolean, out: ProtocolAction[]) {
+    this.counters.graftsSent++;
+    this.counters.broadcastControlSent++;
+    out.push({ type: 'send', to: peer, message: { type: 'graft', origin, seq, request } });
+  }
+
+  private sendPrune(peer: PeerInfo, out: ProtocolAction[]): void {
+    this.counters.prunesSent++;
+    this.counters.broadcastControlSent++;
+    out.push({ type: 'send', to: peer, message: PRUNE });
+  }
+
+  private armSweep(out: ProtocolAction[]): void {
+    out.push({ type: 'setTimer', after: this.options.seenSweepInterval, timer: { type: 'seenSweep' } });
+  }
+}

@@ -1,0 +1,367 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolAction, ProtocolTimer } from '../../src/core/actions.js';
+import {
+  DEFAULT_GRAFT_RETRY_TIMEOUT,
+  DEFAULT_GRAFT_TIMEOUT,
+  DEFAULT_IHAVE_FLUSH_INTERVAL,
+  IHAVE_ENTRIES_LIMIT,
+} from '../../src/core/broadcast/plumtree-options.js';
+import type { Gossip, IHave, ProtocolMessage } from '../../src/core/messages.js';
+import { DEFAULT_PROTOCOL_OPTIONS, type ProtocolOptions } from '../../src/core/protocol.js';
+import { actionsOf, Harness, ids, peer, type Sent, sends } from './helpers.js';
+
+function gossip(origin: number, seq: number, hops = 0, payload = new Uint8Array([seq & 0xff])): Gossip {
+  return { type: 'gossip', origin: peer(origin).id, seq, hops, payload };
+}
+
+function ihave(...entries: [origin: number, seq: number, hops: number][]): IHave {
+  return {
+    type: 'ihave',
+    entries: entries.map(([origin, seq, hops]) => ({ origin: peer(origin).id, seq, hops })),
+  };
+}
+
+/** The messages sent, as { to, message }. */
+function sent(actions: readonly ProtocolAction[], type?: ProtocolMessage['type']): Sent[] {
+  return sends(actions, type).map(({ to, message }) => ({ to, message }));
+}
+
+function timersOf(actions: readonly ProtocolAction[]): { after: number; timer: ProtocolTimer }[] {
+  return actionsOf(actions, 'setTimer').map(({ after, timer }) => ({ after, timer }));
+}
+
+/** The single timer of `type` among `actions`. */
+function timerOf(actions: readonly ProtocolAction[], type: ProtocolTimer['type']): ProtocolTimer {
+  const found = timersOf(actions).filter((t) => t.timer.type === type);
+  expect(found).toHaveLength(1);
+  return (found[0] as { timer: ProtocolTimer }).timer;
+}
+
+/** Peer 0 running Plumtree (the default strategy), driven by hand. */
+class Node extends Harness {
+  fire(timer: ProtocolTimer): ProtocolAction[] {
+    return this.protocol.handle({ type: 'timer', timer }, this.now);
+  }
+
+  broadcast(payload = new Uint8Array([42])): ProtocolAction[] {
+    return this.protocol.handle({ type: 'broadcast', payload }, this.now);
+  }
+
+  /** Makes `peer` lazy, the way a peer does it: by pruning us. */
+  pruneFrom(...indices: number[]): this {
+    for (const index of indices) this.receive(index, { type: 'prune' });
+    return this;
+  }
+
+  sets(): { eager: number; lazy: number } {
+    const stats = this.protocol.stats();
+    return { eager: stats.eagerPeers, lazy: stats.lazyPeers };
+  }
+}
+
+describe('Plumtree broadcast', () => {
+  it('is the default strategy', () => {
+    expect(DEFAULT_PROTOCOL_OPTIONS.broadcast).toBe('plumtree');
+  });
+
+  it('pushes a broadcast to every neighbour at first (all start eager), numbered from initialSeq', () => {
+    const node = new Node({ initialSeq: 500 }).withNeighbours(1, 2, 3);
+    expect(node.sets()).toEqual({ eager: 3, lazy: 0 });
+    const payload = new Uint8Array([7, 7]);
+    const actions = node.broadcast(payload);
+    const pushed = sent(actions, 'gossip');
+    expect(ids(pushed.map((s) => s.to)).sort()).toEqual([peer(1).id, peer(2).id, peer(3).id].sort());
+    for (const s of pushed) {
+      expect(s.message).toEqual({ type: 'gossip', origin: node.self.id, seq: 500, hops: 0, payload });
+    }
+    expect(actionsOf(actions, 'deliver')).toEqual([]);
+    expect(node.protocol.lastSeq()).toBe(500);
+    expect(node.protocol.stats()).toMatchObject({ broadcasts: 1, payloadsSent: 3, payloadCacheEntries: 1 });
+  });
+
+  it('delivers a new payload once, one hop further, and relays it to the eager peers but the sender', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    const message = gossip(9, 5, 2);
+    const actions = node.receive(1, message);
+    expect(actionsOf(actions, 'deliver')).toEqual([
+      { type: 'deliver', origin: peer(9).id, seq: 5, hops: 3, payload: message.payload },
+    ]);
+    const relayed = sent(actions, 'gossip');
+    expect(ids(relayed.map((s) => s.to)).sort()).toEqual([peer(2).id, peer(3).id].sort());
+    for (const s of relayed) expect(s.message).toEqual({ ...message, hops: 3 });
+  });
+
+  it('answers a duplicate payload with Prune and moves its sender from eager to lazy', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 5));
+    const duplicate = node.receive(2, gossip(9, 5));
+    expect(actionsOf(duplicate, 'deliver')).toEqual([]);
+    expect(sent(duplicate)).toEqual([{ to: peer(2), message: { type: 'prune' } }]);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
+    expect(node.protocol.stats()).toMatchObject({ duplicates: 1, prunesSent: 1, broadcastControlSent: 1 });
+    // Peer 2 now only hears announcements: the next payload goes to 3, and 2 gets an IHave later.
+    const next = node.receive(1, gossip(9, 6, 1));
+    expect(sent(next, 'gossip').map((s) => s.to.id)).toEqual([peer(3).id]);
+    const flush = node.fire(timerOf(next, 'ihaveFlush'));
+    expect(sent(flush)).toEqual([{ to: peer(2), message: ihave([9, 6, 2]) }]);
+  });
+
+  it('counts its own message coming back as a duplicate and prunes the link it came on', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.broadcast();
+    const echo = node.receive(2, {
+      type: 'gossip',
+      origin: node.self.id,
+      seq: 0,
+      hops: 3,
+      payload: new Uint8Array([42]),
+    });
+    expect(actionsOf(echo, 'deliver')).toEqual([]);
+    expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune' } }]);
+  });
+
+  it('moves a peer that prunes us to lazy: it gets announcements, not payloads', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
+    const actions = node.broadcast();
+    expect(ids(sent(actions, 'gossip').map((s) => s.to)).sort()).toEqual([peer(1).id, peer(3).id].sort());
+    expect(timersOf(actions)).toEqual([
+      { after: DEFAULT_IHAVE_FLUSH_INTERVAL, timer: { type: 'ihaveFlush' } },
+    ]);
+    expect(sent(node.fire({ type: 'ihaveFlush' }))).toEqual([
+      { to: peer(2), message: { type: 'ihave', entries: [{ origin: node.self.id, seq: 0, hops: 0 }] } },
+    ]);
+  });
+
+  it('batches announcements per lazy peer into one IHave per flush, and flushes a full batch at once', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const first = node.broadcast();
+    const second = node.receive(1, gossip(9, 1, 0));
+    const third = node.broadcast();
+    // One flush timer for the lot, armed by the first announcement.
+    expect(timersOf(first)).toHaveLength(1);
+    expect(timersOf([...second, ...third])).toEqual([]);
+    const flushed = sent(node.fire({ type: 'ihaveFlush' }));
+    const expected = {
+      type: 'ihave',
+      entries: [
+        { origin: node.self.id, seq: 0, hops: 0 },
+        { origin: peer(9).id, seq: 1, hops: 1 },
+        { origin: node.self.id, seq: 1, hops: 0 },
+      ],
+    };
+    expect(flushed).toEqual([
+      { to: peer(2), message: expected },
+      { to: peer(3), message: expected },
+    ]);
+    expect(node.protocol.stats()).toMatchObject({ ihaveMessagesSent: 2, ihaveEntriesSent: 6 });
+    expect(sent(node.fire({ type: 'ihaveFlush' }))).toEqual([]);
+
+    const capped = new Node({ ihaveBatchMax: 2 }).withNeighbours(1, 2).pruneFrom(2);
+    expect(sent(capped.broadcast(), 'ihave')).toEqual([]);
+    const full = sent(capped.broadcast(), 'ihave');
+    expect(full.map((s) => (s.message as IHave).entries.length)).toEqual([2]);
+  });
+
+  it('grafts the first announcer after timer 1, then the next announcer after the shorter timer 2', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const announced = node.receive(2, ihave([9, 5, 1]));
+    const timer = timerOf(announced, 'graftTimeout');
+    expect(timersOf(announced)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
+    // A second announcer of the same message arms no second timer.
+    expect(timersOf(node.receive(3, ihave([9, 5, 2])))).toEqual([]);
+
+    const first = node.fire(timer);
+    expect(sent(first)).toEqual([
+      { to: peer(2), message: { type: 'graft', origin: peer(9).id, seq: 5, request: true } },
+    ]);
+    expect(timersOf(first)[0]?.after).toBe(DEFAULT_GRAFT_RETRY_TIMEOUT);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
+
+    const second = node.fire(timerOf(first, 'graftTimeout'));
+    expect(sent(second)).toEqual([
+      { to: peer(3), message: { type: 'graft', origin: peer(9).id, seq: 5, request: true } },
+    ]);
+    expect(node.sets()).toEqual({ eager: 3, lazy: 0 });
+    // Nobody left to ask: the message is given up until announced again.
+    const third = node.fire(timerOf(second, 'graftTimeout'));
+    expect(third).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ graftsSent: 2, missingMessages: 0 });
+
+    // The grafted peer's answer is delivered, and it stays eager.
+    const answer = node.receive(3, gossip(9, 5, 2));
+    expect(actionsOf(answer, 'deliver')).toHaveLength(1);
+    expect(node.sets()).toEqual({ eager: 3, lazy: 0 });
+  });
+
+  it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    expect(node.protocol.stats().missingMessages).toBe(1);
+    node.receive(1, gossip(9, 5, 0));
+    expect(node.protocol.stats().missingMessages).toBe(0);
+    expect(node.fire(timer)).toEqual([]);
+    // Announcements of a message already delivered start nothing.
+    expect(node.receive(2, ihave([9, 5, 1]))).toEqual([]);
+    // A timer whose token does not match the current one is ignored.
+    const fresh = timerOf(node.receive(2, ihave([9, 6, 1])), 'graftTimeout');
+    if (fresh.type !== 'graftTimeout') throw new Error('expected a graft timer');
+    expect(node.fire({ ...fresh, token: fresh.token + 100 })).toEqual([]);
+    expect(sent(node.fire(fresh), 'graft')).toHaveLength(1);
+  });
+
+  it('answers a Graft from the cache with the stored hop count, and makes the sender eager', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    const original = gossip(9, 5, 2, new Uint8Array([1, 2, 3]));
+    node.receive(1, original);
+    const answer = node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: true });
+    expect(sent(answer)).toEqual([{ to: peer(2), message: { ...original, hops: 3 } }]);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 0 });
+    expect(node.protocol.stats()).toMatchObject({ graftsAnswered: 1, payloadsSent: 1 });
+    // Our own broadcast is answered with hop count 0.
+    node.pruneFrom(2);
+    node.broadcast(new Uint8Array([5]));
+    const own = node.receive(2, { type: 'graft', origin: node.self.id, seq: 0, request: true });
+    expect(sent(own)).toEqual([
+      {
+        to: peer(2),
+        message: { type: 'gossip', origin: node.self.id, seq: 0, hops: 0, payload: new Uint8Array([5]) },
+      },
+    ]);
+  });
+
+  it('answers a Graft for an evicted or unknown message with nothing, but still makes the sender eager', () => {
+    const node = new Node({ payloadCacheMaxAge: 1_000 }).withNeighbours(1, 2).pruneFrom(2);
+    node.receive(1, gossip(9, 5));
+    node.now = 1_000;
+    expect(node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: true })).toEqual([]);
+    expect(node.receive(2, { type: 'graft', origin: peer(8).id, seq: 77, request: true })).toEqual([]);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 0 });
+    expect(node.protocol.stats().graftsUnanswerable).toBe(2);
+
+    // Evicted for room: the cache holds one small payload at a time here.
+    const small = new Node({ payloadCacheMaxBytes: 300 }).withNeighbours(1, 2);
+    small.receive(1, gossip(9, 1));
+    small.receive(1, gossip(9, 2));
+    expect(small.receive(2, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
+    expect(sent(small.receive(2, { type: 'graft', origin: peer(9).id, seq: 2, request: true }))).toHaveLength(
+      1,
+    );
+  });
+
+  it('treats a Graft without request as a re-link only', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    node.receive(1, gossip(9, 5));
+    expect(node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false })).toEqual([]);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 0 });
+    expect(node.protocol.stats().graftsAnswered).toBe(0);
+  });
+
+  it('caches a private copy of each payload: later changes to the received buffer do not leak', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2);
+    const chunk = new Uint8Array([0, 0, 7, 8, 9, 0]);
+    const actions = node.receive(1, gossip(9, 5, 0, chunk.subarray(2, 5)));
+    const relayed = sent(actions, 'gossip').map((s) => (s.message as Gossip).payload);
+    chunk.fill(0xee);
+    expect(relayed).toEqual([new Uint8Array([7, 8, 9])]);
+    const answer = sent(node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: true }));
+    expect(answer.map((s) => (s.message as Gossip).payload)).toEqual([new Uint8Array([7, 8, 9])]);
+  });
+
+  it('forgets a neighbour that goes down: out of both sets, its announcements and queued IHaves dropped', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    node.receive(3, ihave([9, 5, 1]));
+    node.broadcast(); // queues an announcement for 2 and 3
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 0);
+    expect(node.sets()).toEqual({ eager: 1, lazy: 1 });
+    // Timer 1 skips the lost announcer.
+    expect(sent(node.fire(timer), 'graft').map((s) => s.to.id)).toEqual([peer(3).id]);
+    expect(sent(node.fire({ type: 'ihaveFlush' })).map((s) => s.to.id)).toEqual([peer(3).id]);
+    // An eager neighbour going down stops getting payloads.
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(3).id]);
+
+    // A message only the lost peer announced is dropped when its timer finds nobody to ask.
+    const lone = new Node().withNeighbours(1, 2).pruneFrom(2);
+    const loneTimer = timerOf(lone.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    lone.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 0);
+    expect(lone.fire(loneTimer)).toEqual([]);
+    expect(lone.protocol.stats().missingMessages).toBe(0);
+  });
+
+  it('optimises: a lazy link announcing a path at least the threshold shorter replaces the parent', () => {
+    const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    node.receive(1, gossip(9, 5, 6)); // 7 hops from the origin through peer 1
+    // Through peer 3: 5 + 1 = 6 hops, one shorter: not worth it.
+    expect(node.receive(3, ihave([9, 5, 5]))).toEqual([]);
+    // Through peer 2: 2 + 1 = 3 hops, four shorter: re-link without asking for the payload.
+    const swap = node.receive(2, ihave([9, 5, 2]));
+    expect(sent(swap)).toEqual([
+      { to: peer(2), message: { type: 'graft', origin: peer(9).id, seq: 5, request: false } },
+      { to: peer(1), message: { type: 'prune' } },
+    ]);
+    expect(node.protocol.stats()).toMatchObject({ optimisations: 1, eagerPeers: 1, lazyPeers: 2 });
+    // The new path is the reference now: 0 + 1 hops is not clearly shorter than 3.
+    expect(node.receive(3, ihave([9, 5, 0]))).toEqual([]);
+    // The next payload goes down the new link only.
+    expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+  });
+
+  it('optimises when the short announcement came before the payload, after relaying it', () => {
+    const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2);
+    node.receive(2, ihave([9, 5, 0]));
+    const actions = node.receive(1, gossip(9, 5, 5));
+    expect(sent(actions).map((s) => [s.to.id, s.message.type])).toEqual([
+      [peer(3).id, 'gossip'],
+      [peer(2).id, 'graft'],
+      [peer(1).id, 'prune'],
+    ]);
+    expect(node.protocol.stats().missingMessages).toBe(0);
+  });
+
+  it('never throws on bad input and bounds what a peer can make it hold', () => {
+    const node = new Node({ maxAnnouncementsPerPeer: 3 }).withNeighbours(1, 2).pruneFrom(2);
+    const huge: IHave = {
+      type: 'ihave',
+      entries: Array.from({ length: 10_000 }, (_, seq) => ({ origin: peer(9).id, seq, hops: 1 })),
+    };
+    const actions = node.receive(2, huge);
+    expect(timersOf(actions)).toHaveLength(3);
+    expect(node.protocol.stats()).toMatchObject({
+      missingMessages: 3,
+      announcementsDropped: IHAVE_ENTRIES_LIMIT - 3,
+      invalidPayloads: 1,
+    });
+    const malformed = {
+      type: 'ihave',
+      entries: [
+        { origin: peer(9).id, seq: -1, hops: 1 },
+        { origin: peer(9).id, seq: 1.5, hops: 1 },
+        { origin: peer(9).id, seq: 1, hops: Number.NaN },
+        { origin: 7, seq: 1, hops: 1 },
+        null,
+      ],
+    } as unknown as IHave;
+    expect(node.receive(1, malformed)).toEqual([]);
+    expect(node.receive(1, { type: 'ihave', entries: null } as unknown as IHave)).toEqual([]);
+    expect(node.receive(1, { type: 'graft', origin: peer(9).id, seq: -3, request: true })).toEqual([]);
+    expect(node.receive(1, gossip(9, 1, -1))).toEqual([]);
+    expect(node.protocol.stats().invalidPayloads).toBe(1 + 5 + 3);
+    // Strangers (not in the active view) cannot prune, graft or announce.
+    expect(node.receive(7, { type: 'prune' })).toEqual([]);
+    expect(node.receive(7, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
+    expect(node.receive(7, ihave([9, 100, 1]))).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ strangerMessages: 3, eagerPeers: 1, lazyPeers: 1 });
+    // A payload from a stranger is still delivered and relayed; a duplicate from it prunes nothing.
+    expect(actionsOf(node.receive(7, gossip(9, 200)), 'deliver')).toHaveLength(1);
+    expect(node.receive(7, gossip(9, 200))).toEqual([]);
+  });
+
+  it('rejects options no node could run with', () => {
+    expect(() => new Node({ graftTimeout: 0 })).toThrow(RangeError);
+    expect(() => new Node({ ihaveBatchMax: IHAVE_ENTRIES_LIMIT + 1 })).toThrow(RangeError);
+    expect(() => new Node({ payloadCacheMaxBytes: 1.5 })).toThrow(RangeError);
+    expect(() => new Node({ broadcast: 'gossipsub' as ProtocolOptions['broadcast'] })).toThrow(RangeError);
+  });
+});
