@@ -16,6 +16,8 @@ export interface NetworkFlags {
   logLevel: LogLevel;
   identity?: string;
   networkKey?: string;
+  /** False with --no-signatures; commander sets it true otherwise. */
+  signatures?: boolean;
 }
 
 export function parsePort(text: string): number {
@@ -78,6 +80,10 @@ export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Co
       '--network-key <file>',
       `join the private network of this key (meshcast keygen); default: $${NETWORK_KEY_FILE_ENV}, else the open network`,
     )
+    .option(
+      '--no-signatures',
+      'do not sign broadcasts nor check their signatures: only for a trusted private network whose nodes all run without',
+    )
     .addOption(
       new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default(defaultLogLevel),
     );
@@ -93,6 +99,7 @@ export function nodeOptionsFromFlags(flags: NetworkFlags, logger: Logger): NodeO
     discovery: flags.discovery,
     identityFile: flags.identity ?? defaultIdentityPath(),
     networkKeyFile: networkKeyFileFrom(flags),
+    signatures: flags.signatures,
     logger,
   };
 }

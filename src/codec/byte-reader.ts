@@ -1,6 +1,6 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
 import { DecodeError } from './errors.js';
-import { U32_RANGE, U53_HIGH_RANGE } from './field-limits.js';
+import { SIGNATURE_BYTES, U32_RANGE, U53_HIGH_RANGE } from './field-limits.js';
 
 /** Fatal so that invalid UTF-8 is rejected; ignoreBOM so that a leading U+FEFF survives the trip. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -77,6 +77,22 @@ export class ByteReader {
     } catch {
       throw new DecodeError('bad-field', `${field} is not valid UTF-8`);
     }
+  }
+
+  /**
+   * u8 length + bytes: undefined when empty (unsigned), else a view of exactly SIGNATURE_BYTES;
+   * any other length is malformed, so a peer cannot smuggle a truncated or padded signature.
+   */
+  signature(field: string): Uint8Array | undefined {
+    const length = this.u8(field);
+    if (length === 0) return undefined;
+    if (length !== SIGNATURE_BYTES) {
+      throw new DecodeError('bad-field', `${field} must be empty or ${SIGNATURE_BYTES} bytes, got ${length}`);
+    }
+    this.need(length, field);
+    const view = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset + this.offset, length);
+    this.offset += length;
+    return view;
   }
 
   /** u32 length + bytes, returned as a view into the input (zero copy). */

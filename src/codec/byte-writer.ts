@@ -1,5 +1,13 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
-import { MAX_ADDRESS_BYTES, NODE_ID_PATTERN, U8_MAX, U16_MAX, U32_MAX, U32_RANGE } from './field-limits.js';
+import {
+  MAX_ADDRESS_BYTES,
+  NODE_ID_PATTERN,
+  SIGNATURE_BYTES,
+  U8_MAX,
+  U16_MAX,
+  U32_MAX,
+  U32_RANGE,
+} from './field-limits.js';
 
 /**
  * Writes fields into a buffer whose exact size the caller computed beforehand (one allocation per
@@ -53,6 +61,17 @@ export class ByteWriter {
     this.u32(bytes.length, 'payload length');
     this.buffer.set(bytes, this.offset);
     this.offset += bytes.length;
+  }
+
+  /** u8 length + raw bytes: a gossip signature, empty when unsigned. */
+  signature(bytes: Uint8Array | undefined): void {
+    const length = bytes?.length ?? 0;
+    if (length !== 0 && length !== SIGNATURE_BYTES) {
+      throw new RangeError(`signature must be empty or ${SIGNATURE_BYTES} bytes, got ${length}`);
+    }
+    this.offset = this.buffer.writeUInt8(length, this.offset);
+    if (bytes !== undefined) this.buffer.set(bytes, this.offset);
+    this.offset += length;
   }
 
   /** Guards the size computation: a mismatch is a codec bug, never silently sent. */

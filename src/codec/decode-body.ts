@@ -56,14 +56,17 @@ function decodeFields(reader: ByteReader, code: number): WireMessage {
       };
     case MESSAGE_TYPE_CODES.shuffleReply:
       return { type: 'shuffleReply', peers: readPeerList(reader) };
-    case MESSAGE_TYPE_CODES.gossip:
-      return {
-        type: 'gossip',
-        origin: reader.nodeId('origin'),
-        seq: reader.u53('seq'),
-        hops: reader.u8('hops'),
-        payload: reader.payload('payload'),
-      };
+    case MESSAGE_TYPE_CODES.gossip: {
+      const origin = reader.nodeId('origin');
+      const seq = reader.u53('seq');
+      const hops = reader.u8('hops');
+      const signature = reader.signature('signature');
+      const payload = reader.payload('payload');
+      // Unsigned gossip has no signature field at all, so it round-trips to what was encoded.
+      return signature === undefined
+        ? { type: 'gossip', origin, seq, hops, payload }
+        : { type: 'gossip', origin, seq, hops, signature, payload };
+    }
     case MESSAGE_TYPE_CODES.ihave:
       return { type: 'ihave', entries: readIHaveEntries(reader) };
     case MESSAGE_TYPE_CODES.graft:

@@ -46,7 +46,9 @@ function fieldBytes(message: WireMessage): number {
     case 'shuffleReply':
       return peerListBytes(message.peers);
     case 'gossip':
-      return NODE_ID_BYTES + SEQ_BYTES + 1 + 4 + message.payload.length;
+      return (
+        NODE_ID_BYTES + SEQ_BYTES + 1 + 1 + (message.signature?.length ?? 0) + 4 + message.payload.length
+      );
     case 'ihave':
       return 2 + message.entries.length * IHAVE_ENTRY_BYTES;
     case 'graft':
@@ -89,6 +91,7 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
       writer.nodeId(message.origin);
       writer.u53(message.seq, 'seq');
       writer.u8(saturateHops(message.hops), 'hops');
+      writer.signature(message.signature);
       writer.payload(message.payload);
       return;
     case 'ihave':

@@ -25,3 +25,6 @@ export const IHAVE_ENTRY_BYTES = NODE_ID_BYTES + SEQ_BYTES + 1;
 
 /** What a NodeId looks like in memory (see src/core/types.ts). */
 export const NODE_ID_PATTERN = /^[0-9a-f]{64}$/;
+
+/** An Ed25519 signature: the only non-empty length a gossip signature may have on the wire. */
+export const SIGNATURE_BYTES = 64;

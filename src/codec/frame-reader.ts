@@ -7,7 +7,7 @@ export const MAX_APPLICATION_PAYLOAD_BYTES = 1024 * 1024;
 
 /**
  * Default limit on a frame's length prefix: a 1 MiB application payload plus 1 KiB of headroom for
- * the gossip header (version, type, origin, seq, hops, payload length: 47 bytes today) and any field
+ * the gossip header (version, type, origin, seq, hops, signature, payload length: 112 bytes today) and any field
  * a later version adds. Anything larger is a broken or hostile peer.
  */
 export const DEFAULT_MAX_FRAME_BYTES = MAX_APPLICATION_PAYLOAD_BYTES + 1024;

@@ -84,6 +84,12 @@ export interface Gossip {
   readonly seq: number;
   /** Links travelled so far: 0 when the origin sends it. */
   readonly hops: number;
+  /**
+   * The origin's Ed25519 signature over (origin, seq, payload), 64 bytes (see
+   * src/core/broadcast/authenticator.ts); absent (or empty) when unsigned. Hops are not signed:
+   * every relay changes them, and they only steer tree optimisation.
+   */
+  readonly signature?: Uint8Array;
   readonly payload: Uint8Array;
 }
 

@@ -1,4 +1,5 @@
 import type { ProtocolAction, ProtocolTimer } from './actions.js';
+import type { MessageAuthenticator } from './broadcast/authenticator.js';
 import {
   DEFAULT_FLOOD_OPTIONS,
   FloodBroadcast,
@@ -30,6 +31,7 @@ import type { Random } from './random.js';
 import type { Millis, NodeId, PeerInfo } from './types.js';
 
 export type { ProtocolAction, ProtocolTimer } from './actions.js';
+export type { GossipVerdict, MessageAuthenticator } from './broadcast/authenticator.js';
 
 /** Everything that can happen to a node, as the runtime (or simulator) reports it. */
 export type ProtocolEvent =
@@ -49,7 +51,11 @@ export type ProtocolEvent =
   /** Could not reach `peer` at all. */
   | { readonly type: 'dialFailed'; readonly peer: NodeId }
   | { readonly type: 'timer'; readonly timer: ProtocolTimer }
-  | { readonly type: 'broadcast'; readonly payload: Uint8Array }
+  /**
+   * Broadcast `payload`. Its seq is the next in line, raised to `minSeq` if given: a runtime that
+   * checks freshness passes wall-clock microseconds (see src/node/gossip-signer.ts).
+   */
+  | { readonly type: 'broadcast'; readonly payload: Uint8Array; readonly minSeq?: number }
   /** Graceful stop: Disconnect{alive:false} to every neighbour, close every link, then ignore all. */
   | { readonly type: 'leave' };
 
@@ -87,13 +93,26 @@ function isMembershipMessage(message: ProtocolMessage): message is MembershipMes
   return MEMBERSHIP_MESSAGE_TYPES.has(message.type);
 }
 
-function createBroadcast(self: PeerInfo, options: ProtocolOptions): BroadcastStrategy {
+function createBroadcast(
+  self: PeerInfo,
+  options: ProtocolOptions,
+  authenticator: MessageAuthenticator | undefined,
+): BroadcastStrategy {
   switch (options.broadcast) {
     case 'flood':
-      return new FloodBroadcast(self.id, options);
+      return new FloodBroadcast(self.id, options, authenticator);
     case 'plumtree':
-      return new PlumtreeBroadcast(self.id, options);
+      return new PlumtreeBroadcast(self.id, options, authenticator);
   }
+}
+
+/** Whether the actions from index `from` on close the link to `peer`. */
+function closesLink(out: readonly ProtocolAction[], from: number, peer: NodeId): boolean {
+  for (let i = from; i < out.length; i++) {
+    const action = out[i] as ProtocolAction;
+    if (action.type === 'disconnect' && action.peer.id === peer) return true;
+  }
+  return false;
 }
 
 /**
@@ -101,6 +120,9 @@ function createBroadcast(self: PeerInfo, options: ProtocolOptions): BroadcastStr
  * Pure and synchronous: `handle` takes one event with the current time and returns what to do.
  * Neighbour changes decided by the membership are fed to the broadcast layer before returning.
  * The constructor throws RangeError for invalid options; `handle` never throws on bad input.
+ *
+ * With an `authenticator`, this node signs what it broadcasts and accepts a new broadcast only if
+ * it verifies; without one (the default, as in the simulator) nothing is signed or checked.
  */
 export class Protocol {
   /** The options in force: the defaults overridden by what the constructor was given. */
@@ -108,7 +130,12 @@ export class Protocol {
   private readonly membership: HyParView;
   private readonly broadcast: BroadcastStrategy;
 
-  constructor(self: PeerInfo, options: Partial<ProtocolOptions>, random: Random) {
+  constructor(
+    self: PeerInfo,
+    options: Partial<ProtocolOptions>,
+    random: Random,
+    authenticator?: MessageAuthenticator,
+  ) {
     const merged: ProtocolOptions = { ...DEFAULT_PROTOCOL_OPTIONS, ...options };
     validateMembershipOptions(merged);
     validateFloodOptions(merged);
@@ -118,7 +145,7 @@ export class Protocol {
     }
     this.options = merged;
     this.membership = new HyParView(self, merged, random);
-    this.broadcast = createBroadcast(self, merged);
+    this.broadcast = createBroadcast(self, merged, authenticator);
   }
 
   /** All-zero statistics, for a runtime that has no Protocol yet. */
@@ -145,7 +172,11 @@ export class Protocol {
         if (isMembershipMessage(event.message)) {
           this.membership.onMessage(event.from, event.message, now, out);
         } else {
+          const before = out.length;
           this.broadcast.handle({ type: 'message', from: event.from, message: event.message }, now, out);
+          // The broadcast layer closed this link over a forged message: to the membership the
+          // neighbour has failed (§4.3), so it leaves the active view and a replacement is sought.
+          if (closesLink(out, before, event.from.id)) this.membership.linkDown(event.from.id, now, out);
         }
         break;
       case 'linkDown':

@@ -19,6 +19,29 @@ export const ED25519_SEED_BYTES = 32;
 /** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410 section 7); the 32-byte seed follows it. */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+/** SPKI DER prefix of an Ed25519 public key (RFC 8410 section 4); the 32-byte key follows it. */
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** The identity's private key as node:crypto signs with it. */
+export function privateKeyObject(identity: Identity): KeyObject {
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, identity.secretKey.subarray(0, ED25519_SEED_BYTES)]);
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+
+/**
+ * The Ed25519 public key whose node id is `id`, as node:crypto verifies with it; undefined if `id`
+ * is not 64 lower-case hex digits or not a key OpenSSL accepts.
+ */
+export function publicKeyObjectOfId(id: NodeId): KeyObject | undefined {
+  if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
+  try {
+    const der = Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(id, 'hex')]);
+    return createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A fresh key pair from the OS's random source. */
 export function generateIdentity(): Identity {
   const { privateKey } = generateKeyPairSync('ed25519');

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
+import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
@@ -12,6 +13,7 @@ import { loadOrCreateIdentity } from '../identity/identity-file.js';
 import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
+import { GossipSigner, minSeqNow } from './gossip-signer.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
 
 /** What broadcast() returns: the message's network-wide id, and whether to slow down. */
@@ -71,6 +73,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   /** The network key's fingerprint in a private network, undefined in the open network. */
   readonly network: string | undefined;
   private readonly networkKey: NetworkKey | undefined;
+  private readonly identity: Identity;
   private readonly logger: Logger;
   private readonly transport: LinkManager;
   private discovery: MulticastDiscovery | undefined;
@@ -84,6 +87,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   constructor(private readonly options: NodeOptions = {}) {
     super();
     const identity = resolveIdentity(options);
+    this.identity = identity;
     this.id = identity.id;
     this.networkKey = resolveNetworkKey(options);
     this.network = this.networkKey?.fingerprint;
@@ -116,10 +120,14 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     try {
       this.listening = await this.transport.listen();
       const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
+      const protocolOptions = { initialSeq: minSeqNow(), ...this.options.protocol };
       this.protocol = new Protocol(
         { id: this.id, address },
-        { initialSeq: Date.now() * 1000, ...this.options.protocol },
+        protocolOptions,
         this.options.random ?? systemRandom(),
+        (this.options.signatures ?? true)
+          ? new GossipSigner(this.identity, protocolOptions.seenCacheMaxAge ?? DEFAULT_SEEN_CACHE_MAX_AGE)
+          : undefined,
       );
       if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
     } catch (error) {
@@ -148,7 +156,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         `broadcast() payload of ${payload.length} bytes, limit ${MAX_APPLICATION_PAYLOAD_BYTES}`,
       );
     }
-    const actions = this.protocol.handle({ type: 'broadcast', payload }, performance.now());
+    // seq doubles as the send time, which receivers check against replays (see GossipSigner).
+    const actions = this.protocol.handle(
+      { type: 'broadcast', payload, minSeq: minSeqNow() },
+      performance.now(),
+    );
     this.apply(actions);
     const sent = actions.find((a) => a.type === 'send' && a.message.type === 'gossip');
     const seq =

@@ -44,6 +44,14 @@ export interface NodeOptions {
   readonly networkKey?: Uint8Array | NetworkKey;
   /** Read the network key from this file (written by `meshcast keygen`). */
   readonly networkKeyFile?: string;
+  /**
+   * Sign every broadcast this node originates and accept only broadcasts signed by their origin,
+   * fresh (send time within the freshness window of our clock: the LAN's clocks must agree within
+   * about 25 s) and not seen before; the link that relays a forgery is closed. Default true.
+   * Turn it off only in a trusted private network (a `networkKey` keeps strangers out; this also
+   * trusts every member not to forge), and on every node: a signing node drops unsigned broadcasts.
+   */
+  readonly signatures?: boolean;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */
   readonly host?: string;
   readonly port?: PortSpec;

@@ -86,13 +86,18 @@ export const shuffleReplyArb: fc.Arbitrary<ShuffleReply> = fc.record({
   type: fc.constant('shuffleReply'),
   peers: peerListArb,
 });
-export const gossipArb: fc.Arbitrary<Gossip> = fc.record({
-  type: fc.constant('gossip'),
-  origin: nodeIdArb,
-  seq: seqArb,
-  hops: u8Arb,
-  payload: payloadArb,
-});
+/** Unsigned gossip has no signature key at all, as the decoder produces it. */
+export const gossipArb: fc.Arbitrary<Gossip> = fc.record(
+  {
+    type: fc.constant('gossip'),
+    origin: nodeIdArb,
+    seq: seqArb,
+    hops: u8Arb,
+    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+    payload: payloadArb,
+  },
+  { requiredKeys: ['type', 'origin', 'seq', 'hops', 'payload'] },
+);
 export const ihaveArb: fc.Arbitrary<IHave> = fc.record({
   type: fc.constant('ihave'),
   entries: fc.array(fc.record({ origin: nodeIdArb, seq: seqArb, hops: u8Arb }), { maxLength: 16 }),

@@ -49,7 +49,7 @@ describe('decodeBody rejects each kind of bad body with its reason', () => {
     ['gossip missing its hops', hex('01 20', ID, '00000000 00000001'), 'truncated'],
     [
       'a payload length that overruns the body',
-      hex('01 20', ID, '00000000 00000001 00', '00000004 aabbcc'),
+      hex('01 20', ID, '00000000 00000001 00 00', '00000004 aabbcc'),
       'truncated',
     ],
     ['an address length that overruns the body', hex('01 11', ID, '05 6162', '01'), 'truncated'],
@@ -63,7 +63,18 @@ describe('decodeBody rejects each kind of bad body with its reason', () => {
     ['neighbor priority 2', hex('01 12 02'), 'bad-field'],
     ['neighborReply boolean 2', hex('01 13 02'), 'bad-field'],
     ['disconnect boolean 0xff', hex('01 14 ff'), 'bad-field'],
-    ['gossip seq of 2^53', hex('01 20', ID, '00200000 00000000 00 00000000'), 'bad-field'],
+    ['gossip seq of 2^53', hex('01 20', ID, '00200000 00000000 00 00 00000000'), 'bad-field'],
+    ['a gossip signature of 1 byte', hex('01 20', ID, '00000000 00000001 00 01 aa 00000000'), 'bad-field'],
+    [
+      'a gossip signature of 63 bytes',
+      hex('01 20', ID, '00000000 00000001 00 3f', 'aa'.repeat(63), '00000000'),
+      'bad-field',
+    ],
+    [
+      'a gossip signature of 64 bytes cut short',
+      hex('01 20', ID, '00000000 00000001 00 40 aabb'),
+      'truncated',
+    ],
     ['graft seq of 2^64 - 1', hex('01 22', ID, 'ffffffff ffffffff 01'), 'bad-field'],
     ['graft missing its request flag', hex('01 22', ID, '00000000 00000001'), 'truncated'],
     ['graft request flag 2', hex('01 22', ID, '00000000 00000001 02'), 'bad-field'],
@@ -74,7 +85,7 @@ describe('decodeBody rejects each kind of bad body with its reason', () => {
     ['hello with a trailing byte', hex('01 01', ID, '1234 00'), 'trailing-bytes'],
     [
       'gossip whose payload is shorter than the rest',
-      hex('01 20', ID, '00000000 00000001 00', '00000001 aabb'),
+      hex('01 20', ID, '00000000 00000001 00 00', '00000001 aabb'),
       'trailing-bytes',
     ],
   ] satisfies [string, Buffer, DecodeErrorReason][])('%s: %s', (_label, body, reason) => {

@@ -72,7 +72,7 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
     );
   });
 
-  it('gossip: origin, seq as two u32 halves, hops, u32 payload length, payload', () => {
+  it('gossip: origin, seq as two u32 halves, hops, u8 signature length, u32 payload length, payload', () => {
     const frame = encodeFrame({
       type: 'gossip',
       origin: ID_A,
@@ -81,7 +81,30 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
       payload: new Uint8Array([9, 8, 7]),
     });
     expect(frame).toEqual(
-      hex('00000032', '01 20', 'ab'.repeat(32), '00000001 00000005', '03', '00000003 090807'),
+      hex('00000033', '01 20', 'ab'.repeat(32), '00000001 00000005', '03', '00', '00000003 090807'),
+    );
+  });
+
+  it('signed gossip: the 64-byte signature sits between hops and the payload', () => {
+    const frame = encodeFrame({
+      type: 'gossip',
+      origin: ID_A,
+      seq: 5,
+      hops: 0,
+      signature: new Uint8Array(64).fill(0xee),
+      payload: new Uint8Array([1]),
+    });
+    expect(frame).toEqual(
+      hex(
+        '00000071',
+        '01 20',
+        'ab'.repeat(32),
+        '00000000 00000005',
+        '00',
+        '40',
+        'ee'.repeat(64),
+        '00000001 01',
+      ),
     );
   });
 
@@ -158,6 +181,7 @@ describe('encoding a message this process should never have built', () => {
     ['seq of 2^53', { ...gossip, seq: 2 ** 53 }],
     ['negative hops', { ...gossip, hops: -1 }],
     ['NaN hops', { ...gossip, hops: Number.NaN }],
+    ['a 63-byte signature', { ...gossip, signature: new Uint8Array(63) }],
     ['ttl of 256', { type: 'forwardJoin', peer: { id: ID_A, address: 'x' }, ttl: 256 }],
     ['port of 65536', { type: 'hello', id: ID_A, listenPort: 65_536 }],
     ['address of 256 bytes', { type: 'forwardJoin', peer: { id: ID_A, address: 'x'.repeat(256) }, ttl: 1 }],

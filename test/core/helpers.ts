@@ -1,6 +1,6 @@
 import type { ProtocolAction } from '../../src/core/actions.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
-import { Protocol, type ProtocolOptions } from '../../src/core/protocol.js';
+import { type MessageAuthenticator, Protocol, type ProtocolOptions } from '../../src/core/protocol.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { NodeId, PeerInfo } from '../../src/core/types.js';
 import { nodeId } from './network.js';
@@ -16,8 +16,8 @@ export class Harness {
   readonly self = peer(0);
   now = 0;
 
-  constructor(options: Partial<ProtocolOptions> = {}, seed = 1) {
-    this.protocol = new Protocol(this.self, options, seededRandom(seed));
+  constructor(options: Partial<ProtocolOptions> = {}, seed = 1, authenticator?: MessageAuthenticator) {
+    this.protocol = new Protocol(this.self, options, seededRandom(seed), authenticator);
   }
 
   receive(from: number | PeerInfo, message: ProtocolMessage): ProtocolAction[] {

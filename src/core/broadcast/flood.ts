@@ -1,6 +1,7 @@
 import type { ProtocolAction } from '../actions.js';
 import type { Gossip } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
+import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
 import { isWellFormedGossip, messageKey } from './message-id.js';
 import { SeenCache } from './seen-cache.js';
 import {
@@ -75,10 +76,12 @@ export class FloodBroadcast implements BroadcastStrategy {
   private nextSeq: number;
   private started = false;
   private readonly counters: BroadcastStats = emptyBroadcastStats();
+  private readonly authenticator: MessageAuthenticator | undefined;
 
-  constructor(selfId: NodeId, options: FloodOptions) {
+  constructor(selfId: NodeId, options: FloodOptions, authenticator?: MessageAuthenticator) {
     this.selfId = selfId;
     this.options = options;
+    this.authenticator = authenticator;
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
     this.nextSeq = options.initialSeq;
   }
@@ -105,7 +108,7 @@ export class FloodBroadcast implements BroadcastStrategy {
         this.neighbours.delete(event.peer.id);
         return;
       case 'broadcast':
-        this.originate(event.payload, now, out);
+        this.originate(event.payload, event.minSeq, now, out);
         return;
       case 'message':
         if (event.message.type === 'gossip') this.onGossip(event.from, event.message, now, out);
@@ -118,12 +121,19 @@ export class FloodBroadcast implements BroadcastStrategy {
     }
   }
 
-  private originate(payload: Uint8Array, now: Millis, out: ProtocolAction[]): void {
-    const seq = this.nextSeq++;
+  private originate(
+    payload: Uint8Array,
+    minSeq: number | undefined,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
+    const seq = nextSequence(this.nextSeq, minSeq);
+    this.nextSeq = seq + 1;
     // Remember our own message so that copies flooding back count as duplicates.
     this.seen.add(messageKey(this.selfId, seq), now);
     this.counters.broadcasts++;
-    const message: Gossip = { type: 'gossip', origin: this.selfId, seq, hops: 0, payload };
+    const signature = this.authenticator?.sign(this.selfId, seq, payload);
+    const message: Gossip = { type: 'gossip', origin: this.selfId, seq, hops: 0, signature, payload };
     for (const peer of this.neighbours.values()) this.sendPayload(peer, message, out);
   }
 
@@ -133,11 +143,14 @@ export class FloodBroadcast implements BroadcastStrategy {
       return;
     }
     this.counters.payloadsReceived++;
+    const key = messageKey(message.origin, message.seq);
     // Our own message is never delivered to ourselves, even after the cache forgot it.
-    if (message.origin === this.selfId || !this.seen.add(messageKey(message.origin, message.seq), now)) {
+    if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
       return;
     }
+    if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
+    this.seen.add(key, now);
     this.counters.delivered++;
     out.push({
       type: 'deliver',

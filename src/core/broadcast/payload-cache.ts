@@ -14,6 +14,8 @@ export interface CachedPayload {
   hops: number;
   /** The peer it came from (the tree parent for this message); undefined for our own broadcasts. */
   parent: NodeId | undefined;
+  /** The origin's signature, re-sent with the payload when a Graft asks for it; owned as well. */
+  readonly signature?: Uint8Array | undefined;
   /** Never a view into a larger buffer such as a socket's read buffer (see ownedPayload). */
   readonly payload: Uint8Array;
 }
@@ -25,6 +27,7 @@ class Slot implements CachedPayload {
     readonly seq: number,
     public hops: number,
     public parent: NodeId | undefined,
+    readonly signature: Uint8Array | undefined,
     readonly payload: Uint8Array,
     readonly storedAt: Millis,
     readonly bytes: number,
@@ -62,7 +65,7 @@ export class PayloadCache {
     return this.slots.size;
   }
 
-  /** Accounted bytes: payloads plus PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES per entry. */
+  /** Accounted bytes: payloads and signatures plus PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES per entry. */
   get bytes(): number {
     return this.totalBytes;
   }
@@ -79,14 +82,24 @@ export class PayloadCache {
   ): CachedPayload | undefined {
     this.delete(key);
     this.sweep(now);
-    const bytes = payload.byteLength + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
+    const bytes =
+      payload.byteLength + (entry.signature?.byteLength ?? 0) + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) return undefined;
     while (this.totalBytes + bytes > this.maxBytes) {
       const oldest = this.slots.keys().next();
       if (oldest.done) break;
       this.delete(oldest.value);
     }
-    const slot = new Slot(entry.origin, entry.seq, entry.hops, entry.parent, payload, now, bytes);
+    const slot = new Slot(
+      entry.origin,
+      entry.seq,
+      entry.hops,
+      entry.parent,
+      entry.signature,
+      payload,
+      now,
+      bytes,
+    );
     this.slots.set(key, slot);
     this.totalBytes += bytes;
     return slot;

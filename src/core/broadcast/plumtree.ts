@@ -2,6 +2,7 @@ import type { ProtocolAction } from '../actions.js';
 import type { Gossip, Graft, IHave, Prune } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { Announcements, type MissingMessage } from './announcements.js';
+import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
 import type { FloodOptions } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import { isHopCount, isMessageId, isWellFormedGossip, messageKey } from './message-id.js';
@@ -47,10 +48,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private nextSeq: number;
   private started = false;
   private readonly counters: BroadcastStats = emptyBroadcastStats();
+  private readonly authenticator: MessageAuthenticator | undefined;
 
-  constructor(selfId: NodeId, options: PlumtreeBroadcastOptions) {
+  constructor(selfId: NodeId, options: PlumtreeBroadcastOptions, authenticator?: MessageAuthenticator) {
     this.selfId = selfId;
     this.options = options;
+    this.authenticator = authenticator;
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
     this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
@@ -91,7 +94,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.ihaveQueue.drop(event.peer.id);
         return;
       case 'broadcast':
-        this.originate(event.payload, now, out);
+        this.originate(event.payload, event.minSeq, now, out);
         return;
       case 'message':
         this.onMessage(event.from, event.message, now, out);
@@ -147,16 +150,18 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
   }
 
-  private originate(data: Uint8Array, now: Millis, out: ProtocolAction[]): void {
-    const seq = this.nextSeq++;
+  private originate(data: Uint8Array, minSeq: number | undefined, now: Millis, out: ProtocolAction[]): void {
+    const seq = nextSequence(this.nextSeq, minSeq);
+    this.nextSeq = seq + 1;
     const key = messageKey(this.selfId, seq);
     // Our own message coming back is a duplicate, so the link it came on gets pruned.
     this.seen.add(key, now);
     this.counters.broadcasts++;
     // Copied so that the cache never changes under a Graft if the application reuses its buffer.
     const payload = new Uint8Array(data);
-    this.cache.add(key, { origin: this.selfId, seq, hops: 0, parent: undefined }, payload, now);
-    this.push({ type: 'gossip', origin: this.selfId, seq, hops: 0, payload }, undefined, out);
+    const signature = this.authenticator?.sign(this.selfId, seq, payload);
+    this.cache.add(key, { origin: this.selfId, seq, hops: 0, parent: undefined, signature }, payload, now);
+    this.push({ type: 'gossip', origin: this.selfId, seq, hops: 0, signature, payload }, undefined, out);
   }
 
   private onGossip(from: PeerInfo, message: Gossip, now: Millis, out: ProtocolAction[]): void {
@@ -167,7 +172,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.counters.payloadsReceived++;
     const key = messageKey(message.origin, message.seq);
     // Our own message is never delivered to ourselves, even after the cache forgot it.
-    if (message.origin === this.selfId || !this.seen.add(key, now)) {
+    if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
       // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree.
       if (this.isNeighbour(from.id)) {
@@ -176,6 +181,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       }
       return;
     }
+    // Checked only now that it is new, and before it is remembered: a forged copy must not make
+    // the genuine one look like a duplicate.
+    if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
+    this.seen.add(key, now);
     this.counters.delivered++;
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
@@ -183,16 +192,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // neither pins the read buffer nor changes when that memory is reused.
     out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
     const payload = ownedPayload(message.payload);
+    const signature = message.signature === undefined ? undefined : ownedPayload(message.signature);
     const parent = from.id;
     const cached = this.cache.add(
       key,
-      { origin: message.origin, seq: message.seq, hops, parent },
+      { origin: message.origin, seq: message.seq, hops, parent, signature },
       payload,
       now,
     );
     // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
     if (this.isNeighbour(from.id) && !this.eager.has(from.id)) this.makeEager(from);
-    this.push({ type: 'gossip', origin: message.origin, seq: message.seq, hops, payload }, from.id, out);
+    this.push(
+      { type: 'gossip', origin: message.origin, seq: message.seq, hops, signature, payload },
+      from.id,
+      out,
+    );
     const missing = this.missing.get(key);
     if (missing === undefined) return;
     // The shortest announcement that beat this copy may show a much shorter path (paper §3.8).
@@ -332,6 +346,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         origin: cached.origin,
         seq: cached.seq,
         hops: cached.hops,
+        signature: cached.signature,
         payload: cached.payload,
       },
     });

@@ -26,7 +26,7 @@ export type BroadcastEvent =
   | { readonly type: 'neighborUp'; readonly peer: PeerInfo }
   | { readonly type: 'neighborDown'; readonly peer: PeerInfo }
   | { readonly type: 'message'; readonly from: PeerInfo; readonly message: BroadcastMessage }
-  | { readonly type: 'broadcast'; readonly payload: Uint8Array }
+  | { readonly type: 'broadcast'; readonly payload: Uint8Array; readonly minSeq?: number }
   | { readonly type: 'timer'; readonly timer: BroadcastTimer };
 
 export interface BroadcastStats {
@@ -44,6 +44,10 @@ export interface BroadcastStats {
   broadcastControlSent: number;
   /** Broadcast messages dropped: out-of-range fields, or a kind this strategy does not speak. */
   invalidPayloads: number;
+  /** New payloads without a valid signature of their origin: dropped, and their link closed. */
+  invalidSignatures: number;
+  /** New payloads with a valid signature but outside the replay window: dropped. */
+  staleMessages: number;
   /** Gauge: (origin, seq) pairs remembered for duplicate suppression. */
   seenCacheSize: number;
   // Plumtree only; zero for flooding.
@@ -81,6 +85,8 @@ export function emptyBroadcastStats(): BroadcastStats {
     delivered: 0,
     broadcastControlSent: 0,
     invalidPayloads: 0,
+    invalidSignatures: 0,
+    staleMessages: 0,
     seenCacheSize: 0,
     ihaveMessagesSent: 0,
     ihaveEntriesSent: 0,

@@ -1,0 +1,60 @@
+import type { ProtocolAction } from '../actions.js';
+import type { Gossip } from '../messages.js';
+import type { NodeId, PeerInfo } from '../types.js';
+import type { BroadcastStats } from './strategy.js';
+
+/**
+ * What an authenticator makes of a received broadcast:
+ * - 'valid': signed by its origin, and recent enough that the seen cache still guards it;
+ * - 'forged': no valid signature of its origin (altered in transit, another node's id claimed, or
+ *   unsigned where signatures are required). Only a dishonest or broken sender relays one;
+ * - 'stale': genuine but outside the replay window. An honest relay can hold such a message (a Graft
+ *   answered from an old cache entry, a skewed clock), so it is dropped without blaming the link.
+ */
+export type GossipVerdict = 'valid' | 'forged' | 'stale';
+
+/**
+ * Signs the broadcasts this node originates and judges the ones it receives. Injected so that the
+ * core stays pure: the runtime builds one from the node's Ed25519 key (src/node/gossip-signer.ts);
+ * the simulator and most tests run without one, which turns signing and checking off.
+ */
+export interface MessageAuthenticator {
+  /** The signature the origin attaches to (origin, seq, payload). */
+  sign(origin: NodeId, seq: number, payload: Uint8Array): Uint8Array;
+  verify(origin: NodeId, seq: number, payload: Uint8Array, signature: Uint8Array | undefined): GossipVerdict;
+}
+
+/**
+ * Judges a gossip message that is new to this node; call it before delivering, caching or relaying,
+ * and only for new messages, so that duplicates cost no verification. A forgery is counted and the
+ * link it came on is closed (the Protocol then treats that neighbour as failed); a stale message is
+ * only counted. Returns whether to accept the message.
+ */
+export function admitGossip(
+  authenticator: MessageAuthenticator | undefined,
+  from: PeerInfo,
+  message: Gossip,
+  counters: BroadcastStats,
+  out: ProtocolAction[],
+): boolean {
+  if (authenticator === undefined) return true;
+  const verdict = authenticator.verify(message.origin, message.seq, message.payload, message.signature);
+  if (verdict === 'valid') return true;
+  if (verdict === 'stale') {
+    counters.staleMessages++;
+    return false;
+  }
+  counters.invalidSignatures++;
+  out.push({ type: 'disconnect', peer: from });
+  return false;
+}
+
+/**
+ * Sequence number of a new broadcast: the next in line, or `minSeq` if that is larger. A runtime
+ * that checks freshness passes wall-clock microseconds, so that seq doubles as a send timestamp
+ * however long the node has run; anything but a safe integer is ignored.
+ */
+export function nextSequence(nextSeq: number, minSeq: number | undefined): number {
+  if (minSeq === undefined || !Number.isSafeInteger(minSeq)) return nextSeq;
+  return Math.max(nextSeq, minSeq);
+}

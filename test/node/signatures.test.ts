@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import { afterEach, expect, it } from 'vitest';
+import type { Gossip } from '../../src/core/messages.js';
+import { generateIdentity, type Identity } from '../../src/identity/identity.js';
+import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
+import type { MeshNode } from '../../src/node/node.js';
+import { TestMesh } from '../helpers/mesh.js';
+import { waitUntil } from '../helpers/wait.js';
+import { RawPeer } from '../transport/helpers.js';
+
+/**
+ * Three honest nodes and hand-driven peers that complete the Noise handshake and join the target's
+ * active view, then relay a broadcast of an origin (a key pair held by the test) with its payload
+ * altered, or broadcast under an honest node's id. No honest node may ever deliver either, and the
+ * target must close the link each came on.
+ */
+
+let mesh: TestMesh;
+const peers: RawPeer[] = [];
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.socket.destroy();
+  await mesh?.stopAll();
+});
+
+function signedBy(origin: Identity, text: string): Gossip {
+  const seq = minSeqNow();
+  const payload = Buffer.from(text);
+  const signature = new GossipSigner(origin, 60_000).sign(origin.id, seq, payload);
+  return { type: 'gossip', origin: origin.id, seq, hops: 3, signature, payload };
+}
+
+/** A dishonest relay: handshake, Hello, and a Neighbor request the target must accept. */
+async function relayInto(target: MeshNode): Promise<RawPeer> {
+  const peer = await RawPeer.dial(`127.0.0.1:${target.address()?.port}`);
+  peers.push(peer);
+  peer.hello();
+  peer.send({ type: 'neighbor', priority: 'high' });
+  await waitUntil(
+    'the relay to be an active neighbour',
+    () => target.peers().active.some((p) => p.id === peer.id),
+    [[target, 'peer:up']],
+  );
+  return peer;
+}
+
+function deliveredText(node: MeshNode): string[] {
+  return (mesh.received.get(node.id) ?? []).map((m) => Buffer.from(m.data).toString());
+}
+
+it('never delivers a payload altered by a relay, nor one claiming another origin, and closes those links', async () => {
+  mesh = new TestMesh();
+  const nodes = await mesh.start(3);
+  await mesh.waitConnected();
+  const [target, honest] = nodes as [MeshNode, MeshNode, MeshNode];
+  const origin = generateIdentity();
+
+  const relay = await relayInto(target);
+  // Control: the relay passes on a genuine message, which everyone delivers.
+  relay.send(signedBy(origin, 'genuine'));
+  await waitUntil(
+    'the genuine message to reach every node',
+    () => nodes.every((n) => deliveredText(n).includes('genuine')),
+    nodes.map((n) => [n, 'message'] as const),
+  );
+  // Then it alters the next one in transit: origin, seq and signature intact, payload changed.
+  const closed = once(relay.socket, 'close');
+  relay.send({ ...signedBy(origin, 'pay alice'), payload: Buffer.from('pay mallory') });
+  await closed;
+  expect(target.peers().active.map((p) => p.id)).not.toContain(relay.id);
+
+  // A second relay broadcasts under an honest node's id, signed with its own key.
+  const forger = await relayInto(target);
+  const forgerClosed = once(forger.socket, 'close');
+  const claimed = signedBy(forger.identity, 'from honest, really');
+  forger.send({ ...claimed, origin: honest.id });
+  await forgerClosed;
+
+  // Links are FIFO: once this reaches everyone, anything the target had relayed would have too.
+  await mesh.broadcastAndWait(target, 'flush');
+  for (const node of nodes) {
+    // A node never delivers its own broadcast to itself.
+    expect(deliveredText(node)).toEqual(node === target ? ['genuine'] : ['genuine', 'flush']);
+  }
+  expect(target.stats().protocol.invalidSignatures).toBe(2);
+});
+
+it('with signatures off on every node (a trusted private network), broadcasts still flow', async () => {
+  mesh = new TestMesh({ signatures: false });
+  const nodes = await mesh.start(2);
+  await mesh.waitConnected();
+  await mesh.broadcastAndWait(nodes[0] as MeshNode, 'unsigned');
+  expect((nodes[1] as MeshNode).stats().protocol.invalidSignatures).toBe(0);
+});
