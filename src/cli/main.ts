@@ -11,6 +11,7 @@ import {
   type NetworkFlags,
   nodeOptionsFromFlags,
 } from './network-options.js';
+import { registerSimCommand } from './sim-command.js';
 
 function parseCount(min: number, max: number) {
   return (text: string): number => {
@@ -79,6 +80,8 @@ program
     });
     process.exitCode = summary.ok ? 0 : 1;
   });
+
+registerSimCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`meshcast: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,0 +1,293 @@
+import { performance } from 'node:perf_hooks';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BROADCAST_KINDS } from '../core/broadcast/strategy.js';
+import { DEFAULT_PROTOCOL_OPTIONS } from '../core/protocol.js';
+import { parseLatency } from '../sim/latency.js';
+import { checkSimOptions, resolveSimOptions, type SimOptions, type SimProgress } from '../sim/options.js';
+import { formatSimReport } from '../sim/report.js';
+import { runSimulation } from '../sim/run.js';
+
+interface SimFlags {
+  nodes: number;
+  seed: number;
+  broadcasts: number;
+  strategy?: string;
+  activeView?: number;
+  passiveView?: number;
+  shuffleInterval?: number;
+  joinInterval?: number;
+  settle?: number;
+  broadcastInterval?: number;
+  discoveryInterval?: number;
+  latency?: ReturnType<typeof latencyFlag>;
+  latencyPerLink?: boolean;
+  loss?: number;
+  connectTimeout?: number;
+  idleTimeout?: number;
+  crash?: number;
+  silentCrash?: boolean;
+  afterCrash?: number;
+  afterCrashInterval?: number;
+  churn?: number;
+  joinRate?: number;
+  leaveRate?: number;
+  churnDuration?: number;
+  gracefulLeave?: boolean;
+  partition?: boolean;
+  partitionDuration?: number;
+  afterRepair?: number;
+  json?: boolean;
+  progress: boolean;
+}
+
+/** Runs longer than this get a progress line on a non-terminal stderr too (e.g. a CI log). */
+const QUIET_RUN_MS = 3_000;
+/** Progress lines on a non-terminal stderr come this far apart, so a log stays short. */
+const LOG_PROGRESS_EVERY_MS = 5_000;
+/** A terminal's bar is redrawn at most this often. */
+const TTY_REDRAW_MS = 100;
+const BAR_WIDTH = 30;
+
+/** Adds `meshcast sim`: the discrete-event simulator over the real protocol core. */
+export function registerSimCommand(program: Command): Command {
+  return program
+    .command('sim')
+    .description(
+      'simulate a large network in virtual time, driving the real protocol core: joins, broadcasts, ' +
+        'and optionally churn, a partition and a crash; prints the figures as a table or JSON',
+    )
+    .option('--nodes <n>', 'nodes that join one by one through random contacts', whole(1, 10_000_000), 1000)
+    .option('--seed <n>', 'seed of every random choice: same seed, same result', whole(0, 0xffff_ffff), 1)
+    .option(
+      '--broadcasts <n>',
+      'broadcasts from random nodes once the joins have settled',
+      whole(0, 1_000_000),
+      10,
+    )
+    .addOption(
+      new Option(
+        '--strategy <name>',
+        `broadcast strategy (default ${DEFAULT_PROTOCOL_OPTIONS.broadcast})`,
+      ).choices(BROADCAST_KINDS),
+    )
+    .option(
+      '--active-view <n>',
+      `active view size (default ${DEFAULT_PROTOCOL_OPTIONS.activeViewSize})`,
+      whole(1, 1000),
+    )
+    .option(
+      '--passive-view <n>',
+      `passive view size (default ${DEFAULT_PROTOCOL_OPTIONS.passiveViewSize})`,
+      whole(1, 10_000),
+    )
+    .option(
+      '--shuffle-interval <ms>',
+      `mean time between shuffles (default ${DEFAULT_PROTOCOL_OPTIONS.shuffleInterval})`,
+      positive,
+    )
+    .option('--join-interval <ms>', 'virtual time between two joins (default 2)', nonNegative)
+    .option(
+      '--settle <ms>',
+      'virtual time between the last join and the first broadcast (default 20000)',
+      nonNegative,
+    )
+    .option(
+      '--broadcast-interval <ms>',
+      'spacing of broadcasts, outside crash and repair (default 1000)',
+      positive,
+    )
+    .option(
+      '--discovery-interval <ms>',
+      'each node hears a random discovery beacon this often (default 0: off)',
+      nonNegative,
+    )
+    .option(
+      '--latency <spec>',
+      'link latency: constant:MS, uniform:MIN:MAX or exponential:MEAN[:MIN] (default uniform:1:10)',
+      latencyFlag,
+    )
+    .option(
+      '--latency-per-link',
+      'draw one latency per pair of nodes (a stable path) instead of one per message',
+    )
+    .option(
+      '--loss <p>',
+      'probability that a message breaks its link, as TCP gives up on it (default 0)',
+      probability,
+    )
+    .option(
+      '--connect-timeout <ms>',
+      'a dial to a silent or cut-off node fails after this (default 5000)',
+      positive,
+    )
+    .option('--idle-timeout <ms>', 'a silent link is declared dead after this (default 5000)', positive)
+    .option(
+      '--crash <fraction>',
+      'crash this fraction of the nodes at once (after the other phases)',
+      openFraction,
+    )
+    .option('--silent-crash', 'crashed nodes go silent instead of closing their sockets')
+    .option(
+      '--after-crash <n>',
+      'broadcasts after the crash: at once, then every shuffle period (default 5)',
+      whole(0, 10_000),
+    )
+    .option(
+      '--after-crash-interval <ms>',
+      'spacing of those broadcasts (default: the shuffle interval)',
+      positive,
+    )
+    .option('--churn <rate>', 'continuous churn: joins and departures per second', nonNegative)
+    .option('--join-rate <rate>', 'joins per second during churn (default: --churn)', nonNegative)
+    .option('--leave-rate <rate>', 'departures per second during churn (default: --churn)', nonNegative)
+    .option('--churn-duration <ms>', 'length of the churn phase (default 60000)', positive)
+    .option('--graceful-leave', 'departing nodes say goodbye instead of crashing')
+    .option('--partition', 'split the nodes into two halves, then repair the cut')
+    .option('--partition-duration <ms>', 'how long the halves stay apart (default 30000)', positive)
+    .option(
+      '--after-repair <n>',
+      'broadcasts after the repair: at once, then every shuffle period (default 5)',
+      whole(0, 10_000),
+    )
+    .option('--json', 'print one JSON object with every figure instead of the table')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((flags: SimFlags) => {
+      const options = simOptionsFromFlags(flags);
+      const problems = checkSimOptions(resolveSimOptions(options));
+      if (problems.length > 0) {
+        process.stderr.write(`meshcast sim: ${problems.join('; ')}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const progress = flags.progress ? progressReporter(process.stderr) : undefined;
+      const result = runSimulation({ ...options, onProgress: progress?.update });
+      progress?.done();
+      process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatSimReport(result));
+    });
+}
+
+export function simOptionsFromFlags(flags: SimFlags): SimOptions {
+  const protocol: Record<string, unknown> = {};
+  if (flags.strategy !== undefined) protocol.broadcast = flags.strategy;
+  if (flags.activeView !== undefined) protocol.activeViewSize = flags.activeView;
+  if (flags.passiveView !== undefined) protocol.passiveViewSize = flags.passiveView;
+  if (flags.shuffleInterval !== undefined) protocol.shuffleInterval = flags.shuffleInterval;
+  const network: Record<string, unknown> = {};
+  if (flags.latency !== undefined) network.latency = flags.latency;
+  if (flags.latencyPerLink) network.latencyPerLink = true;
+  if (flags.loss !== undefined) network.loss = flags.loss;
+  if (flags.connectTimeout !== undefined) network.connectTimeout = flags.connectTimeout;
+  if (flags.idleTimeout !== undefined) network.idleTimeout = flags.idleTimeout;
+  const churning = flags.churn !== undefined || flags.joinRate !== undefined || flags.leaveRate !== undefined;
+  return {
+    nodes: flags.nodes,
+    seed: flags.seed,
+    broadcasts: flags.broadcasts,
+    // The core checks option ranges itself (see checkSimOptions).
+    protocol: protocol as SimOptions['protocol'],
+    network: network as SimOptions['network'],
+    joinInterval: flags.joinInterval,
+    settleTime: flags.settle,
+    broadcastInterval: flags.broadcastInterval,
+    discoveryInterval: flags.discoveryInterval,
+    crash:
+      flags.crash === undefined
+        ? undefined
+        : {
+            fraction: flags.crash,
+            silent: flags.silentCrash ?? false,
+            broadcasts: flags.afterCrash,
+            interval: flags.afterCrashInterval,
+          },
+    churn: churning
+      ? {
+          joinRate: flags.joinRate ?? flags.churn ?? 0,
+          leaveRate: flags.leaveRate ?? flags.churn ?? 0,
+          duration: flags.churnDuration,
+          graceful: flags.gracefulLeave ?? false,
+        }
+      : undefined,
+    partition: flags.partition
+      ? { duration: flags.partitionDuration, broadcasts: flags.afterRepair }
+      : undefined,
+  };
+}
+
+/**
+ * Progress on stderr, never stdout: a redrawn bar on a terminal; on anything else nothing for
+ * the first few seconds, then a line every few seconds. Reading the wall clock here changes nothing
+ * in the simulation, which only calls `update`.
+ */
+function progressReporter(stream: NodeJS.WriteStream): {
+  update: (p: SimProgress) => void;
+  done: () => void;
+} {
+  const tty = stream.isTTY === true;
+  const started = performance.now();
+  let last = tty ? 0 : started + QUIET_RUN_MS - LOG_PROGRESS_EVERY_MS;
+  let drawn = false;
+  return {
+    update(progress) {
+      const now = performance.now();
+      if (now - last < (tty ? TTY_REDRAW_MS : LOG_PROGRESS_EVERY_MS)) return;
+      last = now;
+      const fraction = progress.endTime > 0 ? Math.min(1, progress.virtualTime / progress.endTime) : 1;
+      const filled = Math.round(fraction * BAR_WIDTH);
+      const text =
+        `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ` +
+        `virtual ${(progress.virtualTime / 1000).toFixed(1)}/${(progress.endTime / 1000).toFixed(1)} s, ` +
+        `${progress.liveNodes.toLocaleString('en-US')} live, ${progress.events.toLocaleString('en-US')} events, ` +
+        `${((now - started) / 1000).toFixed(0)} s wall`;
+      stream.write(tty ? `\r${text}\u001b[K` : `${text}\n`);
+      drawn = true;
+    },
+    done() {
+      if (tty && drawn) stream.write('\r\u001b[K');
+    },
+  };
+}
+
+/** Number(text), except that an empty or blank flag value is not a number (Number('') is 0). */
+function toNumber(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
+
+function whole(min: number, max: number) {
+  return (text: string): number => {
+    const n = toNumber(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function nonNegative(text: string): number {
+  const n = toNumber(text);
+  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+function positive(text: string): number {
+  const n = toNumber(text);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+function probability(text: string): number {
+  const n = toNumber(text);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a probability from 0 to 1');
+  return n;
+}
+
+function openFraction(text: string): number {
+  const n = toNumber(text);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a fraction above 0 and below 1');
+  return n;
+}
+
+function latencyFlag(text: string) {
+  const model = parseLatency(text);
+  if (typeof model === 'string') throw new InvalidArgumentError(model);
+  return model;
+}

@@ -1,0 +1,200 @@
+import type { ProtocolAction } from '../core/actions.js';
+import type { ProtocolMessage } from '../core/messages.js';
+import type { Millis } from '../core/types.js';
+import type { SimObserver } from './simulator.js';
+
+/** Every protocol message type, in the order the figures list them. */
+export const MESSAGE_TYPES = [
+  'gossip',
+  'ihave',
+  'graft',
+  'prune',
+  'join',
+  'forwardJoin',
+  'neighbor',
+  'neighborReply',
+  'disconnect',
+  'shuffle',
+  'shuffleReply',
+] as const satisfies readonly ProtocolMessage['type'][];
+
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+export type MessageCounts = Record<MessageType, number>;
+
+const TYPE_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  MESSAGE_TYPES.map((type, i) => [type, i]),
+);
+const GOSSIP = TYPE_INDEX.gossip as number;
+
+/** The figures of one broadcast, computed when its window closes. */
+export interface BroadcastResult {
+  /** Number of the broadcast in the run, from 0. */
+  readonly index: number;
+  readonly phase: string;
+  /** Virtual time it was sent, ms. */
+  readonly time: Millis;
+  readonly origin: number;
+  /**
+   * Nodes that should have delivered it: alive from before it was sent until its window closed
+   * (and, during a partition, on the origin's side). The origin counts, as having delivered it.
+   */
+  readonly live: number;
+  /** Of those, how many delivered it (origin included). */
+  readonly delivered: number;
+  /** delivered / live. */
+  readonly reliability: number;
+  /** Payload copies (gossip messages) received by live nodes, duplicates included. */
+  readonly payloadsReceived: number;
+  /**
+   * Relative message redundancy (Plumtree paper, §5): payloadsReceived / (delivered - 1) - 1, so
+   * 0 for a perfect spanning tree. Null when nobody but the origin delivered.
+   */
+  readonly rmr: number | null;
+  /** Last delivery hop: most links any delivered copy travelled. */
+  readonly ldh: number;
+  /** From sending to the last delivery, ms. */
+  readonly latency: Millis;
+  /** Nodes that delivered it twice or more (must stay 0: delivery is exactly-once). */
+  readonly duplicateDeliveries: number;
+  /** Non-payload messages sent by all nodes during its window, by type. */
+  readonly control: Partial<MessageCounts>;
+  readonly controlTotal: number;
+}
+
+interface OpenBroadcast {
+  readonly index: number;
+  readonly phase: string;
+  readonly time: Millis;
+  readonly origin: number;
+  /** Nodes that existed when it was sent: only they can count. */
+  readonly population: number;
+  readonly reached: Uint8Array;
+  readonly sentAtStart: number[];
+  payloadsReceived: number;
+  ldh: number;
+  lastDelivery: Millis;
+  duplicateDeliveries: number;
+}
+
+/**
+ * Follows every broadcast of a run through the observer hooks. A payload is 4 bytes holding the
+ * broadcast's index, which is all a copy needs to be attributed to its broadcast.
+ */
+export class BroadcastTracker implements SimObserver {
+  /** Messages sent by live nodes during the whole run, by type (index as MESSAGE_TYPES). */
+  readonly sent: number[] = MESSAGE_TYPES.map(() => 0);
+  readonly results: BroadcastResult[] = [];
+  /** Deliveries or copies of a broadcast whose window had already closed. */
+  lateDeliveries = 0;
+  private readonly open = new Map<number, OpenBroadcast>();
+
+  /** Opens broadcast `index` and returns the payload the origin must send. */
+  begin(index: number, phase: string, origin: number, time: Millis, population: number): Uint8Array {
+    const reached = new Uint8Array(population);
+    reached[origin] = 1;
+    this.open.set(index, {
+      index,
+      phase,
+      time,
+      origin,
+      population,
+      reached,
+      sentAtStart: this.sent.slice(),
+      payloadsReceived: 0,
+      ldh: 0,
+      lastDelivery: time,
+      duplicateDeliveries: 0,
+    });
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, index);
+    return payload;
+  }
+
+  /**
+   * Closes broadcast `index`. `counts(node, origin)` tells whether a node that existed when it was
+   * sent should have delivered it (alive throughout; on the origin's side of a partition).
+   */
+  finish(index: number, counts: (node: number, origin: number) => boolean): BroadcastResult | undefined {
+    const open = this.open.get(index);
+    if (open === undefined) return undefined;
+    this.open.delete(index);
+    let live = 0;
+    let delivered = 0;
+    for (let node = 0; node < open.population; node++) {
+      if (node !== open.origin && !counts(node, open.origin)) continue;
+      live++;
+      if (open.reached[node] === 1) delivered++;
+    }
+    const control: Partial<MessageCounts> = {};
+    let controlTotal = 0;
+    MESSAGE_TYPES.forEach((type, i) => {
+      if (i === GOSSIP) return;
+      const count = (this.sent[i] as number) - (open.sentAtStart[i] as number);
+      control[type] = count;
+      controlTotal += count;
+    });
+    const result: BroadcastResult = {
+      index,
+      phase: open.phase,
+      time: open.time,
+      origin: open.origin,
+      live,
+      delivered,
+      reliability: live === 0 ? 1 : delivered / live,
+      payloadsReceived: open.payloadsReceived,
+      rmr: delivered > 1 ? open.payloadsReceived / (delivered - 1) - 1 : null,
+      ldh: open.ldh,
+      latency: open.lastDelivery - open.time,
+      duplicateDeliveries: open.duplicateDeliveries,
+      control,
+      controlTotal,
+    };
+    this.results.push(result);
+    return result;
+  }
+
+  onSend(_node: number, message: ProtocolMessage): void {
+    const index = TYPE_INDEX[message.type];
+    if (index !== undefined) this.sent[index] = (this.sent[index] as number) + 1;
+  }
+
+  onReceive(_node: number, message: ProtocolMessage): void {
+    if (message.type !== 'gossip') return;
+    const open = this.open.get(broadcastIndex(message.payload));
+    if (open === undefined) this.lateDeliveries++;
+    else open.payloadsReceived++;
+  }
+
+  onDeliver(node: number, action: ProtocolAction & { type: 'deliver' }, now: Millis): void {
+    const open = this.open.get(broadcastIndex(action.payload));
+    if (open === undefined) {
+      this.lateDeliveries++;
+      return;
+    }
+    // Joined after it was sent: not counted either way. The origin counts as reached from the start.
+    if (node >= open.population || node === open.origin) return;
+    if (open.reached[node] === 1) {
+      open.duplicateDeliveries++;
+      return;
+    }
+    open.reached[node] = 1;
+    if (action.hops > open.ldh) open.ldh = action.hops;
+    if (now > open.lastDelivery) open.lastDelivery = now;
+  }
+
+  sentByType(): MessageCounts {
+    return Object.fromEntries(MESSAGE_TYPES.map((type, i) => [type, this.sent[i]])) as MessageCounts;
+  }
+}
+
+/** Reads the big-endian index begin() wrote; -1 for a payload that is not ours. */
+function broadcastIndex(payload: Uint8Array): number {
+  if (payload.length !== 4) return -1;
+  return (
+    (((payload[0] as number) << 24) |
+      ((payload[1] as number) << 16) |
+      ((payload[2] as number) << 8) |
+      (payload[3] as number)) >>>
+    0
+  );
+}

@@ -1,0 +1,124 @@
+import { components } from '../core/graph.js';
+import type { Millis, NodeId } from '../core/types.js';
+import { indexOfAddress } from './ids.js';
+import type { Simulator } from './simulator.js';
+import { round } from './summary.js';
+
+/** The shape of the overlay of live nodes at one moment. */
+export interface OverlaySnapshot {
+  readonly label: string;
+  readonly time: Millis;
+  readonly liveNodes: number;
+  /** Active view size → number of live nodes with that size. */
+  readonly activeViewHistogram: Record<string, number>;
+  readonly activeViewMean: number | null;
+  readonly passiveViewMean: number | null;
+  /** Whether the active views of live nodes form one connected graph (links taken as undirected). */
+  readonly connected: boolean;
+  readonly components: number;
+  /** Nodes in the largest component. */
+  readonly largestComponent: number;
+  /** Active-view entries X→Y where Y is alive but does not list X: views should be symmetric. */
+  readonly asymmetricEntries: number;
+  /** Active-view entries naming a dead node. */
+  readonly deadEntries: number;
+  /** Per node, active links it dialled (out) and accepted (in). */
+  readonly inOut: InOutBalance;
+  /** Links open (or dialing) in the simulated network. */
+  readonly openLinks: number;
+  /** Of those, links between two nodes that are not active neighbours on either side. */
+  readonly idleLinks: number;
+}
+
+export interface InOutBalance {
+  readonly meanOut: number | null;
+  readonly meanIn: number | null;
+  /** Number of dialled active links → number of nodes. */
+  readonly outHistogram: Record<string, number>;
+  readonly inHistogram: Record<string, number>;
+  /** Active-view entries with no link under them at all. */
+  readonly withoutLink: number;
+}
+
+export function snapshotOverlay(sim: Simulator, label: string): OverlaySnapshot {
+  const live = sim.liveNodes();
+  const neighbours = new Map<NodeId, NodeId[]>();
+  const activeIndices = new Map<number, number[]>();
+  const activeHistogram: Record<string, number> = {};
+  const outHistogram: Record<string, number> = {};
+  const inHistogram: Record<string, number> = {};
+  let activeTotal = 0;
+  let passiveTotal = 0;
+  let outTotal = 0;
+  let inTotal = 0;
+  let withoutLink = 0;
+  let deadEntries = 0;
+  for (const node of live) {
+    const protocol = sim.protocol(node);
+    if (protocol === undefined) continue;
+    const active = protocol.activeView();
+    passiveTotal += protocol.passiveView().length;
+    activeTotal += active.length;
+    bump(activeHistogram, active.length);
+    neighbours.set(
+      sim.info(node).id,
+      active.map((peer) => peer.id),
+    );
+    const indices = active.map((peer) => indexOfAddress(peer.address));
+    activeIndices.set(node, indices);
+    let out = 0;
+    let inbound = 0;
+    for (const peer of indices) {
+      if (!sim.isAlive(peer)) deadEntries++;
+      const link = sim.network.currentLink(node, peer);
+      if (link === undefined) withoutLink++;
+      else if (link.dialer === node) out++;
+      else inbound++;
+    }
+    outTotal += out;
+    inTotal += inbound;
+    bump(outHistogram, out);
+    bump(inHistogram, inbound);
+  }
+  let asymmetricEntries = 0;
+  for (const [node, indices] of activeIndices) {
+    for (const peer of indices) {
+      const back = activeIndices.get(peer);
+      if (back !== undefined && !back.includes(node)) asymmetricEntries++;
+    }
+  }
+  let idleLinks = 0;
+  for (const link of sim.network.allLinks()) {
+    const fromA = activeIndices.get(link.a)?.includes(link.b) ?? false;
+    const fromB = activeIndices.get(link.b)?.includes(link.a) ?? false;
+    if (!fromA && !fromB) idleLinks++;
+  }
+  const parts = components(neighbours);
+  const count = live.length;
+  return {
+    label,
+    time: round(sim.now) as number,
+    liveNodes: count,
+    activeViewHistogram: activeHistogram,
+    activeViewMean: count === 0 ? null : round(activeTotal / count),
+    passiveViewMean: count === 0 ? null : round(passiveTotal / count),
+    connected: parts.length <= 1,
+    components: parts.length,
+    largestComponent: parts.reduce((largest, part) => Math.max(largest, part.length), 0),
+    asymmetricEntries,
+    deadEntries,
+    inOut: {
+      meanOut: count === 0 ? null : round(outTotal / count),
+      meanIn: count === 0 ? null : round(inTotal / count),
+      outHistogram,
+      inHistogram,
+      withoutLink,
+    },
+    openLinks: sim.network.linkCount,
+    idleLinks,
+  };
+}
+
+function bump(histogram: Record<string, number>, key: number): void {
+  histogram[key] = (histogram[key] ?? 0) + 1;
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { NetworkHarness, numbered, seqOf } from './network-host.js';
+
+const constant5 = { latency: { kind: 'constant', ms: 5 } } as const;
+
+describe('SimNetwork links', () => {
+  it('dials on the first send: up after one latency, first message after two', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.run();
+    expect(net.messagesTo(1)).toMatchObject([{ at: 10, from: 0 }]);
+    expect(net.network.counters.dials).toBe(1);
+    expect(net.network.currentLink(0, 1)?.dialer).toBe(0);
+  });
+
+  it('keeps each direction FIFO under random latency, on one shared link', () => {
+    const net = new NetworkHarness(2, { latency: { kind: 'uniform', min: 1, max: 50 } }, 7);
+    for (let i = 0; i < 300; i++) {
+      net.send(0, 1, numbered(i));
+      net.send(1, 0, numbered(1000 + i));
+      net.run(net.now + (i % 3)); // some sends in the same instant, some apart
+    }
+    net.run();
+    expect(net.messagesTo(1).map(seqOf)).toEqual([...Array(300).keys()]);
+    expect(net.messagesTo(0).map(seqOf)).toEqual([...Array(300).keys()].map((i) => 1000 + i));
+    expect(net.network.counters.dials).toBe(1);
+  });
+
+  it('with per-link latency, every message between a pair takes the same time, in both directions', () => {
+    const net = new NetworkHarness(
+      3,
+      { latency: { kind: 'uniform', min: 1, max: 50 }, latencyPerLink: true },
+      3,
+    );
+    for (let i = 0; i < 20; i++) {
+      net.send(0, 1, numbered(i));
+      net.send(1, 0, numbered(i));
+      net.send(0, 2, numbered(i));
+      net.run(net.now + 100);
+    }
+    const delays = (to: number, from: number): number[] => {
+      const arrivals = net.observed.filter((o) => o.kind === 'message' && o.to === to && o.from === from);
+      return arrivals.slice(1).map((o) => o.at % 100);
+    };
+    const oneLink = new Set(delays(1, 0));
+    expect(oneLink.size).toBe(1);
+    expect(new Set(delays(0, 1))).toEqual(oneLink);
+    expect(new Set(delays(2, 0))).not.toEqual(oneLink);
+  });
+
+  it('a dial to a crashed process is refused after a round trip; only the dialler hears of it', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.kill(1, false);
+    net.send(0, 1, numbered(1));
+    net.run();
+    expect(net.observed).toEqual([{ kind: 'dialFailed', at: 10, node: 0, peer: 1 }]);
+  });
+
+  it('a dial to a silently crashed node fails after the connect timeout', () => {
+    const net = new NetworkHarness(2, { ...constant5, connectTimeout: 1234 });
+    net.kill(1, true);
+    net.send(0, 1, numbered(1));
+    net.run();
+    expect(net.observed).toEqual([{ kind: 'dialFailed', at: 1234, node: 0, peer: 1 }]);
+  });
+
+  it('a node that disconnected during its dial is not told the dial failed', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.kill(1, false);
+    net.send(0, 1, numbered(1));
+    net.network.disconnect(0, 1);
+    net.run();
+    expect(net.observed).toEqual([]);
+  });
+
+  it('a disconnect during the dial still delivers what was queued, then closes', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.network.disconnect(0, 1);
+    net.run();
+    expect(net.observed).toEqual([
+      { kind: 'message', at: 10, to: 1, from: 0, message: numbered(1) },
+      { kind: 'linkDown', at: 10, node: 1, peer: 0 },
+    ]);
+  });
+
+  it('disconnect flushes, then the other end alone gets linkDown; it can still answer until the FIN', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.run(); // link up, message 1 delivered at 10
+    net.send(0, 1, numbered(2));
+    net.network.disconnect(0, 1);
+    net.send(1, 0, numbered(3)); // sent before 1 learns of the close
+    net.run();
+    expect(net.observed.slice(1)).toEqual([
+      { kind: 'message', at: 15, to: 1, from: 0, message: numbered(2) },
+      { kind: 'linkDown', at: 15, node: 1, peer: 0 },
+      { kind: 'message', at: 15, to: 0, from: 1, message: numbered(3) },
+    ]);
+    expect(net.network.linkCount).toBe(0);
+  });
+
+  it('a send after disconnect opens a fresh link', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.run();
+    net.network.disconnect(0, 1);
+    net.run();
+    net.send(0, 1, numbered(2));
+    net.run();
+    expect(net.network.counters.dials).toBe(2);
+    expect(net.messagesTo(1).map(seqOf)).toEqual([1, 2]);
+  });
+
+  it("a crashed node's host closes its links: neighbours get linkDown after what it sent", () => {
+    const net = new NetworkHarness(3, constant5);
+    net.send(0, 1, numbered(1));
+    net.send(2, 0, numbered(2));
+    net.run();
+    net.send(0, 1, numbered(3)); // in flight when 0 dies: still arrives
+    net.send(2, 0, numbered(4)); // to a dead node: lost
+    net.kill(0, false);
+    net.run();
+    expect(net.observed.slice(2)).toEqual([
+      { kind: 'message', at: 15, to: 1, from: 0, message: numbered(3) },
+      { kind: 'linkDown', at: 15, node: 1, peer: 0 },
+      { kind: 'linkDown', at: 15, node: 2, peer: 0 },
+    ]);
+    expect(net.network.counters.droppedAtDeadNode).toBe(1);
+  });
+
+  it('a silent crash is noticed after the idle timeout', () => {
+    const net = new NetworkHarness(2, { ...constant5, idleTimeout: 3000 });
+    net.send(0, 1, numbered(1));
+    net.run();
+    net.kill(0, true);
+    net.run();
+    expect(net.events('linkDown')).toEqual([{ kind: 'linkDown', at: 3010, node: 1, peer: 0 }]);
+  });
+
+  it('a partition drops traffic across it, breaks its links after the idle timeout, fails dials', () => {
+    const net = new NetworkHarness(3, { ...constant5, idleTimeout: 3000, connectTimeout: 2000 });
+    net.send(0, 1, numbered(1));
+    net.run();
+    net.network.partition(Uint8Array.from([0, 1, 0]));
+    net.send(0, 1, numbered(2)); // lost in the cut
+    net.send(2, 1, numbered(3)); // dial across: fails
+    net.send(2, 0, numbered(4)); // same side: fine
+    net.run();
+    expect(net.messagesTo(1).map(seqOf)).toEqual([1]);
+    expect(net.messagesTo(0).map(seqOf)).toEqual([4]);
+    expect(net.events('dialFailed')).toEqual([{ kind: 'dialFailed', at: 2010, node: 2, peer: 1 }]);
+    expect(net.events('linkDown')).toEqual([
+      { kind: 'linkDown', at: 3010, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 3010, node: 1, peer: 0 },
+    ]);
+    net.network.repair();
+    net.send(2, 1, numbered(5));
+    net.run();
+    expect(net.messagesTo(1).map(seqOf)).toEqual([1, 5]);
+  });
+
+  it('loss breaks the link at the lost message: it and what follows are gone, both ends told', () => {
+    const net = new NetworkHarness(2, { ...constant5, loss: 1 });
+    net.send(0, 1, numbered(1));
+    net.send(0, 1, numbered(2));
+    net.run();
+    expect(net.events('message')).toEqual([]);
+    expect(net.events('linkDown')).toEqual([
+      { kind: 'linkDown', at: 10, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 10, node: 1, peer: 0 },
+    ]);
+  });
+
+  it('sends to an address that is no node are counted, not thrown', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.network.send(0, { id: 'x', address: '127.0.0.1:1' }, numbered(1));
+    net.network.send(0, net.peer(0), numbered(1));
+    net.network.send(0, { id: 'x', address: '99' }, numbered(1));
+    expect(net.network.counters.unroutable).toBe(3);
+  });
+});

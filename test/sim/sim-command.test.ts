@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerSimCommand } from '../../src/cli/sim-command.js';
+
+function program(): Command {
+  const root = new Command('meshcast').exitOverride();
+  registerSimCommand(root)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  return root;
+}
+
+/** Runs `meshcast sim ...args` in-process and returns what it wrote to stdout. */
+async function runSim(args: string[]): Promise<string> {
+  const chunks: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    await program().parseAsync(['sim', ...args], { from: 'user' });
+  } finally {
+    write.mockRestore();
+  }
+  return chunks.join('');
+}
+
+describe('meshcast sim', () => {
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+
+  it('--json prints exactly one JSON object with the headline figures', async () => {
+    const out = await runSim([
+      '--nodes',
+      '60',
+      '--broadcasts',
+      '2',
+      '--settle',
+      '3000',
+      '--crash',
+      '0.5',
+      '--after-crash',
+      '2',
+      '--json',
+      '--no-progress',
+    ]);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(out);
+    expect(result.reliability).toEqual({ mean: expect.any(Number), min: expect.any(Number) });
+    for (const field of ['rmr', 'ldh', 'healingTime', 'wallMs']) expect(result).toHaveProperty(field);
+    expect(result.nodes).toBe(60);
+    expect(result.crash.crashed).toBe(30);
+  });
+
+  it('prints a readable table by default', async () => {
+    const out = await runSim(['--nodes', '40', '--broadcasts', '2', '--settle', '2000', '--no-progress']);
+    expect(out).toMatch(/^phase\s+broadcasts\s+reliability mean/m);
+    expect(out).toMatch(/^stable\s+2\s+100\.00%/m);
+    expect(out).toMatch(/connected/);
+  });
+
+  it('--help lists every scenario flag', () => {
+    const sim = program().commands.find((command) => command.name() === 'sim');
+    const help = sim?.helpInformation() ?? '';
+    for (const flag of [
+      '--nodes',
+      '--seed',
+      '--broadcasts',
+      '--strategy',
+      '--crash',
+      '--silent-crash',
+      '--after-crash',
+      '--churn',
+      '--join-rate',
+      '--leave-rate',
+      '--churn-duration',
+      '--graceful-leave',
+      '--partition',
+      '--partition-duration',
+      '--after-repair',
+      '--latency',
+      '--loss',
+      '--connect-timeout',
+      '--idle-timeout',
+      '--discovery-interval',
+      '--json',
+    ]) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  it('refuses malformed flags before running anything', async () => {
+    await expect(runSim(['--nodes', 'many'])).rejects.toThrow(/whole number/);
+    await expect(runSim(['--crash', '1.5'])).rejects.toThrow(/fraction/);
+    await expect(runSim(['--latency', 'gaussian:3'])).rejects.toThrow(/uniform/);
+  });
+
+  it('offers exactly the strategies the core has, and refuses others', async () => {
+    const sim = program().commands.find((command) => command.name() === 'sim');
+    expect(sim?.helpInformation().replace(/\s+/g, ' ')).toMatch(/choices: "flood", "plumtree"/);
+    await expect(runSim(['--strategy', 'no-such-strategy'])).rejects.toThrow(/Allowed choices/);
+  });
+});

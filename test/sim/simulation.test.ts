@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { BROADCAST_KINDS } from '../../src/core/broadcast/strategy.js';
+import { runSimulation, type SimResult, WALL_CLOCK_FIELDS } from '../../src/sim/run.js';
+
+/** The result without the fields that measure the machine rather than the simulated network. */
+function withoutWallClock(result: SimResult): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...result };
+  for (const field of WALL_CLOCK_FIELDS) delete copy[field];
+  return copy;
+}
+
+describe('simulation', () => {
+  it('is deterministic: one seed gives the same result bit for bit, another seed differs', () => {
+    const options = {
+      nodes: 200,
+      broadcasts: 3,
+      settleTime: 5_000,
+      churn: { joinRate: 5, leaveRate: 5, duration: 5_000 },
+      partition: { duration: 8_000, broadcasts: 2 },
+      crash: { fraction: 0.3, broadcasts: 2 },
+      network: { loss: 0.001 },
+    };
+    const first = JSON.stringify(withoutWallClock(runSimulation({ ...options, seed: 42 })));
+    const second = JSON.stringify(withoutWallClock(runSimulation({ ...options, seed: 42 })));
+    const other = JSON.stringify(withoutWallClock(runSimulation({ ...options, seed: 43 })));
+    expect(second).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it.each(BROADCAST_KINDS)(
+    'N = 1,000, stable, %s: every broadcast reaches every node exactly once',
+    (broadcast) => {
+      const result = runSimulation({ nodes: 1_000, seed: 1, broadcasts: 10, protocol: { broadcast } });
+      expect(result.reliability).toEqual({ mean: 1, min: 1 });
+      expect(result.phases.stable?.complete).toBe(10);
+      expect(result.phases.stable?.duplicateDeliveries).toBe(0);
+      for (const snapshot of result.snapshots) {
+        expect(snapshot.connected).toBe(true);
+        expect(snapshot.asymmetricEntries).toBe(0);
+        expect(snapshot.deadEntries).toBe(0);
+      }
+      expect(result.ldh).toBeGreaterThan(0);
+    },
+  );
+
+  it('flooding over views of 5 relays each payload to 4 neighbours: RMR about 3', () => {
+    const result = runSimulation({
+      nodes: 300,
+      seed: 2,
+      broadcasts: 3,
+      settleTime: 5_000,
+      protocol: { broadcast: 'flood' },
+    });
+    expect(result.rmr).toBeGreaterThan(2.5);
+    expect(result.rmr).toBeLessThan(3);
+  });
+
+  it.each(BROADCAST_KINDS)(
+    '%s survives half of the nodes crashing at once: all survivors reached within two shuffle periods',
+    (broadcast) => {
+      const result = runSimulation({
+        nodes: 1_000,
+        seed: 3,
+        broadcasts: 2,
+        protocol: { broadcast },
+        crash: { fraction: 0.5, broadcasts: 3 },
+      });
+      const crash = result.crash;
+      expect(crash?.crashed).toBe(500);
+      expect(crash?.firstBroadcastReliability).toBeGreaterThanOrEqual(0.95);
+      expect(crash?.healedWithinTwoShufflePeriods).toBe(true);
+      const after = result.broadcasts.filter((b) => b.phase === 'crash');
+      expect(after.at(-1)?.reliability).toBe(1);
+      expect(result.overlay.connected).toBe(true);
+      expect(result.overlay.deadEntries).toBe(0);
+    },
+  );
+
+  it('rejects options that cannot run with a RangeError naming the problem', () => {
+    expect(() => runSimulation({ nodes: 0, seed: 1, broadcasts: 1 })).toThrow(/nodes/);
+    expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, crash: { fraction: 1 } })).toThrow(
+      /crash/,
+    );
+    expect(() =>
+      runSimulation({ nodes: 10, seed: 1, broadcasts: 1, protocol: { activeViewSize: 0 } }),
+    ).toThrow(/protocol/);
+  });
+});
