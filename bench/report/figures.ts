@@ -1,0 +1,305 @@
+import type { RunResult } from '../scenario/result.js';
+
+/**
+ * A target of the issue for meshcast: a ratio to GossipSub's figure from the same invocation, or
+ * an absolute value.
+ */
+export type Target =
+  | { readonly kind: 'ratioMax'; readonly value: number }
+  | { readonly kind: 'ratioMin'; readonly value: number }
+  | { readonly kind: 'absMax'; readonly value: number }
+  | { readonly kind: 'absEq'; readonly value: number };
+
+export type Unit = 'ms' | 'ratio' | 'count' | 'per-s' | 'us' | 'bytes' | 'index';
+
+export interface Figure {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: Unit;
+  readonly get: (run: RunResult) => number | null | undefined;
+  readonly target?: Target;
+  /** Why the target is what it is, or what the figure means, for docs/benchmarks.md. */
+  readonly note?: string;
+}
+
+const half: Target = { kind: 'ratioMax', value: 0.5 };
+const fifth: Target = { kind: 'ratioMax', value: 0.2 };
+const rmrTarget: Target = { kind: 'absMax', value: 0.1 };
+const all: Target = { kind: 'absEq', value: 1 };
+
+/** The rows of the table, in order. */
+export const FIGURES: readonly Figure[] = [
+  {
+    key: 'formation.allDialsMs',
+    label: 'formation: all dials done',
+    unit: 'ms',
+    get: (r) => r.formation?.allDialsMs,
+  },
+  {
+    key: 'formation.firstMeshPeerMs',
+    label: 'formation: every node has a mesh peer',
+    unit: 'ms',
+    get: (r) => r.formation?.firstMeshPeerMs,
+  },
+  {
+    key: 'formation.formedMs',
+    label: 'formation: formed',
+    unit: 'ms',
+    get: (r) => r.formation?.formedMs,
+    target: half,
+  },
+  {
+    key: 'latency.node0.last.p50',
+    label: 'latency node0: last delivery p50',
+    unit: 'ms',
+    get: (r) => r.latency?.node0.last.p50,
+    target: fifth,
+  },
+  {
+    key: 'latency.node0.last.p90',
+    label: 'latency node0: last delivery p90',
+    unit: 'ms',
+    get: (r) => r.latency?.node0.last.p90,
+  },
+  {
+    key: 'latency.node0.last.p99',
+    label: 'latency node0: last delivery p99',
+    unit: 'ms',
+    get: (r) => r.latency?.node0.last.p99,
+    target: fifth,
+  },
+  {
+    key: 'latency.node0.last.max',
+    label: 'latency node0: last delivery max',
+    unit: 'ms',
+    get: (r) => r.latency?.node0.last.max,
+  },
+  {
+    key: 'latency.node0.first.p50',
+    label: 'latency node0: first delivery p50',
+    unit: 'ms',
+    get: (r) => r.latency?.node0.first.p50,
+  },
+  {
+    key: 'latency.node0.deliveryRatio',
+    label: 'latency node0: delivery ratio',
+    unit: 'ratio',
+    get: (r) => r.latency?.node0.deliveryRatio,
+    target: all,
+  },
+  {
+    key: 'latency.random.last.p50',
+    label: 'latency random: last delivery p50',
+    unit: 'ms',
+    get: (r) => r.latency?.random.last.p50,
+    target: fifth,
+  },
+  {
+    key: 'latency.random.last.p90',
+    label: 'latency random: last delivery p90',
+    unit: 'ms',
+    get: (r) => r.latency?.random.last.p90,
+  },
+  {
+    key: 'latency.random.last.p99',
+    label: 'latency random: last delivery p99',
+    unit: 'ms',
+    get: (r) => r.latency?.random.last.p99,
+    target: fifth,
+  },
+  {
+    key: 'latency.random.last.max',
+    label: 'latency random: last delivery max',
+    unit: 'ms',
+    get: (r) => r.latency?.random.last.max,
+  },
+  {
+    key: 'latency.random.first.p50',
+    label: 'latency random: first delivery p50',
+    unit: 'ms',
+    get: (r) => r.latency?.random.first.p50,
+  },
+  {
+    key: 'latency.random.deliveryRatio',
+    label: 'latency random: delivery ratio',
+    unit: 'ratio',
+    get: (r) => r.latency?.random.deliveryRatio,
+    target: all,
+  },
+  {
+    key: 'latency.rmr',
+    label: 'latency: RMR',
+    unit: 'ratio',
+    get: (r) => r.latency?.traffic.rmr,
+    target: rmrTarget,
+  },
+  {
+    key: 'throughput.msgsPerSec',
+    label: 'throughput: 1 KiB msgs fully delivered/s',
+    unit: 'per-s',
+    get: (r) => r.throughput?.msgsPerSec,
+    target: { kind: 'ratioMin', value: 20 },
+  },
+  {
+    key: 'throughput.deliveriesPerSec',
+    label: 'throughput: deliveries/s',
+    unit: 'per-s',
+    get: (r) => r.throughput?.deliveriesPerSec,
+  },
+  {
+    key: 'throughput.durationMs',
+    label: 'throughput: first publish to last delivery',
+    unit: 'ms',
+    get: (r) => r.throughput?.durationMs,
+  },
+  {
+    key: 'throughput.deliveryRatio',
+    label: 'throughput: delivery ratio',
+    unit: 'ratio',
+    get: (r) => r.throughput?.deliveryRatio,
+    target: all,
+  },
+  {
+    key: 'throughput.cpuPerDeliveryUs',
+    label: 'throughput: CPU per delivery',
+    unit: 'us',
+    get: (r) => r.throughput?.cpuPerDeliveryUs,
+    target: { kind: 'ratioMax', value: 0.1 },
+  },
+  {
+    key: 'throughput.cpuPerMessageUs',
+    label: 'throughput: CPU per fully delivered msg',
+    unit: 'us',
+    get: (r) => r.throughput?.cpuPerMessageUs,
+  },
+  {
+    key: 'throughput.rmr',
+    label: 'throughput: RMR',
+    unit: 'ratio',
+    get: (r) => r.throughput?.traffic.rmr,
+    target: rmrTarget,
+  },
+  {
+    key: 'churn.survivorsReachableFromPublisher',
+    label: 'churn: survivors reachable (pre-kill graph)',
+    unit: 'count',
+    get: (r) => r.churn?.survivorsReachableFromPublisher,
+  },
+  {
+    key: 'churn.ratioFirst10',
+    label: 'churn: delivery to survivors, first 10 msgs',
+    unit: 'ratio',
+    get: (r) => r.churn?.ratioFirst10,
+  },
+  {
+    key: 'churn.ratioLast10',
+    label: 'churn: delivery to survivors, last 10 msgs',
+    unit: 'ratio',
+    get: (r) => r.churn?.ratioLast10,
+  },
+  {
+    key: 'churn.ratioAll',
+    label: 'churn: delivery to survivors, all msgs',
+    unit: 'ratio',
+    get: (r) => r.churn?.ratioAll,
+    target: all,
+  },
+  {
+    key: 'churn.ofReachable.ratioAll',
+    label: 'churn: delivery to reachable survivors',
+    unit: 'ratio',
+    get: (r) => r.churn?.ofReachable.ratioAll,
+  },
+  {
+    key: 'churn.timeToFull100Ms',
+    label: 'churn: kill to first msg of an all-100% run',
+    unit: 'ms',
+    get: (r) => r.churn?.timeToFull100Ms,
+  },
+  {
+    key: 'churn.firstFullMessage',
+    label: 'churn: first msg of an all-100% run (0 = first)',
+    unit: 'index',
+    get: (r) => r.churn?.firstFullMessage,
+    target: { kind: 'absEq', value: 0 },
+  },
+  {
+    key: 'resources.rssPerNodeAfterFormation',
+    label: 'memory per node after formation (net)',
+    unit: 'bytes',
+    get: (r) => r.resources?.rssPerNodeAfterFormation,
+    target: half,
+  },
+  {
+    key: 'resources.peakRssPerNodeNet',
+    label: 'peak memory per node (net)',
+    unit: 'bytes',
+    get: (r) => r.resources?.peakRssPerNodeNet,
+    target: half,
+  },
+  {
+    key: 'resources.peakRssPerNode',
+    label: 'peak RSS / N (baseline included)',
+    unit: 'bytes',
+    get: (r) => r.resources?.peakRssPerNode,
+  },
+  {
+    key: 'resources.peakRss',
+    label: 'peak RSS, all processes',
+    unit: 'bytes',
+    get: (r) => r.resources?.peakRss,
+  },
+];
+
+/** The rows of the scaling table (meshcast alone, N = 100 .. 1,000). */
+export const SCALING_FIGURES: readonly string[] = [
+  'formation.formedMs',
+  'latency.node0.last.p50',
+  'latency.node0.last.p99',
+  'latency.random.last.p50',
+  'latency.random.last.p99',
+  'latency.rmr',
+  'throughput.msgsPerSec',
+  'throughput.deliveriesPerSec',
+  'throughput.cpuPerDeliveryUs',
+  'throughput.deliveryRatio',
+  'resources.rssPerNodeAfterFormation',
+  'resources.peakRssPerNodeNet',
+  'resources.peakRss',
+];
+
+export type Verdict = 'met' | 'missed' | 'n/a';
+
+/** Judges meshcast's figure against its target; `reference` is GossipSub's from the same N. */
+export function judge(
+  target: Target,
+  value: number | null | undefined,
+  reference: number | null | undefined,
+): Verdict {
+  if (value === null || value === undefined) return 'n/a';
+  switch (target.kind) {
+    case 'absMax':
+      return value <= target.value ? 'met' : 'missed';
+    case 'absEq':
+      return value === target.value ? 'met' : 'missed';
+    case 'ratioMax':
+    case 'ratioMin': {
+      if (reference === null || reference === undefined || reference === 0) return 'n/a';
+      const r = value / reference;
+      return (target.kind === 'ratioMax' ? r <= target.value : r >= target.value) ? 'met' : 'missed';
+    }
+  }
+}
+
+export function describeTarget(target: Target): string {
+  switch (target.kind) {
+    case 'absMax':
+      return `<= ${target.value}`;
+    case 'absEq':
+      return `= ${target.value}`;
+    case 'ratioMax':
+      return `ratio <= ${target.value}`;
+    case 'ratioMin':
+      return `ratio >= ${target.value}`;
+  }
+}
