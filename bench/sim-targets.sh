@@ -12,19 +12,8 @@ cd "$(dirname "$0")/.."
 [ -f dist/sim/run.js ] || npm run build >/dev/null
 mkdir -p bench/results
 
-# `meshcast sim` once src/cli/main.ts registers it; until then the same command, registered here.
 sim() {
-  if grep -q registerSimCommand dist/cli/main.js; then
-    node "${NODE_FLAGS[@]}" dist/cli/main.js sim "$@"
-  else
-    node "${NODE_FLAGS[@]}" --input-type=module -e "
-      import { Command } from 'commander';
-      import { registerSimCommand } from './dist/cli/sim-command.js';
-      const program = new Command('meshcast');
-      registerSimCommand(program);
-      await program.parseAsync(['sim', ...process.argv.slice(1)], { from: 'user' });
-    " -- "$@"
-  fi
+  node "${NODE_FLAGS[@]}" dist/cli/main.js sim "$@"
 }
 
 summarise() {
