@@ -123,3 +123,23 @@ export type ProtocolMessage = MembershipMessage | BroadcastMessage;
 
 /** Everything that travels on a link. */
 export type WireMessage = Hello | Ping | ProtocolMessage;
+
+/** Broadcast message types, then membership ones: the one list that code and figures use. */
+export const BROADCAST_MESSAGE_TYPES = [
+  'gossip',
+  'ihave',
+  'graft',
+  'prune',
+] as const satisfies readonly BroadcastMessage['type'][];
+
+export const MEMBERSHIP_MESSAGE_TYPES = [
+  'join',
+  'forwardJoin',
+  'neighbor',
+  'neighborReply',
+  'disconnect',
+  'shuffle',
+  'shuffleReply',
+] as const satisfies readonly MembershipMessage['type'][];
+
+export const PROTOCOL_MESSAGE_TYPES = [...BROADCAST_MESSAGE_TYPES, ...MEMBERSHIP_MESSAGE_TYPES] as const;

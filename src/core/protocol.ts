@@ -26,7 +26,7 @@ import {
   validateMembershipOptions,
 } from './membership/options.js';
 import { emptyMembershipStats, isMembershipTimer, type MembershipStats } from './membership/types.js';
-import type { MembershipMessage, ProtocolMessage } from './messages.js';
+import { MEMBERSHIP_MESSAGE_TYPES, type MembershipMessage, type ProtocolMessage } from './messages.js';
 import type { Random } from './random.js';
 import type { Millis, NodeId, PeerInfo } from './types.js';
 
@@ -79,18 +79,10 @@ export const DEFAULT_PROTOCOL_OPTIONS: ProtocolOptions = {
 
 export interface ProtocolStats extends MembershipStats, BroadcastStats {}
 
-const MEMBERSHIP_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  'join',
-  'forwardJoin',
-  'neighbor',
-  'neighborReply',
-  'disconnect',
-  'shuffle',
-  'shuffleReply',
-]);
+const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set(MEMBERSHIP_MESSAGE_TYPES);
 
 function isMembershipMessage(message: ProtocolMessage): message is MembershipMessage {
-  return MEMBERSHIP_MESSAGE_TYPES.has(message.type);
+  return MEMBERSHIP_TYPES.has(message.type);
 }
 
 function createBroadcast(

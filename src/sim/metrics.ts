@@ -1,22 +1,10 @@
 import type { ProtocolAction } from '../core/actions.js';
-import type { ProtocolMessage } from '../core/messages.js';
+import { PROTOCOL_MESSAGE_TYPES, type ProtocolMessage } from '../core/messages.js';
 import type { Millis } from '../core/types.js';
 import type { SimObserver } from './simulator.js';
 
 /** Every protocol message type, in the order the figures list them. */
-export const MESSAGE_TYPES = [
-  'gossip',
-  'ihave',
-  'graft',
-  'prune',
-  'join',
-  'forwardJoin',
-  'neighbor',
-  'neighborReply',
-  'disconnect',
-  'shuffle',
-  'shuffleReply',
-] as const satisfies readonly ProtocolMessage['type'][];
+export const MESSAGE_TYPES = PROTOCOL_MESSAGE_TYPES;
 
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 export type MessageCounts = Record<MessageType, number>;
