@@ -1,5 +1,10 @@
 import type { ProtocolAction } from '../actions.js';
 import type { Gossip } from '../messages.js';
+import {
+  requireNonNegativeIntegers,
+  requirePositiveDurations,
+  requirePositiveIntegers,
+} from '../option-checks.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
 import { isWellFormedGossip, messageKey } from './message-id.js';
@@ -52,15 +57,9 @@ export const DEFAULT_FLOOD_OPTIONS: FloodOptions = {
 
 /** Throws RangeError for a configuration no node could run with; a programming error, not input. */
 export function validateFloodOptions(options: FloodOptions): void {
-  if (!Number.isSafeInteger(options.seenCacheMaxEntries) || options.seenCacheMaxEntries < 1) {
-    throw new RangeError('seenCacheMaxEntries must be a positive integer');
-  }
-  if (!(options.seenCacheMaxAge > 0) || !(options.seenSweepInterval > 0)) {
-    throw new RangeError('seenCacheMaxAge and seenSweepInterval must be positive durations');
-  }
-  if (!Number.isSafeInteger(options.initialSeq) || options.initialSeq < 0) {
-    throw new RangeError('initialSeq must be a non-negative safe integer');
-  }
+  requirePositiveIntegers(options, ['seenCacheMaxEntries']);
+  requirePositiveDurations(options, ['seenCacheMaxAge', 'seenSweepInterval']);
+  requireNonNegativeIntegers(options, ['initialSeq']);
 }
 
 /**

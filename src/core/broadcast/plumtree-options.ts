@@ -1,3 +1,4 @@
+import { requirePositiveDurations, requirePositiveIntegers } from '../option-checks.js';
 import type { Millis } from '../types.js';
 
 /**
@@ -94,26 +95,18 @@ export const DEFAULT_PLUMTREE_OPTIONS: PlumtreeOptions = {
 
 /** Throws RangeError for a configuration no node could run with; a programming error, not input. */
 export function validatePlumtreeOptions(options: PlumtreeOptions): void {
-  const durations: (keyof PlumtreeOptions)[] = [
+  requirePositiveDurations(options, [
     'graftTimeout',
     'graftRetryTimeout',
     'ihaveFlushInterval',
     'payloadCacheMaxAge',
-  ];
-  for (const key of durations) {
-    const value = options[key];
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${key} must be a positive duration`);
-  }
-  const positiveIntegers: (keyof PlumtreeOptions)[] = [
+  ]);
+  requirePositiveIntegers(options, [
     'ihaveBatchMax',
     'optimisationThreshold',
     'payloadCacheMaxBytes',
     'maxAnnouncementsPerPeer',
-  ];
-  for (const key of positiveIntegers) {
-    const value = options[key];
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer`);
-  }
+  ]);
   if (options.ihaveBatchMax > IHAVE_ENTRIES_LIMIT) {
     throw new RangeError(`ihaveBatchMax must be at most ${IHAVE_ENTRIES_LIMIT}, what peers accept`);
   }

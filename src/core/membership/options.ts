@@ -1,3 +1,8 @@
+import {
+  requireNonNegativeIntegers,
+  requirePositiveDurations,
+  requirePositiveIntegers,
+} from '../option-checks.js';
 import type { Millis } from '../types.js';
 
 /**
@@ -95,38 +100,21 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
 
 /** Throws RangeError for a configuration no node could run with; a programming error, not input. */
 export function validateMembershipOptions(options: MembershipOptions): void {
-  const positiveIntegers: (keyof MembershipOptions)[] = [
-    'activeViewSize',
-    'passiveViewSize',
-    'maxConcurrentRequests',
-  ];
-  for (const key of positiveIntegers) {
-    const value = options[key];
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer`);
-  }
-  const counts: (keyof MembershipOptions)[] = [
+  requirePositiveIntegers(options, ['activeViewSize', 'passiveViewSize', 'maxConcurrentRequests']);
+  requireNonNegativeIntegers(options, [
     'activeRandomWalkLength',
     'passiveRandomWalkLength',
     'shuffleTtl',
     'shuffleActiveCount',
     'shufflePassiveCount',
     'maxContacts',
-  ];
-  for (const key of counts) {
-    const value = options[key];
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw new RangeError(`${key} must be a non-negative integer`);
-  }
-  const durations: (keyof MembershipOptions)[] = [
+  ]);
+  requirePositiveDurations(options, [
     'shuffleInterval',
     'neighborRequestTimeout',
     'repairInterval',
     'repairBackoffMax',
-  ];
-  for (const key of durations) {
-    const value = options[key];
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${key} must be a positive duration`);
-  }
+  ]);
   if (!(options.shuffleJitter >= 0 && options.shuffleJitter < 1)) {
     throw new RangeError('shuffleJitter must be in [0, 1)');
   }
