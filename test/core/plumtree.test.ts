@@ -358,6 +358,23 @@ describe('Plumtree broadcast', () => {
     expect(node.receive(7, gossip(9, 200))).toEqual([]);
   });
 
+  it('tells a new neighbour of the messages it received recently, so it can Graft what it missed', () => {
+    const node = new Node({ newNeighbourAnnounceWindow: 2_000 }).withNeighbours(1);
+    node.receive(1, gossip(9, 1, 3));
+    node.now = 1_500;
+    node.receive(1, gossip(9, 2, 0));
+    node.now = 2_500;
+    // Message 1 is older than the window; message 2 is announced with our hop count.
+    const up = node.receive(4, { type: 'neighbor', priority: 'high' });
+    expect(sent(up, 'ihave')).toEqual([{ to: peer(4), message: ihave([9, 2, 1]) }]);
+    // The new neighbour missed it and asks: it gets it from the cache.
+    const answer = node.receive(4, { type: 'graft', origin: peer(9).id, seq: 2, request: true });
+    expect(sent(answer, 'gossip')).toHaveLength(1);
+    // Nothing recent: a new neighbour gets no announcement.
+    node.now = 10_000;
+    expect(sent(node.receive(5, { type: 'neighbor', priority: 'high' }), 'ihave')).toEqual([]);
+  });
+
   it('rejects options no node could run with', () => {
     expect(() => new Node({ graftTimeout: 0 })).toThrow(RangeError);
     expect(() => new Node({ ihaveBatchMax: IHAVE_ENTRIES_LIMIT + 1 })).toThrow(RangeError);

@@ -76,6 +76,20 @@ describe('simulation', () => {
     },
   );
 
+  it('Plumtree reaches the survivors of an 80% crash with the broadcast sent at once', () => {
+    // Seed 3: every neighbour of the origin dies, so the message would reach only the origin
+    // unless new neighbours announce what they hold (DEFAULT_NEW_NEIGHBOUR_ANNOUNCE_WINDOW).
+    const result = runSimulation({
+      nodes: 1_000,
+      seed: 3,
+      broadcasts: 1,
+      crash: { fraction: 0.8, broadcasts: 2 },
+    });
+    expect(result.crash?.crashed).toBe(800);
+    expect(result.crash?.firstBroadcastReliability).toBeGreaterThanOrEqual(0.9);
+    expect(result.crash?.healedWithinTwoShufflePeriods).toBe(true);
+  });
+
   it('rejects options that cannot run with a RangeError naming the problem', () => {
     expect(() => runSimulation({ nodes: 0, seed: 1, broadcasts: 1 })).toThrow(/nodes/);
     expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, crash: { fraction: 1 } })).toThrow(

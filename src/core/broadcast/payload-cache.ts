@@ -112,6 +112,15 @@ export class PayloadCache {
     return slot;
   }
 
+  /** The newest entries stored after `since`, at most `limit` of them, oldest first. */
+  storedSince(since: Millis, limit: number): CachedPayload[] {
+    const recent: CachedPayload[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.storedAt > since) recent.push(slot);
+    }
+    return recent.length > limit ? recent.slice(recent.length - limit) : recent;
+  }
+
   /** Drops every entry stored more than the maximum age ago. */
   sweep(now: Millis): void {
     const cutoff = now - this.maxAge;

@@ -86,6 +86,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       case 'neighborUp':
         this.lazy.delete(event.peer.id);
         this.eager.set(event.peer.id, event.peer);
+        this.announceRecent(event.peer, now, out);
         return;
       case 'neighborDown':
         this.eager.delete(event.peer.id);
@@ -240,6 +241,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: { type: 'ihaveFlush' } });
       }
     }
+  }
+
+  /**
+   * Tells a new neighbour what we received lately (see DEFAULT_NEW_NEIGHBOUR_ANNOUNCE_WINDOW): if
+   * the crash that gave us this link also cut it off from a message, it Grafts it from us.
+   */
+  private announceRecent(peer: PeerInfo, now: Millis, out: ProtocolAction[]): void {
+    const since = now - this.options.newNeighbourAnnounceWindow;
+    const recent = this.cache.storedSince(since, this.options.ihaveBatchMax);
+    if (recent.length === 0) return;
+    this.sendIHave(
+      peer,
+      recent.map((entry) => ({ origin: entry.origin, seq: entry.seq, hops: entry.hops })),
+      out,
+    );
   }
 
   private onIHave(from: PeerInfo, message: IHave, now: Millis, out: ProtocolAction[]): void {
