@@ -263,6 +263,23 @@ describe('HyParView discovery', () => {
     expect(neighborRequests(tick(node, 3_000))).toHaveLength(1);
   });
 
+  it('the repair tick sleeps while the active view is full and wakes when a neighbour is lost', () => {
+    const node = smallFullNode();
+    node.protocol.handle({ type: 'start' }, 0);
+    const repairTimers = (actions: readonly ProtocolAction[]) =>
+      actionsOf(actions, 'setTimer').filter((action) => action.timer.type === 'repair');
+    expect(repairTimers(tick(node, 1_000))).toEqual([]);
+    const lost = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 1_500);
+    expect(repairTimers(lost)).toHaveLength(1);
+    // Still short of a neighbour (its request is out): the tick keeps running.
+    expect(repairTimers(tick(node, 2_500))).toHaveLength(1);
+    // Full again: the next tick is the last.
+    const asked = neighborRequests(lost)[0]?.to;
+    node.receive(asked === peer(3).id ? 3 : 4, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toHaveLength(2);
+    expect(repairTimers(tick(node, 3_500))).toEqual([]);
+  });
+
   it('refreshes the address of a known peer from a beacon or from a message it sent', () => {
     const node = smallFullNode();
     const moved = { id: peer(3).id, address: 'elsewhere:1' };

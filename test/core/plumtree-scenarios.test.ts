@@ -123,7 +123,8 @@ describe('Plumtree on the test network', () => {
 
   it.each([
     [5, 'fifo'],
-    [6, 'random'],
+    // Not seed 6: there the crash cuts no subtree off, so nothing needs a Graft.
+    [9, 'random'],
     [7, 'fifo'],
     [8, 'random'],
   ] as const)(

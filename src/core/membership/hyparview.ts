@@ -70,6 +70,7 @@ export class HyParView {
   private nextRequestId = 1;
   private started = false;
   private left = false;
+  private repairTickArmed = false;
   private readonly counters: MembershipStats = emptyMembershipStats();
 
   constructor(self: PeerInfo, options: MembershipOptions, random: Random) {
@@ -105,7 +106,7 @@ export class HyParView {
     if (this.started || this.left) return;
     this.started = true;
     this.armShuffle(out);
-    out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
+    this.armRepairTick(out);
   }
 
   /** Join the overlay through `contact` (§4.2), and remember it for re-joining later. */
@@ -212,8 +213,10 @@ export class HyParView {
         this.startShuffle(out);
         return;
       case 'repair':
-        out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
+        this.repairTickArmed = false;
         this.onRepairTick(now, out);
+        // A full active view has nothing to repair: the tick sleeps until a neighbour is lost.
+        if (this.active.size < this.options.activeViewSize) this.armRepairTick(out);
         return;
       case 'neighborTimeout':
         this.onRequestTimeout(timer.peer, timer.request, now, out);
@@ -582,7 +585,19 @@ export class HyParView {
     if (peer === undefined) return undefined;
     this.counters.neighborDowns++;
     out.push({ type: 'neighborDown', peer });
+    this.armRepairTick(out);
     return peer;
+  }
+
+  /**
+   * The repair tick runs only while the active view is short of its size: in a settled overlay
+   * almost every view is full, and a tick per node per second would be most of the timer events
+   * (a third of all events in a 100,000-node simulation).
+   */
+  private armRepairTick(out: ProtocolAction[]): void {
+    if (this.repairTickArmed || !this.started || this.left) return;
+    this.repairTickArmed = true;
+    out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
   }
 
   /** Adds a peer to the passive view (refreshing its address if known), evicting when full. */
