@@ -1,4 +1,5 @@
-import { sign } from 'node:crypto';
+import { createPublicKey, sign, verify } from 'node:crypto';
+import sodium from 'sodium-native';
 import { describe, expect, it } from 'vitest';
 import { generateIdentity, privateKeyObject } from '../../src/identity/identity.js';
 import {
@@ -6,6 +7,7 @@ import {
   GossipSigner,
   minSeqNow,
   REPLAY_MARGIN_MS,
+  SIGNING_SCRATCH_MAX_BYTES,
   signedBytes,
 } from '../../src/node/gossip-signer.js';
 
@@ -45,6 +47,63 @@ describe('GossipSigner', () => {
     const bare = signedBytes(alice.id, seq, payload).subarray('meshcast/gossip/v1\0'.length);
     const signatureOfBare = sign(null, bare, privateKeyObject(alice));
     expect(verifier.verify(alice.id, seq, payload, signatureOfBare)).toBe('forged');
+  });
+
+  it('signs plain RFC 8032 Ed25519 over signedBytes, which node:crypto verifies and signs alike', () => {
+    const publicKey = createPublicKey(privateKeyObject(alice));
+    expect(verify(null, signedBytes(alice.id, seq, payload), publicKey, signature)).toBe(true);
+    const byNodeCrypto = sign(null, signedBytes(alice.id, seq, payload), privateKeyObject(alice));
+    expect(verifier.verify(alice.id, seq, payload, byNodeCrypto)).toBe('valid');
+  });
+
+  it('verifies the signatures of either library on either side of the libsodium / node:crypto size split', () => {
+    const publicKey = Buffer.alloc(32);
+    const secretKey = Buffer.alloc(64);
+    sodium.crypto_sign_seed_keypair(publicKey, secretKey, alice.secretKey.subarray(0, 32));
+    for (const size of [10, SIGNING_SCRATCH_MAX_BYTES, SIGNING_SCRATCH_MAX_BYTES + 1, 200_000]) {
+      const data = new Uint8Array(size).fill(size % 251);
+      const message = signedBytes(alice.id, seq, data);
+      const bySodium = Buffer.alloc(64);
+      sodium.crypto_sign_detached(bySodium, message, secretKey);
+      const byNodeCrypto = sign(null, message, privateKeyObject(alice));
+      expect(verifier.verify(alice.id, seq, data, bySodium)).toBe('valid');
+      expect(verifier.verify(alice.id, seq, data, byNodeCrypto)).toBe('valid');
+      expect(Buffer.from(aliceSigner.sign(alice.id, seq, data))).toEqual(byNodeCrypto);
+    }
+  });
+
+  it('calls forged, without throwing, a signature of any length but 64 or one of zeros', () => {
+    const longer = new Uint8Array(65);
+    longer.set(signature);
+    expect(verifier.verify(alice.id, seq, payload, longer)).toBe('forged');
+    expect(verifier.verify(alice.id, seq, payload, new Uint8Array(64))).toBe('forged');
+    expect(verifier.verify('0'.repeat(64), seq, payload, signature)).toBe('forged');
+  });
+
+  it('gives the same verdicts whatever the payload size, before and after a large message', () => {
+    const sizes = [
+      0,
+      1,
+      1024,
+      5000,
+      SIGNING_SCRATCH_MAX_BYTES,
+      SIGNING_SCRATCH_MAX_BYTES + 1,
+      300,
+      70_000,
+      3,
+    ];
+    const messages = sizes.map((size, i) => {
+      const data = new Uint8Array(size).fill(i + 1);
+      return { data, signature: aliceSigner.sign(alice.id, seq + i, data) };
+    });
+    messages.forEach(({ data, signature: sig }, i) => {
+      expect(verifier.verify(alice.id, seq + i, data, sig)).toBe('valid');
+      if (data.length > 0) {
+        const altered = new Uint8Array(data);
+        altered[0] = (data[0] as number) ^ 1;
+        expect(verifier.verify(alice.id, seq + i, altered, sig)).toBe('forged');
+      }
+    });
   });
 
   it('calls stale a genuine message whose send time is outside the window, either way', () => {
