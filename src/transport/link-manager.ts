@@ -64,6 +64,13 @@ interface Outbox {
 const PING_FRAME = encodeFrame({ type: 'ping' });
 
 /**
+ * Largest frame kept for reuse by the next send() of the same message (see lastEncoded): far above
+ * the 1 KiB payloads of chat and telemetry, far below the 1 MiB maximum that an idle node should not
+ * pin.
+ */
+const REUSED_FRAME_MAX_BYTES = 64 * 1024;
+
+/**
  * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
  * shuffle): a peer may send only so many per second. Replies, goodbyes and broadcasts are not
  * limited here: they answer our own requests or are bounded by the broadcast layer.
@@ -104,6 +111,13 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private closing: Promise<void> | undefined;
   /** Reasons already warned about: the first rejection of each kind is a warning, the rest debug. */
   private readonly warnedReasons = new Set<RejectReason>();
+  /**
+   * The last gossip message encoded and its frame. The broadcast layer hands the same message object
+   * to send() once per neighbour it goes to, so a relayed payload is encoded (and copied) once
+   * instead of once per link. Frames are never changed after encoding; only the sealing differs per
+   * link. Only frames up to REUSED_FRAME_MAX_BYTES are kept, so an idle node pins no large payload.
+   */
+  private lastEncoded: { readonly message: ProtocolMessage; readonly frame: Buffer } | undefined;
 
   constructor(options: LinkManagerOptions) {
     super();
@@ -146,7 +160,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
    */
   send(peer: PeerInfo, message: ProtocolMessage): void {
     if (this.closed) return;
-    const frame = this.encode(message);
+    const frame = this.encodeOnce(message);
     if (frame === undefined) return;
     const up = this.upPeers.get(peer.id);
     if (up?.active !== undefined) {
@@ -653,6 +667,17 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   // --- Frames out ---------------------------------------------------------------------------------
+
+  /** encode(), reusing the frame when the same message object is sent again (to another peer). */
+  private encodeOnce(message: ProtocolMessage): Buffer | undefined {
+    const last = this.lastEncoded;
+    if (last !== undefined && last.message === message) return last.frame;
+    const frame = this.encode(message);
+    const reusable =
+      frame !== undefined && message.type === 'gossip' && frame.length <= REUSED_FRAME_MAX_BYTES;
+    this.lastEncoded = reusable ? { message, frame } : undefined;
+    return frame;
+  }
 
   private encode(message: ProtocolMessage): Buffer | undefined {
     let frame: Buffer;
