@@ -1,6 +1,7 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
 import { DecodeError } from './errors.js';
 import { SIGNATURE_BYTES, U32_RANGE, U53_HIGH_RANGE } from './field-limits.js';
+import { decodeNodeId } from './node-id-cache.js';
 
 /** Fatal so that invalid UTF-8 is rejected; ignoreBOM so that a leading U+FEFF survives the trip. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -61,7 +62,7 @@ export class ByteReader {
 
   nodeId(field: string): NodeId {
     this.need(NODE_ID_BYTES, field);
-    const id = this.buffer.toString('hex', this.offset, this.offset + NODE_ID_BYTES);
+    const id = decodeNodeId(this.buffer, this.offset);
     this.offset += NODE_ID_BYTES;
     return id;
   }
