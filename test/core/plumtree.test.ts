@@ -194,6 +194,25 @@ describe('Plumtree broadcast', () => {
     expect(node.sets()).toEqual({ eager: 3, lazy: 0 });
   });
 
+  it('grafts the peer it grafted last when that one also announced the next missing message', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const first = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    node.receive(3, ihave([9, 5, 1]));
+    // Message 6 was announced by 3 first, then by 2.
+    const second = timerOf(node.receive(3, ihave([9, 6, 1])), 'graftTimeout');
+    node.receive(2, ihave([9, 6, 1]));
+    const graftTo = (actions: ProtocolAction[]) => sent(actions, 'graft').map((s) => s.to.id);
+    node.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftTo(node.fire(first))).toEqual([peer(2).id]);
+    // Within a graft timeout of that Graft: peer 2 again, so one link is re-made eager, not two.
+    expect(graftTo(node.fire(second))).toEqual([peer(2).id]);
+    // Long after, the oldest announcer is asked first again.
+    node.now = 10 * DEFAULT_GRAFT_TIMEOUT;
+    const third = timerOf(node.receive(3, ihave([9, 7, 1])), 'graftTimeout');
+    node.receive(2, ihave([9, 7, 1]));
+    expect(graftTo(node.fire(third))).toEqual([peer(3).id]);
+  });
+
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {
     const node = new Node().withNeighbours(1, 2).pruneFrom(2);
     const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');

@@ -69,9 +69,11 @@ export class Announcements {
     return { kind: 'recorded', message };
   }
 
-  /** Takes the oldest announcer of `message` that was not asked yet. */
-  takeNextAnnouncer(message: MissingMessage): Announcement | undefined {
-    const next = message.announcers.shift();
+  /** Takes `preferred` if it announced `message` and was not asked yet, else the oldest announcer. */
+  takeNextAnnouncer(message: MissingMessage, preferred?: NodeId): Announcement | undefined {
+    let index = preferred === undefined ? -1 : message.announcers.findIndex((a) => a.peer.id === preferred);
+    if (index < 0) index = 0;
+    const [next] = message.announcers.splice(index, 1);
     if (next !== undefined) this.unindex(next.peer.id, message);
     return next;
   }

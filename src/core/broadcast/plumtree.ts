@@ -44,6 +44,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly missing: Announcements;
   private readonly ihaveQueue = new IHaveQueue();
   private flushArmed = false;
+  /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
+  private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
   private nextSeq: number;
   private started = false;
@@ -142,7 +144,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.armSweep(out);
         return;
       case 'graftTimeout':
-        this.onGraftTimeout(timer.origin, timer.seq, timer.token, out);
+        this.onGraftTimeout(timer.origin, timer.seq, timer.token, now, out);
         return;
       case 'ihaveFlush':
         this.flushArmed = false;
@@ -320,15 +322,27 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.sendPrune(parent, out);
   }
 
-  private onGraftTimeout(origin: NodeId, seq: number, token: number, out: ProtocolAction[]): void {
+  private onGraftTimeout(
+    origin: NodeId,
+    seq: number,
+    token: number,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
     const missing = this.missing.get(messageKey(origin, seq));
     if (missing === undefined || missing.timerToken !== token) return;
     missing.timerToken = undefined;
-    const next = this.missing.takeNextAnnouncer(missing);
+    // When a burst of messages goes missing at once, the first announcer differs from message to
+    // message; grafting each one would make several links eager, close cycles, and start a round of
+    // Prunes that can cut this node off again. The peer grafted last, if it announced this message
+    // too, is asked again instead: the burst re-links one parent.
+    const recent = this.lastGraft !== undefined && now - this.lastGraft.at < this.options.graftTimeout;
+    const next = this.missing.takeNextAnnouncer(missing, recent ? this.lastGraft?.peer : undefined);
     if (next === undefined) {
       this.missing.delete(missing);
       return;
     }
+    this.lastGraft = { peer: next.peer.id, at: now };
     // Paper p. 9: the announcer becomes a tree link and sends the payload; if it does not arrive
     // within the shorter timer 2, the next announcer is asked.
     this.makeEager(next.peer);
