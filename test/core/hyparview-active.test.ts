@@ -238,6 +238,21 @@ describe('HyParView active view repair', () => {
     const actions = tick(node, 1_000);
     expect(sends(actions, 'join').map((s) => s.to)).toEqual([peer(1)]);
   });
+
+  it('with no contact left, re-joins through a peer it evicted from the passive view for room', () => {
+    const node = new Harness({ passiveViewSize: 2 });
+    node.withPassive(3, 4);
+    node.withPassive(5, 6); // two of 3, 4, 5 are evicted to make room
+    const evicted = [3, 4, 5].map((i) => peer(i).id).filter((id) => !node.passive().includes(id));
+    expect(evicted).toHaveLength(2);
+    // Every peer it still knows turns out dead; so does one of the evicted ones.
+    for (const id of [...node.passive(), evicted[0] as string]) {
+      node.protocol.handle({ type: 'dialFailed', peer: id }, 0);
+    }
+    expect(node.passive()).toEqual([]);
+    const actions = tick(node, 1_000);
+    expect(sends(actions, 'join').map((s) => s.to.id)).toEqual([evicted[1]]);
+  });
 });
 
 describe('HyParView discovery', () => {

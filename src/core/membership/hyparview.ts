@@ -65,6 +65,13 @@ export class HyParView {
   private repairBackoff: Millis;
   /** Bootstrap contacts, oldest first, to re-join through once every known peer is gone. */
   private readonly contacts: PeerInfo[] = [];
+  /**
+   * Peers last evicted from the passive view to make room, newest last (at most maxContacts): they
+   * were alive when heard of, and are unrelated to the ones that fail together with our views. A
+   * survivor of a massive crash whose 35 known peers all died (at 80% failures, 0.8^35: about one
+   * node in 2,500) re-joins through one of these, where a lone bootstrap contact is likely dead too.
+   */
+  private readonly formerPassive: PeerInfo[] = [];
   /** Ids sent in our last Shuffle: evicted first when integrating its reply (§4.4). */
   private lastShuffleSample: NodeId[] = [];
   private nextRequestId = 1;
@@ -192,6 +199,8 @@ export class HyParView {
   /** `peerId` could not be reached at all: forget it as a candidate (§4.3) and try another. */
   dialFailed(peerId: NodeId, now: Millis, out: ProtocolAction[]): void {
     if (this.left) return;
+    const former = this.formerPassive.findIndex((peer) => peer.id === peerId);
+    if (former >= 0) this.formerPassive.splice(former, 1);
     const wasCandidate = this.pending.delete(peerId);
     this.removePassive(peerId);
     if (this.active.has(peerId)) {
@@ -240,6 +249,7 @@ export class HyParView {
     this.pending.clear();
     this.declined.clear();
     this.contacts.length = 0;
+    this.formerPassive.length = 0;
     this.lastShuffleSample = [];
     this.left = true;
   }
@@ -436,7 +446,7 @@ export class HyParView {
     if (this.pending.size === 0) this.repair(now, out, 1);
     // Every peer we knew is gone: start over through a bootstrap contact, once per tick at most.
     if (this.active.size === 0 && this.passive.size === 0 && this.pending.size === 0) {
-      const contact = pickOne(this.random, this.contacts);
+      const contact = pickOne(this.random, [...this.contacts, ...this.formerPassive]);
       if (contact !== undefined) this.sendJoin(contact, out);
     }
   }
@@ -470,6 +480,13 @@ export class HyParView {
       after: this.options.neighborRequestTimeout,
       timer: { type: 'neighborTimeout', peer, request },
     });
+  }
+
+  private rememberFormerPassive(peer: PeerInfo): void {
+    const index = this.formerPassive.findIndex((known) => known.id === peer.id);
+    if (index >= 0) this.formerPassive.splice(index, 1);
+    this.formerPassive.push(peer);
+    if (this.formerPassive.length > this.options.maxContacts) this.formerPassive.shift();
   }
 
   private rememberContact(contact: PeerInfo): void {
@@ -611,7 +628,9 @@ export class HyParView {
       let victim: NodeId | undefined;
       if (evictFirst !== undefined) victim = evictFirst.find((id) => this.passive.has(id));
       victim ??= this.passive.pickRandom(this.random)?.id;
+      const evicted = victim === undefined ? undefined : this.passive.get(victim);
       if (victim !== undefined) this.removePassive(victim);
+      if (evicted !== undefined) this.rememberFormerPassive(evicted);
     }
     this.passive.add(peer);
   }

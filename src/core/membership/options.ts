@@ -78,7 +78,7 @@ export const DEFAULT_REPAIR_INTERVAL: Millis = 1_000;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
 /** Refusals only come from full peers; after 30 s many of them will have changed, so ask again. */
 export const DEFAULT_REPAIR_BACKOFF_MAX: Millis = 30_000;
-/** A handful of bootstrap addresses; more adds nothing but memory. */
+/** A handful of bootstrap addresses (and as many former passive peers); more adds nothing but memory. */
 export const DEFAULT_MAX_CONTACTS = 8;
 
 export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
