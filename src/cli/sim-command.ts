@@ -3,7 +3,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BROADCAST_KINDS } from '../core/broadcast/strategy.js';
 import { DEFAULT_PROTOCOL_OPTIONS } from '../core/protocol.js';
 import { parseLatency } from '../sim/latency.js';
-import { checkSimOptions, resolveSimOptions, type SimOptions, type SimProgress } from '../sim/options.js';
+import {
+  checkSimOptions,
+  DEFAULT_ORIGINS,
+  resolveSimOptions,
+  type SimOptions,
+  type SimProgress,
+} from '../sim/options.js';
 import { formatSimReport } from '../sim/report.js';
 import { runSimulation } from '../sim/run.js';
 
@@ -11,6 +17,7 @@ interface SimFlags {
   nodes: number;
   seed: number;
   broadcasts: number;
+  origins?: number;
   strategy?: string;
   activeView?: number;
   passiveView?: number;
@@ -63,6 +70,11 @@ export function registerSimCommand(program: Command): Command {
       'broadcasts from random nodes once the joins have settled',
       whole(0, 1_000_000),
       10,
+    )
+    .option(
+      '--origins <n>',
+      `how many nodes broadcast, picked at random (default ${DEFAULT_ORIGINS}; 0: a new node each time)`,
+      whole(0, 10_000_000),
     )
     .addOption(
       new Option(
@@ -183,6 +195,7 @@ export function simOptionsFromFlags(flags: SimFlags): SimOptions {
     nodes: flags.nodes,
     seed: flags.seed,
     broadcasts: flags.broadcasts,
+    origins: flags.origins,
     // The core checks option ranges itself (see checkSimOptions).
     protocol: protocol as SimOptions['protocol'],
     network: network as SimOptions['network'],

@@ -77,7 +77,7 @@ function decodeFields(reader: ByteReader, code: number): WireMessage {
         request: reader.bool('request'),
       };
     case MESSAGE_TYPE_CODES.prune:
-      return { type: 'prune' };
+      return { type: 'prune', origin: reader.nodeId('origin') };
     default:
       throw new DecodeError('unknown-type', `type 0x${code.toString(16).padStart(2, '0')}`);
   }

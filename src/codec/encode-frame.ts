@@ -33,8 +33,9 @@ function fieldBytes(message: WireMessage): number {
       return NODE_ID_BYTES + 2;
     case 'ping':
     case 'join':
-    case 'prune':
       return 0;
+    case 'prune':
+      return NODE_ID_BYTES;
     case 'forwardJoin':
       return peerInfoBytes(message.peer) + 1;
     case 'neighbor':
@@ -64,7 +65,9 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
       return;
     case 'ping':
     case 'join':
+      return;
     case 'prune':
+      writer.nodeId(message.origin);
       return;
     case 'forwardJoin':
       writePeerInfo(writer, message.peer);

@@ -111,9 +111,10 @@ export interface Graft {
   readonly request: boolean;
 }
 
-/** Plumtree: stop eager-pushing to me; I get these payloads another way. */
+/** Plumtree: stop eager-pushing `origin`'s payloads to me (in the tree they follow); I get them another way. */
 export interface Prune {
   readonly type: 'prune';
+  readonly origin: NodeId;
 }
 
 export type BroadcastMessage = Gossip | IHave | Graft | Prune;

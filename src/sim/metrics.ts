@@ -22,6 +22,8 @@ export interface BroadcastResult {
   /** Virtual time it was sent, ms. */
   readonly time: Millis;
   readonly origin: number;
+  /** Its origin's first broadcast of the run: with Plumtree it follows the shared tree, later ones the origin's own. */
+  readonly originFirst: boolean;
   /**
    * Nodes that should have delivered it: alive from before it was sent until its window closed
    * (and, during a partition, on the origin's side). The origin counts, as having delivered it.
@@ -54,6 +56,7 @@ interface OpenBroadcast {
   readonly phase: string;
   readonly time: Millis;
   readonly origin: number;
+  readonly originFirst: boolean;
   /** Nodes that existed when it was sent: only they can count. */
   readonly population: number;
   readonly reached: Uint8Array;
@@ -75,16 +78,20 @@ export class BroadcastTracker implements SimObserver {
   /** Deliveries or copies of a broadcast whose window had already closed. */
   lateDeliveries = 0;
   private readonly open = new Map<number, OpenBroadcast>();
+  private readonly origins = new Set<number>();
 
   /** Opens broadcast `index` and returns the payload the origin must send. */
   begin(index: number, phase: string, origin: number, time: Millis, population: number): Uint8Array {
     const reached = new Uint8Array(population);
     reached[origin] = 1;
+    const originFirst = !this.origins.has(origin);
+    this.origins.add(origin);
     this.open.set(index, {
       index,
       phase,
       time,
       origin,
+      originFirst,
       population,
       reached,
       sentAtStart: this.sent.slice(),
@@ -126,6 +133,7 @@ export class BroadcastTracker implements SimObserver {
       phase: open.phase,
       time: open.time,
       origin: open.origin,
+      originFirst: open.originFirst,
       live,
       delivered,
       reliability: live === 0 ? 1 : delivered / live,

@@ -51,6 +51,8 @@ export interface SimOptions {
   readonly seed: number;
   /** Broadcasts in the stable phase, after the joins have settled. */
   readonly broadcasts: number;
+  /** How many nodes broadcast (a pool, see DEFAULT_ORIGINS); 0: a new random node each time. */
+  readonly origins?: number;
   /** Core options, e.g. `{ broadcast: 'plumtree' }` or view sizes; the core's defaults otherwise. */
   readonly protocol?: Partial<ProtocolOptions>;
   readonly network?: Partial<NetworkOptions>;
@@ -76,6 +78,12 @@ export const DEFAULT_JOIN_INTERVAL: Millis = 2;
  * twice, so passive views are mixed, and the repair tick (1 s) has filled short active views.
  */
 export const DEFAULT_SETTLE_TIME: Millis = 2 * DEFAULT_PROTOCOL_OPTIONS.shuffleInterval;
+/**
+ * By default each broadcast comes from a new random node, the hardest case for Plumtree: every
+ * message follows the tree shared by all origins. A pool (`--origins 10`: a chat, a sensor feed
+ * with a handful of senders) lets each origin's own tree form; `ldh.repeated` measures it.
+ */
+export const DEFAULT_ORIGINS = 0;
 /** Broadcasts 1 s apart never overlap: a flood over 100,000 nodes settles in well under 200 ms. */
 export const DEFAULT_BROADCAST_INTERVAL: Millis = 1_000;
 /** Broadcasts after a crash or a repair: the issue's "immediately, then every shuffle period". */
@@ -90,6 +98,7 @@ export interface ResolvedSimOptions {
   readonly nodes: number;
   readonly seed: number;
   readonly broadcasts: number;
+  readonly origins: number;
   readonly protocol: ProtocolOptions;
   readonly network: NetworkOptions;
   readonly joinInterval: Millis;
@@ -109,6 +118,7 @@ export function resolveSimOptions(options: SimOptions): ResolvedSimOptions {
     nodes: options.nodes,
     seed: options.seed,
     broadcasts: options.broadcasts,
+    origins: options.origins ?? DEFAULT_ORIGINS,
     protocol,
     network: { ...DEFAULT_NETWORK_OPTIONS, ...options.network },
     joinInterval: options.joinInterval ?? DEFAULT_JOIN_INTERVAL,
@@ -157,6 +167,7 @@ export function checkSimOptions(options: ResolvedSimOptions): string[] {
   integer('nodes', options.nodes, 1, MAX_SIM_NODES);
   integer('seed', options.seed, 0, 0xffff_ffff);
   integer('broadcasts', options.broadcasts, 0);
+  integer('origins', options.origins, 0, MAX_SIM_NODES);
   duration('joinInterval', options.joinInterval, true);
   duration('settleTime', options.settleTime, true);
   duration('broadcastInterval', options.broadcastInterval);

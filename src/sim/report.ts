@@ -68,6 +68,7 @@ function phaseTable(phases: Record<string, PhaseSummary>): string[] {
     'RMR',
     'RMR after 1st',
     'LDH max',
+    'LDH repeat',
     'latency ms',
     'control/bcast',
   ];
@@ -80,6 +81,7 @@ function phaseTable(phases: Record<string, PhaseSummary>): string[] {
     fixed(s.rmr.mean, 3),
     fixed(s.rmr.afterFirst, 3),
     s.ldh.max === null ? '-' : String(s.ldh.max),
+    s.ldh.repeated === null ? '-' : String(s.ldh.repeated),
     fixed(s.latency.mean, 1),
     s.controlTotalPerBroadcast === null ? '-' : count(Math.round(s.controlTotalPerBroadcast)),
   ]);

@@ -46,6 +46,7 @@ export interface ChurnResult {
 /** Parameters in force, for reproducing a run (with `seed`). */
 export interface SimParameters {
   readonly broadcastStrategy: string;
+  readonly origins: number;
   readonly activeViewSize: number;
   readonly passiveViewSize: number;
   readonly shuffleInterval: Millis;
@@ -269,6 +270,7 @@ function partitionResult(
 function parameters(options: ResolvedSimOptions): SimParameters {
   return {
     broadcastStrategy: options.protocol.broadcast,
+    origins: options.origins,
     activeViewSize: options.protocol.activeViewSize,
     passiveViewSize: options.protocol.passiveViewSize,
     shuffleInterval: options.protocol.shuffleInterval,

@@ -69,7 +69,8 @@ export interface ChurnRecord {
  *
  * 1. `nodes` nodes join one by one, `joinInterval` apart, each through a random live contact,
  *    then the overlay settles for `settleTime` (snapshot "joined");
- * 2. stable: `broadcasts` broadcasts from random live nodes, `broadcastInterval` apart ("stable");
+ * 2. stable: `broadcasts` broadcasts, `broadcastInterval` apart ("stable"), each from a random
+ *    member of a pool of `origins` senders (see nextOrigin), as are all later broadcasts;
  * 3. churn, if asked: Poisson joins and departures, broadcasts every `broadcastInterval` ("churn");
  * 4. partition, if asked: two random halves cut apart, broadcasts every `broadcastInterval` counted
  *    within the origin's half ("partitioned"); then the repair and broadcasts at once and every
@@ -91,6 +92,8 @@ export class ScenarioRunner {
   private readonly snapshotLabels: string[] = [];
   private partitionStart: Millis = 0;
   private partitionSides: [number, number] = [0, 0];
+  /** The nodes that broadcast, when `origins` > 0. */
+  private readonly origins: number[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -220,10 +223,31 @@ export class ScenarioRunner {
 
   private broadcast(index: number): void {
     const planned = this.broadcasts[index];
-    const origin = this.sim.randomLiveNode(this.random);
+    const origin = this.nextOrigin();
     if (planned === undefined || origin < 0) return;
     const payload = this.tracker.begin(index, planned.phase, origin, this.sim.now, this.sim.nodeCount);
     this.sim.broadcast(origin, payload);
+  }
+
+  /**
+   * A random member of the pool of senders, which fills up with random live nodes as broadcasts
+   * go out; a member that crashed or left is replaced by a random live node. Without a pool
+   * (`origins` 0), each broadcast comes from a new random node.
+   */
+  private nextOrigin(): number {
+    const poolSize = this.options.origins;
+    if (poolSize === 0) return this.sim.randomLiveNode(this.random);
+    if (this.origins.length < poolSize) {
+      const fresh = this.sim.randomLiveNode(this.random);
+      if (fresh >= 0) this.origins.push(fresh);
+      return fresh;
+    }
+    const slot = Math.floor(this.random.next() * this.origins.length);
+    const member = this.origins[slot] as number;
+    if (this.sim.isAlive(member)) return member;
+    const replacement = this.sim.randomLiveNode(this.random);
+    if (replacement >= 0) this.origins[slot] = replacement;
+    return replacement;
   }
 
   private finish(index: number): void {

@@ -19,7 +19,11 @@ export interface PhaseSummary {
   readonly complete: number;
   /** RMR; `afterFirst` leaves out the first broadcast, which may still be shaping a tree. */
   readonly rmr: MeanMax & { readonly afterFirst: number | null };
-  readonly ldh: MeanMax;
+  /**
+   * Last delivery hop; `repeated` (max) counts only broadcasts whose origin broadcast before (with
+   * Plumtree, those that follow the origin's own tree), null when there were none.
+   */
+  readonly ldh: MeanMax & { readonly repeated: number | null };
   /** Time to the last delivery, ms. */
   readonly latency: MeanMax;
   /** Non-payload messages per broadcast window, by type (mean). */
@@ -34,6 +38,7 @@ export function summarise(results: readonly BroadcastResult[]): PhaseSummary {
     .slice(1)
     .map((r) => r.rmr)
     .filter((r): r is number => r !== null);
+  const repeated = results.filter((r) => !r.originFirst);
   const controlPerBroadcast: Partial<MessageCounts> = {};
   for (const type of MESSAGE_TYPES) {
     if (type === 'gossip') continue;
@@ -48,7 +53,11 @@ export function summarise(results: readonly BroadcastResult[]): PhaseSummary {
     },
     complete: results.filter((r) => r.delivered === r.live).length,
     rmr: { mean: round(mean(rmrs)), max: round(max(rmrs)), afterFirst: round(mean(rmrsAfterFirst)) },
-    ldh: { mean: round(mean(results.map((r) => r.ldh))), max: max(results.map((r) => r.ldh)) },
+    ldh: {
+      mean: round(mean(results.map((r) => r.ldh))),
+      max: max(results.map((r) => r.ldh)),
+      repeated: max(repeated.map((r) => r.ldh)),
+    },
     latency: {
       mean: round(mean(results.map((r) => r.latency))),
       max: round(max(results.map((r) => r.latency))),

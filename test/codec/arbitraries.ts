@@ -108,7 +108,7 @@ export const graftArb: fc.Arbitrary<Graft> = fc.record({
   seq: seqArb,
   request: fc.boolean(),
 });
-export const pruneArb: fc.Arbitrary<Prune> = fc.constant({ type: 'prune' });
+export const pruneArb: fc.Arbitrary<Prune> = fc.record({ type: fc.constant('prune'), origin: nodeIdArb });
 
 /** One arbitrary per message type; the mapped type makes forgetting a new message a compile error. */
 export const messageArbs: {

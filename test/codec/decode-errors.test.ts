@@ -78,6 +78,7 @@ describe('decodeBody rejects each kind of bad body with its reason', () => {
     ['graft seq of 2^64 - 1', hex('01 22', ID, 'ffffffff ffffffff 01'), 'bad-field'],
     ['graft missing its request flag', hex('01 22', ID, '00000000 00000001'), 'truncated'],
     ['graft request flag 2', hex('01 22', ID, '00000000 00000001 02'), 'bad-field'],
+    ['prune missing its origin', hex('01 23', 'ab'.repeat(31)), 'truncated'],
     ['an address that is not UTF-8', hex('01 11', ID, '01 ff', '01'), 'bad-field'],
     ['an overlong UTF-8 address', hex('01 11', ID, '02 c080', '01'), 'bad-field'],
     ['a UTF-8 encoded lone surrogate', hex('01 16 0001', ID, '03 eda080'), 'bad-field'],

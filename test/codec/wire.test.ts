@@ -49,7 +49,10 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
   it('bodiless messages are just version and type', () => {
     expect(encodeFrame({ type: 'ping' })).toEqual(hex('00000002 01 02'));
     expect(encodeFrame({ type: 'join' })).toEqual(hex('00000002 01 10'));
-    expect(encodeFrame({ type: 'prune' })).toEqual(hex('00000002 01 23'));
+  });
+
+  it('prune: the origin whose tree drops the link', () => {
+    expect(encodeFrame({ type: 'prune', origin: ID_A })).toEqual(hex('00000022 01 23', 'ab'.repeat(32)));
   });
 
   it('neighbor priority, neighborReply and disconnect booleans are one byte', () => {

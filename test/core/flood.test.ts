@@ -94,7 +94,7 @@ describe('flood broadcast', () => {
     expect(node.receive(1, gossip(9, 1.5))).toEqual([]);
     expect(node.receive(1, gossip(9, 1, -1))).toEqual([]);
     expect(node.receive(1, gossip(9, 1, Number.MAX_SAFE_INTEGER))).toEqual([]);
-    expect(node.receive(1, { type: 'prune' })).toEqual([]);
+    expect(node.receive(1, { type: 'prune', origin: peer(9).id })).toEqual([]);
     expect(node.receive(1, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
     expect(node.protocol.stats()).toMatchObject({ invalidPayloads: 6, delivered: 0 });
   });

@@ -47,9 +47,12 @@ class Node extends Harness {
     return this.protocol.handle({ type: 'broadcast', payload }, this.now);
   }
 
-  /** Makes `peer` lazy, the way a peer does it: by pruning us. */
+  /**
+   * Makes peers lazy in the shared tree, the way a peer does it: by pruning us for an origin
+   * without a tree of its own (one that never broadcast twice).
+   */
   pruneFrom(...indices: number[]): this {
-    for (const index of indices) this.receive(index, { type: 'prune' });
+    for (const index of indices) this.receive(index, { type: 'prune', origin: peer(99).id });
     return this;
   }
 
@@ -96,7 +99,7 @@ describe('Plumtree broadcast', () => {
     node.receive(1, gossip(9, 5));
     const duplicate = node.receive(2, gossip(9, 5));
     expect(actionsOf(duplicate, 'deliver')).toEqual([]);
-    expect(sent(duplicate)).toEqual([{ to: peer(2), message: { type: 'prune' } }]);
+    expect(sent(duplicate)).toEqual([{ to: peer(2), message: { type: 'prune', origin: peer(9).id } }]);
     expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
     expect(node.protocol.stats()).toMatchObject({ duplicates: 1, prunesSent: 1, broadcastControlSent: 1 });
     // Peer 2 now only hears announcements: the next payload goes to 3, and 2 gets an IHave later.
@@ -117,7 +120,7 @@ describe('Plumtree broadcast', () => {
       payload: new Uint8Array([42]),
     });
     expect(actionsOf(echo, 'deliver')).toEqual([]);
-    expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune' } }]);
+    expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune', origin: node.self.id } }]);
   });
 
   it('moves a peer that prunes us to lazy: it gets announcements, not payloads', () => {
@@ -309,26 +312,42 @@ describe('Plumtree broadcast', () => {
     expect(lone.protocol.stats().missingMessages).toBe(0);
   });
 
-  it('optimises: a lazy link announcing a path at least the threshold shorter replaces the parent', () => {
+  it("optimises an origin's own tree: a lazy link announcing a path at least the threshold shorter replaces the parent", () => {
     const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    // Origin 9's first message follows the shared tree and is never optimised for it.
+    node.receive(1, gossip(9, 4, 6));
+    expect(node.receive(2, ihave([9, 4, 0]))).toEqual([]);
+    // Its second one gives it a tree of its own, a copy of the shared one.
     node.receive(1, gossip(9, 5, 6)); // 7 hops from the origin through peer 1
+    expect(node.protocol.stats().originTrees).toBe(1);
     // Through peer 3: 5 + 1 = 6 hops, one shorter: not worth it.
     expect(node.receive(3, ihave([9, 5, 5]))).toEqual([]);
     // Through peer 2: 2 + 1 = 3 hops, four shorter: re-link without asking for the payload.
     const swap = node.receive(2, ihave([9, 5, 2]));
     expect(sent(swap)).toEqual([
       { to: peer(2), message: { type: 'graft', origin: peer(9).id, seq: 5, request: false } },
-      { to: peer(1), message: { type: 'prune' } },
+      { to: peer(1), message: { type: 'prune', origin: peer(9).id } },
     ]);
+    // The shared tree is untouched: 1 eager, 2 and 3 lazy.
     expect(node.protocol.stats()).toMatchObject({ optimisations: 1, eagerPeers: 1, lazyPeers: 2 });
     // The new path is the reference now: 0 + 1 hops is not clearly shorter than 3.
     expect(node.receive(3, ihave([9, 5, 0]))).toEqual([]);
-    // The next payload goes down the new link only.
-    expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+    // Origin 9's next payload comes down the new link and is only announced to 1 and 3.
+    node.fire({ type: 'ihaveFlush' });
+    const next = node.receive(2, gossip(9, 6, 2));
+    expect(sent(next, 'gossip')).toEqual([]);
+    expect(
+      sent(node.fire(timerOf(next, 'ihaveFlush')))
+        .map((s) => s.to.id)
+        .sort(),
+    ).toEqual([peer(1).id, peer(3).id].sort());
+    // Our own first broadcast still follows the shared tree.
+    expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(1).id]);
   });
 
   it('optimises when the short announcement came before the payload, after relaying it', () => {
     const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2);
+    node.receive(1, gossip(9, 4, 5)); // so that message 5 follows origin 9's own tree
     node.receive(2, ihave([9, 5, 0]));
     const actions = node.receive(1, gossip(9, 5, 5));
     expect(sent(actions).map((s) => [s.to.id, s.message.type])).toEqual([
@@ -368,7 +387,7 @@ describe('Plumtree broadcast', () => {
     expect(node.receive(1, gossip(9, 1, -1))).toEqual([]);
     expect(node.protocol.stats().invalidPayloads).toBe(1 + 5 + 3);
     // Strangers (not in the active view) cannot prune, graft or announce.
-    expect(node.receive(7, { type: 'prune' })).toEqual([]);
+    expect(node.receive(7, { type: 'prune', origin: peer(9).id })).toEqual([]);
     expect(node.receive(7, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
     expect(node.receive(7, ihave([9, 100, 1]))).toEqual([]);
     expect(node.protocol.stats()).toMatchObject({ strangerMessages: 3, eagerPeers: 1, lazyPeers: 1 });

@@ -15,4 +15,16 @@ describe('simulation with Plumtree', () => {
     expect(result.rmr).not.toBeNull();
     expect(result.rmr as number).toBeLessThan(0.1);
   });
+
+  it('N = 1,000: an origin that keeps sending gets its own tree, shortened to about the overlay diameter', () => {
+    const result = runSimulation({ nodes: 1_000, seed: 1, broadcasts: 30, origins: 3 });
+    const ldh = result.broadcasts.map((b) => b.ldh);
+    const shared = Math.max(...result.broadcasts.filter((b) => b.originFirst).map((b) => b.ldh));
+    const settled = Math.max(...ldh.slice(-5));
+    // The shared tree is a detour for most origins: 16-17 hops here.
+    expect(shared).toBeGreaterThan(12);
+    // ceil(log4 1000) + 2 = 7 is the target shape; measured 7-8 once the own trees settled (about 8 broadcasts each).
+    expect(settled).toBeLessThanOrEqual(8);
+    expect(result.rmr as number).toBeLessThan(0.01);
+  });
 });

@@ -9,9 +9,14 @@ export function messageKey(origin: NodeId, seq: number): string {
   return `${origin}:${seq}`;
 }
 
+/** Whether `origin` could name a broadcasting node; the codec has already checked its form. */
+export function isOrigin(origin: unknown): origin is NodeId {
+  return typeof origin === 'string';
+}
+
 /** Whether (origin, seq) could name a broadcast; anything else is dropped as malformed input. */
 export function isMessageId(origin: unknown, seq: unknown): boolean {
-  return typeof origin === 'string' && Number.isSafeInteger(seq) && (seq as number) >= 0;
+  return isOrigin(origin) && Number.isSafeInteger(seq) && (seq as number) >= 0;
 }
 
 export function isHopCount(hops: unknown): boolean {

@@ -5,7 +5,8 @@ import { Announcements, type MissingMessage } from './announcements.js';
 import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
 import type { FloodOptions } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
-import { isHopCount, isMessageId, isWellFormedGossip, messageKey } from './message-id.js';
+import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } from './message-id.js';
+import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
 import { SeenCache } from './seen-cache.js';
@@ -20,16 +21,15 @@ import {
 /** The seen cache and sequence numbering are the same as flooding's. */
 export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
 
-const PRUNE: Prune = Object.freeze({ type: 'prune' });
-
 /**
  * Plumtree (Leitão, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) as a sans-IO
  * state machine over the active view. Each neighbour is either eager (payloads are pushed to it:
  * a tree link) or lazy (only announced by IHave: a repair link). Every neighbour starts eager, so
  * the first broadcast floods; a duplicate payload prunes the link it came on (Alg. 1), which
  * leaves a spanning tree. A message announced but not received within the graft timeout is
- * fetched with a Graft, which also makes that link eager again (Alg. 2). One tree serves every
- * origin.
+ * fetched with a Graft, which also makes that link eager again (Alg. 2). That tree is shared by
+ * every origin's first message; an origin that broadcasts again gets a copy of its own, which the
+ * optimisation shortens for it (OriginTrees).
  *
  * Per node, state is O(active view + messages in the caches); each event costs O(active view)
  * plus O(entries) for an IHave, with no scan of any table.
@@ -37,8 +37,8 @@ const PRUNE: Prune = Object.freeze({ type: 'prune' });
 export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly selfId: NodeId;
   private readonly options: PlumtreeBroadcastOptions;
-  private readonly eager = new Map<NodeId, PeerInfo>();
-  private readonly lazy = new Map<NodeId, PeerInfo>();
+  private readonly neighbours = new Map<NodeId, PeerInfo>();
+  private readonly trees: OriginTrees;
   private readonly seen: SeenCache;
   private readonly cache: PayloadCache;
   private readonly missing: Announcements;
@@ -59,6 +59,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
     this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
+    this.trees = new OriginTrees(options.maxOriginTrees);
     this.nextSeq = options.initialSeq;
   }
 
@@ -66,8 +67,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     return {
       ...this.counters,
       seenCacheSize: this.seen.size,
-      eagerPeers: this.eager.size,
-      lazyPeers: this.lazy.size,
+      eagerPeers: this.neighbours.size - this.trees.sharedLazy,
+      lazyPeers: this.trees.sharedLazy,
+      originTrees: this.trees.ownTrees,
       missingMessages: this.missing.size,
       payloadCacheEntries: this.cache.size,
       payloadCacheBytes: this.cache.bytes,
@@ -86,13 +88,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.armSweep(out);
         return;
       case 'neighborUp':
-        this.lazy.delete(event.peer.id);
-        this.eager.set(event.peer.id, event.peer);
+        this.trees.resetPeer(event.peer.id);
+        this.neighbours.set(event.peer.id, event.peer);
         this.announceRecent(event.peer, now, out);
         return;
       case 'neighborDown':
-        this.eager.delete(event.peer.id);
-        this.lazy.delete(event.peer.id);
+        this.neighbours.delete(event.peer.id);
+        this.trees.resetPeer(event.peer.id);
         this.missing.dropPeer(event.peer.id);
         this.ihaveQueue.drop(event.peer.id);
         return;
@@ -125,9 +127,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.onGraft(from, message, now, out);
         return;
       case 'prune':
-        // Paper Alg. 1: the sender got our payloads another way; announce to it from now on.
-        if (this.isNeighbour(from.id)) this.makeLazy(from);
-        else this.counters.strangerMessages++;
+        this.onPrune(from, message);
         return;
       default:
         // Not a broadcast message at all: only malformed input gets here.
@@ -160,6 +160,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message coming back is a duplicate, so the link it came on gets pruned.
     this.seen.add(key, now);
     this.counters.broadcasts++;
+    this.trees.noteMessage(this.selfId);
     // Copied so that the cache never changes under a Graft if the application reuses its buffer.
     const payload = new Uint8Array(data);
     const signature = this.authenticator?.sign(this.selfId, seq, payload);
@@ -179,8 +180,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.counters.duplicates++;
       // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree.
       if (this.isNeighbour(from.id)) {
-        this.makeLazy(from);
-        this.sendPrune(from, out);
+        this.trees.set(message.origin, from.id, true);
+        this.sendPrune(from, message.origin, out);
       }
       return;
     }
@@ -189,6 +190,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
     this.seen.add(key, now);
     this.counters.delivered++;
+    this.trees.noteMessage(message.origin);
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
     // hands it out); the cache and the relays use a copy that owns its memory, so the cache
@@ -204,7 +206,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       now,
     );
     // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
-    if (this.isNeighbour(from.id) && !this.eager.has(from.id)) this.makeEager(from);
+    if (this.isNeighbour(from.id)) this.trees.set(message.origin, from.id, false);
     this.push(
       { type: 'gossip', origin: message.origin, seq: message.seq, hops, signature, payload },
       from.id,
@@ -226,15 +228,16 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   /** Eager push to the tree links and lazy push (queued announcements) to the others. */
   private push(message: Gossip, except: NodeId | undefined, out: ProtocolAction[]): void {
-    for (const peer of this.eager.values()) {
+    const lazy = this.trees.lazyFor(message.origin);
+    let entry: IHaveEntry | undefined;
+    for (const peer of this.neighbours.values()) {
       if (peer.id === except) continue;
-      this.counters.payloadsSent++;
-      out.push({ type: 'send', to: peer, message });
-    }
-    if (this.lazy.size === 0) return;
-    const entry: IHaveEntry = { origin: message.origin, seq: message.seq, hops: message.hops };
-    for (const peer of this.lazy.values()) {
-      if (peer.id === except) continue;
+      if (!lazy.has(peer.id)) {
+        this.counters.payloadsSent++;
+        out.push({ type: 'send', to: peer, message });
+        continue;
+      }
+      entry ??= { origin: message.origin, seq: message.seq, hops: message.hops };
       const queued = this.ihaveQueue.add(peer, entry);
       if (queued >= this.options.ihaveBatchMax) {
         this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
@@ -310,16 +313,19 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private optimise(cached: CachedPayload, announcer: PeerInfo, hops: number, out: ProtocolAction[]): void {
     const parentId = cached.parent;
     if (parentId === undefined || parentId === announcer.id) return;
+    // Only an origin's own tree is bent towards it: the shared tree serves every origin.
+    if (!this.trees.hasOwn(cached.origin)) return;
     if (cached.hops - (hops + 1) < this.options.optimisationThreshold) return;
-    const parent = this.eager.get(parentId);
-    if (parent === undefined || !this.isNeighbour(announcer.id)) return;
+    const parent = this.neighbours.get(parentId);
+    if (parent === undefined || this.trees.isLazy(cached.origin, parentId)) return;
+    if (!this.isNeighbour(announcer.id)) return;
     this.counters.optimisations++;
     cached.parent = announcer.id;
     cached.hops = hops + 1;
-    this.makeEager(announcer);
+    this.trees.set(cached.origin, announcer.id, false);
     this.sendGraft(announcer, cached.origin, cached.seq, false, out);
-    this.makeLazy(parent);
-    this.sendPrune(parent, out);
+    this.trees.set(cached.origin, parentId, true);
+    this.sendPrune(parent, cached.origin, out);
   }
 
   private onGraftTimeout(
@@ -345,7 +351,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.lastGraft = { peer: next.peer.id, at: now };
     // Paper p. 9: the announcer becomes a tree link and sends the payload; if it does not arrive
     // within the shorter timer 2, the next announcer is asked.
-    this.makeEager(next.peer);
+    this.trees.set(origin, next.peer.id, false);
     this.sendGraft(next.peer, origin, seq, true, out);
     this.armGraftTimer(missing, this.options.graftRetryTimeout, out);
   }
@@ -359,7 +365,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.counters.strangerMessages++;
       return;
     }
-    this.makeEager(from);
+    this.trees.set(message.origin, from.id, false);
     if (!message.request) return;
     const cached = this.cache.get(messageKey(message.origin, message.seq), now);
     if (cached === undefined) {
@@ -382,18 +388,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     });
   }
 
+  /** Paper Alg. 1: the sender gets `origin`'s payloads another way; announce them to it from now on. */
+  private onPrune(from: PeerInfo, message: Prune): void {
+    if (!isOrigin(message.origin)) {
+      this.counters.invalidPayloads++;
+      return;
+    }
+    if (!this.isNeighbour(from.id)) {
+      this.counters.strangerMessages++;
+      return;
+    }
+    this.trees.set(message.origin, from.id, true);
+  }
+
   private isNeighbour(id: NodeId): boolean {
-    return this.eager.has(id) || this.lazy.has(id);
-  }
-
-  private makeEager(peer: PeerInfo): void {
-    this.lazy.delete(peer.id);
-    this.eager.set(peer.id, peer);
-  }
-
-  private makeLazy(peer: PeerInfo): void {
-    this.eager.delete(peer.id);
-    this.lazy.set(peer.id, peer);
+    return this.neighbours.has(id);
   }
 
   private armGraftTimer(missing: MissingMessage, after: Millis, out: ProtocolAction[]): void {
@@ -420,10 +429,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out.push({ type: 'send', to: peer, message: { type: 'graft', origin, seq, request } });
   }
 
-  private sendPrune(peer: PeerInfo, out: ProtocolAction[]): void {
+  private sendPrune(peer: PeerInfo, origin: NodeId, out: ProtocolAction[]): void {
     this.counters.prunesSent++;
     this.counters.broadcastControlSent++;
-    out.push({ type: 'send', to: peer, message: PRUNE });
+    out.push({ type: 'send', to: peer, message: { type: 'prune', origin } });
   }
 
   private armSweep(out: ProtocolAction[]): void {

@@ -68,9 +68,13 @@ export interface BroadcastStats {
   announcementsDropped: number;
   /** Broadcast control messages from peers outside the active view, ignored. */
   strangerMessages: number;
-  /** Gauges: peers in the eager and lazy sets, messages announced but missing, cached payloads. */
+  /**
+   * Gauges: eager and lazy peers of the shared tree, origins with a tree of their own (see
+   * OriginTrees), messages announced but missing, cached payloads.
+   */
   eagerPeers: number;
   lazyPeers: number;
+  originTrees: number;
   missingMessages: number;
   payloadCacheEntries: number;
   payloadCacheBytes: number;
@@ -99,6 +103,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     strangerMessages: 0,
     eagerPeers: 0,
     lazyPeers: 0,
+    originTrees: 0,
     missingMessages: 0,
     payloadCacheEntries: 0,
     payloadCacheBytes: 0,
