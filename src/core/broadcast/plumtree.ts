@@ -357,14 +357,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   }
 
   private onGraft(from: PeerInfo, message: Graft, now: Millis, out: ProtocolAction[]): void {
-    if (!isMessageId(message.origin, message.seq) || typeof message.request !== 'boolean') {
-      this.counters.invalidPayloads++;
-      return;
-    }
-    if (!this.isNeighbour(from.id)) {
-      this.counters.strangerMessages++;
-      return;
-    }
+    const wellFormed = isMessageId(message.origin, message.seq) && typeof message.request === 'boolean';
+    if (!this.acceptsControl(from, wellFormed)) return;
     this.trees.set(message.origin, from.id, false);
     if (!message.request) return;
     const cached = this.cache.get(messageKey(message.origin, message.seq), now);
@@ -390,15 +384,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   /** Paper Alg. 1: the sender gets `origin`'s payloads another way; announce them to it from now on. */
   private onPrune(from: PeerInfo, message: Prune): void {
-    if (!isOrigin(message.origin)) {
+    if (!this.acceptsControl(from, isOrigin(message.origin))) return;
+    this.trees.set(message.origin, from.id, true);
+  }
+
+  /** A Graft or Prune is acted on only if well formed and from a neighbour; the rest is counted. */
+  private acceptsControl(from: PeerInfo, wellFormed: boolean): boolean {
+    if (!wellFormed) {
       this.counters.invalidPayloads++;
-      return;
+      return false;
     }
     if (!this.isNeighbour(from.id)) {
       this.counters.strangerMessages++;
-      return;
+      return false;
     }
-    this.trees.set(message.origin, from.id, true);
+    return true;
   }
 
   private isNeighbour(id: NodeId): boolean {
