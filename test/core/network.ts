@@ -163,8 +163,9 @@ export class TestNetwork {
     this.handle(id, { type: 'discovered', peer: this.node(peer).info });
   }
 
-  broadcast(id: NodeId, payload: Uint8Array = new Uint8Array([1])): void {
-    this.handle(id, { type: 'broadcast', payload });
+  /** The origin's actions: whom it pushed the payload to, and whom it will announce it to. */
+  broadcast(id: NodeId, payload: Uint8Array = new Uint8Array([1])): readonly ProtocolAction[] {
+    return this.handle(id, { type: 'broadcast', payload });
   }
 
   /** Graceful stop; the process then exits, closing whatever links remain. */

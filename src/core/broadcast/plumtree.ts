@@ -313,9 +313,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private optimise(cached: CachedPayload, announcer: PeerInfo, hops: number, out: ProtocolAction[]): void {
     const parentId = cached.parent;
     if (parentId === undefined || parentId === announcer.id) return;
-    // Only an origin's own tree is bent towards it: the shared tree serves every origin.
-    if (!this.trees.hasOwn(cached.origin)) return;
-    if (cached.hops - (hops + 1) < this.options.optimisationThreshold) return;
+    // An origin's own tree is bent towards it readily; the shared tree, which serves every
+    // origin, only for a long detour.
+    const threshold = this.trees.hasOwn(cached.origin)
+      ? this.options.optimisationThreshold
+      : this.options.sharedOptimisationThreshold;
+    if (cached.hops - (hops + 1) < threshold) return;
     const parent = this.neighbours.get(parentId);
     if (parent === undefined || this.trees.isLazy(cached.origin, parentId)) return;
     if (!this.isNeighbour(announcer.id)) return;
