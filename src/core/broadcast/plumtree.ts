@@ -31,8 +31,9 @@ export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
  * every origin's first message; an origin that broadcasts again gets a copy of its own, which the
  * optimisation shortens for it (OriginTrees).
  *
- * Per node, state is O(active view + messages in the caches); each event costs O(active view)
- * plus O(entries) for an IHave, with no scan of any table.
+ * Per node, state is O(active view × own trees (at most maxOriginTrees) + messages in the
+ * caches); each event costs O(active view) plus O(entries) for an IHave, and a neighbour change
+ * O(own trees), with no scan of any other table.
  */
 export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly selfId: NodeId;
