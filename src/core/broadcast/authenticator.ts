@@ -48,13 +48,3 @@ export function admitGossip(
   out.push({ type: 'disconnect', peer: from });
   return false;
 }
-
-/**
- * Sequence number of a new broadcast: the next in line, or `minSeq` if that is larger. A runtime
- * that checks freshness passes wall-clock microseconds, so that seq doubles as a send timestamp
- * however long the node has run; anything but a safe integer is ignored.
- */
-export function nextSequence(nextSeq: number, minSeq: number | undefined): number {
-  if (minSeq === undefined || !Number.isSafeInteger(minSeq)) return nextSeq;
-  return Math.max(nextSeq, minSeq);
-}

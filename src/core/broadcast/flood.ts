@@ -6,9 +6,10 @@ import {
   requirePositiveIntegers,
 } from '../option-checks.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
-import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
+import { admitGossip, type MessageAuthenticator } from './authenticator.js';
 import { isWellFormedGossip, messageKey } from './message-id.js';
 import { SeenCache } from './seen-cache.js';
+import { SequenceCounter } from './sequence.js';
 import {
   type BroadcastEvent,
   type BroadcastStats,
@@ -62,6 +63,11 @@ export function validateFloodOptions(options: FloodOptions): void {
   requireNonNegativeIntegers(options, ['initialSeq']);
 }
 
+/** The timer after which the seen cache (and Plumtree's payload cache) drop what has aged out. */
+export function seenSweepTimer(options: FloodOptions): ProtocolAction {
+  return { type: 'setTimer', after: options.seenSweepInterval, timer: { type: 'seenSweep' } };
+}
+
 /**
  * Plain flooding: every new payload goes to every active neighbour except the one it came from.
  * Over a connected overlay it reaches everyone; each node sends each payload up to |active| - 1
@@ -72,7 +78,7 @@ export class FloodBroadcast implements BroadcastStrategy {
   private readonly options: FloodOptions;
   private readonly neighbours = new Map<NodeId, PeerInfo>();
   private readonly seen: SeenCache;
-  private nextSeq: number;
+  private readonly sequence: SequenceCounter;
   private started = false;
   private readonly counters: BroadcastStats = emptyBroadcastStats();
   private readonly authenticator: MessageAuthenticator | undefined;
@@ -82,7 +88,7 @@ export class FloodBroadcast implements BroadcastStrategy {
     this.options = options;
     this.authenticator = authenticator;
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
-    this.nextSeq = options.initialSeq;
+    this.sequence = new SequenceCounter(options.initialSeq);
   }
 
   stats(): BroadcastStats {
@@ -90,7 +96,7 @@ export class FloodBroadcast implements BroadcastStrategy {
   }
 
   lastSeq(): number {
-    return this.nextSeq - 1;
+    return this.sequence.last;
   }
 
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
@@ -126,8 +132,7 @@ export class FloodBroadcast implements BroadcastStrategy {
     now: Millis,
     out: ProtocolAction[],
   ): void {
-    const seq = nextSequence(this.nextSeq, minSeq);
-    this.nextSeq = seq + 1;
+    const seq = this.sequence.take(minSeq);
     // Remember our own message so that copies flooding back count as duplicates.
     this.seen.add(messageKey(this.selfId, seq), now);
     this.counters.broadcasts++;
@@ -170,6 +175,6 @@ export class FloodBroadcast implements BroadcastStrategy {
   }
 
   private armSweep(out: ProtocolAction[]): void {
-    out.push({ type: 'setTimer', after: this.options.seenSweepInterval, timer: { type: 'seenSweep' } });
+    out.push(seenSweepTimer(this.options));
   }
 }

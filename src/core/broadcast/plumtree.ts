@@ -2,14 +2,15 @@ import type { ProtocolAction } from '../actions.js';
 import type { Gossip, Graft, IHave, Prune } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { Announcements, type MissingMessage } from './announcements.js';
-import { admitGossip, type MessageAuthenticator, nextSequence } from './authenticator.js';
-import type { FloodOptions } from './flood.js';
+import { admitGossip, type MessageAuthenticator } from './authenticator.js';
+import { type FloodOptions, seenSweepTimer } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } from './message-id.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
 import { SeenCache } from './seen-cache.js';
+import { SequenceCounter } from './sequence.js';
 import {
   type BroadcastEvent,
   type BroadcastStats,
@@ -48,7 +49,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
   private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
-  private nextSeq: number;
+  private readonly sequence: SequenceCounter;
   private started = false;
   private readonly counters: BroadcastStats = emptyBroadcastStats();
   private readonly authenticator: MessageAuthenticator | undefined;
@@ -61,7 +62,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
     this.trees = new OriginTrees(options.maxOriginTrees);
-    this.nextSeq = options.initialSeq;
+    this.sequence = new SequenceCounter(options.initialSeq);
   }
 
   stats(): BroadcastStats {
@@ -78,7 +79,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   }
 
   lastSeq(): number {
-    return this.nextSeq - 1;
+    return this.sequence.last;
   }
 
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
@@ -155,8 +156,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   }
 
   private originate(data: Uint8Array, minSeq: number | undefined, now: Millis, out: ProtocolAction[]): void {
-    const seq = nextSequence(this.nextSeq, minSeq);
-    this.nextSeq = seq + 1;
+    const seq = this.sequence.take(minSeq);
     const key = messageKey(this.selfId, seq);
     // Our own message coming back is a duplicate, so the link it came on gets pruned.
     this.seen.add(key, now);
@@ -440,6 +440,6 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   }
 
   private armSweep(out: ProtocolAction[]): void {
-    out.push({ type: 'setTimer', after: this.options.seenSweepInterval, timer: { type: 'seenSweep' } });
+    out.push(seenSweepTimer(this.options));
   }
 }
