@@ -216,6 +216,22 @@ export class TestNetwork {
   }
 
   /** Advances the virtual clock by `ms`, firing due timers, draining messages after each. */
+  /**
+   * `count` new nodes join one by one, each through a random earlier one (`random` picks it and
+   * the 0-300 ms before the next), as machines started by hand would; returns their ids in order.
+   */
+  joinOneByOne(count: number, random: Random): NodeId[] {
+    const ids: NodeId[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.addNode().id;
+      this.start(id);
+      if (ids.length > 0) this.join(id, ids[randomInt(random, ids.length)] as NodeId);
+      ids.push(id);
+      this.runFor(randomInt(random, 300));
+    }
+    return ids;
+  }
+
   runFor(ms: number): void {
     this.runUntil(this.now + ms);
   }

@@ -46,15 +46,7 @@ function repairGrafts(network: TestNetwork): number {
 /** `NODES` nodes join through random earlier nodes and the overlay settles. */
 function settledNetwork(seed: number, order: 'fifo' | 'random'): { network: TestNetwork; ids: NodeId[] } {
   const network = new TestNetwork({ seed, order });
-  const random = seededRandom(seed);
-  const ids: NodeId[] = [];
-  for (let i = 0; i < NODES; i++) {
-    const id = network.addNode().id;
-    network.start(id);
-    if (ids.length > 0) network.join(id, ids[randomInt(random, ids.length)] as NodeId);
-    ids.push(id);
-    network.runFor(randomInt(random, 300));
-  }
+  const ids = network.joinOneByOne(NODES, seededRandom(seed));
   network.runFor(30_000);
   expect(liveComponents(network)).toHaveLength(1);
   return { network, ids };

@@ -66,15 +66,7 @@ describe('test network scenarios', () => {
     '30 nodes joining through random earlier nodes form one overlay (seed %i)',
     (seed) => {
       const network = checkedNetwork(seed, seed % 2 === 0 ? 'random' : 'fifo');
-      const random = seededRandom(seed);
-      const ids: NodeId[] = [];
-      for (let i = 0; i < 30; i++) {
-        const id = network.addNode().id;
-        network.start(id);
-        if (ids.length > 0) network.join(id, ids[randomInt(random, ids.length)] as NodeId);
-        ids.push(id);
-        network.runFor(randomInt(random, 300));
-      }
+      network.joinOneByOne(30, seededRandom(seed));
       network.runFor(30_000);
       expect(symmetryViolations(network)).toEqual([]);
       expect(liveComponents(network)).toHaveLength(1);
