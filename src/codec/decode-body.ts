@@ -78,6 +78,8 @@ function decodeFields(reader: ByteReader, code: number): WireMessage {
       };
     case MESSAGE_TYPE_CODES.prune:
       return { type: 'prune', origin: reader.nodeId('origin') };
+    case MESSAGE_TYPE_CODES.relink:
+      return { type: 'relink' };
     default:
       throw new DecodeError('unknown-type', `type 0x${code.toString(16).padStart(2, '0')}`);
   }

@@ -33,6 +33,7 @@ function fieldBytes(message: WireMessage): number {
       return NODE_ID_BYTES + 2;
     case 'ping':
     case 'join':
+    case 'relink':
       return 0;
     case 'prune':
       return NODE_ID_BYTES;
@@ -65,6 +66,7 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
       return;
     case 'ping':
     case 'join':
+    case 'relink':
       return;
     case 'prune':
       writer.nodeId(message.origin);

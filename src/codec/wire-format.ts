@@ -33,6 +33,7 @@ export const MESSAGE_TYPE_CODES = {
   ihave: 0x21,
   graft: 0x22,
   prune: 0x23,
+  relink: 0x24,
 } as const satisfies Record<WireMessage['type'], number>;
 
 export type MessageTypeCode = (typeof MESSAGE_TYPE_CODES)[keyof typeof MESSAGE_TYPE_CODES];

@@ -117,7 +117,16 @@ export interface Prune {
   readonly origin: NodeId;
 }
 
-export type BroadcastMessage = Gossip | IHave | Graft | Prune;
+/**
+ * Plumtree, beyond the paper: a tree link of mine broke (the neighbour crashed, left or was
+ * evicted); push everything to me again, in every tree. Without it, the part of a tree beyond the
+ * broken link gets the next message only through an IHave and a Graft, a graft timeout later.
+ */
+export interface Relink {
+  readonly type: 'relink';
+}
+
+export type BroadcastMessage = Gossip | IHave | Graft | Prune | Relink;
 
 /** What the protocol core exchanges with peers: membership plus broadcast. */
 export type ProtocolMessage = MembershipMessage | BroadcastMessage;
@@ -131,6 +140,7 @@ export const BROADCAST_MESSAGE_TYPES = [
   'ihave',
   'graft',
   'prune',
+  'relink',
 ] as const satisfies readonly BroadcastMessage['type'][];
 
 export const MEMBERSHIP_MESSAGE_TYPES = [

@@ -12,6 +12,7 @@ import type {
   NeighborReply,
   Ping,
   Prune,
+  Relink,
   Shuffle,
   ShuffleReply,
   WireMessage,
@@ -109,6 +110,7 @@ export const graftArb: fc.Arbitrary<Graft> = fc.record({
   request: fc.boolean(),
 });
 export const pruneArb: fc.Arbitrary<Prune> = fc.record({ type: fc.constant('prune'), origin: nodeIdArb });
+export const relinkArb: fc.Arbitrary<Relink> = fc.constant({ type: 'relink' });
 
 /** One arbitrary per message type; the mapped type makes forgetting a new message a compile error. */
 export const messageArbs: {
@@ -127,6 +129,7 @@ export const messageArbs: {
   ihave: ihaveArb,
   graft: graftArb,
   prune: pruneArb,
+  relink: relinkArb,
 };
 
 export const wireMessageArb: fc.Arbitrary<WireMessage> = fc.oneof(

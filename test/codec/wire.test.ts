@@ -49,6 +49,7 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
   it('bodiless messages are just version and type', () => {
     expect(encodeFrame({ type: 'ping' })).toEqual(hex('00000002 01 02'));
     expect(encodeFrame({ type: 'join' })).toEqual(hex('00000002 01 10'));
+    expect(encodeFrame({ type: 'relink' })).toEqual(hex('00000002 01 24'));
   });
 
   it('prune: the origin whose tree drops the link', () => {

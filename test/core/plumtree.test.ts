@@ -312,6 +312,42 @@ describe('Plumtree broadcast', () => {
     expect(lone.protocol.stats().missingMessages).toBe(0);
   });
 
+  it('losing a tree link relinks the lazy neighbours both ways, so a cut-off node neither waits for a Graft nor keeps its messages', () => {
+    // Peer 1 is our only tree link; 2 and 3 are lazy (both ways, as a Prune leaves them).
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(
+      sent(down, 'relink')
+        .map((s) => s.to.id)
+        .sort(),
+    ).toEqual([peer(2).id, peer(3).id].sort());
+    expect(node.protocol.stats()).toMatchObject({ relinksSent: 2, eagerPeers: 2, lazyPeers: 0 });
+    // Our own next message reaches the rest of the tree at once.
+    expect(
+      sent(node.broadcast(), 'gossip')
+        .map((s) => s.to.id)
+        .sort(),
+    ).toEqual([peer(2).id, peer(3).id].sort());
+
+    // Losing a lazy link changes no tree: nothing to relink.
+    const other = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    expect(sent(other.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 0), 'relink')).toEqual([]);
+  });
+
+  it('a Relink makes its sender eager in every tree; from a stranger it is only counted', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    // Origin 9 broadcasts twice: its own tree copies the shared one, where 2 is lazy.
+    node.receive(1, gossip(9, 1));
+    node.receive(1, gossip(9, 2));
+    node.receive(2, { type: 'prune', origin: peer(9).id });
+    expect(node.receive(2, { type: 'relink' })).toEqual([]);
+    expect(node.sets()).toEqual({ eager: 2, lazy: 0 });
+    const next = node.receive(1, gossip(9, 3));
+    expect(sent(next, 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+    node.receive(7, { type: 'relink' });
+    expect(node.protocol.stats().strangerMessages).toBe(1);
+  });
+
   it("optimises an origin's own tree: a lazy link announcing a path at least the threshold shorter replaces the parent", () => {
     const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2, 3);
     // Origin 9's first message follows the shared tree and is never optimised for it.

@@ -70,6 +70,20 @@ export class OriginTrees {
     return (this.own.get(origin) ?? this.shared).has(peer);
   }
 
+  /** Whether `peer` is a tree link in the shared tree or any own tree. O(own trees). */
+  isEagerSomewhere(peer: NodeId): boolean {
+    if (!this.shared.has(peer)) return true;
+    for (const own of this.own.values()) if (!own.has(peer)) return true;
+    return false;
+  }
+
+  /** Whether `peer` is only announced to in the shared tree or any own tree. O(own trees). */
+  isLazySomewhere(peer: NodeId): boolean {
+    if (this.shared.has(peer)) return true;
+    for (const own of this.own.values()) if (own.has(peer)) return true;
+    return false;
+  }
+
   /** Makes `peer` lazy or eager in the tree `origin`'s messages follow. */
   set(origin: NodeId, peer: NodeId, lazy: boolean): void {
     const tree = this.own.get(origin) ?? this.shared;

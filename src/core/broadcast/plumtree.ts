@@ -1,5 +1,5 @@
 import type { ProtocolAction } from '../actions.js';
-import type { Gossip, Graft, IHave, Prune } from '../messages.js';
+import type { BroadcastMessage, Gossip, Graft, IHave, Prune } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { Announcements, type MissingMessage } from './announcements.js';
 import { admitGossip, type MessageAuthenticator } from './authenticator.js';
@@ -95,10 +95,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.announceRecent(event.peer, now, out);
         return;
       case 'neighborDown':
-        this.neighbours.delete(event.peer.id);
-        this.trees.resetPeer(event.peer.id);
-        this.missing.dropPeer(event.peer.id);
-        this.ihaveQueue.drop(event.peer.id);
+        this.onNeighbourDown(event.peer, out);
         return;
       case 'broadcast':
         this.originate(event.payload, event.minSeq, now, out);
@@ -112,9 +109,35 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
   }
 
+  /**
+   * A tree link that breaks splits every tree it was in, and the part cut off from an origin would
+   * get that origin's next message only through an IHave and a Graft: 25 ms of flush plus the
+   * 250 ms graft timeout, the slowest messages of a stable network, which still loses a link now
+   * and then to a HyParView eviction. So each end makes its lazy links eager again, both ways (it
+   * pushes, and a Relink asks the neighbour to push back): whichever side of the cut it is on, its
+   * links to the other side reconnect it at once, and the next message of each tree prunes the
+   * extra links, a few duplicate copies per tree. Neither end knows which side holds a given
+   * origin (in the shared tree, every node is one), so both ends relink both ways.
+   */
+  private onNeighbourDown(lost: PeerInfo, out: ProtocolAction[]): void {
+    const wasTreeLink = this.trees.isEagerSomewhere(lost.id);
+    this.neighbours.delete(lost.id);
+    this.trees.resetPeer(lost.id);
+    this.missing.dropPeer(lost.id);
+    this.ihaveQueue.drop(lost.id);
+    if (!wasTreeLink) return;
+    for (const peer of this.neighbours.values()) {
+      if (!this.trees.isLazySomewhere(peer.id)) continue;
+      this.trees.resetPeer(peer.id);
+      this.counters.relinksSent++;
+      this.counters.broadcastControlSent++;
+      out.push({ type: 'send', to: peer, message: { type: 'relink' } });
+    }
+  }
+
   private onMessage(
     from: PeerInfo,
-    message: Gossip | IHave | Graft | Prune,
+    message: BroadcastMessage,
     now: Millis,
     out: ProtocolAction[],
   ): void {
@@ -130,6 +153,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         return;
       case 'prune':
         this.onPrune(from, message);
+        return;
+      case 'relink':
+        if (this.acceptsControl(from, true)) this.trees.resetPeer(from.id);
         return;
       default:
         // Not a broadcast message at all: only malformed input gets here.

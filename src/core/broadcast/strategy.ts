@@ -40,7 +40,7 @@ export interface BroadcastStats {
   duplicates: number;
   /** Payloads handed to the application. */
   delivered: number;
-  /** Broadcast-layer control messages sent (Plumtree IHave/Graft/Prune; zero for flooding). */
+  /** Broadcast-layer control messages sent (Plumtree IHave/Graft/Prune/Relink; zero for flooding). */
   broadcastControlSent: number;
   /** Broadcast messages dropped: out-of-range fields, or a kind this strategy does not speak. */
   invalidPayloads: number;
@@ -58,6 +58,8 @@ export interface BroadcastStats {
   graftsSent: number;
   /** Prune messages sent: after a duplicate payload, or to drop a parent (optimisations). */
   prunesSent: number;
+  /** Relink messages sent: after losing a tree link, to the neighbours that were lazy towards us. */
+  relinksSent: number;
   /** Grafts answered with the payload from the cache. */
   graftsAnswered: number;
   /** Grafts that asked for a payload no longer (or never) in the cache. */
@@ -96,6 +98,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     ihaveEntriesSent: 0,
     graftsSent: 0,
     prunesSent: 0,
+    relinksSent: 0,
     graftsAnswered: 0,
     graftsUnanswerable: 0,
     optimisations: 0,
