@@ -135,12 +135,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
   }
 
-  private onMessage(
-    from: PeerInfo,
-    message: BroadcastMessage,
-    now: Millis,
-    out: ProtocolAction[],
-  ): void {
+  private onMessage(from: PeerInfo, message: BroadcastMessage, now: Millis, out: ProtocolAction[]): void {
     switch (message.type) {
       case 'gossip':
         this.onGossip(from, message, now, out);
