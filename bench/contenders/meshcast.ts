@@ -94,6 +94,12 @@ class MeshcastBenchNode implements ContenderNode {
     const control: Record<string, number> = {
       broadcastControl: stats.broadcastControlSent,
       duplicates: stats.duplicates,
+      // Why a message was slow is usually here: a Graft answered is a repair after a graft timeout.
+      graftsAnswered: stats.graftsAnswered,
+      optimisations: stats.optimisations,
+      relinksSent: stats.relinksSent,
+      neighborDowns: stats.neighborDowns,
+      evictions: stats.evictions,
     };
     // Links the transport refused, by reason: a figure that looks wrong often starts here.
     for (const [reason, count] of Object.entries(all.transport.rejections)) {

@@ -427,9 +427,78 @@ describe('Plumtree broadcast', () => {
     expect(node.receive(7, { type: 'graft', origin: peer(9).id, seq: 1, request: true })).toEqual([]);
     expect(node.receive(7, ihave([9, 100, 1]))).toEqual([]);
     expect(node.protocol.stats()).toMatchObject({ strangerMessages: 3, eagerPeers: 1, lazyPeers: 1 });
-    // A payload from a stranger is still delivered and relayed; a duplicate from it prunes nothing.
-    expect(actionsOf(node.receive(7, gossip(9, 200)), 'deliver')).toHaveLength(1);
+    // A payload from a stranger is still delivered, and announced to every neighbour rather than
+    // pushed; a duplicate from it prunes nothing.
+    const fromStranger = node.receive(7, gossip(9, 200));
+    expect(actionsOf(fromStranger, 'deliver')).toHaveLength(1);
+    expect(sent(fromStranger, 'gossip')).toEqual([]);
+    expect(
+      sent(node.fire(timerOf(fromStranger, 'ihaveFlush')))
+        .map((s) => s.to.id)
+        .sort(),
+    ).toEqual([peer(1).id, peer(2).id].sort());
     expect(node.receive(7, gossip(9, 200))).toEqual([]);
+  });
+
+  it("a new parent catches its new child up on the origin's messages that passed it just before the Graft", () => {
+    const parent = new Node().withNeighbours(1, 2);
+    parent.receive(1, gossip(9, 5));
+    parent.receive(1, gossip(9, 6));
+    parent.receive(1, gossip(8, 7)); // another origin: not part of the catch-up
+    parent.now = 10;
+    // Peer 2 optimised at message 5 and grafts us; message 6 passed us already.
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
+    expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 6), hops: 1 } }]);
+    expect(parent.protocol.stats().catchUpPayloadsSent).toBe(1);
+    // Peer 2 relaying one of the origin's messages back to us on the fresh link is not a cycle.
+    expect(sent(parent.receive(2, gossip(9, 6)))).toEqual([]);
+    // Once the graft timeout has passed, a duplicate prunes again.
+    parent.now = 10 + DEFAULT_GRAFT_TIMEOUT;
+    parent.receive(1, gossip(9, 8));
+    expect(sent(parent.receive(2, gossip(9, 8)))).toEqual([
+      { to: peer(2), message: { type: 'prune', origin: peer(9).id } },
+    ]);
+  });
+
+  it('a node that re-parented by optimisation does not prune its new parent for the catch-up copies', () => {
+    const node = new Node({ optimisationThreshold: 2 }).withNeighbours(1, 2).pruneFrom(2);
+    node.receive(1, gossip(9, 4, 6));
+    node.receive(1, gossip(9, 5, 6));
+    const swap = node.receive(2, ihave([9, 5, 0]));
+    expect(sent(swap, 'graft')).toHaveLength(1);
+    // Message 6 reaches us on the old path before the Prune lands, then comes again from 2.
+    node.receive(1, gossip(9, 6, 6));
+    expect(sent(node.receive(2, gossip(9, 6, 0)))).toEqual([]);
+    expect(node.protocol.stats().duplicates).toBe(1);
+  });
+
+  it('an origin keeps pushing its own messages to a neighbour that echoes one, and a late echo prunes nothing', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.broadcast(); // seq 0: the shared tree
+    node.broadcast(); // seq 1: our own tree from now on
+    const echo = node.receive(2, {
+      type: 'gossip',
+      origin: node.self.id,
+      seq: 1,
+      hops: 2,
+      payload: new Uint8Array([42]),
+    });
+    // Peer 2 is told to stop sending our messages back, but still gets them from us first hand.
+    expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune', origin: node.self.id } }]);
+    expect(
+      sent(node.broadcast(), 'gossip')
+        .map((s) => s.to.id)
+        .sort(),
+    ).toEqual([peer(1).id, peer(2).id].sort());
+
+    // Another origin's tree: an echo of message 5 after message 6 came through is stale.
+    const relay = new Node().withNeighbours(1, 2);
+    relay.receive(1, gossip(9, 5));
+    relay.receive(1, gossip(9, 6));
+    expect(sent(relay.receive(2, gossip(9, 5)))).toEqual([]);
+    expect(sent(relay.receive(2, gossip(9, 6)))).toEqual([
+      { to: peer(2), message: { type: 'prune', origin: peer(9).id } },
+    ]);
   });
 
   it('tells a new neighbour of the messages it received recently, so it can Graft what it missed', () => {

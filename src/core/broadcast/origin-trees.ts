@@ -18,11 +18,17 @@ import type { NodeId } from '../types.js';
  * Memory: at most `maxOrigins` own trees and as many origins seen once, least recently used first
  * out. A forgotten origin follows the shared tree again for one message, then copies it anew.
  */
+interface OwnTree {
+  readonly lazy: Set<NodeId>;
+  /** The highest sequence number of this origin's messages received so far. */
+  newestSeq: number;
+}
+
 export class OriginTrees {
   private readonly maxOrigins: number;
   private readonly shared = new Set<NodeId>();
   /** Insertion order is recency order. */
-  private readonly own = new Map<NodeId, Set<NodeId>>();
+  private readonly own = new Map<NodeId, OwnTree>();
   private readonly seenOnce = new Set<NodeId>();
 
   constructor(maxOrigins: number) {
@@ -44,11 +50,12 @@ export class OriginTrees {
   }
 
   /** A new message from `origin` (ours included): its second one gives it a tree of its own. */
-  noteMessage(origin: NodeId): void {
+  noteMessage(origin: NodeId, seq: number): void {
     const own = this.own.get(origin);
     if (own !== undefined) {
       this.own.delete(origin);
       this.own.set(origin, own);
+      if (seq > own.newestSeq) own.newestSeq = seq;
       return;
     }
     if (!this.seenOnce.delete(origin)) {
@@ -58,35 +65,44 @@ export class OriginTrees {
       return;
     }
     if (this.own.size >= this.maxOrigins) this.own.delete(this.own.keys().next().value as NodeId);
-    this.own.set(origin, new Set(this.shared));
+    this.own.set(origin, { lazy: new Set(this.shared), newestSeq: seq });
+  }
+
+  /**
+   * Whether a newer message of `origin` has arrived since message `seq`: a copy of `seq` that
+   * arrives now took a path that the tree has since left, so it says nothing about today's tree.
+   */
+  isSuperseded(origin: NodeId, seq: number): boolean {
+    const own = this.own.get(origin);
+    return own !== undefined && seq < own.newestSeq;
   }
 
   /** The lazy links that `origin`'s messages follow. */
   lazyFor(origin: NodeId): ReadonlySet<NodeId> {
-    return this.own.get(origin) ?? this.shared;
+    return this.own.get(origin)?.lazy ?? this.shared;
   }
 
   isLazy(origin: NodeId, peer: NodeId): boolean {
-    return (this.own.get(origin) ?? this.shared).has(peer);
+    return (this.own.get(origin)?.lazy ?? this.shared).has(peer);
   }
 
   /** Whether `peer` is a tree link in the shared tree or any own tree. O(own trees). */
   isEagerSomewhere(peer: NodeId): boolean {
     if (!this.shared.has(peer)) return true;
-    for (const own of this.own.values()) if (!own.has(peer)) return true;
+    for (const own of this.own.values()) if (!own.lazy.has(peer)) return true;
     return false;
   }
 
   /** Whether `peer` is only announced to in the shared tree or any own tree. O(own trees). */
   isLazySomewhere(peer: NodeId): boolean {
     if (this.shared.has(peer)) return true;
-    for (const own of this.own.values()) if (own.has(peer)) return true;
+    for (const own of this.own.values()) if (own.lazy.has(peer)) return true;
     return false;
   }
 
   /** Makes `peer` lazy or eager in the tree `origin`'s messages follow. */
   set(origin: NodeId, peer: NodeId, lazy: boolean): void {
-    const tree = this.own.get(origin) ?? this.shared;
+    const tree = this.own.get(origin)?.lazy ?? this.shared;
     if (lazy) tree.add(peer);
     else tree.delete(peer);
   }
@@ -100,6 +116,6 @@ export class OriginTrees {
    */
   resetPeer(peer: NodeId): void {
     this.shared.delete(peer);
-    for (const own of this.own.values()) own.delete(peer);
+    for (const own of this.own.values()) own.lazy.delete(peer);
   }
 }

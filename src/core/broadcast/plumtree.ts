@@ -46,6 +46,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly missing: Announcements;
   private readonly ihaveQueue = new IHaveQueue();
   private flushArmed = false;
+  /**
+   * Tree links that an optimisation made in the last graft timeout, by origin and peer, and when.
+   * Until the old parent's Prune has landed, the last copies that took the old path still arrive,
+   * and the new parent's catch-up (see sendCatchUp) may repeat them: duplicates on such a link are
+   * expected, not a cycle, and pruning it would cut the node from both parents.
+   */
+  private readonly freshLinks = new Map<string, Millis>();
   /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
   private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
@@ -164,6 +171,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       case 'seenSweep':
         this.seen.sweep(now);
         this.cache.sweep(now);
+        for (const [link, madeAt] of this.freshLinks) {
+          if (!this.isFresh(madeAt, now)) this.freshLinks.delete(link);
+        }
         this.armSweep(out);
         return;
       case 'graftTimeout':
@@ -182,7 +192,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message coming back is a duplicate, so the link it came on gets pruned.
     this.seen.add(key, now);
     this.counters.broadcasts++;
-    this.trees.noteMessage(this.selfId);
+    this.trees.noteMessage(this.selfId, seq);
     // Copied so that the cache never changes under a Graft if the application reuses its buffer.
     const payload = new Uint8Array(data);
     const signature = this.authenticator?.sign(this.selfId, seq, payload);
@@ -200,11 +210,18 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message is never delivered to ourselves, even after the cache forgot it.
     if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
-      // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree.
-      if (this.isNeighbour(from.id)) {
-        this.trees.set(message.origin, from.id, true);
-        this.sendPrune(from, message.origin, out);
-      }
+      if (this.isFresh(this.freshLinks.get(message.origin + from.id), now)) return;
+      if (!this.isNeighbour(from.id)) return;
+      // A late echo of an older message: the tree it describes has moved on, and a Prune now would
+      // cut the link that carries the newer ones.
+      if (this.trees.isSuperseded(message.origin, message.seq)) return;
+      // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree. But
+      // an origin keeps pushing its own messages to every neighbour in its own tree: a neighbour
+      // that echoes one got it by a longer path this time, and cutting the direct link would
+      // leave it hanging on that path (or on nothing, once that path is pruned in turn).
+      const keepPushing = message.origin === this.selfId && this.trees.hasOwn(this.selfId);
+      if (!keepPushing) this.trees.set(message.origin, from.id, true);
+      this.sendPrune(from, message.origin, out);
       return;
     }
     // Checked only now that it is new, and before it is remembered: a forged copy must not make
@@ -212,7 +229,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
     this.seen.add(key, now);
     this.counters.delivered++;
-    this.trees.noteMessage(message.origin);
+    this.trees.noteMessage(message.origin, message.seq);
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
     // hands it out); the cache and the relays use a copy that owns its memory, so the cache
@@ -227,13 +244,25 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       payload,
       now,
     );
-    // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
-    if (this.isNeighbour(from.id)) this.trees.set(message.origin, from.id, false);
-    this.push(
-      { type: 'gossip', origin: message.origin, seq: message.seq, hops, signature, payload },
-      from.id,
-      out,
-    );
+    const relayed: Gossip = {
+      type: 'gossip',
+      origin: message.origin,
+      seq: message.seq,
+      hops,
+      signature,
+      payload,
+    };
+    if (this.isNeighbour(from.id)) {
+      // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
+      this.trees.set(message.origin, from.id, false);
+      this.push(relayed, from.id, out);
+    } else {
+      // The last copies on a link that just went down. Our tree links were not chosen with this
+      // copy: after the Relink that the loss caused, pushing it would be a duplicate for every
+      // neighbour, and their Prunes would cut us from every tree at once. Announcing it costs a
+      // Graft to a neighbour that lacks it, which the tree it came through rarely leaves.
+      this.announce(relayed, out);
+    }
     const missing = this.missing.get(key);
     if (missing === undefined) return;
     // The shortest announcement that beat this copy may show a much shorter path (paper §3.8).
@@ -244,7 +273,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
     this.missing.delete(missing);
     if (shortest !== undefined && cached !== undefined) {
-      this.optimise(cached, shortest.peer, shortest.hops, out);
+      this.optimise(cached, shortest.peer, shortest.hops, now, out);
     }
   }
 
@@ -260,13 +289,23 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         continue;
       }
       entry ??= { origin: message.origin, seq: message.seq, hops: message.hops };
-      const queued = this.ihaveQueue.add(peer, entry);
-      if (queued >= this.options.ihaveBatchMax) {
-        this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
-      } else if (!this.flushArmed) {
-        this.flushArmed = true;
-        out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: { type: 'ihaveFlush' } });
-      }
+      this.queueIHave(peer, entry, out);
+    }
+  }
+
+  /** Lazy push only, to every neighbour. */
+  private announce(message: Gossip, out: ProtocolAction[]): void {
+    const entry: IHaveEntry = { origin: message.origin, seq: message.seq, hops: message.hops };
+    for (const peer of this.neighbours.values()) this.queueIHave(peer, entry, out);
+  }
+
+  private queueIHave(peer: PeerInfo, entry: IHaveEntry, out: ProtocolAction[]): void {
+    const queued = this.ihaveQueue.add(peer, entry);
+    if (queued >= this.options.ihaveBatchMax) {
+      this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
+    } else if (!this.flushArmed) {
+      this.flushArmed = true;
+      out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: { type: 'ihaveFlush' } });
     }
   }
 
@@ -313,7 +352,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       const key = messageKey(entry.origin, entry.seq);
       if (this.seen.has(key)) {
         const cached = this.cache.get(key, now);
-        if (cached !== undefined) this.optimise(cached, from, entry.hops, out);
+        if (cached !== undefined) this.optimise(cached, from, entry.hops, now, out);
         continue;
       }
       const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops);
@@ -332,7 +371,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * The new path then becomes the reference, and the parent must still be eager, so a burst of
    * announcements for one message swaps the parent at most once per clearly shorter path.
    */
-  private optimise(cached: CachedPayload, announcer: PeerInfo, hops: number, out: ProtocolAction[]): void {
+  private optimise(
+    cached: CachedPayload,
+    announcer: PeerInfo,
+    hops: number,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
     const parentId = cached.parent;
     if (parentId === undefined || parentId === announcer.id) return;
     // An origin's own tree is bent towards it readily; the shared tree, which serves every
@@ -349,6 +394,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     cached.hops = hops + 1;
     this.trees.set(cached.origin, announcer.id, false);
     this.sendGraft(announcer, cached.origin, cached.seq, false, out);
+    this.markFresh(cached.origin, announcer.id, now);
     this.trees.set(cached.origin, parentId, true);
     this.sendPrune(parent, cached.origin, out);
   }
@@ -385,26 +431,53 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const wellFormed = isMessageId(message.origin, message.seq) && typeof message.request === 'boolean';
     if (!this.acceptsControl(from, wellFormed)) return;
     this.trees.set(message.origin, from.id, false);
-    if (!message.request) return;
+    if (!message.request) {
+      this.markFresh(message.origin, from.id, now);
+      this.sendCatchUp(from, message.origin, message.seq, now, out);
+      return;
+    }
     const cached = this.cache.get(messageKey(message.origin, message.seq), now);
     if (cached === undefined) {
       this.counters.graftsUnanswerable++;
       return;
     }
     this.counters.graftsAnswered++;
+    this.sendCached(from, cached, out);
+  }
+
+  /**
+   * An optimisation's Graft re-links `peer` to us at `origin`'s message `seq`, and its Prune
+   * unlinks it from its old parent at the same time. A later message of `origin` that passed us
+   * before the Graft arrived, but reaches the old parent after the Prune, would reach `peer` from
+   * neither: only by IHave and a Graft, a graft timeout later (a real race: an origin that
+   * publishes again at once, while its neighbours re-link to it). So we send `peer` the newer
+   * messages of `origin` we relayed within a graft timeout; those it had already are duplicates
+   * it expects (see freshLinks), not a reason to prune us.
+   */
+  private sendCatchUp(peer: PeerInfo, origin: NodeId, seq: number, now: Millis, out: ProtocolAction[]): void {
+    const since = now - this.options.graftTimeout;
+    for (const cached of this.cache.storedSince(since, this.options.ihaveBatchMax)) {
+      if (cached.origin !== origin || cached.seq <= seq || cached.parent === peer.id) continue;
+      this.counters.catchUpPayloadsSent++;
+      this.sendCached(peer, cached, out);
+    }
+  }
+
+  private sendCached(peer: PeerInfo, cached: CachedPayload, out: ProtocolAction[]): void {
     this.counters.payloadsSent++;
-    out.push({
-      type: 'send',
-      to: from,
-      message: {
-        type: 'gossip',
-        origin: cached.origin,
-        seq: cached.seq,
-        hops: cached.hops,
-        signature: cached.signature,
-        payload: cached.payload,
-      },
-    });
+    const { origin, seq, hops, signature, payload } = cached;
+    out.push({ type: 'send', to: peer, message: { type: 'gossip', origin, seq, hops, signature, payload } });
+  }
+
+  private markFresh(origin: NodeId, peer: NodeId, now: Millis): void {
+    const link = origin + peer;
+    // Bounded like the trees: a peer Grafting for endless origins must not grow this without end.
+    if (this.freshLinks.size >= this.options.maxOriginTrees && !this.freshLinks.has(link)) return;
+    this.freshLinks.set(link, now);
+  }
+
+  private isFresh(madeAt: Millis | undefined, now: Millis): boolean {
+    return madeAt !== undefined && now - madeAt < this.options.graftTimeout;
   }
 
   /** Paper Alg. 1: the sender gets `origin`'s payloads another way; announce them to it from now on. */

@@ -66,6 +66,8 @@ export interface BroadcastStats {
   graftsUnanswerable: number;
   /** Tree optimisations: a lazy link announced a clearly shorter path, so it replaced the parent. */
   optimisations: number;
+  /** Payloads a new parent sent after an optimisation's Graft, which had passed it just before. */
+  catchUpPayloadsSent: number;
   /** Announcements ignored because their sender already had too many outstanding. */
   announcementsDropped: number;
   /** Broadcast control messages from peers outside the active view, ignored. */
@@ -102,6 +104,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     graftsAnswered: 0,
     graftsUnanswerable: 0,
     optimisations: 0,
+    catchUpPayloadsSent: 0,
     announcementsDropped: 0,
     strangerMessages: 0,
     eagerPeers: 0,
