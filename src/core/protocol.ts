@@ -147,7 +147,16 @@ export class Protocol {
 
   handle(event: ProtocolEvent, now: Millis): ProtocolAction[] {
     const out: ProtocolAction[] = [];
-    if (this.membership.hasLeft()) return out;
+    this.handleInto(event, now, out);
+    return out;
+  }
+
+  /**
+   * As `handle`, but appends the actions to `out` (what was already there is left alone): a caller
+   * that handles millions of events, the simulator, reuses one array instead of one per event.
+   */
+  handleInto(event: ProtocolEvent, now: Millis, out: ProtocolAction[]): void {
+    if (this.membership.hasLeft()) return;
     const mark = out.length;
     switch (event.type) {
       case 'start':
@@ -189,7 +198,6 @@ export class Protocol {
         break;
     }
     this.forwardNeighbourChanges(out, mark, now);
-    return out;
   }
 
   activeView(): PeerInfo[] {
