@@ -153,9 +153,9 @@ export class HyParView {
       this.counters.invalidMessages++;
       return;
     }
-    // The sender's address comes first-hand from the transport: the freshest we can know.
-    this.active.refresh(from);
-    this.passive.refresh(from);
+    // The sender's address comes first-hand from the transport: the freshest we can know. The
+    // views never share a peer, so one that is active needs no look-up in the passive view.
+    if (!this.active.refresh(from)) this.passive.refresh(from);
     switch (message.type) {
       case 'join':
         this.onJoin(from, out);
@@ -564,7 +564,7 @@ export class HyParView {
 
   /** §4.4: learn a peer into the passive view, evicting first the peers we just sent away. */
   private integrate(peer: PeerInfo, evictFirst: readonly NodeId[]): void {
-    if (peer.id === this.self.id || this.active.has(peer.id)) return;
+    // addPassive skips ourselves and active peers.
     this.addPassive(peer, evictFirst);
   }
 
@@ -620,10 +620,7 @@ export class HyParView {
   /** Adds a peer to the passive view (refreshing its address if known), evicting when full. */
   private addPassive(peer: PeerInfo, evictFirst?: readonly NodeId[]): void {
     if (peer.id === this.self.id || this.active.has(peer.id)) return;
-    if (this.passive.has(peer.id)) {
-      this.passive.refresh(peer);
-      return;
-    }
+    if (this.passive.refresh(peer)) return;
     if (this.passive.size >= this.options.passiveViewSize) {
       let victim: NodeId | undefined;
       if (evictFirst !== undefined) victim = evictFirst.find((id) => this.passive.has(id));

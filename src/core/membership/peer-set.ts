@@ -1,5 +1,8 @@
-import { pickMany, type Random, randomInt } from '../random.js';
+import { pickMany, pickManyInPlace, type Random, randomInt } from '../random.js';
 import type { NodeId, PeerInfo } from '../types.js';
+
+/** Reused by pickRandom, whose `accept` callbacks never pick from a PeerSet themselves. */
+const scratch: PeerInfo[] = [];
 
 /**
  * A small set of peers keyed by id, with O(1) add, remove, lookup and uniform random choice: a
@@ -35,10 +38,12 @@ export class PeerSet {
     return true;
   }
 
-  /** Replaces the stored address of a present peer; a no-op for an absent one. */
-  refresh(peer: PeerInfo): void {
+  /** Replaces the stored address of a present peer; a no-op for an absent one. Returns whether present. */
+  refresh(peer: PeerInfo): boolean {
     const index = this.indexById.get(peer.id);
-    if (index !== undefined && this.items[index]?.address !== peer.address) this.items[index] = peer;
+    if (index === undefined) return false;
+    if (this.items[index]?.address !== peer.address) this.items[index] = peer;
+    return true;
   }
 
   remove(id: NodeId): PeerInfo | undefined {
@@ -69,20 +74,20 @@ export class PeerSet {
     if (accept === undefined) {
       return this.items.length === 0 ? undefined : this.items[randomInt(random, this.items.length)];
     }
-    let matching = 0;
-    for (const peer of this.items) if (accept(peer)) matching++;
-    if (matching === 0) return undefined;
-    let target = randomInt(random, matching);
-    for (const peer of this.items) {
-      if (accept(peer) && target-- === 0) return peer;
-    }
-    return undefined;
+    // One pass of `accept` (it runs for every membership decision), collecting the matches in a
+    // shared scratch array; the draw and the pick are those of counting first, then walking again.
+    const matching = scratch;
+    matching.length = 0;
+    for (const peer of this.items) if (accept(peer)) matching.push(peer);
+    const picked = matching.length === 0 ? undefined : matching[randomInt(random, matching.length)];
+    matching.length = 0;
+    return picked;
   }
 
   /** Up to `count` distinct peers for which `accept` holds, in random order. */
   sample(random: Random, count: number, accept?: (peer: PeerInfo) => boolean): PeerInfo[] {
     if (count <= 0) return [];
-    const candidates = accept === undefined ? this.items : this.items.filter(accept);
-    return pickMany(random, candidates, count);
+    if (accept === undefined) return pickMany(random, this.items, count);
+    return pickManyInPlace(random, this.items.filter(accept), count);
   }
 }
