@@ -14,6 +14,7 @@ import {
 } from './broadcast/plumtree-options.js';
 import {
   BROADCAST_KINDS,
+  type BroadcastEvent,
   type BroadcastKind,
   type BroadcastStats,
   type BroadcastStrategy,
@@ -174,7 +175,8 @@ export class Protocol {
           this.membership.onMessage(event.from, event.message, now, out);
         } else {
           const before = out.length;
-          this.broadcast.handle({ type: 'message', from: event.from, message: event.message }, now, out);
+          // The event itself, now known to carry a broadcast message: no copy per message.
+          this.broadcast.handle(event as BroadcastEvent, now, out);
           // The broadcast layer closed this link over a forged message: to the membership the
           // neighbour has failed (§4.3), so it leaves the active view and a replacement is sought.
           if (closesLink(out, before, event.from.id)) this.membership.linkDown(event.from.id, now, out);
