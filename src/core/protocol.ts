@@ -122,6 +122,11 @@ export class Protocol {
   readonly options: ProtocolOptions;
   private readonly membership: HyParView;
   private readonly broadcast: BroadcastStrategy;
+  /**
+   * The membership has left (only `leave` does that), mirrored here so that an event for the
+   * broadcast layer does not have to read the membership's state first.
+   */
+  private left = false;
 
   constructor(
     self: PeerInfo,
@@ -157,7 +162,7 @@ export class Protocol {
    * that handles millions of events, the simulator, reuses one array instead of one per event.
    */
   handleInto(event: ProtocolEvent, now: Millis, out: ProtocolAction[]): void {
-    if (this.membership.hasLeft()) return;
+    if (this.left) return;
     const mark = out.length;
     switch (event.type) {
       case 'start':
@@ -197,6 +202,7 @@ export class Protocol {
         break;
       case 'leave':
         this.membership.leave(out);
+        this.left = this.membership.hasLeft();
         break;
     }
     this.forwardNeighbourChanges(out, mark, now);

@@ -213,8 +213,9 @@ export class Simulator implements NetworkHost {
 
   /** Feeds one event to a live node's core and carries out the actions it returns, in order. */
   private handle(node: number, event: ProtocolEvent): void {
+    // A dead node's core is dropped (markDead), so a core present means the node is alive.
     const protocol = this.protocols[node];
-    if (protocol === undefined || !this.isAlive(node)) return;
+    if (protocol === undefined) return;
     // Carrying out an action never feeds another event to a core (the network only schedules), so
     // one array serves every event; the check keeps that true should it ever change.
     const actions = this.actionsInUse ? [] : this.actions;

@@ -39,7 +39,9 @@ export class PeerSet {
   refresh(peer: PeerInfo): boolean {
     const index = this.indexById.get(peer.id);
     if (index === undefined) return false;
-    if (this.items[index]?.address !== peer.address) this.items[index] = peer;
+    // The same object (usual: peers are passed around, not copied) is not read at all.
+    const stored = this.items[index];
+    if (stored !== peer && stored?.address !== peer.address) this.items[index] = peer;
     return true;
   }
 
