@@ -108,9 +108,17 @@ export class PeerSet {
     const indices: number[] = [];
     for (const id of ids) {
       const index = id === undefined ? undefined : this.indexById.get(id);
-      if (index !== undefined && !indices.includes(index)) indices.push(index);
+      if (index === undefined || indices.includes(index)) continue;
+      // Insertion into place: a handful of indices, where sort() would allocate a work area.
+      let at = indices.length;
+      indices.push(index);
+      while (at > 0 && (indices[at - 1] as number) > index) {
+        indices[at] = indices[at - 1] as number;
+        at--;
+      }
+      indices[at] = index;
     }
-    return indices.sort((x, y) => x - y);
+    return indices;
   }
 
   /** Up to `count` distinct peers in random order. */
