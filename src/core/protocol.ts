@@ -14,6 +14,7 @@ import {
 } from './broadcast/plumtree-options.js';
 import {
   BROADCAST_KINDS,
+  type BroadcastEvent,
   type BroadcastKind,
   type BroadcastStats,
   type BroadcastStrategy,
@@ -121,6 +122,11 @@ export class Protocol {
   readonly options: ProtocolOptions;
   private readonly membership: HyParView;
   private readonly broadcast: BroadcastStrategy;
+  /**
+   * The membership has left (only `leave` does that), mirrored here so that an event for the
+   * broadcast layer does not have to read the membership's state first.
+   */
+  private left = false;
 
   constructor(
     self: PeerInfo,
@@ -147,7 +153,16 @@ export class Protocol {
 
   handle(event: ProtocolEvent, now: Millis): ProtocolAction[] {
     const out: ProtocolAction[] = [];
-    if (this.membership.hasLeft()) return out;
+    this.handleInto(event, now, out);
+    return out;
+  }
+
+  /**
+   * As `handle`, but appends the actions to `out` (what was already there is left alone): a caller
+   * that handles millions of events, the simulator, reuses one array instead of one per event.
+   */
+  handleInto(event: ProtocolEvent, now: Millis, out: ProtocolAction[]): void {
+    if (this.left) return;
     const mark = out.length;
     switch (event.type) {
       case 'start':
@@ -165,7 +180,8 @@ export class Protocol {
           this.membership.onMessage(event.from, event.message, now, out);
         } else {
           const before = out.length;
-          this.broadcast.handle({ type: 'message', from: event.from, message: event.message }, now, out);
+          // The event itself, now known to carry a broadcast message: no copy per message.
+          this.broadcast.handle(event as BroadcastEvent, now, out);
           // The broadcast layer closed this link over a forged message: to the membership the
           // neighbour has failed (§4.3), so it leaves the active view and a replacement is sought.
           if (closesLink(out, before, event.from.id)) this.membership.linkDown(event.from.id, now, out);
@@ -186,10 +202,10 @@ export class Protocol {
         break;
       case 'leave':
         this.membership.leave(out);
+        this.left = this.membership.hasLeft();
         break;
     }
     this.forwardNeighbourChanges(out, mark, now);
-    return out;
   }
 
   activeView(): PeerInfo[] {

@@ -21,7 +21,14 @@ export function pickOne<T>(random: Random, items: readonly T[]): T | undefined {
 
 /** Up to `count` distinct elements in random order (partial Fisher-Yates on a copy). */
 export function pickMany<T>(random: Random, items: readonly T[], count: number): T[] {
-  const copy = items.slice();
+  return pickManyInPlace(random, items.slice(), count);
+}
+
+/**
+ * As pickMany (same draws, same result), but shuffles and truncates `copy` itself: for a caller
+ * whose array is already a fresh copy, such as the result of a filter.
+ */
+export function pickManyInPlace<T>(random: Random, copy: T[], count: number): T[] {
   const n = Math.min(count, copy.length);
   for (let i = 0; i < n; i++) {
     const j = i + randomInt(random, copy.length - i);

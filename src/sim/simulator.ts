@@ -69,6 +69,9 @@ export class Simulator implements NetworkHost {
   private readonly live: number[] = [];
   private readonly liveSlot: number[] = [];
   private scenario: ScenarioHandler = () => {};
+  /** The actions of the event being handled (see handle). */
+  private readonly actions: ProtocolAction[] = [];
+  private actionsInUse = false;
 
   constructor(
     private readonly options: SimulatorOptions,
@@ -210,10 +213,17 @@ export class Simulator implements NetworkHost {
 
   /** Feeds one event to a live node's core and carries out the actions it returns, in order. */
   private handle(node: number, event: ProtocolEvent): void {
+    // A dead node's core is dropped (markDead), so a core present means the node is alive.
     const protocol = this.protocols[node];
-    if (protocol === undefined || !this.isAlive(node)) return;
-    const actions = protocol.handle(event, this.now);
-    for (const action of actions) this.apply(node, action);
+    if (protocol === undefined) return;
+    // Carrying out an action never feeds another event to a core (the network only schedules), so
+    // one array serves every event; the check keeps that true should it ever change.
+    const actions = this.actionsInUse ? [] : this.actions;
+    this.actionsInUse = true;
+    protocol.handleInto(event, this.now, actions);
+    for (let i = 0; i < actions.length; i++) this.apply(node, actions[i] as ProtocolAction);
+    actions.length = 0;
+    if (actions === this.actions) this.actionsInUse = false;
   }
 
   private apply(node: number, action: ProtocolAction): void {

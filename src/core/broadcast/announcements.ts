@@ -1,4 +1,5 @@
 import type { NodeId, PeerInfo } from '../types.js';
+import type { MessageKey } from './message-id.js';
 
 /** A lazy peer said it has a message we lack, having received it `hops` links from its origin. */
 export interface Announcement {
@@ -8,7 +9,7 @@ export interface Announcement {
 
 /** A message announced to us but not received yet. */
 export interface MissingMessage {
-  readonly key: string;
+  readonly key: MessageKey;
   readonly origin: NodeId;
   readonly seq: number;
   /** Announcers not asked yet, oldest first: the paper grafts them in the order they announced. */
@@ -29,7 +30,7 @@ export type AnnounceResult =
  * its own announcements, never a scan of the table, and bounds what one peer can make us hold.
  */
 export class Announcements {
-  private readonly byKey = new Map<string, MissingMessage>();
+  private readonly byKey = new Map<MessageKey, MissingMessage>();
   private readonly byPeer = new Map<NodeId, Set<MissingMessage>>();
   private readonly maxPerPeer: number;
 
@@ -42,7 +43,7 @@ export class Announcements {
     return this.byKey.size;
   }
 
-  get(key: string): MissingMessage | undefined {
+  get(key: MessageKey): MissingMessage | undefined {
     return this.byKey.get(key);
   }
 
@@ -51,7 +52,7 @@ export class Announcements {
     return this.byPeer.get(peer)?.size ?? 0;
   }
 
-  announce(key: string, origin: NodeId, seq: number, peer: PeerInfo, hops: number): AnnounceResult {
+  announce(key: MessageKey, origin: NodeId, seq: number, peer: PeerInfo, hops: number): AnnounceResult {
     let fromPeer = this.byPeer.get(peer.id);
     let message = this.byKey.get(key);
     if (message !== undefined && fromPeer?.has(message)) return { kind: 'recorded', message };

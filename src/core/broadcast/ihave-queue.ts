@@ -18,10 +18,12 @@ export class IHaveQueue {
 
   /** Queues `entry` for `peer`; returns the size of that peer's batch now. */
   add(peer: PeerInfo, entry: IHaveEntry): number {
-    let batch = this.batches.get(peer.id);
+    const batch = this.batches.get(peer.id);
     if (batch === undefined) {
-      batch = { peer, entries: [] };
-      this.batches.set(peer.id, batch);
+      // Created holding its entry: most batches never get a second one (one broadcast per flush
+      // interval), and pushing into an empty array reserves room for 17.
+      this.batches.set(peer.id, { peer, entries: [entry] });
+      return 1;
     }
     batch.entries.push(entry);
     return batch.entries.length;

@@ -1,4 +1,5 @@
 import type { Millis, NodeId } from '../types.js';
+import type { MessageKey } from './message-id.js';
 
 /**
  * Rough memory of one cached entry beyond its payload bytes: the entry object, its key string,
@@ -51,7 +52,7 @@ export function ownedPayload(payload: Uint8Array): Uint8Array {
  * every eviction is O(1).
  */
 export class PayloadCache {
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots = new Map<MessageKey, Slot>();
   private readonly maxBytes: number;
   private readonly maxAge: Millis;
   private totalBytes = 0;
@@ -75,7 +76,7 @@ export class PayloadCache {
    * returns the stored entry; a payload larger than the whole budget is not stored.
    */
   add(
-    key: string,
+    key: MessageKey,
     entry: Omit<CachedPayload, 'payload'>,
     payload: Uint8Array,
     now: Millis,
@@ -106,7 +107,7 @@ export class PayloadCache {
   }
 
   /** The entry for `key` unless it is older than the maximum age (even if not yet swept). */
-  get(key: string, now: Millis): CachedPayload | undefined {
+  get(key: MessageKey, now: Millis): CachedPayload | undefined {
     const slot = this.slots.get(key);
     if (slot === undefined || slot.storedAt <= now - this.maxAge) return undefined;
     return slot;
@@ -130,7 +131,7 @@ export class PayloadCache {
     }
   }
 
-  private delete(key: string): void {
+  private delete(key: MessageKey): void {
     const slot = this.slots.get(key);
     if (slot === undefined) return;
     this.slots.delete(key);

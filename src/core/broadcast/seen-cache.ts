@@ -1,4 +1,5 @@
 import type { Millis } from '../types.js';
+import type { MessageKey } from './message-id.js';
 
 /**
  * Remembers which messages were already seen, bounded by count and by age. A Map iterates in
@@ -8,7 +9,7 @@ import type { Millis } from '../types.js';
  * Callers must pass a non-decreasing `now`; the injected clocks of the runtime and simulator are.
  */
 export class SeenCache {
-  private readonly firstSeen = new Map<string, Millis>();
+  private readonly firstSeen = new Map<MessageKey, Millis>();
   private readonly maxEntries: number;
   private readonly maxAge: Millis;
 
@@ -21,12 +22,12 @@ export class SeenCache {
     return this.firstSeen.size;
   }
 
-  has(key: string): boolean {
+  has(key: MessageKey): boolean {
     return this.firstSeen.has(key);
   }
 
   /** Records `key`; returns false if it was already there (a duplicate). */
-  add(key: string, now: Millis): boolean {
+  add(key: MessageKey, now: Millis): boolean {
     if (this.firstSeen.has(key)) return false;
     this.firstSeen.set(key, now);
     if (this.firstSeen.size > this.maxEntries) {

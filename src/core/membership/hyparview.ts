@@ -153,9 +153,9 @@ export class HyParView {
       this.counters.invalidMessages++;
       return;
     }
-    // The sender's address comes first-hand from the transport: the freshest we can know.
-    this.active.refresh(from);
-    this.passive.refresh(from);
+    // The sender's address comes first-hand from the transport: the freshest we can know. The
+    // views never share a peer, so one that is active needs no look-up in the passive view.
+    if (!this.active.refresh(from)) this.passive.refresh(from);
     switch (message.type) {
       case 'join':
         this.onJoin(from, out);
@@ -287,7 +287,7 @@ export class HyParView {
     // to one, it will add the new node to its active view" — likewise when nobody is left to walk to.
     const next =
       ttl > 0 && this.active.size > 1
-        ? this.active.pickRandom(this.random, (peer) => peer.id !== sender.id && peer.id !== joiner.id)
+        ? this.active.pickRandomExcept(this.random, [sender.id, joiner.id])
         : undefined;
     if (next === undefined) {
       this.addActive(joiner, out);
@@ -401,10 +401,9 @@ export class HyParView {
       sent++
     ) {
       const alone = this.active.size === 0;
-      const candidate = this.passive.pickRandom(
-        this.random,
-        (peer) => peer.id !== skip && !this.pending.has(peer.id) && (alone || !this.declined.has(peer.id)),
-      );
+      const except = [skip, ...this.pending.keys()];
+      if (!alone) for (const id of this.declined) except.push(id);
+      const candidate = this.passive.pickRandomExcept(this.random, except);
       if (candidate === undefined) {
         if (!alone && this.declined.size > 0) this.exhausted(now, skip, out);
         return;
@@ -429,10 +428,7 @@ export class HyParView {
     }
     if (this.active.size > this.options.activeViewSize - 2) return;
     for (const request of this.pending.values()) if (request.priority === 'high') return;
-    const target = this.passive.pickRandom(
-      this.random,
-      (peer) => peer.id !== skip && !this.pending.has(peer.id),
-    );
+    const target = this.passive.pickRandomExcept(this.random, [skip, ...this.pending.keys()]);
     if (target === undefined) return;
     this.counters.escalations++;
     this.sendNeighborRequest(target, 'high', out);
@@ -506,11 +502,7 @@ export class HyParView {
   private startShuffle(out: ProtocolAction[]): void {
     const target = this.active.pickRandom(this.random);
     if (target === undefined) return;
-    const activeSample = this.active.sample(
-      this.random,
-      this.options.shuffleActiveCount,
-      (peer) => peer.id !== target.id,
-    );
+    const activeSample = this.active.sampleExcept(this.random, this.options.shuffleActiveCount, [target.id]);
     const peers = activeSample.concat(this.passive.sample(this.random, this.options.shufflePassiveCount));
     this.lastShuffleSample = peers.map((peer) => peer.id);
     this.counters.shufflesStarted++;
@@ -527,10 +519,7 @@ export class HyParView {
     const peers = capPeers(message.peers);
     const ttl = Math.min(message.ttl, this.options.shuffleTtl);
     if (ttl > 0 && this.active.size > 1) {
-      const next = this.active.pickRandom(
-        this.random,
-        (peer) => peer.id !== from.id && peer.id !== origin.id,
-      );
+      const next = this.active.pickRandomExcept(this.random, [from.id, origin.id]);
       if (next !== undefined) {
         this.send(next, { type: 'shuffle', origin, ttl: ttl - 1, peers }, out);
         return;
@@ -538,13 +527,9 @@ export class HyParView {
     }
     // Accept: answer the origin directly with as many peers as it sent. Passive peers first, as in
     // the paper; topped up from the active view while our passive view is still small.
-    const reply = this.passive.sample(this.random, peers.length, (peer) => peer.id !== origin.id);
+    const reply = this.passive.sampleExcept(this.random, peers.length, [origin.id]);
     if (reply.length < peers.length) {
-      const extra = this.active.sample(
-        this.random,
-        peers.length - reply.length,
-        (peer) => peer.id !== origin.id,
-      );
+      const extra = this.active.sampleExcept(this.random, peers.length - reply.length, [origin.id]);
       for (const peer of extra) reply.push(peer);
     }
     this.counters.shuffleRepliesSent++;
@@ -564,7 +549,7 @@ export class HyParView {
 
   /** §4.4: learn a peer into the passive view, evicting first the peers we just sent away. */
   private integrate(peer: PeerInfo, evictFirst: readonly NodeId[]): void {
-    if (peer.id === this.self.id || this.active.has(peer.id)) return;
+    // addPassive skips ourselves and active peers.
     this.addPassive(peer, evictFirst);
   }
 
@@ -620,10 +605,7 @@ export class HyParView {
   /** Adds a peer to the passive view (refreshing its address if known), evicting when full. */
   private addPassive(peer: PeerInfo, evictFirst?: readonly NodeId[]): void {
     if (peer.id === this.self.id || this.active.has(peer.id)) return;
-    if (this.passive.has(peer.id)) {
-      this.passive.refresh(peer);
-      return;
-    }
+    if (this.passive.refresh(peer)) return;
     if (this.passive.size >= this.options.passiveViewSize) {
       let victim: NodeId | undefined;
       if (evictFirst !== undefined) victim = evictFirst.find((id) => this.passive.has(id));
