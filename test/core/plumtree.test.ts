@@ -440,6 +440,18 @@ describe('Plumtree broadcast', () => {
     expect(node.receive(7, gossip(9, 200))).toEqual([]);
   });
 
+  it('takes back a queued announcement when the lazy peer announces the same message to us first', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const relay = node.receive(1, gossip(9, 5, 4)); // 5 hops here; 2 and 3 are lazy
+    // Peer 2 has it at 4 hops: our 5 + 1 is no shorter path for it. Peer 3 has it at 9 hops: ours
+    // is (10 - 6 >= the threshold of 2), so it still gets our announcement.
+    node.receive(2, ihave([9, 5, 4]));
+    node.receive(3, ihave([9, 5, 9]));
+    expect(sent(node.fire(timerOf(relay, 'ihaveFlush')))).toEqual([
+      { to: peer(3), message: ihave([9, 5, 5]) },
+    ]);
+  });
+
   it("a new parent catches its new child up on the origin's messages that passed it just before the Graft", () => {
     const parent = new Node().withNeighbours(1, 2);
     parent.receive(1, gossip(9, 5));

@@ -3,6 +3,9 @@ import type { NodeId, PeerInfo } from '../types.js';
 
 export type IHaveEntry = IHave['entries'][number];
 
+/** How many of a batch's newest entries `withdraw` looks at. */
+const WITHDRAW_SCAN = 16;
+
 interface Batch {
   readonly peer: PeerInfo;
   entries: IHaveEntry[];
@@ -42,6 +45,25 @@ export class IHaveQueue {
     const all = [...this.batches.values()];
     this.batches.clear();
     return all;
+  }
+
+  /**
+   * Takes the announcement of (origin, seq) back out of `peer`'s batch, if it is among the newest
+   * WITHDRAW_SCAN entries: an announcement crosses the peer's own for the same message within a
+   * flush interval or two, so it is near the end; a deeper search would cost more than it saves.
+   */
+  withdraw(peer: NodeId, origin: NodeId, seq: number): void {
+    const batch = this.batches.get(peer);
+    if (batch === undefined) return;
+    const entries = batch.entries;
+    const stop = Math.max(0, entries.length - WITHDRAW_SCAN);
+    for (let i = entries.length - 1; i >= stop; i--) {
+      const entry = entries[i] as IHaveEntry;
+      if (entry.seq !== seq || entry.origin !== origin) continue;
+      entries.splice(i, 1);
+      if (entries.length === 0) this.batches.delete(peer);
+      return;
+    }
   }
 
   /** Forgets what was queued for `peer`: it left the active view. */

@@ -352,7 +352,14 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       const key = messageKey(entry.origin, entry.seq);
       if (this.seen.has(key)) {
         const cached = this.cache.get(key, now);
-        if (cached !== undefined) this.optimise(cached, from, entry.hops, now, out);
+        if (cached === undefined) continue;
+        this.optimise(cached, from, entry.hops, now, out);
+        // Our own announcement of it, if still queued, would tell the peer nothing it can use: it
+        // has the message, and our path is not short enough for it to re-link (paper §3.8). The
+        // two ends of a lazy link otherwise announce every message to each other.
+        if (entry.hops - (cached.hops + 1) < this.options.optimisationThreshold) {
+          this.ihaveQueue.withdraw(from.id, entry.origin, entry.seq);
+        }
         continue;
       }
       const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops);
