@@ -80,6 +80,7 @@ const REUSED_FRAME_MAX_BYTES = 64 * 1024;
  */
 const frameScratch = new ScratchBuffer(REUSED_FRAME_MAX_BYTES);
 const sealScratch = new ScratchBuffer(SecureChannel.sealedLength(REUSED_FRAME_MAX_BYTES));
+const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
 
 /**
  * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
@@ -702,7 +703,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private encode(message: ProtocolMessage): Buffer | undefined {
     let frame: Buffer;
     try {
-      frame = encodeFrameWith(message, (bytes) => frameScratch.take(bytes));
+      frame = encodeFrameWith(message, frameScratchOf);
     } catch (error) {
       // Only a message this process built wrong can fail to encode: a bug, but not worth a crash.
       this.counters.unsendableMessages++;
