@@ -173,6 +173,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * when the node stops. A fast sender awaits it whenever broadcast() reports `backlogged`.
    */
   drained(): Promise<void> {
+    // The usual answer for a sender that keeps up: no promise machinery, no listeners.
+    if (!this.transport.backlogged()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = (): void => {
         if (this.transport.backlogged() && this.state !== 'stopping' && this.state !== 'stopped') return;

@@ -737,7 +737,12 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     // A socket with bytes already queued queues this record as well: it gets memory of its own.
     const queues = socket.writableLength > 0 || socket.connecting;
     const target = queues ? Buffer.allocUnsafe(length) : sealScratch.take(length);
-    const sealed = conn.channel.seal(frame.subarray(LENGTH_PREFIX_BYTES), target);
+    const body = new Uint8Array(
+      frame.buffer,
+      frame.byteOffset + LENGTH_PREFIX_BYTES,
+      frame.length - LENGTH_PREFIX_BYTES,
+    );
+    const sealed = conn.channel.seal(body, target);
     this.writeRaw(conn, sealed);
     // Written at once, the record is the kernel's now; else the socket keeps the scratch memory.
     if (socket.writableLength > 0 && sealScratch.holds(sealed)) sealScratch.surrender();
