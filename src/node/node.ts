@@ -37,6 +37,11 @@ export interface MeshMessage {
   readonly seq: number;
   /** Links it travelled to reach this node. */
   readonly hops: number;
+  /**
+   * The payload as received: a view into the bytes read from the socket (decrypted in place), not
+   * a copy. It stays valid, but keeping it keeps that read buffer alive too: copy it (`slice()`) to
+   * keep a small message for long.
+   */
   readonly data: Uint8Array;
 }
 
