@@ -1,13 +1,6 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
-import {
-  MAX_ADDRESS_BYTES,
-  NODE_ID_PATTERN,
-  SIGNATURE_BYTES,
-  U8_MAX,
-  U16_MAX,
-  U32_MAX,
-  U32_RANGE,
-} from './field-limits.js';
+import { MAX_ADDRESS_BYTES, SIGNATURE_BYTES, U8_MAX, U16_MAX, U32_MAX, U32_RANGE } from './field-limits.js';
+import { encodeNodeId } from './node-id-cache.js';
 
 /**
  * Writes fields into a buffer whose exact size the caller computed beforehand (one allocation per
@@ -45,8 +38,8 @@ export class ByteWriter {
   }
 
   nodeId(id: NodeId): void {
-    checkNodeId(id);
-    this.offset += this.buffer.write(id, this.offset, NODE_ID_BYTES, 'hex');
+    encodeNodeId(id, this.buffer, this.offset);
+    this.offset += NODE_ID_BYTES;
   }
 
   /** u8 length + UTF-8. */
@@ -86,15 +79,6 @@ export class ByteWriter {
 function checkUint(value: number, max: number, field: string): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw new RangeError(`${field} must be an integer in [0, ${max}], got ${value}`);
-  }
-}
-
-function checkNodeId(id: NodeId): void {
-  // Buffer.write(hex) stops silently at the first bad digit: validate so a bad id cannot ship zeros.
-  if (!NODE_ID_PATTERN.test(id)) {
-    throw new TypeError(
-      `node id must be ${NODE_ID_BYTES * 2} lower-case hex digits, got ${JSON.stringify(id)}`,
-    );
   }
 }
 

@@ -17,8 +17,16 @@ import {
  * never have built (malformed id, ttl above 255, address over 255 bytes, more than 65535 peers).
  */
 export function encodeFrame(message: WireMessage): Buffer {
+  return encodeFrameWith(message, Buffer.allocUnsafe);
+}
+
+/**
+ * encodeFrame() into the buffer `allocate` returns for the frame's exact length: a sender that
+ * consumes the frame at once (seals it) can hand out reusable memory instead of a new buffer.
+ */
+export function encodeFrameWith(message: WireMessage, allocate: (bytes: number) => Buffer): Buffer {
   const bodyBytes = BODY_HEADER_BYTES + fieldBytes(message);
-  const writer = new ByteWriter(Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + bodyBytes));
+  const writer = new ByteWriter(allocate(LENGTH_PREFIX_BYTES + bodyBytes));
   writer.u32(bodyBytes, 'frame length');
   writer.u8(PROTOCOL_VERSION, 'version');
   writer.u8(MESSAGE_TYPE_CODES[message.type], 'type');

@@ -37,6 +37,11 @@ export interface MeshMessage {
   readonly seq: number;
   /** Links it travelled to reach this node. */
   readonly hops: number;
+  /**
+   * The payload as received: a view into the bytes read from the socket (decrypted in place), not
+   * a copy. It stays valid, but keeping it keeps that read buffer alive too: copy it (`slice()`) to
+   * keep a small message for long.
+   */
   readonly data: Uint8Array;
 }
 
@@ -173,6 +178,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * when the node stops. A fast sender awaits it whenever broadcast() reports `backlogged`.
    */
   drained(): Promise<void> {
+    // The usual answer for a sender that keeps up: no promise machinery, no listeners.
+    if (!this.transport.backlogged()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = (): void => {
         if (this.transport.backlogged() && this.state !== 'stopping' && this.state !== 'stopped') return;

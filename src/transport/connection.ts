@@ -7,7 +7,7 @@ import { formatAddress, normalizeHost } from './address.js';
 import type { Direction, LinkCandidate } from './duplicate-rule.js';
 import type { TokenBucket } from './rate-limit.js';
 import type { RejectReason } from './rejection.js';
-import { SecureChannel } from './secure-channel.js';
+import { type ChannelEvent, SecureChannel } from './secure-channel.js';
 
 /** What received bytes mean for the link, after decryption, decoding and the handshake rules. */
 export type Inbound =
@@ -110,32 +110,29 @@ export class Connection implements LinkCandidate {
   }
 
   /**
-   * Processes `chunk` in order. After a violation nothing more is yielded: the stream cannot be
-   * trusted (or resynchronised) any more.
+   * Processes `chunk` in order, handing each result to `onInbound`; returning false from it stops
+   * the processing (the link was dropped). After a violation nothing more is handed out: the stream
+   * cannot be trusted (or resynchronised) any more. Takes ownership of `chunk` (decrypted in place).
    */
-  *receive(chunk: Buffer): Generator<Inbound> {
-    for (const event of this.channel.receive(chunk)) {
-      let inbound: Inbound;
-      switch (event.kind) {
-        case 'send':
-          inbound = event;
-          break;
-        case 'secured':
-          inbound = this.checkProvenId(event.remoteId);
-          break;
-        case 'failure':
-          inbound = violation(event.reason, event.detail);
-          break;
-        case 'plaintext': {
-          const decoded = decodeBody(event.body);
-          inbound = decoded.ok
-            ? this.interpret(decoded.value)
-            : violation('malformed', decoded.error.message);
-          break;
-        }
+  receive(chunk: Buffer, onInbound: (inbound: Inbound) => boolean): void {
+    this.channel.receiveEach(chunk, (event) => {
+      const inbound = this.inbound(event);
+      return onInbound(inbound) && inbound.kind !== 'violation';
+    });
+  }
+
+  private inbound(event: ChannelEvent): Inbound {
+    switch (event.kind) {
+      case 'send':
+        return event;
+      case 'secured':
+        return this.checkProvenId(event.remoteId);
+      case 'failure':
+        return violation(event.reason, event.detail);
+      case 'plaintext': {
+        const decoded = decodeBody(event.body);
+        return decoded.ok ? this.interpret(decoded.value) : violation('malformed', decoded.error.message);
       }
-      yield inbound;
-      if (inbound.kind === 'violation') return;
     }
   }
 

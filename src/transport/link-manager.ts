@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { encodeFrame, LENGTH_PREFIX_BYTES } from '../codec/index.js';
+import { encodeFrame, encodeFrameWith, LENGTH_PREFIX_BYTES } from '../codec/index.js';
 import type { ProtocolMessage } from '../core/messages.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
@@ -13,6 +13,8 @@ import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from '.
 import { bindServer } from './port-binding.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Rejection, RejectReason } from './rejection.js';
+import { ScratchBuffer } from './scratch-buffer.js';
+import { SecureChannel } from './secure-channel.js';
 import { emptyStats, type TransportStats } from './stats.js';
 
 export type { LinkManagerOptions } from './options.js';
@@ -71,6 +73,16 @@ const PING_FRAME = encodeFrame({ type: 'ping' });
 const REUSED_FRAME_MAX_BYTES = 64 * 1024;
 
 /**
+ * Frames being encoded and records being sealed, shared by every LinkManager of the process: each
+ * is used up synchronously (sealed, or taken by the kernel during write()) before the next one is
+ * built, so one buffer serves all of them instead of two new ones per frame sent. Frames above
+ * REUSED_FRAME_MAX_BYTES get buffers of their own.
+ */
+const frameScratch = new ScratchBuffer(REUSED_FRAME_MAX_BYTES);
+const sealScratch = new ScratchBuffer(SecureChannel.sealedLength(REUSED_FRAME_MAX_BYTES));
+const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
+
+/**
  * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
  * shuffle): a peer may send only so many per second. Replies, goodbyes and broadcasts are not
  * limited here: they answer our own requests or are bounded by the broadcast layer.
@@ -117,7 +129,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
    * instead of once per link. Frames are never changed after encoding; only the sealing differs per
    * link. Only frames up to REUSED_FRAME_MAX_BYTES are kept, so an idle node pins no large payload.
    */
-  private lastEncoded: { readonly message: ProtocolMessage; readonly frame: Buffer } | undefined;
+  private lastEncoded:
+    | { readonly message: ProtocolMessage; readonly frame: Buffer; readonly generation: number }
+    | undefined;
 
   constructor(options: LinkManagerOptions) {
     super();
@@ -180,7 +194,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       );
       return;
     }
-    outbox.frames.push(frame);
+    // Queued frames outlive the scratch memory they were encoded in.
+    outbox.frames.push(frameScratch.holds(frame) ? Buffer.from(frame) : frame);
     outbox.bytes += frame.length;
     // An up peer without an active link is waiting for its replacement link: no extra dial.
     if (up === undefined && outbox.dial === undefined) this.dial(outbox);
@@ -418,39 +433,42 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     const now = this.now();
     conn.lastReceivedAt = now;
     this.counters.bytesIn += chunk.length;
-    for (const inbound of conn.receive(chunk)) {
-      if (conn.gone || this.closed) return;
-      switch (inbound.kind) {
-        case 'violation':
-          this.onViolation(conn, inbound);
-          return;
-        case 'send':
-          this.writeRaw(conn, inbound.bytes);
-          continue;
-        case 'secured':
-          this.writeFrame(conn, encodeFrame({ type: 'hello', id: this.self, listenPort: this.listenPort }));
-          continue;
-        case 'established':
-          this.counters.framesIn++;
-          this.onEstablished(conn);
-          continue;
-        case 'ping':
-          this.counters.framesIn++;
-          continue;
-        case 'message':
-          this.counters.framesIn++;
-          if (RATE_LIMITED_TYPES.has(inbound.message.type) && !conn.requests.take(now)) {
-            // Dropped, not disconnected: an honest peer in a burst loses a request the protocol
-            // retries anyway; a flooding one gains nothing and costs us one counter.
-            this.noteRejection(conn.remoteLabel, conn.peer?.id, {
-              reason: 'rate-limited',
-              detail: `${inbound.message.type} above ${this.options.membershipRequestsPerSecond}/s`,
-            });
-            continue;
-          }
-          this.emit('message', conn.peer as PeerInfo, inbound.message);
-          continue;
-      }
+    conn.receive(chunk, (inbound) => this.onInbound(conn, inbound, now));
+  }
+
+  /** One result of received bytes; false once the connection is done with (the rest is not read). */
+  private onInbound(conn: Connection, inbound: Inbound, now: number): boolean {
+    if (conn.gone || this.closed) return false;
+    switch (inbound.kind) {
+      case 'violation':
+        this.onViolation(conn, inbound);
+        return false;
+      case 'send':
+        this.writeRaw(conn, inbound.bytes);
+        return true;
+      case 'secured':
+        this.writeFrame(conn, encodeFrame({ type: 'hello', id: this.self, listenPort: this.listenPort }));
+        return true;
+      case 'established':
+        this.counters.framesIn++;
+        this.onEstablished(conn);
+        return true;
+      case 'ping':
+        this.counters.framesIn++;
+        return true;
+      case 'message':
+        this.counters.framesIn++;
+        if (RATE_LIMITED_TYPES.has(inbound.message.type) && !conn.requests.take(now)) {
+          // Dropped, not disconnected: an honest peer in a burst loses a request the protocol
+          // retries anyway; a flooding one gains nothing and costs us one counter.
+          this.noteRejection(conn.remoteLabel, conn.peer?.id, {
+            reason: 'rate-limited',
+            detail: `${inbound.message.type} above ${this.options.membershipRequestsPerSecond}/s`,
+          });
+          return true;
+        }
+        this.emit('message', conn.peer as PeerInfo, inbound.message);
+        return true;
     }
   }
 
@@ -671,18 +689,21 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   /** encode(), reusing the frame when the same message object is sent again (to another peer). */
   private encodeOnce(message: ProtocolMessage): Buffer | undefined {
     const last = this.lastEncoded;
-    if (last !== undefined && last.message === message) return last.frame;
+    // The frame is still in the scratch memory unless something was encoded there since.
+    if (last !== undefined && last.message === message && last.generation === frameScratch.generation) {
+      return last.frame;
+    }
     const frame = this.encode(message);
     const reusable =
       frame !== undefined && message.type === 'gossip' && frame.length <= REUSED_FRAME_MAX_BYTES;
-    this.lastEncoded = reusable ? { message, frame } : undefined;
+    this.lastEncoded = reusable ? { message, frame, generation: frameScratch.generation } : undefined;
     return frame;
   }
 
   private encode(message: ProtocolMessage): Buffer | undefined {
     let frame: Buffer;
     try {
-      frame = encodeFrame(message);
+      frame = encodeFrameWith(message, frameScratchOf);
     } catch (error) {
       // Only a message this process built wrong can fail to encode: a bug, but not worth a crash.
       this.counters.unsendableMessages++;
@@ -705,15 +726,26 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private writeFrame(conn: Connection, frame: Buffer): void {
     const { socket } = conn;
     if (socket.destroyed || socket.writableEnded || conn.gone) return;
-    const sealed = conn.channel.seal(frame.subarray(LENGTH_PREFIX_BYTES));
     const { maxSendQueueBytes, sendHighWaterBytes } = this.options;
-    if (socket.writableLength + sealed.length > maxSendQueueBytes) {
+    const length = SecureChannel.sealedLength(frame.length - LENGTH_PREFIX_BYTES);
+    if (socket.writableLength + length > maxSendQueueBytes) {
       this.counters.unsendableMessages++;
       const detail = `${socket.writableLength} bytes unsent, limit ${maxSendQueueBytes}`;
       this.drop(conn, 'error', { reason: 'send-queue-full', detail });
       return;
     }
+    // A socket with bytes already queued queues this record as well: it gets memory of its own.
+    const queues = socket.writableLength > 0 || socket.connecting;
+    const target = queues ? Buffer.allocUnsafe(length) : sealScratch.take(length);
+    const body = new Uint8Array(
+      frame.buffer,
+      frame.byteOffset + LENGTH_PREFIX_BYTES,
+      frame.length - LENGTH_PREFIX_BYTES,
+    );
+    const sealed = conn.channel.seal(body, target);
     this.writeRaw(conn, sealed);
+    // Written at once, the record is the kernel's now; else the socket keeps the scratch memory.
+    if (socket.writableLength > 0 && sealScratch.holds(sealed)) sealScratch.surrender();
     this.counters.framesOut++;
     if (socket.writableLength > sendHighWaterBytes) conn.backlogged = true;
   }

@@ -23,7 +23,9 @@ import type { Rejection } from './rejection.js';
  * records are tiny, so until the handshake is done the limit is MAX_HANDSHAKE_RECORD_BYTES; after
  * it, a record is one sealed frame body.
  *
- * Sans-IO: the caller feeds received bytes and writes the records this returns.
+ * Sans-IO: the caller feeds received bytes and writes the records this returns. Received records
+ * are decrypted in place, so a plaintext body is a view into the chunk it arrived in: no buffer is
+ * allocated per received frame.
  */
 
 /** Noise prologue: both sides hash it in, so another protocol (or version) on the port cannot complete. */
@@ -51,6 +53,13 @@ export type ChannelEvent =
   | { readonly kind: 'plaintext'; readonly body: Buffer }
   /** The channel is broken for good; nothing more comes out of it. */
   | ({ readonly kind: 'failure' } & Rejection);
+
+/**
+ * Takes each event as the channel produces it; returning false stops the processing of the chunk
+ * (the caller dropped the link: the rest of the chunk is left unread, as is everything after a
+ * failure).
+ */
+export type ChannelEventSink = (event: ChannelEvent) => boolean;
 
 type State = 'message1' | 'message2' | 'message3' | 'header' | 'open' | 'failed';
 
@@ -95,82 +104,107 @@ export class SecureChannel {
     return this.initiator ? [record(Buffer.from(this.noise.send()))] : [];
   }
 
-  /** Seals one frame body into a record. Only after 'secured'. */
-  seal(body: Uint8Array): Buffer {
+  /** Length of the record seal() makes of a body of `bodyLength` bytes. */
+  static sealedLength(bodyLength: number): number {
+    return LENGTH_PREFIX_BYTES + bodyLength + ABYTES;
+  }
+
+  /**
+   * Seals one frame body into a record. Only after 'secured'. With `target` (exactly
+   * sealedLength(body.length) bytes, not overlapping `body`), the record is written there instead
+   * of into a new buffer, and `target` is returned.
+   */
+  seal(body: Uint8Array, target?: Buffer): Buffer {
     if (this.push === undefined) throw new Error('seal() before the handshake completed');
-    const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + body.length + ABYTES);
+    const out = target ?? Buffer.allocUnsafe(SecureChannel.sealedLength(body.length));
+    if (out.length !== SecureChannel.sealedLength(body.length)) {
+      throw new RangeError(`seal() target of ${out.length} bytes for a body of ${body.length}`);
+    }
     out.writeUInt32BE(body.length + ABYTES, 0);
-    this.push.next(body, out.subarray(LENGTH_PREFIX_BYTES));
+    // A plain view: cheaper to make than Buffer#subarray's, and libsodium needs nothing more.
+    this.push.next(
+      body,
+      new Uint8Array(out.buffer, out.byteOffset + LENGTH_PREFIX_BYTES, out.length - LENGTH_PREFIX_BYTES),
+    );
     return out;
   }
 
-  *receive(chunk: Buffer): Generator<ChannelEvent> {
+  /**
+   * The events `chunk` completes, in order. Takes ownership of `chunk`: its sealed records are
+   * decrypted in place. The hot path uses receiveEach(), which builds no array.
+   */
+  receive(chunk: Buffer): ChannelEvent[] {
+    const events: ChannelEvent[] = [];
+    this.receiveEach(chunk, (event) => {
+      events.push(event);
+      return true;
+    });
+    return events;
+  }
+
+  /** Hands each event `chunk` completes to `sink`, in order; takes ownership of `chunk` (see receive()). */
+  receiveEach(chunk: Buffer, sink: ChannelEventSink): void {
     if (this.state === 'failed') return;
     this.reader.push(chunk);
     for (let next = this.reader.next(); next !== undefined; next = this.reader.next()) {
       if (!next.ok) {
         const limit = this.reader.limit;
-        yield this.fail('oversize', `record of ${next.length} bytes, limit ${limit} in state ${this.state}`);
+        sink(this.fail('oversize', `record of ${next.length} bytes, limit ${limit} in state ${this.state}`));
         return;
       }
-      for (const event of this.step(next.record)) {
-        yield event;
-        if (event.kind === 'failure') return;
-      }
+      if (!this.step(next.record, sink)) return;
     }
   }
 
-  private *step(bytes: Buffer): Generator<ChannelEvent> {
+  /** Processes one record; false once processing must stop (a failure, or the sink said so). */
+  private step(bytes: Buffer, sink: ChannelEventSink): boolean {
     switch (this.state) {
       case 'message1': {
         const rejection = this.checkMessage1(bytes);
-        if (rejection !== undefined) {
-          yield this.fail(rejection.reason, rejection.detail);
-          return;
-        }
-        yield { kind: 'send', bytes: record(Buffer.from(this.noise.send())) };
+        if (rejection !== undefined) return this.failTo(sink, rejection.reason, rejection.detail);
         this.state = 'message3';
-        return;
+        return sink({ kind: 'send', bytes: record(Buffer.from(this.noise.send())) });
       }
       case 'message2': {
         if (!this.noiseReceive(bytes)) {
-          yield this.fail('handshake-failed', 'second handshake message does not verify');
-          return;
+          return this.failTo(sink, 'handshake-failed', 'second handshake message does not verify');
         }
-        yield { kind: 'send', bytes: record(Buffer.from(this.noise.send())) };
-        yield* this.secured();
-        return;
+        if (!sink({ kind: 'send', bytes: record(Buffer.from(this.noise.send())) })) return false;
+        return this.secured(sink);
       }
       case 'message3':
         if (!this.noiseReceive(bytes)) {
-          yield this.fail('handshake-failed', 'third handshake message does not verify');
-          return;
+          return this.failTo(sink, 'handshake-failed', 'third handshake message does not verify');
         }
-        yield* this.secured();
-        return;
+        return this.secured(sink);
       case 'header':
         if (bytes.length !== HEADERBYTES) {
-          yield this.fail('malformed', `stream header of ${bytes.length} bytes, expected ${HEADERBYTES}`);
-          return;
+          return this.failTo(
+            sink,
+            'malformed',
+            `stream header of ${bytes.length} bytes, expected ${HEADERBYTES}`,
+          );
         }
         this.pull?.init(bytes);
         this.state = 'open';
         this.reader.limit = this.maxBodyBytes + ABYTES;
-        return;
+        return true;
       case 'open': {
         if (bytes.length <= ABYTES) {
-          yield this.fail('malformed', `sealed record of ${bytes.length} bytes holds no frame`);
-          return;
+          return this.failTo(sink, 'malformed', `sealed record of ${bytes.length} bytes holds no frame`);
         }
+        let body: Buffer;
         try {
-          yield { kind: 'plaintext', body: (this.pull as Pull).next(bytes) };
+          // In place: the message sits right after the tag byte, and libsodium checks the MAC over
+          // the ciphertext before it overwrites anything with plaintext.
+          body = (this.pull as Pull).next(bytes, bytes.subarray(1, bytes.length - ABYTES + 1));
         } catch {
-          yield this.fail('forged-record', 'a record does not verify');
+          return this.failTo(sink, 'forged-record', 'a record does not verify');
         }
-        return;
+        return sink({ kind: 'plaintext', body });
       }
       case 'failed':
-        return;
+        return false;
     }
   }
 
@@ -206,11 +240,10 @@ export class SecureChannel {
     }
   }
 
-  private *secured(): Generator<ChannelEvent> {
+  private secured(sink: ChannelEventSink): boolean {
     const { tx, rx, rs } = this.noise;
     if (tx === null || rx === null || rs === null) {
-      yield this.fail('handshake-failed', 'handshake ended without keys');
-      return;
+      return this.failTo(sink, 'handshake-failed', 'handshake ended without keys');
     }
     const push = new Push(tx.subarray(0, 32));
     this.push = push;
@@ -218,8 +251,14 @@ export class SecureChannel {
     this.remote = idOfPublicKey(rs);
     this.state = 'header';
     this.reader.limit = HEADERBYTES;
-    yield { kind: 'send', bytes: record(push.header) };
-    yield { kind: 'secured', remoteId: this.remote };
+    if (!sink({ kind: 'send', bytes: record(push.header) })) return false;
+    return sink({ kind: 'secured', remoteId: this.remote });
+  }
+
+  /** Fails the channel and tells the sink; processing always stops after a failure. */
+  private failTo(sink: ChannelEventSink, reason: Rejection['reason'], detail: string): false {
+    sink(this.fail(reason, detail));
+    return false;
   }
 
   private fail(reason: Rejection['reason'], detail: string): ChannelEvent {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeNodeId, NODE_ID_CACHE_SLOTS } from '../../src/codec/node-id-cache.js';
+import { decodeNodeId, encodeNodeId, NODE_ID_CACHE_SLOTS } from '../../src/codec/node-id-cache.js';
 
 const ID_BYTES = 32;
 
@@ -37,5 +37,30 @@ describe('decodeNodeId', () => {
     buffer.fill(0x43);
     expect(decodeNodeId(buffer, 0)).toBe(buffer.toString('hex'));
     expect(decodeNodeId(Buffer.alloc(ID_BYTES, 0x42), 0)).toBe(id);
+  });
+});
+
+describe('encodeNodeId', () => {
+  it('writes the bytes of any id, cached or not, and only those 32 bytes', () => {
+    const idBytes = fc.uint8Array({ minLength: ID_BYTES, maxLength: ID_BYTES });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(idBytes, fc.boolean()), { minLength: 1, maxLength: 30 }), (ids) => {
+        for (const [bytes, decodeFirst] of ids) {
+          const id = decodeFirst ? decodeNodeId(Buffer.from(bytes), 0) : Buffer.from(bytes).toString('hex');
+          const out = Buffer.alloc(ID_BYTES + 2, 0xee);
+          encodeNodeId(id, out, 1);
+          expect(out.subarray(1, 1 + ID_BYTES)).toEqual(Buffer.from(bytes));
+          expect([out[0], out[ID_BYTES + 1]]).toEqual([0xee, 0xee]);
+        }
+      }),
+    );
+  });
+
+  it('refuses what is not a lower-case 64-digit hex id, even in a slot a real id occupies', () => {
+    const bytes = Buffer.alloc(ID_BYTES, 0xab);
+    const id = decodeNodeId(bytes, 0);
+    for (const bad of [id.toUpperCase(), id.slice(1), `${id.slice(0, 63)}g`, `${id}0`]) {
+      expect(() => encodeNodeId(bad, Buffer.alloc(40), 0)).toThrow(TypeError);
+    }
   });
 });

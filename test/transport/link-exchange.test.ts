@@ -8,6 +8,7 @@ import {
   LOOPBACK,
   ManagerPool,
   nextEvent,
+  RawPeer,
   randomNodeId,
   recordMessages,
 } from './helpers.js';
@@ -57,6 +58,33 @@ describe('LinkManager: links and messages', () => {
     const stats = a.manager.stats();
     expect(stats.framesOut).toBeGreaterThanOrEqual(count + 1);
     expect(b.manager.stats().bytesIn).toBe(stats.bytesOut);
+  });
+
+  it('keeps every frame intact while a slow reader makes the socket queue them (reused send buffers)', async () => {
+    const a = await pool.start();
+    const reader = await RawPeer.dial(a.info.address);
+    reader.hello();
+    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    reader.socket.pause(); // the kernel buffers fill, then the socket queues our records
+    const count = 400;
+    const payloadBytes = 16 * 1024;
+    for (let seq = 0; seq < count; seq++) a.manager.send(peer, gossip(a.info.id, seq, payloadBytes));
+    expect(a.manager.stats().pendingWriteBytes).toBeGreaterThan(0);
+    // Meanwhile another, fast link is sent to: it must not reuse memory a queued record is in.
+    const b = await pool.start();
+    const atB = recordMessages(b.manager);
+    for (let seq = 0; seq < 100; seq++) a.manager.send(b.info, gossip(a.info.id, seq, payloadBytes));
+    await eventually('every frame at the fast peer', () => atB.length === 100);
+    reader.socket.resume();
+    const gossipAtReader = () => reader.frames.filter((frame) => frame.type === 'gossip');
+    await eventually('every frame at the slow reader', () => gossipAtReader().length === count);
+    gossipAtReader().forEach((frame, seq) => {
+      expect(frame).toMatchObject({ type: 'gossip', seq });
+      const payload = frame.type === 'gossip' ? frame.payload : new Uint8Array();
+      expect(payload.length).toBe(payloadBytes);
+      expect(payload.every((byte) => byte === (seq & 0xff))).toBe(true);
+    });
+    expect(reader.failure).toBeUndefined();
   });
 
   it('bootstraps with dialAddress and resolves with the peer info', async () => {

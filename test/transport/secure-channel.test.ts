@@ -122,6 +122,42 @@ describe('SecureChannel', () => {
     expect([...b.channel.receive(prefix)]).toMatchObject([{ kind: 'failure', reason: 'oversize' }]);
   });
 
+  it('decrypts in place: a plaintext body is a view of the record it came in, in any chunking', () => {
+    const { a, b } = securedPair();
+    const bodies = [Buffer.from('first'), Buffer.alloc(300, 9), Buffer.from('third')];
+    const stream = Buffer.concat(bodies.map((body) => a.channel.seal(body)));
+    const got: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += 7) {
+      const chunk = Buffer.from(stream.subarray(at, at + 7));
+      for (const e of b.channel.receive(chunk)) if (e.kind === 'plaintext') got.push(Buffer.from(e.body));
+    }
+    expect(got).toEqual(bodies);
+    const whole = a.channel.seal(Buffer.from('whole'));
+    const [event] = b.channel.receive(whole);
+    expect(event?.kind === 'plaintext' && event.body.buffer).toBe(whole.buffer);
+  });
+
+  it('seals into a given buffer of the exact length, and refuses one of another length', () => {
+    const { a, b } = securedPair();
+    const body = Buffer.from('into a target');
+    const target = Buffer.alloc(SecureChannel.sealedLength(body.length));
+    expect(a.channel.seal(body, target)).toBe(target);
+    expect(b.channel.receive(target)).toEqual([{ kind: 'plaintext', body }]);
+    expect(() => a.channel.seal(body, Buffer.alloc(target.length + 1))).toThrow(RangeError);
+  });
+
+  it('stops processing a chunk when the sink says so, leaving later records unread', () => {
+    const { a, b } = securedPair();
+    const two = Buffer.concat([a.channel.seal(Buffer.from('one')), a.channel.seal(Buffer.from('two'))]);
+    const seen: string[] = [];
+    b.channel.receiveEach(two, (e) => {
+      if (e.kind === 'plaintext') seen.push(e.body.toString());
+      return false;
+    });
+    expect(seen).toEqual(['one']);
+    expect(b.channel.bufferedBytes).toBeGreaterThan(0);
+  });
+
   it('refuses to seal before the handshake', () => {
     expect(() => end(true).channel.seal(Buffer.from('x'))).toThrow(/before the handshake/);
   });
