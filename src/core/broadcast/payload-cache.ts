@@ -17,22 +17,36 @@ export interface CachedPayload {
   parent: NodeId | undefined;
   /** The origin's signature, re-sent with the payload when a Graft asks for it; owned as well. */
   readonly signature?: Uint8Array | undefined;
-  /** Never a view into a larger buffer such as a socket's read buffer (see ownedPayload). */
+  /** Memory of the cache's own (with the signature in front when signed), never a socket's read buffer. */
   readonly payload: Uint8Array;
 }
 
-/** One object per entry (the simulator holds millions): the entry plus the cache's bookkeeping. */
+/**
+ * One object per entry (the simulator holds millions): the entry plus the cache's bookkeeping. A
+ * signed entry keeps signature and payload in one owned array (signature first), so each cached
+ * message costs one typed array and one array buffer instead of two of each; the views are made
+ * only when a Graft asks for the payload.
+ */
 class Slot implements CachedPayload {
   constructor(
     readonly origin: NodeId,
     readonly seq: number,
     public hops: number,
     public parent: NodeId | undefined,
-    readonly signature: Uint8Array | undefined,
-    readonly payload: Uint8Array,
+    /** The payload alone, or signature || payload when signed. */
+    private readonly stored: Uint8Array,
+    private readonly signatureBytes: number,
     readonly storedAt: Millis,
     readonly bytes: number,
   ) {}
+
+  get signature(): Uint8Array | undefined {
+    return this.signatureBytes === 0 ? undefined : this.stored.subarray(0, this.signatureBytes);
+  }
+
+  get payload(): Uint8Array {
+    return this.signatureBytes === 0 ? this.stored : this.stored.subarray(this.signatureBytes);
+  }
 }
 
 /**
@@ -91,13 +105,22 @@ export class PayloadCache {
       if (oldest.done) break;
       this.delete(oldest.value);
     }
+    const signature = entry.signature;
+    let stored: Uint8Array;
+    if (signature === undefined) {
+      stored = ownedPayload(payload);
+    } else {
+      stored = new Uint8Array(signature.length + payload.length);
+      stored.set(signature, 0);
+      stored.set(payload, signature.length);
+    }
     const slot = new Slot(
       entry.origin,
       entry.seq,
       entry.hops,
       entry.parent,
-      entry.signature,
-      payload,
+      stored,
+      signature?.length ?? 0,
       now,
       bytes,
     );

@@ -235,13 +235,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // hands it out); the cache and the relays use a copy that owns its memory, so the cache
     // neither pins the read buffer nor changes when that memory is reused.
     out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
-    const payload = ownedPayload(message.payload);
-    const signature = message.signature === undefined ? undefined : ownedPayload(message.signature);
     const parent = from.id;
+    // The cache copies signature and payload into one array of its own; the relays carry views of
+    // it. Only a payload too large for the cache gets copies of its own.
     const cached = this.cache.add(
       key,
-      { origin: message.origin, seq: message.seq, hops, parent, signature },
-      payload,
+      { origin: message.origin, seq: message.seq, hops, parent, signature: message.signature },
+      message.payload,
       now,
     );
     const relayed: Gossip = {
@@ -249,8 +249,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       origin: message.origin,
       seq: message.seq,
       hops,
-      signature,
-      payload,
+      signature:
+        cached !== undefined ? cached.signature : message.signature && ownedPayload(message.signature),
+      payload: cached !== undefined ? cached.payload : ownedPayload(message.payload),
     };
     if (this.isNeighbour(from.id)) {
       // It may have been lazy: this copy answers our Graft, or it re-linked itself to us.
