@@ -47,6 +47,17 @@ class Node extends Harness {
     return this.protocol.handle({ type: 'broadcast', payload }, this.now);
   }
 
+  /** Our own broadcast `seq` (default payload) coming back from `from`, `hops` links away. */
+  echo(from: number, seq: number, hops: number): ProtocolAction[] {
+    return this.receive(from, {
+      type: 'gossip',
+      origin: this.self.id,
+      seq,
+      hops,
+      payload: new Uint8Array([42]),
+    });
+  }
+
   /**
    * Makes peers lazy in the shared tree, the way a peer does it: by pruning us for an origin
    * without a tree of its own (one that never broadcast twice).
@@ -60,6 +71,13 @@ class Node extends Harness {
     const stats = this.protocol.stats();
     return { eager: stats.eagerPeers, lazy: stats.lazyPeers };
   }
+}
+
+/** Fires the IHave flush that `actions` armed; the peers announced to, sorted. */
+function announcedTo(node: Node, actions: readonly ProtocolAction[]): string[] {
+  return sent(node.fire(timerOf(actions, 'ihaveFlush')))
+    .map((s) => s.to.id)
+    .sort();
 }
 
 describe('Plumtree broadcast', () => {
@@ -112,13 +130,7 @@ describe('Plumtree broadcast', () => {
   it('counts its own message coming back as a duplicate and prunes the link it came on', () => {
     const node = new Node().withNeighbours(1, 2);
     node.broadcast();
-    const echo = node.receive(2, {
-      type: 'gossip',
-      origin: node.self.id,
-      seq: 0,
-      hops: 3,
-      payload: new Uint8Array([42]),
-    });
+    const echo = node.echo(2, 0, 3);
     expect(actionsOf(echo, 'deliver')).toEqual([]);
     expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune', origin: node.self.id } }]);
   });
@@ -372,11 +384,7 @@ describe('Plumtree broadcast', () => {
     node.fire({ type: 'ihaveFlush' });
     const next = node.receive(2, gossip(9, 6, 2));
     expect(sent(next, 'gossip')).toEqual([]);
-    expect(
-      sent(node.fire(timerOf(next, 'ihaveFlush')))
-        .map((s) => s.to.id)
-        .sort(),
-    ).toEqual([peer(1).id, peer(3).id].sort());
+    expect(announcedTo(node, next)).toEqual([peer(1).id, peer(3).id].sort());
     // Our own first broadcast still follows the shared tree.
     expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(1).id]);
   });
@@ -432,11 +440,7 @@ describe('Plumtree broadcast', () => {
     const fromStranger = node.receive(7, gossip(9, 200));
     expect(actionsOf(fromStranger, 'deliver')).toHaveLength(1);
     expect(sent(fromStranger, 'gossip')).toEqual([]);
-    expect(
-      sent(node.fire(timerOf(fromStranger, 'ihaveFlush')))
-        .map((s) => s.to.id)
-        .sort(),
-    ).toEqual([peer(1).id, peer(2).id].sort());
+    expect(announcedTo(node, fromStranger)).toEqual([peer(1).id, peer(2).id].sort());
     expect(node.receive(7, gossip(9, 200))).toEqual([]);
   });
 
@@ -488,13 +492,7 @@ describe('Plumtree broadcast', () => {
     const node = new Node().withNeighbours(1, 2);
     node.broadcast(); // seq 0: the shared tree
     node.broadcast(); // seq 1: our own tree from now on
-    const echo = node.receive(2, {
-      type: 'gossip',
-      origin: node.self.id,
-      seq: 1,
-      hops: 2,
-      payload: new Uint8Array([42]),
-    });
+    const echo = node.echo(2, 1, 2);
     // Peer 2 is told to stop sending our messages back, but still gets them from us first hand.
     expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune', origin: node.self.id } }]);
     expect(
