@@ -46,4 +46,16 @@ describe('OriginTrees', () => {
     expect(trees.hasOwn(B)).toBe(false);
     expect(trees.hasOwn(C)).toBe(true);
   });
+
+  it("remembers an origin's newest seq and its last eight, for its own tree only", () => {
+    const trees = new OriginTrees(16);
+    for (let seq = 1; seq <= 12; seq++) trees.noteMessage(A, seq);
+    trees.noteMessage(A, 3); // a late one
+    expect(trees.recentSeqs(A)).toEqual([6, 7, 8, 9, 10, 11, 12, 3]);
+    expect(trees.isSuperseded(A, 11)).toBe(true);
+    expect(trees.isSuperseded(A, 12)).toBe(false);
+    trees.noteMessage(B, 1); // one message: no tree of its own, nothing remembered
+    expect(trees.recentSeqs(B)).toEqual([]);
+    expect(trees.isSuperseded(B, 0)).toBe(false);
+  });
 });

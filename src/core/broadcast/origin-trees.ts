@@ -18,10 +18,15 @@ import type { NodeId } from '../types.js';
  * Memory: at most `maxOrigins` own trees and as many origins seen once, least recently used first
  * out. A forgotten origin follows the shared tree again for one message, then copies it anew.
  */
+/** How many of an origin's latest seqs its tree remembers (see recentSeqs). */
+const RECENT_SEQS = 8;
+
 interface OwnTree {
   readonly lazy: Set<NodeId>;
   /** The highest sequence number of this origin's messages received so far. */
   newestSeq: number;
+  /** The seqs of its last RECENT_SEQS messages, in the order received. */
+  readonly recentSeqs: number[];
 }
 
 export class OriginTrees {
@@ -56,6 +61,7 @@ export class OriginTrees {
       this.own.delete(origin);
       this.own.set(origin, own);
       if (seq > own.newestSeq) own.newestSeq = seq;
+      if (own.recentSeqs.push(seq) > RECENT_SEQS) own.recentSeqs.shift();
       return;
     }
     if (!this.seenOnce.delete(origin)) {
@@ -65,7 +71,15 @@ export class OriginTrees {
       return;
     }
     if (this.own.size >= this.maxOrigins) this.own.delete(this.own.keys().next().value as NodeId);
-    this.own.set(origin, { lazy: new Set(this.shared), newestSeq: seq });
+    this.own.set(origin, { lazy: new Set(this.shared), newestSeq: seq, recentSeqs: [seq] });
+  }
+
+  /**
+   * The seqs of `origin`'s last few messages (none for an origin without a tree of its own, which
+   * has sent one message): what a new tree link may have missed while it was being made.
+   */
+  recentSeqs(origin: NodeId): readonly number[] {
+    return this.own.get(origin)?.recentSeqs ?? [];
   }
 
   /**

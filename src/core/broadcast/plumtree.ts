@@ -459,13 +459,14 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * before the Graft arrived, but reaches the old parent after the Prune, would reach `peer` from
    * neither: only by IHave and a Graft, a graft timeout later (a real race: an origin that
    * publishes again at once, while its neighbours re-link to it). So we send `peer` the newer
-   * messages of `origin` we relayed within a graft timeout; those it had already are duplicates
-   * it expects (see freshLinks), not a reason to prune us.
+   * messages of `origin` among the last few we received (OriginTrees.recentSeqs); those it had
+   * already are duplicates it expects (see freshLinks), not a reason to prune us.
    */
   private sendCatchUp(peer: PeerInfo, origin: NodeId, seq: number, now: Millis, out: ProtocolAction[]): void {
-    const since = now - this.options.graftTimeout;
-    for (const cached of this.cache.storedSince(since, this.options.ihaveBatchMax)) {
-      if (cached.origin !== origin || cached.seq <= seq || cached.parent === peer.id) continue;
+    for (const newer of this.trees.recentSeqs(origin)) {
+      if (newer <= seq) continue;
+      const cached = this.cache.get(messageKey(origin, newer), now);
+      if (cached === undefined || cached.parent === peer.id) continue;
       this.counters.catchUpPayloadsSent++;
       this.sendCached(peer, cached, out);
     }
