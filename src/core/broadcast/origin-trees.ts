@@ -1,5 +1,16 @@
 import type { NodeId } from '../types.js';
 
+/** How many of an origin's latest seqs its tree remembers (see recentSeqs). */
+const RECENT_SEQS = 8;
+
+interface OwnTree {
+  readonly lazy: Set<NodeId>;
+  /** The highest sequence number of this origin's messages received so far. */
+  newestSeq: number;
+  /** The seqs of its last RECENT_SEQS messages, in the order received. */
+  readonly recentSeqs: number[];
+}
+
 /**
  * Which neighbours are lazy (announced to) rather than eager (pushed to), per origin.
  *
@@ -18,17 +29,6 @@ import type { NodeId } from '../types.js';
  * Memory: at most `maxOrigins` own trees and as many origins seen once, least recently used first
  * out. A forgotten origin follows the shared tree again for one message, then copies it anew.
  */
-/** How many of an origin's latest seqs its tree remembers (see recentSeqs). */
-const RECENT_SEQS = 8;
-
-interface OwnTree {
-  readonly lazy: Set<NodeId>;
-  /** The highest sequence number of this origin's messages received so far. */
-  newestSeq: number;
-  /** The seqs of its last RECENT_SEQS messages, in the order received. */
-  readonly recentSeqs: number[];
-}
-
 export class OriginTrees {
   private readonly maxOrigins: number;
   private readonly shared = new Set<NodeId>();

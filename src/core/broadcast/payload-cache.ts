@@ -24,8 +24,8 @@ export interface CachedPayload {
 /**
  * One object per entry (the simulator holds millions): the entry plus the cache's bookkeeping. A
  * signed entry keeps signature and payload in one owned array (signature first), so each cached
- * message costs one typed array and one array buffer instead of two of each; the views are made
- * only when a Graft asks for the payload.
+ * message costs one typed array and one array buffer instead of two of each; relays and Graft
+ * answers carry views of it.
  */
 class Slot implements CachedPayload {
   constructor(

@@ -136,9 +136,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     for (const peer of this.neighbours.values()) {
       if (!this.trees.isLazySomewhere(peer.id)) continue;
       this.trees.resetPeer(peer.id);
-      this.counters.relinksSent++;
-      this.counters.broadcastControlSent++;
-      out.push({ type: 'send', to: peer, message: { type: 'relink' } });
+      this.sendRelink(peer, out);
     }
   }
 
@@ -534,6 +532,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.counters.graftsSent++;
     this.counters.broadcastControlSent++;
     out.push({ type: 'send', to: peer, message: { type: 'graft', origin, seq, request } });
+  }
+
+  private sendRelink(peer: PeerInfo, out: ProtocolAction[]): void {
+    this.counters.relinksSent++;
+    this.counters.broadcastControlSent++;
+    out.push({ type: 'send', to: peer, message: { type: 'relink' } });
   }
 
   private sendPrune(peer: PeerInfo, origin: NodeId, out: ProtocolAction[]): void {
