@@ -27,7 +27,12 @@ import {
   validateMembershipOptions,
 } from './membership/options.js';
 import { emptyMembershipStats, isMembershipTimer, type MembershipStats } from './membership/types.js';
-import { MEMBERSHIP_MESSAGE_TYPES, type MembershipMessage, type ProtocolMessage } from './messages.js';
+import {
+  type Gossip,
+  MEMBERSHIP_MESSAGE_TYPES,
+  type MembershipMessage,
+  type ProtocolMessage,
+} from './messages.js';
 import type { Random } from './random.js';
 import type { Millis, NodeId, PeerInfo } from './types.js';
 
@@ -219,6 +224,14 @@ export class Protocol {
   /** Sequence number of this node's latest broadcast (initialSeq - 1 before the first). */
   lastSeq(): number {
     return this.broadcast.lastSeq();
+  }
+
+  /**
+   * Whether a received broadcast would be new to this node (well-formed, not ours, not seen): the
+   * runtime checks the signature of such a one on a worker thread before handing it in.
+   */
+  isUnseen(message: Gossip): boolean {
+    return !this.left && this.broadcast.isUnseen(message);
   }
 
   stats(): ProtocolStats {

@@ -103,6 +103,19 @@ describe.each(['plumtree', 'flood'] as const)('%s with an authenticator', (kind)
     expect(harness.protocol.stats()).toMatchObject({ delivered: 1, duplicates: 2, invalidSignatures: 0 });
   });
 
+  it('calls unseen exactly the messages it would verify: new, well-formed, not its own', () => {
+    const { harness, authenticator } = node(kind);
+    const message = signed(7, 1, new Uint8Array([1]));
+    expect(harness.protocol.isUnseen(message)).toBe(true);
+    expect(harness.protocol.isUnseen({ ...message, seq: -1 })).toBe(false);
+    expect(harness.protocol.isUnseen({ ...message, origin: harness.self.id })).toBe(false);
+    harness.receive(1, message);
+    expect(authenticator.verifications).toBe(1);
+    expect(harness.protocol.isUnseen(message)).toBe(false);
+    harness.protocol.handle({ type: 'leave' }, 0);
+    expect(harness.protocol.isUnseen(signed(7, 2, new Uint8Array([2])))).toBe(false);
+  });
+
   it('drops a replay the seen cache has forgotten, without blaming the honest link', () => {
     const { harness, authenticator } = node(kind);
     authenticator.staleBelow = 100;

@@ -8,7 +8,7 @@ import {
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { admitGossip, type MessageAuthenticator } from './authenticator.js';
 import { isWellFormedGossip, messageKey } from './message-id.js';
-import { SeenCache } from './seen-cache.js';
+import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
 import {
   type BroadcastEvent,
@@ -97,6 +97,10 @@ export class FloodBroadcast implements BroadcastStrategy {
 
   lastSeq(): number {
     return this.sequence.last;
+  }
+
+  isUnseen(message: Gossip): boolean {
+    return isUnseenBroadcast(message, this.selfId, this.seen);
   }
 
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {

@@ -9,7 +9,7 @@ import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } fro
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
-import { SeenCache } from './seen-cache.js';
+import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
 import {
   type BroadcastEvent,
@@ -87,6 +87,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   lastSeq(): number {
     return this.sequence.last;
+  }
+
+  isUnseen(message: Gossip): boolean {
+    return isUnseenBroadcast(message, this.selfId, this.seen);
   }
 
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {

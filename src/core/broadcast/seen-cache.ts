@@ -1,5 +1,6 @@
-import type { Millis } from '../types.js';
-import type { MessageKey } from './message-id.js';
+import type { Gossip } from '../messages.js';
+import type { Millis, NodeId } from '../types.js';
+import { isWellFormedGossip, type MessageKey, messageKey } from './message-id.js';
 
 /**
  * Remembers which messages were already seen, bounded by count and by age. A Map iterates in
@@ -45,4 +46,16 @@ export class SeenCache {
       this.firstSeen.delete(key);
     }
   }
+}
+
+/**
+ * Whether `message` is a well-formed broadcast that `self` has not seen (nor sent): the only kind
+ * a strategy checks the signature of, and so the kind the runtime may check ahead of time.
+ */
+export function isUnseenBroadcast(message: Gossip, self: NodeId, seen: SeenCache): boolean {
+  return (
+    isWellFormedGossip(message) &&
+    message.origin !== self &&
+    !seen.has(messageKey(message.origin, message.seq))
+  );
 }

@@ -1,5 +1,5 @@
 import type { ProtocolAction } from '../actions.js';
-import type { BroadcastMessage } from '../messages.js';
+import type { BroadcastMessage, Gossip } from '../messages.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 
 /** Timers of the broadcast layer; plain data. */
@@ -125,6 +125,8 @@ export interface BroadcastStrategy {
   stats(): BroadcastStats;
   /** Sequence number of this node's latest broadcast (initialSeq - 1 before the first). */
   lastSeq(): number;
+  /** Whether a received `message` would be new here, and so have its signature checked (isUnseenBroadcast). */
+  isUnseen(message: Gossip): boolean;
 }
 
 /**
