@@ -1,6 +1,7 @@
 import { type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import sodium from 'sodium-native';
 import type { GossipVerdict, MessageAuthenticator } from '../core/broadcast/authenticator.js';
+import type { Gossip } from '../core/messages.js';
 import type { Millis, NodeId } from '../core/types.js';
 import {
   ED25519_SEED_BYTES,
@@ -8,6 +9,7 @@ import {
   privateKeyObject,
   publicKeyObjectOfId,
 } from '../identity/identity.js';
+import type { VerifyPool } from './verify-pool.js';
 
 /**
  * Domain separation: a signature over a broadcast can never be passed off as one over anything
@@ -112,8 +114,22 @@ export class GossipSigner implements MessageAuthenticator {
   private scratch = Buffer.alloc(0);
   private readonly windowMicros: number;
   private readonly wallClock: () => Millis;
+  /**
+   * Verdicts that checkAhead() got from the pool, by the signature they are about; verify() takes
+   * one only for the very payload it was reached over.
+   */
+  private readonly checked = new WeakMap<
+    Uint8Array,
+    { readonly payload: Uint8Array; readonly valid: boolean }
+  >();
 
-  constructor(identity: Identity, seenCacheMaxAge: Millis, wallClock: () => Millis = Date.now) {
+  constructor(
+    identity: Identity,
+    seenCacheMaxAge: Millis,
+    wallClock: () => Millis = Date.now,
+    /** Worker threads to check signatures on (see checkAhead); without it verify() checks inline. */
+    private readonly pool?: VerifyPool,
+  ) {
     this.self = identity.id;
     this.identity = identity;
     // Derived from the seed, as node:crypto signed before: the seed is the private key proper.
@@ -139,9 +155,39 @@ export class GossipSigner implements MessageAuthenticator {
   verify(origin: NodeId, seq: number, payload: Uint8Array, signature: Uint8Array | undefined): GossipVerdict {
     // libsodium throws on a wrongly sized signature; any length but 64 is simply not a signature.
     if (signature === undefined || signature.length !== sodium.crypto_sign_BYTES) return 'forged';
-    if (!this.verifies(origin, seq, payload, signature)) return 'forged';
+    const ahead = this.checked.get(signature);
+    if (ahead !== undefined) this.checked.delete(signature);
+    const genuine =
+      ahead !== undefined && ahead.payload === payload
+        ? ahead.valid
+        : this.verifies(origin, seq, payload, signature);
+    if (!genuine) return 'forged';
     const skew = seq - minSeqNow(this.wallClock);
     return Math.abs(skew) <= this.windowMicros ? 'valid' : 'stale';
+  }
+
+  /**
+   * Starts checking a received broadcast's signature on the pool's worker threads, and calls
+   * `ready` once the verdict is in: verify() then uses it instead of checking on the event loop.
+   * Returns false, and never calls `ready`, when verify() had better check inline: no pool, a pool
+   * at its queue limit, a message too large for libsodium's path, or no signature worth checking.
+   */
+  checkAhead(message: Gossip, ready: () => void): boolean {
+    const { origin, seq, payload, signature } = message;
+    if (this.pool === undefined || signature === undefined || signature.length !== sodium.crypto_sign_BYTES) {
+      return false;
+    }
+    if (SIGNED_HEADER_BYTES + payload.length > SIGNING_SCRATCH_MAX_BYTES) return false;
+    const key = this.originKey(origin);
+    if (key === undefined) return false;
+    return this.pool.submit(signature, key, this.message(key, seq, payload), (valid) => {
+      // A worker that failed hands the check back: do it here, as without a pool.
+      this.checked.set(signature, {
+        payload,
+        valid: valid ?? this.verifies(origin, seq, payload, signature),
+      });
+      ready();
+    });
   }
 
   /** Whether `signature` is the origin's over the message; false for an origin that is no node id. */

@@ -15,6 +15,7 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
 import { GossipSigner, minSeqNow } from './gossip-signer.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
+import { acquireVerifyPool, DEFAULT_VERIFY_THREADS, releaseVerifyPool } from './verify-pool.js';
 
 /** What broadcast() returns: the message's network-wide id, and whether to slow down. */
 export interface BroadcastReceipt {
@@ -83,6 +84,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly transport: LinkManager;
   private discovery: MulticastDiscovery | undefined;
   private protocol: Protocol | undefined;
+  private signer: GossipSigner | undefined;
+  private holdsVerifyPool = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
@@ -105,7 +108,15 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       port: options.port ?? DEFAULT_PORT_RANGE,
       logger: this.logger,
     });
-    this.transport.on('message', (from, message) => this.handle({ type: 'message', from, message }));
+    this.transport.on('message', (from, message) => {
+      const event: ProtocolEvent = { type: 'message', from, message };
+      // A new broadcast's signature is checked on a worker thread first; the core then finds the
+      // verdict ready (GossipSigner.verify). Copies it has seen are handed in at once.
+      if (message.type === 'gossip' && this.signer !== undefined && this.protocol?.isUnseen(message)) {
+        if (this.signer.checkAhead(message, () => this.handle(event))) return;
+      }
+      this.handle(event);
+    });
     this.transport.on('linkDown', (peer, reason) => {
       // A link we closed ourselves was closed on the core's word: it already knows.
       if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id });
@@ -126,13 +137,21 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       this.listening = await this.transport.listen();
       const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
       const protocolOptions = { initialSeq: minSeqNow(), ...this.options.protocol };
+      if (this.options.signatures ?? true) {
+        const threads = this.options.verifyThreads ?? DEFAULT_VERIFY_THREADS;
+        this.holdsVerifyPool = threads > 0;
+        this.signer = new GossipSigner(
+          this.identity,
+          protocolOptions.seenCacheMaxAge ?? DEFAULT_SEEN_CACHE_MAX_AGE,
+          Date.now,
+          threads > 0 ? acquireVerifyPool(threads) : undefined,
+        );
+      }
       this.protocol = new Protocol(
         { id: this.id, address },
         protocolOptions,
         this.options.random ?? systemRandom(),
-        (this.options.signatures ?? true)
-          ? new GossipSigner(this.identity, protocolOptions.seenCacheMaxAge ?? DEFAULT_SEEN_CACHE_MAX_AGE)
-          : undefined,
+        this.signer,
       );
       if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
     } catch (error) {
@@ -239,6 +258,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private async teardown(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    if (this.holdsVerifyPool) releaseVerifyPool();
+    this.holdsVerifyPool = false;
     await Promise.all([this.transport.close(), this.discovery?.stop()]);
   }
 

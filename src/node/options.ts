@@ -52,6 +52,12 @@ export interface NodeOptions {
    * trusts every member not to forge), and on every node: a signing node drops unsigned broadcasts.
    */
   readonly signatures?: boolean;
+  /**
+   * Worker threads that check broadcast signatures off the event loop, shared by every node of the
+   * process (the most any node asked for). 0 checks them on the event loop. Default: one fewer
+   * than the cores, at most 2 (DEFAULT_VERIFY_THREADS).
+   */
+  readonly verifyThreads?: number;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */
   readonly host?: string;
   readonly port?: PortSpec;

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, onTestFinished } from 'vitest';
 import type { Gossip } from '../../src/core/messages.js';
 import { generateIdentity, type Identity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import type { MeshNode } from '../../src/node/node.js';
+import { acquireVerifyPool, releaseVerifyPool } from '../../src/node/verify-pool.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
 import { RawPeer } from '../transport/helpers.js';
@@ -47,42 +48,51 @@ function deliveredText(node: MeshNode): string[] {
   return (mesh.received.get(node.id) ?? []).map((m) => Buffer.from(m.data).toString());
 }
 
-it('never delivers a payload altered by a relay, nor one claiming another origin, and closes those links', async () => {
-  mesh = new TestMesh();
-  const nodes = await mesh.start(3);
-  await mesh.waitConnected();
-  const [target, honest] = nodes as [MeshNode, MeshNode, MeshNode];
-  const origin = generateIdentity();
+// With no verify threads the event loop checks every signature; with one, a worker thread does
+// (started at once here, where a real node starts it only under load).
+it.each([0, 1])(
+  'never delivers a payload altered by a relay, nor one claiming another origin, and closes those links (%i verify threads)',
+  async (verifyThreads) => {
+    if (verifyThreads > 0) {
+      acquireVerifyPool(verifyThreads, 0);
+      onTestFinished(() => releaseVerifyPool());
+    }
+    mesh = new TestMesh({ verifyThreads });
+    const nodes = await mesh.start(3);
+    await mesh.waitConnected();
+    const [target, honest] = nodes as [MeshNode, MeshNode, MeshNode];
+    const origin = generateIdentity();
 
-  const relay = await relayInto(target);
-  // Control: the relay passes on a genuine message, which everyone delivers.
-  relay.send(signedBy(origin, 'genuine'));
-  await waitUntil(
-    'the genuine message to reach every node',
-    () => nodes.every((n) => deliveredText(n).includes('genuine')),
-    nodes.map((n) => [n, 'message'] as const),
-  );
-  // Then it alters the next one in transit: origin, seq and signature intact, payload changed.
-  const closed = once(relay.socket, 'close');
-  relay.send({ ...signedBy(origin, 'pay alice'), payload: Buffer.from('pay mallory') });
-  await closed;
-  expect(target.peers().active.map((p) => p.id)).not.toContain(relay.id);
+    const relay = await relayInto(target);
+    // Control: the relay passes on a genuine message, which everyone delivers.
+    relay.send(signedBy(origin, 'genuine'));
+    await waitUntil(
+      'the genuine message to reach every node',
+      () => nodes.every((n) => deliveredText(n).includes('genuine')),
+      nodes.map((n) => [n, 'message'] as const),
+    );
+    // Then it alters the next one in transit: origin, seq and signature intact, payload changed.
+    const closed = once(relay.socket, 'close');
+    relay.send({ ...signedBy(origin, 'pay alice'), payload: Buffer.from('pay mallory') });
+    await closed;
+    expect(target.peers().active.map((p) => p.id)).not.toContain(relay.id);
 
-  // A second relay broadcasts under an honest node's id, signed with its own key.
-  const forger = await relayInto(target);
-  const forgerClosed = once(forger.socket, 'close');
-  const claimed = signedBy(forger.identity, 'from honest, really');
-  forger.send({ ...claimed, origin: honest.id });
-  await forgerClosed;
+    // A second relay broadcasts under an honest node's id, signed with its own key.
+    const forger = await relayInto(target);
+    const forgerClosed = once(forger.socket, 'close');
+    const claimed = signedBy(forger.identity, 'from honest, really');
+    forger.send({ ...claimed, origin: honest.id });
+    await forgerClosed;
 
-  // Links are FIFO: once this reaches everyone, anything the target had relayed would have too.
-  await mesh.broadcastAndWait(target, 'flush');
-  for (const node of nodes) {
-    // A node never delivers its own broadcast to itself.
-    expect(deliveredText(node)).toEqual(node === target ? ['genuine'] : ['genuine', 'flush']);
-  }
-  expect(target.stats().protocol.invalidSignatures).toBe(2);
-});
+    // Links are FIFO: once this reaches everyone, anything the target had relayed would have too.
+    await mesh.broadcastAndWait(target, 'flush');
+    for (const node of nodes) {
+      // A node never delivers its own broadcast to itself.
+      expect(deliveredText(node)).toEqual(node === target ? ['genuine'] : ['genuine', 'flush']);
+    }
+    expect(target.stats().protocol.invalidSignatures).toBe(2);
+  },
+);
 
 it('with signatures off on every node (a trusted private network), broadcasts still flow', async () => {
   mesh = new TestMesh({ signatures: false });

@@ -1,0 +1,246 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import {
+  VERIFY_BATCH_MAX_BYTES,
+  VERIFY_RECORD_HEADER_BYTES,
+  VERIFY_WORKER_SOURCE,
+} from './verify-worker-source.js';
+
+/**
+ * Called with libsodium's verdict on one signature, or with undefined when the worker could not
+ * give one (it failed, or libsodium did not answer): the caller then checks the signature itself.
+ */
+export type VerifyCallback = (valid: boolean | undefined) => void;
+
+/**
+ * Ed25519 verification is most of a signed node's work per message (about 100 µs of a 1 KiB
+ * message's ~250 µs on the development machine, see docs/benchmarks.md), and the event loop can
+ * use only one core. The spare cores check signatures; one is left for the event loop itself,
+ * and two checkers already outpace one event loop feeding them.
+ */
+export const DEFAULT_VERIFY_THREADS = Math.min(2, Math.max(0, availableParallelism() - 1));
+
+/**
+ * Checks waiting for a worker beyond which the caller checks inline instead, so that the event
+ * loop and the workers share the load once the workers fall behind. Small, because a wait here
+ * delays the message at every hop: 64 checks of ~100 µs, and as many in flight, are ~13 ms, far
+ * below Plumtree's graft timer (250 ms); a queue of a thousand made slow hops look like lost
+ * messages, and the Grafts they drew sent duplicate copies (throughput RMR 0.2-0.6 at N = 10).
+ */
+export const VERIFY_QUEUE_LIMIT = 64;
+
+/**
+ * Checks per second, by all the nodes of the process, from which the workers start. A worker
+ * thread costs about 10 MB of memory, which a node seeing a few messages a second should not pay;
+ * a thousand checks a second are a tenth of a core on the event loop, where help starts to count.
+ */
+export const VERIFY_THREADS_START_RATE = 1_000;
+
+/** The window over which the check rate is counted. */
+const START_RATE_WINDOW_MS = 1_000;
+
+/** The worker's young generation; V8's default (16 MiB and up) is for programs that allocate. */
+const WORKER_YOUNG_GENERATION_MB = 1;
+
+interface Checker {
+  readonly worker: Worker;
+  /** Memory shared with the worker: a batch's records, then one verdict byte per record. */
+  readonly shared: Buffer;
+  /** Callbacks of the batch it is checking, in record order; undefined while idle. */
+  inFlight: VerifyCallback[] | undefined;
+}
+
+/**
+ * Worker threads that check Ed25519 signatures for every node of this process. Checks submitted
+ * within one tick go to an idle worker as one batch at the end of the tick; while every worker is
+ * busy they gather into the next batch, so batches grow with the load and a lone message waits for
+ * no one. Callbacks run on the event loop in submission order per batch.
+ */
+export class VerifyPool {
+  private readonly checkers: Checker[] = [];
+  /** Records waiting for an idle worker, copied into its shared memory when one is free. */
+  private readonly staging = Buffer.allocUnsafe(VERIFY_BATCH_MAX_BYTES);
+  private stagedBytes = 0;
+  private staged: VerifyCallback[] = [];
+  private flushScheduled = false;
+  private readonly sodiumPath = createRequire(import.meta.url).resolve('sodium-native');
+  /** Workers to run once started; a worker that failed is not replaced. */
+  private wanted = 0;
+  private started = false;
+  /** Checks asked for in the current window, while the workers have not started. */
+  private demand = 0;
+  private demandSince = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `threads` workers, started once checks come at `startRate` per second (0: at once). Until
+   * then submit() refuses every check, which the caller does inline.
+   */
+  constructor(
+    threads: number,
+    private readonly startRate = VERIFY_THREADS_START_RATE,
+  ) {
+    this.grow(threads);
+  }
+
+  /** Workers running. */
+  get threads(): number {
+    return this.checkers.length;
+  }
+
+  /** Checks waiting for a worker (not counting those a worker is checking). */
+  get queued(): number {
+    return this.staged.length;
+  }
+
+  /** Raises the number of workers to `threads`, starting them now if the pool has started. */
+  grow(threads: number): void {
+    this.wanted = Math.max(this.wanted, threads);
+    if (this.startRate === 0) this.started = true;
+    if (this.started) while (this.checkers.length < this.wanted) this.checkers.push(this.spawn());
+  }
+
+  /**
+   * Queues a check of `signature` by `key` over `message` (copied: the caller may reuse it at once).
+   * Returns false, queueing nothing, when the pool has no worker or its queue is full (see
+   * VERIFY_QUEUE_LIMIT and VERIFY_BATCH_MAX_BYTES).
+   */
+  submit(signature: Uint8Array, key: Uint8Array, message: Uint8Array, done: VerifyCallback): boolean {
+    if (!this.started && this.wanted > 0 && this.noteDemand()) {
+      this.started = true;
+      this.grow(this.wanted);
+    }
+    if (this.checkers.length === 0 || this.staged.length >= VERIFY_QUEUE_LIMIT) return false;
+    if (this.stagedBytes + VERIFY_RECORD_HEADER_BYTES + message.length > VERIFY_BATCH_MAX_BYTES) return false;
+    let offset = this.staging.writeUInt32BE(message.length, this.stagedBytes);
+    this.staging.set(signature, offset);
+    offset += signature.length;
+    this.staging.set(key, offset);
+    offset += key.length;
+    this.staging.set(message, offset);
+    this.stagedBytes = offset + message.length;
+    this.staged.push(done);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+    return true;
+  }
+
+  /** Counts a check asked for before the start; true once they come at startRate per second. */
+  private noteDemand(): boolean {
+    const now = performance.now();
+    if (now - this.demandSince >= START_RATE_WINDOW_MS) {
+      this.demandSince = now;
+      this.demand = 0;
+    }
+    return ++this.demand >= this.startRate;
+  }
+
+  /** Stops every worker. Checks in flight are answered with undefined. */
+  close(): void {
+    this.wanted = 0;
+    for (const checker of this.checkers.splice(0)) {
+      void checker.worker.terminate();
+      this.fail(checker);
+    }
+    const staged = this.staged;
+    this.staged = [];
+    this.stagedBytes = 0;
+    for (const done of staged) done(undefined);
+  }
+
+  /** Hands what is staged to an idle worker, if there is one; else it waits for the first to finish. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.staged.length === 0) return;
+    const idle = this.checkers.find((checker) => checker.inFlight === undefined);
+    if (idle === undefined) return;
+    this.staging.copy(idle.shared, 0, 0, this.stagedBytes);
+    idle.worker.postMessage(this.stagedBytes);
+    idle.inFlight = this.staged;
+    this.staged = [];
+    this.stagedBytes = 0;
+  };
+
+  private spawn(): Checker {
+    const shared = Buffer.from(new SharedArrayBuffer(VERIFY_BATCH_MAX_BYTES + VERIFY_QUEUE_LIMIT));
+    const worker = new Worker(VERIFY_WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        sodiumPath: this.sodiumPath,
+        shared: shared.buffer,
+        verdictsOffset: VERIFY_BATCH_MAX_BYTES,
+      },
+      // The worker allocates next to nothing: a small young generation keeps its heap small.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
+    // The nodes' sockets keep the process alive while there is work; a checker never should.
+    worker.unref();
+    const checker: Checker = { worker, shared, inFlight: undefined };
+    worker.on('message', (count: number) => {
+      const callbacks = checker.inFlight ?? [];
+      checker.inFlight = undefined;
+      // Read before the next batch can be written over them.
+      const verdicts = Uint8Array.from(
+        shared.subarray(VERIFY_BATCH_MAX_BYTES, VERIFY_BATCH_MAX_BYTES + count),
+      );
+      // The next batch goes out before these callbacks run, so the worker checks while we relay.
+      this.flush();
+      for (let i = 0; i < callbacks.length; i++) {
+        const verdict = verdicts[i];
+        (callbacks[i] as VerifyCallback)(verdict === 1 ? true : verdict === 0 ? false : undefined);
+      }
+    });
+    worker.on('error', () => this.retire(checker));
+    worker.on('exit', () => this.retire(checker));
+    return checker;
+  }
+
+  /** A worker died (it failed to load, or was terminated): its checks go back to their callers. */
+  private retire(checker: Checker): void {
+    const index = this.checkers.indexOf(checker);
+    if (index !== -1) this.checkers.splice(index, 1);
+    this.wanted = this.checkers.length;
+    this.fail(checker);
+    if (this.checkers.length === 0) {
+      const staged = this.staged;
+      this.staged = [];
+      this.stagedBytes = 0;
+      for (const done of staged) done(undefined);
+    } else {
+      this.flush();
+    }
+  }
+
+  private fail(checker: Checker): void {
+    const callbacks = checker.inFlight ?? [];
+    checker.inFlight = undefined;
+    for (const done of callbacks) done(undefined);
+  }
+}
+
+let shared: VerifyPool | undefined;
+let users = 0;
+
+/**
+ * The process's pool, with at least `threads` workers, for one more user; every acquire() is
+ * matched by a release(). `startRate` applies if this call creates the pool. Nodes share it: ten nodes in one process need not ten sets of threads.
+ */
+export function acquireVerifyPool(threads: number, startRate = VERIFY_THREADS_START_RATE): VerifyPool {
+  users++;
+  if (shared === undefined) shared = new VerifyPool(threads, startRate);
+  else shared.grow(threads);
+  return shared;
+}
+
+/** The last user's release stops the workers. */
+export function releaseVerifyPool(): void {
+  if (users === 0) return;
+  users--;
+  if (users === 0 && shared !== undefined) {
+    shared.close();
+    shared = undefined;
+  }
+}

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import sodium from 'sodium-native';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/identity/identity.js';
+import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
+import { VERIFY_QUEUE_LIMIT, VerifyPool } from '../../src/node/verify-pool.js';
+import { VERIFY_BATCH_MAX_BYTES } from '../../src/node/verify-worker-source.js';
+
+const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
+const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
+sodium.crypto_sign_seed_keypair(publicKey, secretKey, randomBytes(sodium.crypto_sign_SEEDBYTES));
+
+function signed(message: Uint8Array): Buffer {
+  const signature = Buffer.alloc(sodium.crypto_sign_BYTES);
+  sodium.crypto_sign_detached(signature, message, secretKey);
+  return signature;
+}
+
+/** Resolves with the pool's verdicts on `checks`, all submitted within one tick. */
+function verdicts(pool: VerifyPool, checks: readonly { signature: Uint8Array; message: Uint8Array }[]) {
+  return Promise.all(
+    checks.map(
+      ({ signature, message }) =>
+        new Promise<boolean | undefined>((resolve) => {
+          expect(pool.submit(signature, publicKey, message, resolve)).toBe(true);
+        }),
+    ),
+  );
+}
+
+describe('VerifyPool', () => {
+  const pool = new VerifyPool(1, 0);
+  afterAll(() => pool.close());
+
+  it("gives libsodium's verdict on every check, in order, batch after batch", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            message: fc.uint8Array({ minLength: 0, maxLength: 3_000 }),
+            tamper: fc.constantFrom('none', 'signature', 'message'),
+          }),
+          { minLength: 1, maxLength: VERIFY_QUEUE_LIMIT },
+        ),
+        async (cases) => {
+          const checks = cases.map(({ message, tamper }) => {
+            const signature = signed(message);
+            if (tamper === 'signature') signature[7] = (signature[7] as number) ^ 1;
+            const sent = tamper === 'message' ? Uint8Array.from([...message, 1]) : message;
+            return { signature, message: sent };
+          });
+          const expected = cases.map(({ tamper }) => tamper === 'none');
+          expect(await verdicts(pool, checks)).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('copies what it is given: the caller may reuse its buffers at once', async () => {
+    const message = Buffer.from('first');
+    const signature = signed(message);
+    const answer = new Promise<boolean | undefined>((resolve) => {
+      pool.submit(signature, publicKey, message, resolve);
+    });
+    message.write('other');
+    signature.fill(0);
+    expect(await answer).toBe(true);
+  });
+
+  it('refuses a check beyond its queue limit or its batch size, so that the caller checks inline', () => {
+    const busy = new VerifyPool(1, 0);
+    const message = Buffer.from('queued');
+    const signature = signed(message);
+    for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) {
+      expect(busy.submit(signature, publicKey, message, () => {})).toBe(true);
+    }
+    expect(busy.submit(signature, publicKey, message, () => {})).toBe(false);
+    busy.close();
+    const big = new VerifyPool(1, 0);
+    expect(big.submit(signature, publicKey, Buffer.alloc(VERIFY_BATCH_MAX_BYTES), () => {})).toBe(false);
+    big.close();
+  });
+
+  it('starts its workers only once checks come at the start rate, refusing them until then', async () => {
+    const lazy = new VerifyPool(1, 3);
+    const message = Buffer.from('early');
+    const signature = signed(message);
+    expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
+    expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
+    expect(lazy.threads).toBe(0);
+    const answer = new Promise<boolean | undefined>((resolve) => {
+      expect(lazy.submit(signature, publicKey, message, resolve)).toBe(true);
+    });
+    expect(lazy.threads).toBe(1);
+    expect(await answer).toBe(true);
+    lazy.close();
+  });
+
+  it('without workers refuses every check; closed, it hands queued checks back undecided', async () => {
+    const none = new VerifyPool(0, 0);
+    expect(none.submit(Buffer.alloc(64), publicKey, Buffer.alloc(1), () => {})).toBe(false);
+    const closing = new VerifyPool(1, 0);
+    const message = Buffer.from('late');
+    const answer = new Promise<boolean | undefined>((resolve) => {
+      closing.submit(signed(message), publicKey, message, resolve);
+    });
+    closing.close();
+    expect(await answer).toBeUndefined();
+    expect(closing.submit(signed(message), publicKey, message, () => {})).toBe(false);
+  });
+});
+
+describe('GossipSigner.checkAhead', () => {
+  const NOW = 1_800_000_000_000;
+  const clock = () => NOW;
+  const alice = generateIdentity();
+  const aliceSigner = new GossipSigner(alice, 60_000, clock);
+  const pool = new VerifyPool(1, 0);
+  const verifier = new GossipSigner(generateIdentity(), 60_000, clock, pool);
+  afterAll(() => pool.close());
+  const seq = minSeqNow(clock);
+
+  function gossip(payload: Uint8Array, signature: Uint8Array, at = seq) {
+    return { type: 'gossip' as const, origin: alice.id, seq: at, hops: 0, payload, signature };
+  }
+
+  function checkedAhead(message: ReturnType<typeof gossip>): Promise<void> {
+    return new Promise((resolve) => {
+      expect(verifier.checkAhead(message, resolve)).toBe(true);
+    });
+  }
+
+  it('hands verify() the worker verdict: valid, forged, and stale as without a pool', async () => {
+    const payload = Buffer.from('hello');
+    const genuine = gossip(payload, aliceSigner.sign(alice.id, seq, payload));
+    const altered = gossip(Buffer.from('hellO'), genuine.signature);
+    const oldSeq = minSeqNow(() => NOW - 3_600_000);
+    const old = gossip(payload, aliceSigner.sign(alice.id, oldSeq, payload), oldSeq);
+    await Promise.all([checkedAhead(genuine), checkedAhead(altered), checkedAhead(old)]);
+    const judge = (m: ReturnType<typeof gossip>) => verifier.verify(m.origin, m.seq, m.payload, m.signature);
+    expect(judge(genuine)).toBe('valid');
+    expect(judge(altered)).toBe('forged');
+    expect(judge(old)).toBe('stale');
+  });
+
+  it("takes the pool's verdict instead of checking again (a pool that approves everything is believed)", async () => {
+    class ApprovingPool extends VerifyPool {
+      override submit(
+        _s: Uint8Array,
+        _k: Uint8Array,
+        _m: Uint8Array,
+        done: (valid: boolean) => void,
+      ): boolean {
+        queueMicrotask(() => done(true));
+        return true;
+      }
+    }
+    const believer = new GossipSigner(generateIdentity(), 60_000, clock, new ApprovingPool(0));
+    const payload = Buffer.from('forged');
+    const forged = gossip(payload, new Uint8Array(64));
+    await new Promise<void>((resolve) => believer.checkAhead(forged, resolve));
+    expect(believer.verify(forged.origin, forged.seq, forged.payload, forged.signature)).toBe('valid');
+    // The verdict is used once: the same forgery checked again is caught.
+    expect(believer.verify(forged.origin, forged.seq, forged.payload, forged.signature)).toBe('forged');
+  });
+
+  it("never lends a verdict to another payload: a valid one's signature on altered bytes is checked anew", async () => {
+    const payload = Buffer.from('genuine');
+    const message = gossip(payload, aliceSigner.sign(alice.id, seq, payload));
+    await checkedAhead(message);
+    expect(verifier.verify(alice.id, seq, Buffer.from('genuinE'), message.signature)).toBe('forged');
+  });
+
+  it('leaves a message without a usable signature, or without a pool, to verify()', () => {
+    const payload = Buffer.from('x');
+    expect(verifier.checkAhead(gossip(payload, new Uint8Array(10)), () => {})).toBe(false);
+    const noPool = new GossipSigner(generateIdentity(), 60_000, clock);
+    expect(noPool.checkAhead(gossip(payload, aliceSigner.sign(alice.id, seq, payload)), () => {})).toBe(
+      false,
+    );
+  });
+});
