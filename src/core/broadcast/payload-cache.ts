@@ -4,8 +4,9 @@ import type { MessageKey } from './message-id.js';
 import { PAYLOAD_SLAB_MAX_BYTES, PayloadArena } from './payload-arena.js';
 
 /**
- * Rough memory of one cached entry beyond its payload bytes: the entry object, its key string,
- * the origin id and the Map slot. Counting it keeps a flood of tiny payloads bounded as well.
+ * Memory of one cached entry beyond its payload bytes, rounded up: its row in the ring's columns,
+ * its key and index slot, and its share of the newest slab's unused end. Counting it keeps a flood
+ * of tiny payloads bounded as well.
  */
 export const PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES = 256;
 
