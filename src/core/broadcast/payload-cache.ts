@@ -31,8 +31,12 @@ export interface CachedPayload {
  * array handed from node to node) saves a copy per node per message.
  */
 export function ownedPayload(payload: Uint8Array): Uint8Array {
-  const ownsBuffer = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
-  return ownsBuffer ? payload : new Uint8Array(payload);
+  return ownsBuffer(payload) ? payload : new Uint8Array(payload);
+}
+
+/** Whether `payload` spans its whole buffer (see ownedPayload). */
+function ownsBuffer(payload: Uint8Array): boolean {
+  return payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
 }
 
 /**
@@ -163,7 +167,7 @@ export class PayloadCache {
     while (this.totalBytes + bytes > this.maxBytes && this.ring.size > 0) this.dropOldest();
     let slab: Uint8Array;
     let offset: number;
-    if (signatureBytes === 0 && ownedPayload(payload) === payload) {
+    if (signatureBytes === 0 && ownsBuffer(payload)) {
       // As in the simulator, where one array goes from node to node: kept, not copied.
       slab = payload;
       offset = 0;
