@@ -1,9 +1,12 @@
 import type { Millis, NodeId } from '../types.js';
+import { EntryRing } from './entry-ring.js';
 import type { MessageKey } from './message-id.js';
+import { PAYLOAD_SLAB_MAX_BYTES, PayloadArena } from './payload-arena.js';
 
 /**
- * Rough memory of one cached entry beyond its payload bytes: the entry object, its key string,
- * the origin id and the Map slot. Counting it keeps a flood of tiny payloads bounded as well.
+ * Memory of one cached entry beyond its payload bytes, rounded up: its row in the ring's columns,
+ * its key and index slot, and its share of the newest slab's unused end. Counting it keeps a flood
+ * of tiny payloads bounded as well.
  */
 export const PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES = 256;
 
@@ -22,62 +25,121 @@ export interface CachedPayload {
 }
 
 /**
- * One object per entry (the simulator holds millions): the entry plus the cache's bookkeeping. A
- * signed entry keeps signature and payload in one owned array (signature first), so each cached
- * message costs one typed array and one array buffer instead of two of each; relays and Graft
- * answers carry views of it.
- */
-class Slot implements CachedPayload {
-  constructor(
-    readonly origin: NodeId,
-    readonly seq: number,
-    public hops: number,
-    public parent: NodeId | undefined,
-    /** The payload alone, or signature || payload when signed. */
-    private readonly stored: Uint8Array,
-    private readonly signatureBytes: number,
-    readonly storedAt: Millis,
-    readonly bytes: number,
-  ) {}
-
-  get signature(): Uint8Array | undefined {
-    return this.signatureBytes === 0 ? undefined : this.stored.subarray(0, this.signatureBytes);
-  }
-
-  get payload(): Uint8Array {
-    return this.signatureBytes === 0 ? this.stored : this.stored.subarray(this.signatureBytes);
-  }
-}
-
-/**
  * `payload` itself if it spans its whole buffer, else a copy of it. A decoded payload is a view
  * into the socket chunk it arrived in: keeping the view would pin the whole chunk, and the chunk's
  * memory may be reused. A payload that owns its buffer is kept as is, which in the simulator (one
  * array handed from node to node) saves a copy per node per message.
  */
 export function ownedPayload(payload: Uint8Array): Uint8Array {
-  const ownsBuffer = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
-  return ownsBuffer ? payload : new Uint8Array(payload);
+  return ownsBuffer(payload) ? payload : new Uint8Array(payload);
+}
+
+/** Whether `payload` spans its whole buffer (see ownedPayload). */
+function ownsBuffer(payload: Uint8Array): boolean {
+  return payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
 }
 
 /**
- * Recent payloads, bounded by age and by total bytes, evicting the oldest first. As in SeenCache,
- * a Map iterates in insertion order and `now` never decreases, so the first slot is the oldest and
- * every eviction is O(1).
+ * A cached entry as `get` and `add` hand it out: a small object over the cache's columns. Its
+ * signature and payload are views into the cache's memory (relays and Graft answers carry them);
+ * setting hops or parent changes the cached entry, while it is still cached.
+ */
+class CachedEntry implements CachedPayload {
+  readonly origin: NodeId;
+  readonly seq: number;
+  private lastHops: number;
+  private lastParent: NodeId | undefined;
+  /** Where its bytes are: read once, since they never move while this object may be held. */
+  private readonly slab: Uint8Array;
+  private readonly offset: number;
+  private readonly length: number;
+  private readonly signatureBytes: number;
+  /** Names the entry in the ring however the ring moves it, and never a later entry for the key. */
+  private readonly id: number;
+
+  constructor(
+    private readonly ring: EntryRing,
+    private readonly key: MessageKey,
+    serial: number,
+  ) {
+    this.id = ring.idAt(serial);
+    this.origin = ring.originAt(serial);
+    this.seq = ring.seqAt(serial);
+    this.lastHops = ring.hopsAt(serial);
+    this.lastParent = ring.parentAt(serial);
+    this.slab = ring.slabAt(serial);
+    this.offset = ring.offsetAt(serial);
+    this.length = ring.lengthAt(serial);
+    this.signatureBytes = ring.signatureLengthAt(serial);
+  }
+
+  get hops(): number {
+    const serial = this.ring.serialOfEntry(this.key, this.id);
+    if (serial >= 0) this.lastHops = this.ring.hopsAt(serial);
+    return this.lastHops;
+  }
+
+  set hops(hops: number) {
+    this.lastHops = hops;
+    const serial = this.ring.serialOfEntry(this.key, this.id);
+    if (serial >= 0) this.ring.setHops(serial, hops);
+  }
+
+  get parent(): NodeId | undefined {
+    const serial = this.ring.serialOfEntry(this.key, this.id);
+    if (serial >= 0) this.lastParent = this.ring.parentAt(serial);
+    return this.lastParent;
+  }
+
+  set parent(parent: NodeId | undefined) {
+    this.lastParent = parent;
+    const serial = this.ring.serialOfEntry(this.key, this.id);
+    if (serial >= 0) this.ring.setParent(serial, parent);
+  }
+
+  get signature(): Uint8Array | undefined {
+    if (this.signatureBytes === 0) return undefined;
+    return this.slab.subarray(this.offset, this.offset + this.signatureBytes);
+  }
+
+  get payload(): Uint8Array {
+    // A payload kept as is (see ownedPayload) is handed out as is.
+    if (this.signatureBytes === 0 && this.offset === 0 && this.length === this.slab.byteLength)
+      return this.slab;
+    return this.slab.subarray(this.offset + this.signatureBytes, this.offset + this.length);
+  }
+}
+
+/**
+ * Recent payloads, bounded by age and by total bytes, evicting the oldest first. Entries arrive in
+ * age order (`now` never decreases), so the oldest is at the ring's front and every eviction is
+ * O(1). The bytes live in a few large append-only slabs (PayloadArena) and the entries in columns
+ * (EntryRing): the cache is a handful of objects however many messages it holds, and a slab is
+ * freed once its newest entry has left (and no view handed out still refers to it).
  */
 export class PayloadCache {
-  private readonly slots = new Map<MessageKey, Slot>();
+  private readonly ring = new EntryRing();
+  private readonly arena = new PayloadArena();
   private readonly maxBytes: number;
   private readonly maxAge: Millis;
+  private readonly compactAfterDeadBytes: number;
   private totalBytes = 0;
+  /** Accounted bytes of the replaced entries whose tombstones are still in the ring. */
+  private deadBytes = 0;
 
-  constructor(maxBytes: number, maxAge: Millis) {
+  /**
+   * `compactAfterDeadBytes` (tests lower it, to -Infinity to compact at every replacement) bounds the
+   * memory replaced entries keep in the slabs: once they account for that much more than the live
+   * ones, the live ones are copied to new slabs, at a cost the replaced bytes have paid for.
+   */
+  constructor(maxBytes: number, maxAge: Millis, compactAfterDeadBytes = PAYLOAD_SLAB_MAX_BYTES) {
     this.maxBytes = maxBytes;
     this.maxAge = maxAge;
+    this.compactAfterDeadBytes = compactAfterDeadBytes;
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.ring.size;
   }
 
   /** Accounted bytes: payloads and signatures plus PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES per entry. */
@@ -97,67 +159,110 @@ export class PayloadCache {
   ): CachedPayload | undefined {
     this.delete(key);
     this.sweep(now);
-    const bytes =
-      payload.byteLength + (entry.signature?.byteLength ?? 0) + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
-    if (bytes > this.maxBytes) return undefined;
-    while (this.totalBytes + bytes > this.maxBytes) {
-      const oldest = this.slots.keys().next();
-      if (oldest.done) break;
-      this.delete(oldest.value);
-    }
     const signature = entry.signature;
-    let stored: Uint8Array;
-    if (signature === undefined) {
-      stored = ownedPayload(payload);
+    const signatureBytes = signature?.byteLength ?? 0;
+    const length = signatureBytes + payload.byteLength;
+    const bytes = length + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) return undefined;
+    while (this.totalBytes + bytes > this.maxBytes && this.ring.size > 0) this.dropOldest();
+    let slab: Uint8Array;
+    let offset: number;
+    if (signatureBytes === 0 && ownsBuffer(payload)) {
+      // As in the simulator, where one array goes from node to node: kept, not copied.
+      slab = payload;
+      offset = 0;
     } else {
-      stored = new Uint8Array(signature.length + payload.length);
-      stored.set(signature, 0);
-      stored.set(payload, signature.length);
+      offset = this.arena.append(
+        signatureBytes === 0 ? undefined : signature,
+        payload,
+        this.totalBytes,
+        this.maxBytes,
+      );
+      slab = this.arena.slab;
     }
-    const slot = new Slot(
+    const serial = this.ring.push(
+      key,
       entry.origin,
       entry.seq,
       entry.hops,
       entry.parent,
-      stored,
-      signature?.length ?? 0,
+      slab,
+      offset,
+      length,
+      signatureBytes,
       now,
-      bytes,
     );
-    this.slots.set(key, slot);
     this.totalBytes += bytes;
-    return slot;
+    return new CachedEntry(this.ring, key, serial);
   }
 
   /** The entry for `key` unless it is older than the maximum age (even if not yet swept). */
   get(key: MessageKey, now: Millis): CachedPayload | undefined {
-    const slot = this.slots.get(key);
-    if (slot === undefined || slot.storedAt <= now - this.maxAge) return undefined;
-    return slot;
+    const serial = this.ring.serialOf(key);
+    if (serial < 0 || this.ring.storedAtOf(serial) <= now - this.maxAge) return undefined;
+    return new CachedEntry(this.ring, key, serial);
   }
 
   /** The newest entries stored after `since`, at most `limit` of them, oldest first. */
   storedSince(since: Millis, limit: number): CachedPayload[] {
     const recent: CachedPayload[] = [];
-    for (const slot of this.slots.values()) {
-      if (slot.storedAt > since) recent.push(slot);
+    const oldest = this.ring.oldest();
+    const newest = this.ring.newest();
+    if (oldest === undefined || newest === undefined) return recent;
+    for (let serial = newest; serial >= oldest && recent.length < limit; serial--) {
+      if (this.ring.storedAtOf(serial) <= since) break;
+      const key = this.ring.keyAt(serial);
+      if (key !== undefined) recent.push(new CachedEntry(this.ring, key, serial));
     }
-    return recent.length > limit ? recent.slice(recent.length - limit) : recent;
+    return recent.reverse();
   }
 
   /** Drops every entry stored more than the maximum age ago. */
   sweep(now: Millis): void {
     const cutoff = now - this.maxAge;
-    for (const [key, slot] of this.slots) {
-      if (slot.storedAt > cutoff) return;
-      this.delete(key);
+    for (let serial = this.ring.oldest(); serial !== undefined; serial = this.ring.oldest()) {
+      if (this.ring.isLive(serial) && this.ring.storedAtOf(serial) > cutoff) return;
+      this.shiftOldest();
     }
   }
 
+  /** Removes the oldest live entry, and the tombstones before it. */
+  private dropOldest(): void {
+    while (this.ring.size > 0 && !this.shiftOldest()) {}
+  }
+
+  /** Removes the ring's first entry (live or a tombstone); says whether it was live. */
+  private shiftOldest(): boolean {
+    const serial = this.ring.oldest();
+    if (serial === undefined) return false;
+    const live = this.ring.isLive(serial);
+    const bytes = this.ring.lengthAt(serial) + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
+    this.ring.shift();
+    if (live) this.totalBytes -= bytes;
+    else this.deadBytes -= bytes;
+    return live;
+  }
+
   private delete(key: MessageKey): void {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return;
-    this.slots.delete(key);
-    this.totalBytes -= slot.bytes;
+    const serial = this.ring.serialOf(key);
+    if (serial < 0) return;
+    const bytes = this.ring.lengthAt(serial) + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
+    this.ring.kill(serial);
+    this.totalBytes -= bytes;
+    this.deadBytes += bytes;
+    if (this.deadBytes > this.totalBytes + this.compactAfterDeadBytes) this.compact();
+  }
+
+  /** Copies the live entries' bytes to new slabs and drops the tombstones (see constructor). */
+  private compact(): void {
+    this.arena.retire();
+    this.ring.compact((stored) => {
+      const ownSlab = stored.offset === 0 && stored.length === stored.slab.byteLength;
+      if (ownSlab) return stored;
+      const bytes = stored.slab.subarray(stored.offset, stored.offset + stored.length);
+      const offset = this.arena.append(undefined, bytes, this.totalBytes, this.maxBytes);
+      return { slab: this.arena.slab, offset, length: stored.length, signatureBytes: stored.signatureBytes };
+    });
+    this.deadBytes = 0;
   }
 }

@@ -238,8 +238,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // neither pins the read buffer nor changes when that memory is reused.
     out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
     const parent = from.id;
-    // The cache copies signature and payload into one array of its own; the relays carry views of
-    // it. Only a payload too large for the cache gets copies of its own.
+    // The cache copies signature and payload next to each other into its own memory; the relays
+    // carry views of it. Only a payload too large for the cache gets copies of its own.
     const cached = this.cache.add(
       key,
       { origin: message.origin, seq: message.seq, hops, parent, signature: message.signature },
