@@ -21,7 +21,16 @@ export function simNodeId(index: number): NodeId {
     state = mix32(state + word * 0x9e3779b9);
     hex += state.toString(16).padStart(8, '0');
   }
-  return hex + index.toString(16).padStart(INDEX_HEX_DIGITS, '0');
+  return internalized(hex + index.toString(16).padStart(INDEX_HEX_DIGITS, '0'));
+}
+
+/**
+ * The same string, internalized: every core keys its views and tables by these ids, and a Map
+ * compares two internalized strings by address alone, where a built-up string that misses costs a
+ * length, hash and sometimes character comparison. A property key is always internalized.
+ */
+function internalized(text: string): string {
+  return Object.keys({ [text]: 0 })[0] as string;
 }
 
 export function simPeerInfo(index: number): PeerInfo {
