@@ -5,7 +5,7 @@ import { jittered, type Random, randomInt } from '../core/random.js';
 import type { Millis, PeerInfo } from '../core/types.js';
 import { EventKind, recycleEvent, type SimEvent, simEvent } from './event.js';
 import { EventQueue } from './event-queue.js';
-import { indexOfAddress, simPeerInfo } from './ids.js';
+import { indexOfPeer, simPeerInfo } from './ids.js';
 import { type NetworkHost, type NetworkOptions, SimNetwork } from './network.js';
 
 /** What the metrics see of a run; called synchronously from the event loop. */
@@ -265,7 +265,7 @@ export class Simulator implements NetworkHost {
         this.network.send(node, action.to, action.message);
         return;
       case 'disconnect': {
-        const peer = indexOfAddress(action.peer.address);
+        const peer = indexOfPeer(action.peer);
         if (peer >= 0) this.network.disconnect(node, peer);
         return;
       }
