@@ -139,9 +139,9 @@ export class SimNetwork {
 
   /** The link a send between `x` and `y` would use now, if any. */
   currentLink(x: number, y: number): Link | undefined {
-    const list = this.current[x < y ? x : y];
+    const list = this.current[Math.min(x, y)];
     if (list === undefined) return undefined;
-    const high = x < y ? y : x;
+    const high = Math.max(x, y);
     for (let i = 0; i < list.length; i += 2) if (list[i] === high) return list[i + 1] as Link;
     return undefined;
   }
