@@ -12,6 +12,11 @@
 export class EventQueue<T> {
   private readonly near = new KeyedHeap<T>();
   private readonly buckets = new Map<number, Bucket<T>>();
+  /**
+   * Emptied buckets, kept with their arrays' capacity: a bucket lives seconds of virtual time while
+   * its arrays grow, long enough to reach the old generation, where dropping it is costly.
+   */
+  private readonly spareBuckets: Bucket<T>[] = [];
   /** Indices of the non-empty buckets, as a min-heap. */
   private readonly bucketOrder: number[] = [];
   /** Every event due before this is in `near`; every later one is in a bucket. */
@@ -39,13 +44,15 @@ export class EventQueue<T> {
     const index = Math.floor(time / this.bucketWidth);
     let bucket = this.buckets.get(index);
     if (bucket === undefined) {
-      bucket = { times: [], orders: [], items: [] };
+      bucket = this.spareBuckets.pop() ?? { times: [], orders: [], items: [], size: 0 };
       this.buckets.set(index, bucket);
       pushIndex(this.bucketOrder, index);
     }
-    bucket.times.push(time);
-    bucket.orders.push(order);
-    bucket.items.push(item);
+    // Written by index, not pushed: a recycled bucket keeps its arrays' capacity (see spareBuckets).
+    const at = bucket.size++;
+    bucket.times[at] = time;
+    bucket.orders[at] = order;
+    bucket.items[at] = item;
   }
 
   /** Time of the next event, or undefined when the queue is empty. */
@@ -68,39 +75,49 @@ export class EventQueue<T> {
     const bucket = this.buckets.get(index) as Bucket<T>;
     this.buckets.delete(index);
     this.horizon = (index + 1) * this.bucketWidth;
-    const { times, orders, items } = bucket;
-    for (let i = 0; i < times.length; i++) {
+    const { times, orders, items, size } = bucket;
+    for (let i = 0; i < size; i++) {
       this.near.push(times[i] as number, orders[i] as number, items[i] as T);
     }
+    // The items stay referenced until overwritten: pooled events (src/sim/event.ts), no garbage kept.
+    bucket.size = 0;
+    if (this.spareBuckets.length < MAX_SPARE_BUCKETS) this.spareBuckets.push(bucket);
   }
 }
 
+/** Spare buckets kept: the number of buckets a run has open at once is in the hundreds. */
+const MAX_SPARE_BUCKETS = 1_024;
+
+/** Parallel arrays; entries from `size` on are stale, left to keep the arrays' capacity. */
 interface Bucket<T> {
   readonly times: number[];
   readonly orders: number[];
   readonly items: T[];
+  size: number;
 }
 
-/** A binary min-heap keyed by (time, order), over parallel arrays: no wrapper object per entry. */
+/**
+ * A binary min-heap keyed by (time, order), over parallel typed arrays that only ever grow: no
+ * wrapper object per entry, and no garbage as the heap fills and empties with every bucket.
+ */
 class KeyedHeap<T> {
-  private readonly times: number[] = [];
-  private readonly orders: number[] = [];
-  private readonly items: T[] = [];
+  private times = new Float64Array(INITIAL_HEAP_CAPACITY);
+  private orders = new Float64Array(INITIAL_HEAP_CAPACITY);
+  private readonly items: (T | undefined)[] = [];
+  private count = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   peekTime(): number | undefined {
-    return this.times[0];
+    return this.count === 0 ? undefined : this.times[0];
   }
 
   push(time: number, order: number, item: T): void {
+    if (this.count === this.times.length) this.grow();
     const { times, orders, items } = this;
-    let index = items.length;
-    times.push(time);
-    orders.push(order);
-    items.push(item);
+    let index = this.count++;
     // Sift up: move parents down until the new entry's slot is found, then write it once.
     while (index > 0) {
       const parent = (index - 1) >> 1;
@@ -108,7 +125,7 @@ class KeyedHeap<T> {
       if (parentTime < time || (parentTime === time && (orders[parent] as number) < order)) break;
       times[index] = parentTime;
       orders[index] = orders[parent] as number;
-      items[index] = items[parent] as T;
+      items[index] = items[parent];
       index = parent;
     }
     times[index] = time;
@@ -118,13 +135,16 @@ class KeyedHeap<T> {
 
   pop(): T | undefined {
     const { times, orders, items } = this;
-    const count = items.length;
+    const count = this.count;
     if (count === 0) return undefined;
     const top = items[0] as T;
-    const lastTime = times.pop() as number;
-    const lastOrder = orders.pop() as number;
-    const lastItem = items.pop() as T;
     const size = count - 1;
+    this.count = size;
+    const lastTime = times[size] as number;
+    const lastOrder = orders[size] as number;
+    const lastItem = items[size];
+    // No reference left behind in a free slot: the item may be anything.
+    items[size] = undefined;
     if (size === 0) return top;
     // Sift the former last entry down from the root.
     let index = 0;
@@ -146,7 +166,7 @@ class KeyedHeap<T> {
       if (lastTime < childTime || (lastTime === childTime && lastOrder < childOrder)) break;
       times[index] = childTime;
       orders[index] = childOrder;
-      items[index] = items[child] as T;
+      items[index] = items[child];
       index = child;
     }
     times[index] = lastTime;
@@ -154,7 +174,19 @@ class KeyedHeap<T> {
     items[index] = lastItem;
     return top;
   }
+
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const orders = new Float64Array(this.orders.length * 2);
+    orders.set(this.orders);
+    this.orders = orders;
+  }
 }
+
+/** Starting room of the heap: a bucket's worth of events in a mid-sized run; it doubles as needed. */
+const INITIAL_HEAP_CAPACITY = 4_096;
 
 /** Min-heap of plain numbers (bucket indices; each present once). */
 function pushIndex(heap: number[], value: number): void {
