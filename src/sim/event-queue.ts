@@ -12,11 +12,6 @@
 export class EventQueue<T> {
   private readonly near = new KeyedHeap<T>();
   private readonly buckets = new Map<number, Bucket<T>>();
-  /**
-   * Emptied buckets, kept with their arrays' capacity: a bucket lives seconds of virtual time while
-   * its arrays grow, long enough to reach the old generation, where dropping it is costly.
-   */
-  private readonly spareBuckets: Bucket<T>[] = [];
   /** Indices of the non-empty buckets, as a min-heap. */
   private readonly bucketOrder: number[] = [];
   /** Every event due before this is in `near`; every later one is in a bucket. */
@@ -44,15 +39,13 @@ export class EventQueue<T> {
     const index = Math.floor(time / this.bucketWidth);
     let bucket = this.buckets.get(index);
     if (bucket === undefined) {
-      bucket = this.spareBuckets.pop() ?? { times: [], orders: [], items: [], size: 0 };
+      bucket = { times: [], orders: [], items: [] };
       this.buckets.set(index, bucket);
       pushIndex(this.bucketOrder, index);
     }
-    // Written by index, not pushed: a recycled bucket keeps its arrays' capacity (see spareBuckets).
-    const at = bucket.size++;
-    bucket.times[at] = time;
-    bucket.orders[at] = order;
-    bucket.items[at] = item;
+    bucket.times.push(time);
+    bucket.orders.push(order);
+    bucket.items.push(item);
   }
 
   /** Time of the next event, or undefined when the queue is empty. */
@@ -75,25 +68,17 @@ export class EventQueue<T> {
     const bucket = this.buckets.get(index) as Bucket<T>;
     this.buckets.delete(index);
     this.horizon = (index + 1) * this.bucketWidth;
-    const { times, orders, items, size } = bucket;
-    for (let i = 0; i < size; i++) {
+    const { times, orders, items } = bucket;
+    for (let i = 0; i < times.length; i++) {
       this.near.push(times[i] as number, orders[i] as number, items[i] as T);
     }
-    // The items stay referenced until overwritten: pooled events (src/sim/event.ts), no garbage kept.
-    bucket.size = 0;
-    if (this.spareBuckets.length < MAX_SPARE_BUCKETS) this.spareBuckets.push(bucket);
   }
 }
 
-/** Spare buckets kept: the number of buckets a run has open at once is in the hundreds. */
-const MAX_SPARE_BUCKETS = 1_024;
-
-/** Parallel arrays; entries from `size` on are stale, left to keep the arrays' capacity. */
 interface Bucket<T> {
   readonly times: number[];
   readonly orders: number[];
   readonly items: T[];
-  size: number;
 }
 
 /**
