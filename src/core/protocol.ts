@@ -200,7 +200,8 @@ export class Protocol {
         break;
       case 'timer':
         if (isMembershipTimer(event.timer)) this.membership.onTimer(event.timer, now, out);
-        else this.broadcast.handle({ type: 'timer', timer: event.timer }, now, out);
+        // Not a membership timer, so the event itself is a broadcast timer event: no copy.
+        else this.broadcast.handle(event as BroadcastEvent, now, out);
         break;
       case 'broadcast':
         this.broadcast.handle(event, now, out);

@@ -81,26 +81,28 @@ interface Bucket<T> {
   readonly items: T[];
 }
 
-/** A binary min-heap keyed by (time, order), over parallel arrays: no wrapper object per entry. */
+/**
+ * A binary min-heap keyed by (time, order), over parallel typed arrays that only ever grow: no
+ * wrapper object per entry, and no garbage as the heap fills and empties with every bucket.
+ */
 class KeyedHeap<T> {
-  private readonly times: number[] = [];
-  private readonly orders: number[] = [];
-  private readonly items: T[] = [];
+  private times = new Float64Array(INITIAL_HEAP_CAPACITY);
+  private orders = new Float64Array(INITIAL_HEAP_CAPACITY);
+  private readonly items: (T | undefined)[] = [];
+  private count = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   peekTime(): number | undefined {
-    return this.times[0];
+    return this.count === 0 ? undefined : this.times[0];
   }
 
   push(time: number, order: number, item: T): void {
+    if (this.count === this.times.length) this.grow();
     const { times, orders, items } = this;
-    let index = items.length;
-    times.push(time);
-    orders.push(order);
-    items.push(item);
+    let index = this.count++;
     // Sift up: move parents down until the new entry's slot is found, then write it once.
     while (index > 0) {
       const parent = (index - 1) >> 1;
@@ -108,7 +110,7 @@ class KeyedHeap<T> {
       if (parentTime < time || (parentTime === time && (orders[parent] as number) < order)) break;
       times[index] = parentTime;
       orders[index] = orders[parent] as number;
-      items[index] = items[parent] as T;
+      items[index] = items[parent];
       index = parent;
     }
     times[index] = time;
@@ -118,13 +120,16 @@ class KeyedHeap<T> {
 
   pop(): T | undefined {
     const { times, orders, items } = this;
-    const count = items.length;
+    const count = this.count;
     if (count === 0) return undefined;
     const top = items[0] as T;
-    const lastTime = times.pop() as number;
-    const lastOrder = orders.pop() as number;
-    const lastItem = items.pop() as T;
     const size = count - 1;
+    this.count = size;
+    const lastTime = times[size] as number;
+    const lastOrder = orders[size] as number;
+    const lastItem = items[size];
+    // No reference left behind in a free slot: the item may be anything.
+    items[size] = undefined;
     if (size === 0) return top;
     // Sift the former last entry down from the root.
     let index = 0;
@@ -146,7 +151,7 @@ class KeyedHeap<T> {
       if (lastTime < childTime || (lastTime === childTime && lastOrder < childOrder)) break;
       times[index] = childTime;
       orders[index] = childOrder;
-      items[index] = items[child] as T;
+      items[index] = items[child];
       index = child;
     }
     times[index] = lastTime;
@@ -154,7 +159,19 @@ class KeyedHeap<T> {
     items[index] = lastItem;
     return top;
   }
+
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const orders = new Float64Array(this.orders.length * 2);
+    orders.set(this.orders);
+    this.orders = orders;
+  }
 }
+
+/** Starting room of the heap: a bucket's worth of events in a mid-sized run; it doubles as needed. */
+const INITIAL_HEAP_CAPACITY = 4_096;
 
 /** Min-heap of plain numbers (bucket indices; each present once). */
 function pushIndex(heap: number[], value: number): void {

@@ -47,7 +47,12 @@ type MutableEvent = { -readonly [K in keyof SimEvent]: SimEvent[K] };
  * collection of fresh objects costly. The pool is bounded; it holds no state between events.
  */
 const pool: MutableEvent[] = [];
-const MAX_POOLED_EVENTS = 65_536;
+/**
+ * Room for every event queued at once in a large run (10,000 nodes queue a few per node, timers
+ * included, plus the messages in flight): an event that finds the pool full is garbage in the old
+ * generation, the costly kind. 64 bytes each, so the bound is about 64 MB at the very worst.
+ */
+const MAX_POOLED_EVENTS = 1 << 20;
 
 export function simEvent(
   kind: EventKind,

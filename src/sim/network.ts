@@ -3,7 +3,7 @@ import type { Random } from '../core/random.js';
 import type { Millis, PeerInfo } from '../core/types.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from '../transport/defaults.js';
 import { EventKind, type SimEvent, simEvent } from './event.js';
-import { indexOfAddress, mix32 } from './ids.js';
+import { indexOfPeer, mix32 } from './ids.js';
 import { DEFAULT_LATENCY, type LatencyModel, sampleLatency } from './latency.js';
 import { Link, LinkState } from './link.js';
 
@@ -100,11 +100,11 @@ export class SimNetwork {
     unroutable: 0,
   };
   /**
-   * The current link of each pair (the one a new send uses), in the map of the pair's lower index
-   * keyed by the higher one. Small-integer keys keep the maps fast; a single map keyed by the pair
-   * would need keys beyond 2^31, which V8 boxes.
+   * The current link of each pair (the one a new send uses), in the list of the pair's lower index
+   * as (higher index, link) pairs. A node has a handful of links, so a scan of its list is one
+   * memory access where a Map look-up is three (map, table, entry): every send looks one up.
    */
-  private readonly current: (Map<number, Link> | undefined)[] = [];
+  private readonly current: (number | Link)[][] = [];
   /** Every link not yet closed, per node: current ones and older ones still closing. */
   private readonly nodeLinks: Link[][] = [];
   private readonly silentlyDead = new Set<number>();
@@ -129,7 +129,7 @@ export class SimNetwork {
 
   addNode(node: number): void {
     this.nodeLinks[node] = [];
-    this.current[node] = undefined;
+    this.current[node] = [];
   }
 
   /** Links not yet closed, dialing ones included. */
@@ -139,23 +139,36 @@ export class SimNetwork {
 
   /** The link a send between `x` and `y` would use now, if any. */
   currentLink(x: number, y: number): Link | undefined {
-    return x < y ? this.current[x]?.get(y) : this.current[y]?.get(x);
+    const list = this.current[Math.min(x, y)];
+    if (list === undefined) return undefined;
+    const high = Math.max(x, y);
+    for (let i = 0; i < list.length; i += 2) if (list[i] === high) return list[i + 1] as Link;
+    return undefined;
   }
 
   private setCurrent(link: Link): void {
-    let map = this.current[link.a];
-    if (map === undefined) {
-      map = new Map();
-      this.current[link.a] = map;
+    const list = this.current[link.a] as (number | Link)[];
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] !== link.b) continue;
+      list[i + 1] = link;
+      return;
     }
-    map.set(link.b, link);
+    list.push(link.b, link);
   }
 
   private clearCurrent(link: Link): void {
-    const map = this.current[link.a];
-    if (map?.get(link.b) === link) {
-      map.delete(link.b);
-      if (map.size === 0) this.current[link.a] = undefined;
+    const list = this.current[link.a] as (number | Link)[];
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] !== link.b) continue;
+      if (list[i + 1] !== link) return;
+      // Swap-remove: the order of the pairs carries no meaning.
+      const lastLink = list.pop() as Link;
+      const lastPeer = list.pop() as number;
+      if (i < list.length) {
+        list[i] = lastPeer;
+        list[i + 1] = lastLink;
+      }
+      return;
     }
   }
 
@@ -181,7 +194,7 @@ export class SimNetwork {
   }
 
   send(from: number, to: PeerInfo, message: ProtocolMessage): void {
-    const target = indexOfAddress(to.address);
+    const target = indexOfPeer(to);
     if (target < 0 || target === from || target >= this.nodeLinks.length) {
       this.counters.unroutable++;
       return;

@@ -1,11 +1,11 @@
-import type { ProtocolAction } from '../core/actions.js';
+import type { ProtocolAction, ProtocolTimer } from '../core/actions.js';
 import type { ProtocolMessage } from '../core/messages.js';
 import { Protocol, type ProtocolEvent, type ProtocolOptions } from '../core/protocol.js';
 import { jittered, type Random, randomInt } from '../core/random.js';
 import type { Millis, PeerInfo } from '../core/types.js';
 import { EventKind, recycleEvent, type SimEvent, simEvent } from './event.js';
 import { EventQueue } from './event-queue.js';
-import { indexOfAddress, simPeerInfo } from './ids.js';
+import { indexOfPeer, simPeerInfo } from './ids.js';
 import { type NetworkHost, type NetworkOptions, SimNetwork } from './network.js';
 
 /** What the metrics see of a run; called synchronously from the event loop. */
@@ -72,6 +72,20 @@ export class Simulator implements NetworkHost {
   /** The actions of the event being handled (see handle). */
   private readonly actions: ProtocolAction[] = [];
   private actionsInUse = false;
+  /**
+   * The event objects handed to the cores for messages and timers, four events in five: one of
+   * each serves them all, since a core keeps nothing of an event but its fields. Like `actions`,
+   * they are only reused while no other event is being handled.
+   */
+  private readonly messageEvent: { type: 'message'; from: PeerInfo; message: ProtocolMessage } = {
+    type: 'message',
+    from: { id: '', address: '' },
+    message: { type: 'relink' },
+  };
+  private readonly timerEvent: { type: 'timer'; timer: ProtocolTimer } = {
+    type: 'timer',
+    timer: { type: 'ihaveFlush' },
+  };
 
   constructor(
     private readonly options: SimulatorOptions,
@@ -96,7 +110,15 @@ export class Simulator implements NetworkHost {
 
   onMessage(to: number, from: number, message: ProtocolMessage): void {
     this.observer.onReceive(to, message, this.now);
-    this.handle(to, { type: 'message', from: this.infos[from] as PeerInfo, message });
+    const info = this.infos[from] as PeerInfo;
+    if (this.actionsInUse) {
+      this.handle(to, { type: 'message', from: info, message });
+      return;
+    }
+    const event = this.messageEvent;
+    event.from = info;
+    event.message = message;
+    this.handle(to, event);
   }
 
   onLinkDown(node: number, peer: number): void {
@@ -198,7 +220,7 @@ export class Simulator implements NetworkHost {
   private dispatch(event: SimEvent): void {
     switch (event.kind) {
       case EventKind.timer:
-        if (event.timer !== undefined) this.handle(event.node, { type: 'timer', timer: event.timer });
+        if (event.timer !== undefined) this.fireTimer(event.node, event.timer);
         return;
       case EventKind.beacon:
         this.hearBeacon(event.node);
@@ -209,6 +231,16 @@ export class Simulator implements NetworkHost {
       default:
         this.network.handle(event);
     }
+  }
+
+  private fireTimer(node: number, timer: ProtocolTimer): void {
+    if (this.actionsInUse) {
+      this.handle(node, { type: 'timer', timer });
+      return;
+    }
+    const event = this.timerEvent;
+    event.timer = timer;
+    this.handle(node, event);
   }
 
   /** Feeds one event to a live node's core and carries out the actions it returns, in order. */
@@ -233,7 +265,7 @@ export class Simulator implements NetworkHost {
         this.network.send(node, action.to, action.message);
         return;
       case 'disconnect': {
-        const peer = indexOfAddress(action.peer.address);
+        const peer = indexOfPeer(action.peer);
         if (peer >= 0) this.network.disconnect(node, peer);
         return;
       }

@@ -14,6 +14,7 @@ import {
   type BroadcastEvent,
   type BroadcastStats,
   type BroadcastStrategy,
+  type BroadcastTimer,
   emptyBroadcastStats,
 } from './strategy.js';
 
@@ -63,9 +64,12 @@ export function validateFloodOptions(options: FloodOptions): void {
   requireNonNegativeIntegers(options, ['initialSeq']);
 }
 
+/** Plain data naming only its type: one object serves every arming (see plumtree's IHAVE_FLUSH_TIMER). */
+const SEEN_SWEEP_TIMER: BroadcastTimer = { type: 'seenSweep' };
+
 /** The timer after which the seen cache (and Plumtree's payload cache) drop what has aged out. */
 export function seenSweepTimer(options: FloodOptions): ProtocolAction {
-  return { type: 'setTimer', after: options.seenSweepInterval, timer: { type: 'seenSweep' } };
+  return { type: 'setTimer', after: options.seenSweepInterval, timer: SEEN_SWEEP_TIMER };
 }
 
 /**

@@ -19,6 +19,12 @@ import {
   emptyBroadcastStats,
 } from './strategy.js';
 
+/**
+ * The flush timer is plain data that says nothing but its type, so one object serves every arming:
+ * a runtime holds each armed timer until it fires, and a simulation holds a million of them.
+ */
+const IHAVE_FLUSH_TIMER: BroadcastTimer = { type: 'ihaveFlush' };
+
 /** The seen cache and sequence numbering are the same as flooding's. */
 export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
 
@@ -308,7 +314,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
     } else if (!this.flushArmed) {
       this.flushArmed = true;
-      out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: { type: 'ihaveFlush' } });
+      out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: IHAVE_FLUSH_TIMER });
     }
   }
 

@@ -20,6 +20,13 @@ import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from
  */
 export const SHUFFLE_PEERS_LIMIT = 32;
 
+/**
+ * Periodic timers are plain data naming only their type: one object each serves every arming, as
+ * a runtime (or a simulation of thousands of nodes) holds each armed timer until it fires.
+ */
+const SHUFFLE_TIMER: MembershipTimer = { type: 'shuffle' };
+const REPAIR_TIMER: MembershipTimer = { type: 'repair' };
+
 interface PendingRequest {
   readonly peer: PeerInfo;
   /** Number of the request; its timeout timer carries the same number. */
@@ -496,7 +503,7 @@ export class HyParView {
 
   private armShuffle(out: ProtocolAction[]): void {
     const after = jittered(this.random, this.options.shuffleInterval, this.options.shuffleJitter);
-    out.push({ type: 'setTimer', after, timer: { type: 'shuffle' } });
+    out.push({ type: 'setTimer', after, timer: SHUFFLE_TIMER });
   }
 
   private startShuffle(out: ProtocolAction[]): void {
@@ -599,7 +606,7 @@ export class HyParView {
   private armRepairTick(out: ProtocolAction[]): void {
     if (this.repairTickArmed || !this.started || this.left) return;
     this.repairTickArmed = true;
-    out.push({ type: 'setTimer', after: this.options.repairInterval, timer: { type: 'repair' } });
+    out.push({ type: 'setTimer', after: this.options.repairInterval, timer: REPAIR_TIMER });
   }
 
   /** Adds a peer to the passive view (refreshing its address if known), evicting when full. */
