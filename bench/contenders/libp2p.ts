@@ -10,6 +10,21 @@ const LOOPBACK_PREFIX = '/ip4/127.0.0.1/';
  * connection and pending-connection caps would refuse the hubs' links at N = 100 and above.
  */
 const CONNECTION_LIMIT = 100_000;
+/**
+ * How long a dial and the listener's side of its upgrade may take, instead of libp2p's 6 s per
+ * address (`addressDialTimeout`), 10 s per dial (`dialTimeout`) and 10 s for an inbound upgrade
+ * (`inboundUpgradeTimeout`). All N·3 dials start at once in one event loop, and each connection
+ * costs about 60 ms of CPU on the development machine (Noise XX, whose X25519 steps parse DER keys
+ * at about 1 ms each under Node 20's OpenSSL 3.0, then identify and the peer store), so at N = 100
+ * every handshake advances only as fast as the whole storm: with the defaults 119 to 161 of the
+ * 294 dials failed at 6 s (`EncryptionFailedError: The operation was aborted due to timeout`),
+ * leaving 2.5 to 3.5 connections per node instead of 5.9, and some nodes with none; raising only the two dial timeouts
+ * still lost 52 dials when listeners gave up at 10 s (`Encryption failed`, ECONNRESET). With all
+ * three at the formation timeout, every dial completes. The scenario's author, on a machine where
+ * N = 60 formed in 2.4 s, never reached these limits; a link abandoned before formation ends
+ * only removes an edge the dial plan calls for.
+ */
+const CONNECTION_SETUP_TIMEOUT_MS = 20_000;
 
 /** What the benchmark counts in each RPC a node receives (the subset of GossipSub's RPC it reads). */
 interface ReceivedRpc {
@@ -94,6 +109,9 @@ async function build(m: Libp2pModules) {
       inboundConnectionThreshold: CONNECTION_LIMIT,
       maxParallelDials: CONNECTION_LIMIT,
       maxDialQueueLength: CONNECTION_LIMIT,
+      dialTimeout: CONNECTION_SETUP_TIMEOUT_MS,
+      addressDialTimeout: CONNECTION_SETUP_TIMEOUT_MS,
+      inboundUpgradeTimeout: CONNECTION_SETUP_TIMEOUT_MS,
     },
     services: {
       identify: m.identify.identify(),
@@ -149,11 +167,16 @@ class Libp2pBenchNode implements ContenderNode {
   }
 
   connectedCount(): number {
-    return this.node.getPeers().length;
+    return this.neighbourKeys().length;
   }
 
+  /**
+   * From the connections' own peer ids, whose strings are cached: `libp2p.getPeers()` rebuilds
+   * every PeerId from its base58 string, and formation polls all N nodes every 10 ms, which at
+   * N = 100 took 60% of the process's CPU once the dials were done, starving GossipSub itself.
+   */
   neighbourKeys(): string[] {
-    return this.node.getPeers().map((peer) => peer.toString());
+    return [...new Set(this.node.getConnections().map((connection) => connection.remotePeer.toString()))];
   }
 
   async publish(payload: Uint8Array): Promise<void> {
