@@ -50,6 +50,11 @@ interface Checker {
   readonly shared: Buffer;
   /** Callbacks of the batch it is checking, in record order; undefined while idle. */
   inFlight: VerifyCallback[] | undefined;
+  /**
+   * It has loaded libsodium. Until then checks stay with the caller: a worker's start takes tens of
+   * milliseconds (85 ms in one benchmark run), and checks handed to it at once waited all of that.
+   */
+  ready: boolean;
 }
 
 /**
@@ -72,6 +77,7 @@ export class VerifyPool {
   /** Checks asked for in the current window, while the workers have not started. */
   private demand = 0;
   private demandSince = Number.NEGATIVE_INFINITY;
+  private readyWaiters: ((ready: boolean) => void)[] = [];
 
   /**
    * `threads` workers, started once checks come at `startRate` per second (0: at once). Until
@@ -89,6 +95,20 @@ export class VerifyPool {
     return this.checkers.length;
   }
 
+  /** Resolves once a worker takes checks: true, or false if the pool has none coming. */
+  ready(): Promise<boolean> {
+    if (this.readyCheckers > 0) return Promise.resolve(true);
+    if (this.checkers.length === 0) return Promise.resolve(false);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Workers that have loaded libsodium and take checks. */
+  private get readyCheckers(): number {
+    let ready = 0;
+    for (const checker of this.checkers) if (checker.ready) ready++;
+    return ready;
+  }
+
   /** Checks waiting for a worker (not counting those a worker is checking). */
   get queued(): number {
     return this.staged.length;
@@ -103,7 +123,7 @@ export class VerifyPool {
 
   /**
    * Queues a check of `signature` by `key` over `message` (copied: the caller may reuse it at once).
-   * Returns false, queueing nothing, when the pool has no worker or its queue is full (see
+   * Returns false, queueing nothing, when no worker is ready or the queue is full (see
    * VERIFY_QUEUE_LIMIT and VERIFY_BATCH_MAX_BYTES).
    */
   submit(signature: Uint8Array, key: Uint8Array, message: Uint8Array, done: VerifyCallback): boolean {
@@ -111,7 +131,7 @@ export class VerifyPool {
       this.started = true;
       this.grow(this.wanted);
     }
-    if (this.checkers.length === 0 || this.staged.length >= VERIFY_QUEUE_LIMIT) return false;
+    if (this.readyCheckers === 0 || this.staged.length >= VERIFY_QUEUE_LIMIT) return false;
     if (this.stagedBytes + VERIFY_RECORD_HEADER_BYTES + message.length > VERIFY_BATCH_MAX_BYTES) return false;
     let offset = this.staging.writeUInt32BE(message.length, this.stagedBytes);
     this.staging.set(signature, offset);
@@ -141,6 +161,7 @@ export class VerifyPool {
   /** Stops every worker. Checks in flight are answered with undefined. */
   close(): void {
     this.wanted = 0;
+    this.settleReadyWaiters(false);
     for (const checker of this.checkers.splice(0)) {
       void checker.worker.terminate();
       this.fail(checker);
@@ -155,7 +176,7 @@ export class VerifyPool {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.staged.length === 0) return;
-    const idle = this.checkers.find((checker) => checker.inFlight === undefined);
+    const idle = this.checkers.find((checker) => checker.ready && checker.inFlight === undefined);
     if (idle === undefined) return;
     this.staging.copy(idle.shared, 0, 0, this.stagedBytes);
     idle.worker.postMessage(this.stagedBytes);
@@ -178,8 +199,13 @@ export class VerifyPool {
     });
     // The nodes' sockets keep the process alive while there is work; a checker never should.
     worker.unref();
-    const checker: Checker = { worker, shared, inFlight: undefined };
-    worker.on('message', (count: number) => {
+    const checker: Checker = { worker, shared, inFlight: undefined, ready: false };
+    worker.on('message', (count: number | 'ready') => {
+      if (count === 'ready') {
+        checker.ready = true;
+        this.settleReadyWaiters(true);
+        return;
+      }
       const callbacks = checker.inFlight ?? [];
       checker.inFlight = undefined;
       // Read before the next batch can be written over them.
@@ -205,6 +231,7 @@ export class VerifyPool {
     this.wanted = this.checkers.length;
     this.fail(checker);
     if (this.checkers.length === 0) {
+      this.settleReadyWaiters(false);
       const staged = this.staged;
       this.staged = [];
       this.stagedBytes = 0;
@@ -212,6 +239,12 @@ export class VerifyPool {
     } else {
       this.flush();
     }
+  }
+
+  private settleReadyWaiters(ready: boolean): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const resolve of waiters) resolve(ready);
   }
 
   private fail(checker: Checker): void {

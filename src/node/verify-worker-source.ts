@@ -5,7 +5,8 @@
  * would differ between the compiled package (dist/node/*.js) and the TypeScript the tests run
  * (src/node/*.ts, which Node 20 cannot load). The program is plain CommonJS and small on purpose.
  *
- * The worker and the event loop share one SharedArrayBuffer (workerData.shared). The event loop
+ * Once it has loaded libsodium the worker posts 'ready'. It shares one SharedArrayBuffer
+ * (workerData.shared) with the event loop, which
  * writes a batch of records at its start, each
  *   u32 (big-endian) message length | 64-byte signature | 32-byte public key | message,
  * and posts the batch's length in bytes. The worker writes one byte per record at
@@ -40,6 +41,7 @@ parentPort.on('message', (batchBytes) => {
   }
   parentPort.postMessage(count);
 });
+parentPort.postMessage('ready');
 `;
 
 /** Bytes of a record before its message: length, signature, public key. */

@@ -54,7 +54,7 @@ it.each([0, 1])(
   'never delivers a payload altered by a relay, nor one claiming another origin, and closes those links (%i verify threads)',
   async (verifyThreads) => {
     if (verifyThreads > 0) {
-      acquireVerifyPool(verifyThreads, 0);
+      expect(await acquireVerifyPool(verifyThreads, 0).ready()).toBe(true);
       onTestFinished(() => releaseVerifyPool());
     }
     mesh = new TestMesh({ verifyThreads });

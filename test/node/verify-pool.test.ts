@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import sodium from 'sodium-native';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import { VERIFY_QUEUE_LIMIT, VerifyPool } from '../../src/node/verify-pool.js';
@@ -31,6 +31,7 @@ function verdicts(pool: VerifyPool, checks: readonly { signature: Uint8Array; me
 
 describe('VerifyPool', () => {
   const pool = new VerifyPool(1, 0);
+  beforeAll(() => pool.ready());
   afterAll(() => pool.close());
 
   it("gives libsodium's verdict on every check, in order, batch after batch", async () => {
@@ -69,8 +70,9 @@ describe('VerifyPool', () => {
     expect(await answer).toBe(true);
   });
 
-  it('refuses a check beyond its queue limit or its batch size, so that the caller checks inline', () => {
+  it('refuses a check beyond its queue limit or its batch size, so that the caller checks inline', async () => {
     const busy = new VerifyPool(1, 0);
+    expect(await busy.ready()).toBe(true);
     const message = Buffer.from('queued');
     const signature = signed(message);
     for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) {
@@ -79,29 +81,35 @@ describe('VerifyPool', () => {
     expect(busy.submit(signature, publicKey, message, () => {})).toBe(false);
     busy.close();
     const big = new VerifyPool(1, 0);
+    await big.ready();
     expect(big.submit(signature, publicKey, Buffer.alloc(VERIFY_BATCH_MAX_BYTES), () => {})).toBe(false);
     big.close();
   });
 
-  it('starts its workers only once checks come at the start rate, refusing them until then', async () => {
+  it('starts its workers once checks come at the start rate, and takes checks once one is ready', async () => {
     const lazy = new VerifyPool(1, 3);
     const message = Buffer.from('early');
     const signature = signed(message);
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
     expect(lazy.threads).toBe(0);
+    // The third starts the worker, but is refused until it has loaded libsodium.
+    expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
+    expect(lazy.threads).toBe(1);
+    expect(await lazy.ready()).toBe(true);
     const answer = new Promise<boolean | undefined>((resolve) => {
       expect(lazy.submit(signature, publicKey, message, resolve)).toBe(true);
     });
-    expect(lazy.threads).toBe(1);
     expect(await answer).toBe(true);
     lazy.close();
   });
 
   it('without workers refuses every check; closed, it hands queued checks back undecided', async () => {
     const none = new VerifyPool(0, 0);
+    expect(await none.ready()).toBe(false);
     expect(none.submit(Buffer.alloc(64), publicKey, Buffer.alloc(1), () => {})).toBe(false);
     const closing = new VerifyPool(1, 0);
+    await closing.ready();
     const message = Buffer.from('late');
     const answer = new Promise<boolean | undefined>((resolve) => {
       closing.submit(signed(message), publicKey, message, resolve);
@@ -119,6 +127,7 @@ describe('GossipSigner.checkAhead', () => {
   const aliceSigner = new GossipSigner(alice, 60_000, clock);
   const pool = new VerifyPool(1, 0);
   const verifier = new GossipSigner(generateIdentity(), 60_000, clock, pool);
+  beforeAll(() => pool.ready());
   afterAll(() => pool.close());
   const seq = minSeqNow(clock);
 
