@@ -109,11 +109,6 @@ export class VerifyPool {
     return ready;
   }
 
-  /** Checks waiting for a worker (not counting those a worker is checking). */
-  get queued(): number {
-    return this.staged.length;
-  }
-
   /** Raises the number of workers to `threads`, starting them now if the pool has started. */
   grow(threads: number): void {
     this.wanted = Math.max(this.wanted, threads);
