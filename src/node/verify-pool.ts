@@ -9,8 +9,9 @@ import {
 } from './verify-worker-source.js';
 
 /**
- * Called with libsodium's verdict on one signature, or with undefined when the worker could not
- * give one (it failed, or libsodium did not answer): the caller then checks the signature itself.
+ * Called with libsodium's verdict on one signature, or with undefined when the caller had better
+ * check it itself: the pool handed a quiet turn's checks back (see INLINE_TURN_MAX_CHECKS), or the
+ * worker could not give a verdict (it failed, or libsodium did not answer).
  */
 export type VerifyCallback = (valid: boolean | undefined) => void;
 
@@ -33,13 +34,33 @@ export const VERIFY_QUEUE_LIMIT = 64;
 
 /**
  * Checks per second, by all the nodes of the process, from which the workers start. A worker
- * thread costs about 10 MB of memory, which a node seeing a few messages a second should not pay;
- * a thousand checks a second are a tenth of a core on the event loop, where help starts to count.
+ * thread costs about 11 MB of memory, which a node seeing a few messages a second should not pay.
+ * Its start costs ~100 ms of a core besides, and the traffic it lands in slows down: started at
+ * 1,000 a second, it came in the middle of the benchmark's latency phase, among its slowest
+ * messages. A steady hundred a second already says the traffic is more than occasional.
  */
-export const VERIFY_THREADS_START_RATE = 1_000;
+export const VERIFY_THREADS_START_RATE = 100;
 
 /** The window over which the check rate is counted. */
 const START_RATE_WINDOW_MS = 1_000;
+
+/**
+ * A turn of the event loop that staged at most this many checks while every worker is idle gets
+ * them back to do inline. The event loop would otherwise only wait for the answer, and a handoff
+ * is two thread wake-ups, on a virtual machine the waking of an idle vCPU, whose cost varies:
+ * with every check handed off, last-delivery p99 at N = 10 was 8.5-12.5 ms; with this rule,
+ * 3.1-9.0 ms (benchmark latency phase, three alternating runs). A busier turn, or one while a
+ * worker is checking, goes to the workers, which is where throughput comes from.
+ */
+export const INLINE_TURN_MAX_CHECKS = 8;
+
+/** How a pool starts and shares its work; every field defaults to the constant named beside it. */
+export interface VerifyPoolTuning {
+  /** Checks per second from which the workers start, 0 for at once (VERIFY_THREADS_START_RATE). */
+  readonly startRate?: number;
+  /** Checks a quiet turn hands back to be done inline, 0 for none (INLINE_TURN_MAX_CHECKS). */
+  readonly inlineTurnMax?: number;
+}
 
 /** The worker's young generation; V8's default (16 MiB and up) is for programs that allocate. */
 const WORKER_YOUNG_GENERATION_MB = 1;
@@ -59,9 +80,10 @@ interface Checker {
 
 /**
  * Worker threads that check Ed25519 signatures for every node of this process. Checks submitted
- * within one tick go to an idle worker as one batch at the end of the tick; while every worker is
- * busy they gather into the next batch, so batches grow with the load and a lone message waits for
- * no one. Callbacks run on the event loop in submission order per batch.
+ * within one turn of the event loop go to an idle worker as one batch at the end of the turn
+ * (unless they are few, see INLINE_TURN_MAX_CHECKS); while every worker is busy they gather into
+ * the next batch, so batches grow with the load. Callbacks run on the event loop in submission
+ * order per batch.
  */
 export class VerifyPool {
   private readonly checkers: Checker[] = [];
@@ -83,10 +105,12 @@ export class VerifyPool {
    * `threads` workers, started once checks come at `startRate` per second (0: at once). Until
    * then submit() refuses every check, which the caller does inline.
    */
-  constructor(
-    threads: number,
-    private readonly startRate = VERIFY_THREADS_START_RATE,
-  ) {
+  private readonly startRate: number;
+  private readonly inlineTurnMax: number;
+
+  constructor(threads: number, tuning: VerifyPoolTuning = {}) {
+    this.startRate = tuning.startRate ?? VERIFY_THREADS_START_RATE;
+    this.inlineTurnMax = tuning.inlineTurnMax ?? INLINE_TURN_MAX_CHECKS;
     this.grow(threads);
   }
 
@@ -138,7 +162,7 @@ export class VerifyPool {
     this.staged.push(done);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flush);
+      setImmediate(this.flushAtTurnEnd);
     }
     return true;
   }
@@ -167,9 +191,26 @@ export class VerifyPool {
     for (const done of staged) done(undefined);
   }
 
+  /**
+   * Runs once the event loop has handled this turn's I/O (setImmediate), so that the turn's checks
+   * are counted together: a few while every worker is idle go back to be done inline (see
+   * INLINE_TURN_MAX_CHECKS); more go to a worker while the event loop relays.
+   */
+  private readonly flushAtTurnEnd = (): void => {
+    this.flushScheduled = false;
+    const busy = this.checkers.some((checker) => checker.inFlight !== undefined);
+    if (!busy && this.staged.length <= this.inlineTurnMax) {
+      const staged = this.staged;
+      this.staged = [];
+      this.stagedBytes = 0;
+      for (const done of staged) done(undefined);
+      return;
+    }
+    this.flush();
+  };
+
   /** Hands what is staged to an idle worker, if there is one; else it waits for the first to finish. */
   private readonly flush = (): void => {
-    this.flushScheduled = false;
     if (this.staged.length === 0) return;
     const idle = this.checkers.find((checker) => checker.ready && checker.inFlight === undefined);
     if (idle === undefined) return;
@@ -254,11 +295,11 @@ let users = 0;
 
 /**
  * The process's pool, with at least `threads` workers, for one more user; every acquire() is
- * matched by a release(). `startRate` applies if this call creates the pool. Nodes share it: ten nodes in one process need not ten sets of threads.
+ * matched by a release(). `tuning` applies if this call creates the pool. Nodes share it: ten nodes in one process need not ten sets of threads.
  */
-export function acquireVerifyPool(threads: number, startRate = VERIFY_THREADS_START_RATE): VerifyPool {
+export function acquireVerifyPool(threads: number, tuning: VerifyPoolTuning = {}): VerifyPool {
   users++;
-  if (shared === undefined) shared = new VerifyPool(threads, startRate);
+  if (shared === undefined) shared = new VerifyPool(threads, tuning);
   else shared.grow(threads);
   return shared;
 }

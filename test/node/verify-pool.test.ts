@@ -4,12 +4,15 @@ import sodium from 'sodium-native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
-import { VERIFY_QUEUE_LIMIT, VerifyPool } from '../../src/node/verify-pool.js';
+import { INLINE_TURN_MAX_CHECKS, VERIFY_QUEUE_LIMIT, VerifyPool } from '../../src/node/verify-pool.js';
 import { VERIFY_BATCH_MAX_BYTES } from '../../src/node/verify-worker-source.js';
 
 const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
 const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
 sodium.crypto_sign_seed_keypair(publicKey, secretKey, randomBytes(sodium.crypto_sign_SEEDBYTES));
+
+/** Workers start at once and take every check, however few: what most tests here look at. */
+const EVERY_CHECK_TO_A_WORKER = { startRate: 0, inlineTurnMax: 0 };
 
 function signed(message: Uint8Array): Buffer {
   const signature = Buffer.alloc(sodium.crypto_sign_BYTES);
@@ -30,7 +33,7 @@ function verdicts(pool: VerifyPool, checks: readonly { signature: Uint8Array; me
 }
 
 describe('VerifyPool', () => {
-  const pool = new VerifyPool(1, 0);
+  const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
   beforeAll(() => pool.ready());
   afterAll(() => pool.close());
 
@@ -71,7 +74,7 @@ describe('VerifyPool', () => {
   });
 
   it('refuses a check beyond its queue limit or its batch size, so that the caller checks inline', async () => {
-    const busy = new VerifyPool(1, 0);
+    const busy = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     expect(await busy.ready()).toBe(true);
     const message = Buffer.from('queued');
     const signature = signed(message);
@@ -80,14 +83,14 @@ describe('VerifyPool', () => {
     }
     expect(busy.submit(signature, publicKey, message, () => {})).toBe(false);
     busy.close();
-    const big = new VerifyPool(1, 0);
+    const big = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     await big.ready();
     expect(big.submit(signature, publicKey, Buffer.alloc(VERIFY_BATCH_MAX_BYTES), () => {})).toBe(false);
     big.close();
   });
 
   it('starts its workers once checks come at the start rate, and takes checks once one is ready', async () => {
-    const lazy = new VerifyPool(1, 3);
+    const lazy = new VerifyPool(1, { startRate: 3, inlineTurnMax: 0 });
     const message = Buffer.from('early');
     const signature = signed(message);
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
@@ -104,11 +107,23 @@ describe('VerifyPool', () => {
     lazy.close();
   });
 
+  it("hands a quiet turn's few checks back to be done inline, and a busier turn's to a worker", async () => {
+    const pool = new VerifyPool(1, { startRate: 0 });
+    expect(await pool.ready()).toBe(true);
+    const message = Buffer.from('turn');
+    const check = { signature: signed(message), message };
+    const few = await verdicts(pool, Array(INLINE_TURN_MAX_CHECKS).fill(check));
+    expect(few).toEqual(Array(INLINE_TURN_MAX_CHECKS).fill(undefined));
+    const more = await verdicts(pool, Array(INLINE_TURN_MAX_CHECKS + 1).fill(check));
+    expect(more).toEqual(Array(INLINE_TURN_MAX_CHECKS + 1).fill(true));
+    pool.close();
+  });
+
   it('without workers refuses every check; closed, it hands queued checks back undecided', async () => {
-    const none = new VerifyPool(0, 0);
+    const none = new VerifyPool(0, EVERY_CHECK_TO_A_WORKER);
     expect(await none.ready()).toBe(false);
     expect(none.submit(Buffer.alloc(64), publicKey, Buffer.alloc(1), () => {})).toBe(false);
-    const closing = new VerifyPool(1, 0);
+    const closing = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     await closing.ready();
     const message = Buffer.from('late');
     const answer = new Promise<boolean | undefined>((resolve) => {
@@ -125,7 +140,7 @@ describe('GossipSigner.checkAhead', () => {
   const clock = () => NOW;
   const alice = generateIdentity();
   const aliceSigner = new GossipSigner(alice, 60_000, clock);
-  const pool = new VerifyPool(1, 0);
+  const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
   const verifier = new GossipSigner(generateIdentity(), 60_000, clock, pool);
   beforeAll(() => pool.ready());
   afterAll(() => pool.close());
