@@ -185,10 +185,7 @@ export class VerifyPool {
       void checker.worker.terminate();
       this.fail(checker);
     }
-    const staged = this.staged;
-    this.staged = [];
-    this.stagedBytes = 0;
-    for (const done of staged) done(undefined);
+    this.handBack();
   }
 
   /**
@@ -199,15 +196,17 @@ export class VerifyPool {
   private readonly flushAtTurnEnd = (): void => {
     this.flushScheduled = false;
     const busy = this.checkers.some((checker) => checker.inFlight !== undefined);
-    if (!busy && this.staged.length <= this.inlineTurnMax) {
-      const staged = this.staged;
-      this.staged = [];
-      this.stagedBytes = 0;
-      for (const done of staged) done(undefined);
-      return;
-    }
-    this.flush();
+    if (!busy && this.staged.length <= this.inlineTurnMax) this.handBack();
+    else this.flush();
   };
+
+  /** Every staged check goes back to its caller undecided, to be done inline. */
+  private handBack(): void {
+    const staged = this.staged;
+    this.staged = [];
+    this.stagedBytes = 0;
+    for (const done of staged) done(undefined);
+  }
 
   /** Hands what is staged to an idle worker, if there is one; else it waits for the first to finish. */
   private readonly flush = (): void => {
@@ -268,10 +267,7 @@ export class VerifyPool {
     this.fail(checker);
     if (this.checkers.length === 0) {
       this.settleReadyWaiters(false);
-      const staged = this.staged;
-      this.staged = [];
-      this.stagedBytes = 0;
-      for (const done of staged) done(undefined);
+      this.handBack();
     } else {
       this.flush();
     }
