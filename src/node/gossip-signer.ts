@@ -169,8 +169,9 @@ export class GossipSigner implements MessageAuthenticator {
   /**
    * Starts checking a received broadcast's signature on the pool's worker threads, and calls
    * `ready` once the verdict is in: verify() then uses it instead of checking on the event loop.
-   * Returns false, and never calls `ready`, when verify() had better check inline: no pool, a pool
-   * at its queue limit, a message too large for libsodium's path, or no signature worth checking.
+   * Returns false, and never calls `ready`, when verify() had better check inline: no pool, no
+   * worker ready, a pool at its queue limit, a message too large for libsodium's path, or no
+   * signature worth checking.
    */
   checkAhead(message: Gossip, ready: () => void): boolean {
     const { origin, seq, payload, signature } = message;
@@ -181,7 +182,7 @@ export class GossipSigner implements MessageAuthenticator {
     const key = this.originKey(origin);
     if (key === undefined) return false;
     return this.pool.submit(signature, key, this.message(key, seq, payload), (valid) => {
-      // A worker that failed hands the check back: do it here, as without a pool.
+      // An undecided check (a quiet turn's, or a failed worker's) is done here, as without a pool.
       this.checked.set(signature, {
         payload,
         valid: valid ?? this.verifies(origin, seq, payload, signature),
