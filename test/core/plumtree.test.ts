@@ -389,6 +389,34 @@ describe('Plumtree broadcast', () => {
     expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(1).id]);
   });
 
+  it('bends the shared tree only on its newest message, and only after a quiet graft timeout', () => {
+    const swapsOn = (node: Node, origin: number, seq: number): string[] =>
+      sent(node.receive(2, ihave([origin, seq, 0]))).map((s) => `${s.message.type}>${s.to.id}`);
+    const swap = [`graft>${peer(2).id}`, `prune>${peer(1).id}`];
+    const options = { sharedOptimisationThreshold: 4 };
+
+    // Alone: a path 5 hops shorter re-parents the node in the shared tree.
+    const alone = new Node(options).withNeighbours(1, 2).pruneFrom(2);
+    alone.receive(1, gossip(9, 1, 5));
+    expect(swapsOn(alone, 9, 1)).toEqual(swap);
+
+    // Another origin's message came meanwhile: the older one is no evidence any more.
+    const overtaken = new Node(options).withNeighbours(1, 2).pruneFrom(2);
+    overtaken.receive(1, gossip(9, 1, 5));
+    overtaken.now += 1;
+    overtaken.receive(1, gossip(8, 1, 5));
+    expect(swapsOn(overtaken, 9, 1)).toEqual([]);
+    // Nor is the newer one, which came less than a graft timeout after the one before.
+    expect(swapsOn(overtaken, 8, 1)).toEqual([]);
+
+    // A graft timeout apart, the newest message bends it again.
+    const spaced = new Node(options).withNeighbours(1, 2).pruneFrom(2);
+    spaced.receive(1, gossip(9, 1, 5));
+    spaced.now += DEFAULT_GRAFT_TIMEOUT;
+    spaced.receive(1, gossip(8, 1, 5));
+    expect(swapsOn(spaced, 8, 1)).toEqual(swap);
+  });
+
   it('optimises when the short announcement came before the payload, after relaying it', () => {
     const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2);
     node.receive(1, gossip(9, 4, 5)); // so that message 5 follows origin 9's own tree
