@@ -79,7 +79,7 @@ export const DEFAULT_OPTIMISATION_THRESHOLD = 2;
  * often a detour for the next, so only long detours are worth a swap. Measured at 10,000 nodes
  * (100 broadcasts from random nodes, seed 1): the last delivery hop was 26 with it, 34 without;
  * at 1,000 nodes a threshold of 4 cost ~130 Grafts and Prunes per broadcast (~26 at 7). It applies
- * only while the shared tree is quiet (PlumtreeBroadcast.sharedTreeIsQuiet).
+ * only while the shared tree is quiet (SharedTreeActivity).
  */
 export const DEFAULT_SHARED_OPTIMISATION_THRESHOLD = 7;
 /**

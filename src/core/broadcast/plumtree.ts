@@ -11,6 +11,7 @@ import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.
 import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
 import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
+import { SharedTreeActivity } from './shared-tree-activity.js';
 import {
   type BroadcastEvent,
   type BroadcastStats,
@@ -59,10 +60,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * expected, not a cycle, and pruning it would cut the node from both parents.
    */
   private readonly freshLinks = new Map<string, Millis>();
-  /** The newest message that followed the shared tree here, and when it came (see sharedTreeIsQuiet). */
-  private sharedNewest: { readonly origin: NodeId; readonly seq: number; readonly at: Millis } | undefined;
-  /** When the shared tree's message before `sharedNewest` came. */
-  private sharedPreviousAt: Millis = Number.NEGATIVE_INFINITY;
+  private readonly sharedActivity = new SharedTreeActivity();
   /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
   private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
@@ -204,8 +202,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message coming back is a duplicate, so the link it came on gets pruned.
     this.seen.add(key, now);
     this.counters.broadcasts++;
-    this.trees.noteMessage(this.selfId, seq);
-    this.noteSharedMessage(this.selfId, seq, now);
+    this.noteMessage(this.selfId, seq, now);
     // Copied so that the cache never changes under a Graft if the application reuses its buffer.
     const payload = new Uint8Array(data);
     const signature = this.authenticator?.sign(this.selfId, seq, payload);
@@ -242,8 +239,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
     this.seen.add(key, now);
     this.counters.delivered++;
-    this.trees.noteMessage(message.origin, message.seq);
-    this.noteSharedMessage(message.origin, message.seq, now);
+    this.noteMessage(message.origin, message.seq, now);
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
     // hands it out); the cache and the relays use a copy that owns its memory, so the cache
@@ -407,7 +403,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const ownTree = this.trees.hasOwn(cached.origin);
     const threshold = ownTree ? this.options.optimisationThreshold : this.options.sharedOptimisationThreshold;
     if (cached.hops - (hops + 1) < threshold) return;
-    if (!ownTree && !this.sharedTreeIsQuiet(cached.origin, cached.seq)) return;
+    if (!ownTree && !this.sharedActivity.isQuietOn(cached.origin, cached.seq, this.options.graftTimeout)) {
+      return;
+    }
     const parent = this.neighbours.get(parentId);
     if (parent === undefined || this.trees.isLazy(cached.origin, parentId)) return;
     if (!this.isNeighbour(announcer.id)) return;
@@ -421,32 +419,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.sendPrune(parent, cached.origin, out);
   }
 
-  private noteSharedMessage(origin: NodeId, seq: number, now: Millis): void {
-    if (this.trees.hasOwn(origin)) return;
-    if (this.sharedNewest !== undefined) this.sharedPreviousAt = this.sharedNewest.at;
-    this.sharedNewest = { origin, seq, at: now };
-  }
-
-  /**
-   * Whether the shared tree may be bent towards `origin` on the evidence of its message `seq`.
-   * Each swap moves a node under a neighbour that got that message in fewer hops, so the swaps
-   * that one message causes all lead towards its origin and keep the tree connected. Swaps on two
-   * origins' hop counts at once do not: nodes re-parent in opposite directions, and with the
-   * Prunes of the next message's duplicates, a part of the tree is cut off until a Graft, a graft
-   * timeout later. In the benchmark's latency phase at 100 nodes (one message from a random node
-   * every ~35 ms) 5 of 6 runs had such a Graft. So the shared tree is bent only on its newest
-   * message here, and only if the one before it came at least a graft timeout earlier: under a
-   * stream from many origins it keeps the shape its duplicates gave it, and a shortcut for one
-   * origin would be a detour for the next anyway.
-   */
-  private sharedTreeIsQuiet(origin: NodeId, seq: number): boolean {
-    const newest = this.sharedNewest;
-    return (
-      newest !== undefined &&
-      newest.origin === origin &&
-      newest.seq === seq &&
-      newest.at - this.sharedPreviousAt >= this.options.graftTimeout
-    );
+  /** A new message of `origin` (ours included): which tree it followed, and when. */
+  private noteMessage(origin: NodeId, seq: number, now: Millis): void {
+    this.trees.noteMessage(origin, seq);
+    if (!this.trees.hasOwn(origin)) this.sharedActivity.note(origin, seq, now);
   }
 
   private onGraftTimeout(
