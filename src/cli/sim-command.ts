@@ -105,7 +105,7 @@ export function registerSimCommand(program: Command): Command {
     )
     .option(
       '--broadcast-interval <ms>',
-      'spacing of broadcasts, outside crash and repair (default 1000)',
+      'spacing of broadcasts, outside crash and repair (default 1000); each is measured until the next, so copies after that count as late',
       positive,
     )
     .option(
