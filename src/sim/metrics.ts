@@ -72,12 +72,24 @@ interface OpenBroadcast {
  * broadcast's index, which is all a copy needs to be attributed to its broadcast.
  */
 export class BroadcastTracker implements SimObserver {
+  /**
+   * A delivery this long after its broadcast counts as slow: the run passes the graft timeout,
+   * so a slow delivery is one that waited for a repair, or behind a link that far behind.
+   */
+  constructor(private readonly slowAfter: Millis) {}
+
   /** Messages sent by live nodes during the whole run, by type (index as MESSAGE_TYPES). */
   readonly sent: number[] = MESSAGE_TYPES.map(() => 0);
   readonly results: BroadcastResult[] = [];
   /** Deliveries or copies of a broadcast whose window had already closed. */
   lateDeliveries = 0;
+  /** Deliveries, late ones included, more than `slowAfter` after their broadcast was sent. */
+  slowDeliveries = 0;
+  /** The longest time from a broadcast to one of its deliveries, late ones included. */
+  slowestDelivery: Millis = 0;
   private readonly open = new Map<number, OpenBroadcast>();
+  /** When each broadcast was sent, by index: late deliveries are timed too. */
+  private readonly sentAt: Millis[] = [];
   private readonly origins = new Set<number>();
 
   /** Opens broadcast `index` and returns the payload the origin must send. */
@@ -85,6 +97,7 @@ export class BroadcastTracker implements SimObserver {
     const reached = new Uint8Array(population);
     reached[origin] = 1;
     const originFirst = !this.origins.has(origin);
+    this.sentAt[index] = time;
     this.origins.add(origin);
     this.open.set(index, {
       index,
@@ -162,7 +175,14 @@ export class BroadcastTracker implements SimObserver {
   }
 
   onDeliver(node: number, action: ProtocolAction & { type: 'deliver' }, now: Millis): void {
-    const open = this.open.get(broadcastIndex(action.payload));
+    const index = broadcastIndex(action.payload);
+    const sentAt = this.sentAt[index];
+    if (sentAt !== undefined) {
+      const delay = now - sentAt;
+      if (delay > this.slowAfter) this.slowDeliveries++;
+      if (delay > this.slowestDelivery) this.slowestDelivery = delay;
+    }
+    const open = this.open.get(index);
     if (open === undefined) {
       this.lateDeliveries++;
       return;

@@ -100,6 +100,13 @@ export interface SimResult {
   };
   /** Copies or deliveries that arrived after their broadcast's window closed. */
   readonly lateDeliveries: number;
+  /**
+   * Deliveries, late ones included, more than a graft timeout after their broadcast: in a stable
+   * network each one waited for a repair (IHave, timer, Graft), so a broken tree shows here.
+   */
+  readonly slowDeliveries: number;
+  /** The longest time from a broadcast to one of its deliveries, late ones included. */
+  readonly slowestDelivery: Millis;
   readonly virtualTime: Millis;
   readonly events: number;
   readonly eventsByKind: Record<keyof typeof EventKind, number>;
@@ -130,7 +137,7 @@ export function runSimulation(options: SimOptions): SimResult {
   if (problems.length > 0) throw new RangeError(problems.join('; '));
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
-  const tracker = new BroadcastTracker();
+  const tracker = new BroadcastTracker(resolved.protocol.graftTimeout);
   const sim = new Simulator(
     {
       protocol: resolved.protocol,
@@ -215,6 +222,8 @@ function assemble(
       live: sim.liveCount,
     },
     lateDeliveries: tracker.lateDeliveries,
+    slowDeliveries: tracker.slowDeliveries,
+    slowestDelivery: tracker.slowestDelivery,
     virtualTime: round(sim.now) as number,
     events: sim.events,
     eventsByKind: Object.fromEntries(
