@@ -73,8 +73,8 @@ interface OpenBroadcast {
  */
 export class BroadcastTracker implements SimObserver {
   /**
-   * A delivery this long after its broadcast counts as slow: the run passes the graft timeout,
-   * so a slow delivery is one that waited for a repair, or behind a link that far behind.
+   * A delivery this long after its broadcast counts as slow. The run passes the graft timeout: a
+   * slow delivery waited for a repair (or, for a node that joined later, for an announcement).
    */
   constructor(private readonly slowAfter: Millis) {}
 
