@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CONTENDER_NAMES } from './contenders/registry.js';
-import { ALL_PHASES, type PhaseName } from './scenario/config.js';
+import { ALL_PHASES, DEFAULT_WARMUP_MESSAGES, type PhaseName } from './scenario/config.js';
 
 /** Most nodes `--procs node` puts in processes of their own; more would swamp a 2-core machine. */
 export const MAX_PROCESS_PER_NODE = 30;
@@ -22,6 +22,7 @@ export interface BenchOptions {
   readonly scaling: boolean;
   readonly phases: readonly PhaseName[];
   readonly seed: number;
+  readonly warmupMessages?: number;
   readonly latencyMessages?: number;
   readonly tputMessages?: number;
   readonly churnMessages?: number;
@@ -96,6 +97,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       phases,
     )
     .option('--seed <n>', 'seed of the dial plan, publishers and kills', positiveInt, 1)
+    .option(
+      '--warmup <m>',
+      `unmeasured messages from node 0 before the latency phase (default ${DEFAULT_WARMUP_MESSAGES})`,
+      positiveInt,
+    )
     .option('--messages <m>', 'messages per latency sub-run (default 200)', positiveInt)
     .option(
       '--tput-messages <m>',
@@ -118,6 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     scaling: boolean;
     phases?: PhaseName[];
     seed: number;
+    warmup?: number;
     messages?: number;
     tputMessages?: number;
     churnMessages?: number;
@@ -138,6 +145,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     scaling: o.scaling,
     phases: ['formation', ...(o.phases ?? defaultPhases).filter((p) => p !== 'formation')],
     seed: o.seed,
+    warmupMessages: o.warmup,
     latencyMessages: o.messages,
     tputMessages: o.tputMessages,
     churnMessages: o.churnMessages,

@@ -36,6 +36,7 @@ function runConfig(options: BenchOptions, contender: string, n: number): Scenari
     phases: options.phases,
     ...(options.quick ? quickOverrides() : {}),
     ...(options.scaling ? { formationTimeoutMs: SCALING_FORMATION_TIMEOUT_MS } : {}),
+    ...(options.warmupMessages !== undefined ? { warmupMessages: options.warmupMessages } : {}),
     ...(options.latencyMessages !== undefined ? { latencyMessages: options.latencyMessages } : {}),
     ...(options.tputMessages !== undefined ? { tputMessages: options.tputMessages } : {}),
     ...(options.churnMessages !== undefined ? { churnMessages: options.churnMessages } : {}),

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../../bench/options.js';
+import { planRuns } from '../../bench/plan.js';
+import { DEFAULT_WARMUP_MESSAGES } from '../../bench/scenario/config.js';
+
+describe('bench run plan', () => {
+  it('runs the scenario warm-up unless --warmup changes it', () => {
+    const plain = planRuns(parseOptions(['--n', '10', '--contenders', 'meshcast']));
+    expect(plain.map((run) => run.warmupMessages)).toEqual([DEFAULT_WARMUP_MESSAGES]);
+    const warm = planRuns(
+      parseOptions(['--n', '10,30', '--contenders', 'meshcast,libp2p', '--warmup', '200']),
+    );
+    expect(warm.map((run) => run.warmupMessages)).toEqual([200, 200, 200, 200]);
+  });
+
+  it('refuses a warm-up that is not a positive integer', () => {
+    expect(() => parseOptions(['--warmup', '0'])).toThrow();
+  });
+});
