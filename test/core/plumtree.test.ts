@@ -556,6 +556,29 @@ describe('Plumtree broadcast', () => {
     expect(sent(node.receive(5, { type: 'neighbor', priority: 'high' }), 'ihave')).toEqual([]);
   });
 
+  it('a new parent in the shared tree catches its child up, making it eager in the trees copied meanwhile', () => {
+    const parent = new Node().withNeighbours(1, 2).pruneFrom(2);
+    parent.receive(1, gossip(7, 0)); // origin 7's first message: the shared tree
+    parent.receive(1, gossip(9, 0)); // the message peer 2 will re-parent on
+    parent.receive(1, gossip(8, 0)); // passes us before 2's Graft
+    parent.receive(1, gossip(7, 1)); // origin 7's second: a copy of the shared tree, 2 lazy in it
+    parent.now = 10;
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 0, request: false });
+    expect(sent(graft)).toEqual([
+      { to: peer(2), message: { ...gossip(8, 0), hops: 1 } },
+      { to: peer(2), message: { ...gossip(7, 1), hops: 1 } },
+    ]);
+    expect(parent.protocol.stats().catchUpPayloadsSent).toBe(2);
+    // Peer 2 has us as its parent in origin 7's tree too (its copy came after its swap).
+    expect(sent(parent.receive(1, gossip(7, 2)), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+    // Peer 2 echoing a shared-tree message of any origin on the fresh link is no cycle.
+    parent.receive(1, gossip(6, 0));
+    expect(sent(parent.receive(2, gossip(6, 0)))).toEqual([]);
+    // A Graft naming a message we no longer remember among the last few catches up nothing.
+    const forgot = parent.receive(2, { type: 'graft', origin: peer(5).id, seq: 0, request: false });
+    expect(sent(forgot)).toEqual([]);
+  });
+
   it('rejects options no node could run with', () => {
     expect(() => new Node({ graftTimeout: 0 })).toThrow(RangeError);
     expect(() => new Node({ ihaveBatchMax: IHAVE_ENTRIES_LIMIT + 1 })).toThrow(RangeError);

@@ -25,4 +25,34 @@ describe('SharedTreeActivity', () => {
     // The same origin's other message is another message.
     expect(activity.isQuietOn('b', 2, QUIET)).toBe(false);
   });
+
+  it('a copy of the tree for an origin leaves the newest message and the quiet as they were', () => {
+    const activity = new SharedTreeActivity();
+    activity.note('a', 1, 1_000);
+    activity.noteCopy('b', 2);
+    expect(activity.isQuietOn('a', 1, QUIET)).toBe(true);
+    expect(activity.isQuietOn('b', 2, QUIET)).toBe(false);
+  });
+
+  it('lists the messages that followed it (or a fresh copy) after a given one, oldest first, among the last 8', () => {
+    const activity = new SharedTreeActivity();
+    activity.note('a', 1, 0);
+    activity.note('b', 1, 1);
+    activity.noteCopy('a', 2);
+    activity.note('c', 1, 2);
+    expect(activity.since('a', 1)).toEqual([
+      { origin: 'b', seq: 1 },
+      { origin: 'a', seq: 2 },
+      { origin: 'c', seq: 1 },
+    ]);
+    expect(activity.since('c', 1)).toEqual([]);
+    expect(activity.since('z', 1)).toEqual([]);
+    for (let i = 0; i < 8; i++) activity.note('d', i, 3 + i);
+    // Forgotten: nothing to say about what came after it.
+    expect(activity.since('c', 1)).toEqual([]);
+    expect(activity.since('d', 5)).toEqual([
+      { origin: 'd', seq: 6 },
+      { origin: 'd', seq: 7 },
+    ]);
+  });
 });

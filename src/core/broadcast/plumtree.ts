@@ -54,10 +54,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly ihaveQueue = new IHaveQueue();
   private flushArmed = false;
   /**
-   * Tree links that an optimisation made in the last graft timeout, by origin and peer, and when.
-   * Until the old parent's Prune has landed, the last copies that took the old path still arrive,
-   * and the new parent's catch-up (see sendCatchUp) may repeat them: duplicates on such a link are
-   * expected, not a cycle, and pruning it would cut the node from both parents.
+   * Tree links that an optimisation made in the last graft timeout, by tree and peer (see
+   * freshLinkKey), and when. Until the old parent's Prune has landed, the last copies that took
+   * the old path still arrive, and the new parent's catch-up (see sendCatchUp) may repeat them:
+   * duplicates on such a link are expected, not a cycle, and pruning it would cut the node from
+   * both parents.
    */
   private readonly freshLinks = new Map<string, Millis>();
   private readonly sharedActivity = new SharedTreeActivity();
@@ -220,7 +221,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message is never delivered to ourselves, even after the cache forgot it.
     if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
-      if (this.isFresh(this.freshLinks.get(message.origin + from.id), now)) return;
+      if (this.isFresh(this.freshLinks.get(this.freshLinkKey(message.origin, from.id)), now)) return;
       if (!this.isNeighbour(from.id)) return;
       // A late echo of an older message: the tree it describes has moved on, and a Prune now would
       // cut the link that carries the newer ones.
@@ -421,8 +422,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   /** A new message of `origin` (ours included): which tree it followed, and when. */
   private noteMessage(origin: NodeId, seq: number, now: Millis): void {
+    const followsShared = !this.trees.hasOwn(origin);
     this.trees.noteMessage(origin, seq);
-    if (!this.trees.hasOwn(origin)) this.sharedActivity.note(origin, seq, now);
+    if (!followsShared) return;
+    if (this.trees.hasOwn(origin)) this.sharedActivity.noteCopy(origin, seq);
+    else this.sharedActivity.note(origin, seq, now);
   }
 
   private onGraftTimeout(
@@ -479,8 +483,28 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * publishes again at once, while its neighbours re-link to it). So we send `peer` the newer
    * messages of `origin` among the last few we received (OriginTrees.recentSeqs); those it had
    * already are duplicates it expects (see freshLinks), not a reason to prune us.
+   *
+   * The same race in the shared tree concerns every message that followed it after `seq`, and
+   * the swaps there wait for quiet (SharedTreeActivity) but not for the next message's arrival:
+   * the next origin's message is often on its way (100 nodes, a broadcast every 80 ms, seed 8).
+   * One of those may be an origin's second message, which followed a copy of our shared tree made
+   * before this Graft arrived (OriginTrees.noteMessage), so `peer` is lazy in that copy; `peer`'s
+   * copy, made after its swap, has us as its parent. The catch-up is its copy of that message,
+   * and like any push makes the link a tree link at both ends: here it becomes eager in that
+   * origin's tree, there the payload makes us eager. Without it, `peer` would have no parent in
+   * the new tree, and every later message of that origin would wait for a Graft.
    */
   private sendCatchUp(peer: PeerInfo, origin: NodeId, seq: number, now: Millis, out: ProtocolAction[]): void {
+    if (!this.trees.hasOwn(origin)) {
+      for (const message of this.sharedActivity.since(origin, seq)) {
+        const cached = this.cache.get(messageKey(message.origin, message.seq), now);
+        if (cached === undefined || cached.parent === peer.id) continue;
+        this.trees.set(message.origin, peer.id, false);
+        this.counters.catchUpPayloadsSent++;
+        this.sendCached(peer, cached, out);
+      }
+      return;
+    }
     for (const newer of this.trees.recentSeqs(origin)) {
       if (newer <= seq) continue;
       const cached = this.cache.get(messageKey(origin, newer), now);
@@ -497,10 +521,19 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   }
 
   private markFresh(origin: NodeId, peer: NodeId, now: Millis): void {
-    const link = origin + peer;
+    const link = this.freshLinkKey(origin, peer);
     // Bounded like the trees: a peer Grafting for endless origins must not grow this without end.
     if (this.freshLinks.size >= this.options.maxOriginTrees && !this.freshLinks.has(link)) return;
     this.freshLinks.set(link, now);
+  }
+
+  /**
+   * The link to `peer` in the tree `origin`'s messages follow. A swap in the shared tree re-links
+   * the node for every origin that follows it, and the catch-up repeats their messages (see
+   * sendCatchUp), so there the key is the peer alone (an id, where an own tree's is two).
+   */
+  private freshLinkKey(origin: NodeId, peer: NodeId): string {
+    return this.trees.hasOwn(origin) ? origin + peer : peer;
   }
 
   private isFresh(madeAt: Millis | undefined, now: Millis): boolean {

@@ -1,5 +1,14 @@
 import type { Millis, NodeId } from '../types.js';
 
+/** How many of the latest messages that followed the shared tree are remembered (see since). */
+const RECENT_MESSAGES = 8;
+
+/** A message by its origin and sequence number. */
+export interface MessageRef {
+  readonly origin: NodeId;
+  readonly seq: number;
+}
+
 /**
  * Which message last followed the shared tree (the one every origin without a tree of its own
  * uses) at this node, when it came, and when the one before it came: whether the shared tree is
@@ -13,8 +22,13 @@ import type { Millis, NodeId } from '../types.js';
  * ~35 ms) 5 of 6 runs had such a Graft, and 1 of 8 once the shared tree was bent only while quiet.
  * Under a stream from many origins the tree keeps the shape its duplicates gave it; a shortcut for
  * one origin would be a detour for the next anyway.
+ *
+ * It also remembers the last few messages that followed the shared tree, for a new parent to catch
+ * up a node that re-parented under it (PlumtreeBroadcast.sendCatchUp).
  */
 export class SharedTreeActivity {
+  /** The last RECENT_MESSAGES that followed the shared tree or a fresh copy of it, in order received. */
+  private readonly recent: MessageRef[] = [];
   private newestOrigin: NodeId | undefined;
   private newestSeq = 0;
   private newestAt: Millis = Number.NEGATIVE_INFINITY;
@@ -26,6 +40,25 @@ export class SharedTreeActivity {
     this.newestOrigin = origin;
     this.newestSeq = seq;
     this.newestAt = now;
+    this.remember(origin, seq);
+  }
+
+  /**
+   * `origin`'s message `seq` followed a copy of the shared tree made for it just now (its origin's
+   * second message, OriginTrees.noteMessage): the shared tree's shape, but another tree from now
+   * on, so it is remembered for `since` only and leaves the shared tree as quiet as it was.
+   */
+  noteCopy(origin: NodeId, seq: number): void {
+    this.remember(origin, seq);
+  }
+
+  /**
+   * The messages that followed the shared tree (or a fresh copy) here after `origin`'s message
+   * `seq`, oldest first; none if that one is not among the last few.
+   */
+  since(origin: NodeId, seq: number): readonly MessageRef[] {
+    const index = this.recent.findIndex((m) => m.origin === origin && m.seq === seq);
+    return index < 0 ? [] : this.recent.slice(index + 1);
   }
 
   /**
@@ -34,5 +67,9 @@ export class SharedTreeActivity {
    */
   isQuietOn(origin: NodeId, seq: number, quiet: Millis): boolean {
     return this.newestOrigin === origin && this.newestSeq === seq && this.newestAt - this.previousAt >= quiet;
+  }
+
+  private remember(origin: NodeId, seq: number): void {
+    if (this.recent.push({ origin, seq }) > RECENT_MESSAGES) this.recent.shift();
   }
 }
