@@ -556,6 +556,36 @@ describe('Plumtree broadcast', () => {
     expect(sent(node.receive(5, { type: 'neighbor', priority: 'high' }), 'ihave')).toEqual([]);
   });
 
+  it('takes back a Prune that a first copy crossed: a Graft keeps the link the copy came on', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 5));
+    expect(sent(node.receive(2, gossip(9, 5)), 'prune')).toHaveLength(1);
+    // Peer 2 pushed origin 8's message before our Prune reached it: that link carried it, and the
+    // Prune would leave it lazy at 2's end as well.
+    const crossed = node.receive(2, gossip(8, 1, 3));
+    expect(actionsOf(crossed, 'deliver')).toHaveLength(1);
+    expect(sent(crossed)).toEqual([
+      { to: peer(2), message: { type: 'graft', origin: peer(8).id, seq: 1, request: false } },
+      { to: peer(1), message: { ...gossip(8, 1, 3), hops: 4 } },
+      { to: peer(3), message: { ...gossip(8, 1, 3), hops: 4 } },
+    ]);
+    expect(node.protocol.stats()).toMatchObject({ prunesRevoked: 1, eagerPeers: 3, lazyPeers: 0 });
+    // Its duplicates while the Graft lands are expected, not a cycle.
+    node.receive(1, gossip(7, 1));
+    expect(sent(node.receive(2, gossip(7, 1)))).toEqual([]);
+
+    // A peer that pruned us and pushes again re-linked itself: nothing to take back.
+    const pruned = new Node().withNeighbours(1, 2).pruneFrom(2);
+    expect(sent(pruned.receive(2, gossip(8, 1)), 'graft')).toEqual([]);
+    // Nor is a Prune older than a graft timeout crossed by anything: the peer has long had it.
+    const late = new Node().withNeighbours(1, 2, 3);
+    late.receive(1, gossip(9, 5));
+    late.receive(2, gossip(9, 5));
+    late.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(sent(late.receive(2, gossip(8, 1)), 'graft')).toEqual([]);
+    expect(late.protocol.stats().prunesRevoked).toBe(0);
+  });
+
   it('a new parent in the shared tree catches its child up, making it eager in the trees copied meanwhile', () => {
     const parent = new Node().withNeighbours(1, 2).pruneFrom(2);
     parent.receive(1, gossip(7, 0)); // origin 7's first message: the shared tree

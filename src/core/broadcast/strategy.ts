@@ -68,6 +68,11 @@ export interface BroadcastStats {
   optimisations: number;
   /** Payloads a new parent sent after an optimisation's Graft, which had passed it just before. */
   catchUpPayloadsSent: number;
+  /**
+   * Prunes taken back with a Graft: a first copy came over the link while our Prune was on its
+   * way, so the link carried that message after all (PlumtreeBroadcast.revokePrune).
+   */
+  prunesRevoked: number;
   /** Announcements ignored because their sender already had too many outstanding. */
   announcementsDropped: number;
   /** Broadcast control messages from peers outside the active view, ignored. */
@@ -105,6 +110,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     graftsUnanswerable: 0,
     optimisations: 0,
     catchUpPayloadsSent: 0,
+    prunesRevoked: 0,
     announcementsDropped: 0,
     strangerMessages: 0,
     eagerPeers: 0,
