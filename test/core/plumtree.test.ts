@@ -586,6 +586,20 @@ describe('Plumtree broadcast', () => {
     expect(late.protocol.stats().prunesRevoked).toBe(0);
   });
 
+  it('a duplicate of a shared-tree message that a newer one overtook prunes nothing: the link may carry the newer one', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 5));
+    node.receive(2, gossip(8, 5)); // origin 8's message came first from 2
+    // Origin 9's message from 2 closes a cycle, but origin 8's is on its way around it too, and its
+    // own duplicates will take out one of that cycle's links: a second Prune here could cut it twice.
+    expect(sent(node.receive(2, gossip(9, 5)))).toEqual([]);
+    expect(sent(node.receive(3, gossip(9, 5)))).toEqual([]);
+    // The newest one's duplicates prune as always.
+    expect(sent(node.receive(3, gossip(8, 5)))).toEqual([
+      { to: peer(3), message: { type: 'prune', origin: peer(8).id } },
+    ]);
+  });
+
   it('a new parent in the shared tree catches its child up, making it eager in the trees copied meanwhile', () => {
     const parent = new Node().withNeighbours(1, 2).pruneFrom(2);
     parent.receive(1, gossip(7, 0)); // origin 7's first message: the shared tree

@@ -26,12 +26,13 @@ describe('SharedTreeActivity', () => {
     expect(activity.isQuietOn('b', 2, QUIET)).toBe(false);
   });
 
-  it('a copy of the tree for an origin leaves the newest message and the quiet as they were', () => {
+  it('knows which message is the newest; a copy of the tree for an origin leaves that and the quiet as they were', () => {
     const activity = new SharedTreeActivity();
     activity.note('a', 1, 1_000);
     activity.noteCopy('b', 2);
+    expect(activity.isNewest('a', 1)).toBe(true);
+    expect(activity.isNewest('b', 2)).toBe(false);
     expect(activity.isQuietOn('a', 1, QUIET)).toBe(true);
-    expect(activity.isQuietOn('b', 2, QUIET)).toBe(false);
   });
 
   it('lists the messages that followed it (or a fresh copy) after a given one, oldest first, among the last 8', () => {

@@ -235,6 +235,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       // A late echo of an older message: the tree it describes has moved on, and a Prune now would
       // cut the link that carries the newer ones.
       if (this.trees.isSuperseded(message.origin, message.seq)) return;
+      // The same in the shared tree, which the other origins' messages follow too: the newer one
+      // may have come over this very link and still be on its way round the cycle, whose other
+      // link its own duplicates will prune; a Prune here as well would cut the cycle twice (100
+      // nodes, a broadcast every 40 ms, seed 20: 1,384 deliveries waited for a Graft without this).
+      if (!this.trees.hasOwn(message.origin) && !this.sharedActivity.isNewest(message.origin, message.seq)) {
+        return;
+      }
       // Paper Alg. 1: a second copy means this link closes a cycle; take it out of the tree. But
       // an origin keeps pushing its own messages to every neighbour in its own tree: a neighbour
       // that echoes one got it by a longer path this time, and cutting the direct link would

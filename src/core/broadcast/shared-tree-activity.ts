@@ -69,6 +69,11 @@ export class SharedTreeActivity {
     return this.newestOrigin === origin && this.newestSeq === seq && this.newestAt - this.previousAt >= quiet;
   }
 
+  /** Whether `origin`'s message `seq` is the newest that followed the shared tree here. */
+  isNewest(origin: NodeId, seq: number): boolean {
+    return this.newestOrigin === origin && this.newestSeq === seq;
+  }
+
   private remember(origin: NodeId, seq: number): void {
     if (this.recent.push({ origin, seq }) > RECENT_MESSAGES) this.recent.shift();
   }
