@@ -23,6 +23,25 @@ describe('OriginTrees', () => {
     expect(trees.sharedLazy).toBe(1);
   });
 
+  it("tells which tree a message followed: one older than its origin's own tree followed the shared one", () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 4);
+    expect(trees.followedOwn(A, 4)).toBe(false);
+    trees.noteMessage(A, 5); // A's tree is copied for message 5
+    expect(trees.followedOwn(A, 4)).toBe(false);
+    expect(trees.followedOwn(A, 5)).toBe(true);
+    expect(trees.followedOwn(A, 6)).toBe(true);
+    expect(trees.followedOwn(B, 6)).toBe(false);
+    trees.setForMessage(A, 4, 'p1', true); // the shared tree
+    trees.setForMessage(A, 5, 'p2', true); // A's own
+    expect(trees.isLazy(B, 'p1')).toBe(true);
+    expect(trees.isLazy(A, 'p1')).toBe(false);
+    expect(trees.isLazy(A, 'p2')).toBe(true);
+    expect(trees.isLazy(B, 'p2')).toBe(false);
+    trees.setForMessage(A, 4, 'p1', false);
+    expect(trees.sharedLazy).toBe(0);
+  });
+
   it('makes a neighbour that came or went eager in every tree', () => {
     const trees = new OriginTrees(16);
     trees.set(A, 'p1', true); // the shared tree

@@ -486,6 +486,7 @@ describe('Plumtree broadcast', () => {
 
   it("a new parent catches its new child up on the origin's messages that passed it just before the Graft", () => {
     const parent = new Node().withNeighbours(1, 2);
+    parent.receive(1, gossip(9, 4)); // so that message 5 follows origin 9's own tree
     parent.receive(1, gossip(9, 5));
     parent.receive(1, gossip(9, 6));
     parent.receive(1, gossip(8, 7)); // another origin: not part of the catch-up
@@ -621,6 +622,26 @@ describe('Plumtree broadcast', () => {
     // A Graft naming a message we no longer remember among the last few catches up nothing.
     const forgot = parent.receive(2, { type: 'graft', origin: peer(5).id, seq: 0, request: false });
     expect(sent(forgot)).toEqual([]);
+  });
+
+  it("a Graft about a message older than its origin's own tree re-links the shared tree, which its sender meant", () => {
+    const parent = new Node().withNeighbours(1, 2).pruneFrom(2);
+    parent.receive(1, gossip(9, 0));
+    parent.receive(1, gossip(9, 1)); // a copy of the shared tree for origin 9, with 2 lazy
+    // Peer 2 re-parented in the shared tree on message 0 before message 1 reached it.
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 0, request: false });
+    expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 1), hops: 1 } }]);
+    // Both trees have 2 as a tree link: the shared one by the Graft, 9's by the catch-up.
+    expect(sent(parent.receive(1, gossip(8, 0)), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+    expect(sent(parent.receive(1, gossip(9, 2)), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+  });
+
+  it("does not bend a tree on a message older than its origin's own tree: its hop counts describe the shared one", () => {
+    const node = new Node({ sharedOptimisationThreshold: 2 }).withNeighbours(1, 2).pruneFrom(2);
+    node.receive(1, gossip(9, 4, 6));
+    node.receive(1, gossip(9, 5, 6));
+    expect(node.receive(2, ihave([9, 4, 0]))).toEqual([]);
+    expect(node.protocol.stats().optimisations).toBe(0);
   });
 
   it('rejects options no node could run with', () => {

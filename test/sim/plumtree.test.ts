@@ -23,9 +23,12 @@ describe('simulation with Plumtree', () => {
   // crossed by the next message, whose duplicates then pruned another link of the same cycle
   // (PlumtreeBroadcast.revokePrune): 192. Seed 8, 80 ms apart: the next message passed the new
   // parent just before the swap's Graft, and the old one just after its Prune (sendCatchUp): 1.
+  // Seed 8, 60 ms apart: a swap's Graft reached the new parent after its copy of the tree for the
+  // origin's second message, and re-linked that copy, not the shared tree (setForMessage): 15.
   it.each([
     [1, 40],
     [4, 40],
+    [8, 60],
     [8, 80],
   ])(
     'N = 100, seed %i, a broadcast from a random node every %i ms: no delivery waits for a repair',

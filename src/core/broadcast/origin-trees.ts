@@ -5,6 +5,8 @@ const RECENT_SEQS = 8;
 
 interface OwnTree {
   readonly lazy: Set<NodeId>;
+  /** The seq of the message this tree was copied for: older ones followed the shared tree. */
+  readonly firstSeq: number;
   /** The highest sequence number of this origin's messages received so far. */
   newestSeq: number;
   /** The seqs of its last RECENT_SEQS messages, in the order received. */
@@ -71,7 +73,7 @@ export class OriginTrees {
       return;
     }
     if (this.own.size >= this.maxOrigins) this.own.delete(this.own.keys().next().value as NodeId);
-    this.own.set(origin, { lazy: new Set(this.shared), newestSeq: seq, recentSeqs: [seq] });
+    this.own.set(origin, { lazy: new Set(this.shared), firstSeq: seq, newestSeq: seq, recentSeqs: [seq] });
   }
 
   /**
@@ -114,6 +116,26 @@ export class OriginTrees {
     return false;
   }
 
+  /**
+   * Whether `origin`'s message `seq` followed the origin's own tree here, rather than the shared
+   * one: it has a tree of its own, copied for this message or an earlier one.
+   */
+  followedOwn(origin: NodeId, seq: number): boolean {
+    const own = this.own.get(origin);
+    return own !== undefined && seq >= own.firstSeq;
+  }
+
+  /**
+   * Makes `peer` lazy or eager in the tree `origin`'s message `seq` followed. A Graft names a
+   * message, and may have been sent about one that came before the copy: its sender re-linked
+   * the shared tree, and our copy, made before the Graft arrived, did not get the change.
+   */
+  setForMessage(origin: NodeId, seq: number, peer: NodeId, lazy: boolean): void {
+    const tree = this.treeForMessage(origin, seq);
+    if (lazy) tree.add(peer);
+    else tree.delete(peer);
+  }
+
   /** Makes `peer` lazy or eager in the tree `origin`'s messages follow. */
   set(origin: NodeId, peer: NodeId, lazy: boolean): void {
     const tree = this.own.get(origin)?.lazy ?? this.shared;
@@ -131,5 +153,10 @@ export class OriginTrees {
   resetPeer(peer: NodeId): void {
     this.shared.delete(peer);
     for (const own of this.own.values()) own.lazy.delete(peer);
+  }
+
+  private treeForMessage(origin: NodeId, seq: number): Set<NodeId> {
+    const own = this.own.get(origin);
+    return own !== undefined && seq >= own.firstSeq ? own.lazy : this.shared;
   }
 }

@@ -230,7 +230,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message is never delivered to ourselves, even after the cache forgot it.
     if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
-      if (this.isFresh(this.freshLinks.get(this.freshLinkKey(message.origin, from.id)), now)) return;
+      const link = this.freshLinkKey(message.origin, message.seq, from.id);
+      if (this.isFresh(this.freshLinks.get(link), now)) return;
       if (!this.isNeighbour(from.id)) return;
       // A late echo of an older message: the tree it describes has moved on, and a Prune now would
       // cut the link that carries the newer ones.
@@ -327,7 +328,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.lastPruned.delete(from.id);
     this.sendGraft(from, message.origin, message.seq, false, out);
     // Its answer, a catch-up (see sendCatchUp), may repeat what we have: no reason to prune again.
-    this.markFresh(message.origin, from.id, now);
+    this.markFresh(message.origin, message.seq, from.id, now);
   }
 
   /** Eager push to the tree links and lazy push (queued announcements) to the others. */
@@ -440,6 +441,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   ): void {
     const parentId = cached.parent;
     if (parentId === undefined || parentId === announcer.id) return;
+    // It followed the shared tree, and its origin has a tree of its own since: neither tree is
+    // what its hop counts describe, and a Prune (which names no message) would reach the other
+    // tree at the old parent.
+    if (this.trees.hasOwn(cached.origin) && !this.trees.followedOwn(cached.origin, cached.seq)) return;
     // An origin's own tree is bent towards it readily; the shared tree, which serves every
     // origin, only for a long detour.
     const ownTree = this.trees.hasOwn(cached.origin);
@@ -456,7 +461,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     cached.hops = hops + 1;
     this.trees.set(cached.origin, announcer.id, false);
     this.sendGraft(announcer, cached.origin, cached.seq, false, out);
-    this.markFresh(cached.origin, announcer.id, now);
+    this.markFresh(cached.origin, cached.seq, announcer.id, now);
     this.trees.set(cached.origin, parentId, true);
     this.sendPrune(parent, cached.origin, now, out);
   }
@@ -493,7 +498,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.lastGraft = { peer: next.peer.id, at: now };
     // Paper p. 9: the announcer becomes a tree link and sends the payload; if it does not arrive
     // within the shorter timer 2, the next announcer is asked.
-    this.trees.set(origin, next.peer.id, false);
+    this.trees.setForMessage(origin, seq, next.peer.id, false);
     this.sendGraft(next.peer, origin, seq, true, out);
     this.armGraftTimer(missing, this.options.graftRetryTimeout, out);
   }
@@ -501,9 +506,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private onGraft(from: PeerInfo, message: Graft, now: Millis, out: ProtocolAction[]): void {
     const wellFormed = isMessageId(message.origin, message.seq) && typeof message.request === 'boolean';
     if (!this.acceptsControl(from, wellFormed)) return;
-    this.trees.set(message.origin, from.id, false);
+    // The tree its message followed here, which is the one the sender meant even if we copied
+    // the shared tree for the origin's next message before this Graft arrived.
+    this.trees.setForMessage(message.origin, message.seq, from.id, false);
     if (!message.request) {
-      this.markFresh(message.origin, from.id, now);
+      this.markFresh(message.origin, message.seq, from.id, now);
       this.sendCatchUp(from, message.origin, message.seq, now, out);
       return;
     }
@@ -536,11 +543,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * the new tree, and every later message of that origin would wait for a Graft.
    */
   private sendCatchUp(peer: PeerInfo, origin: NodeId, seq: number, now: Millis, out: ProtocolAction[]): void {
-    if (!this.trees.hasOwn(origin)) {
+    if (!this.trees.followedOwn(origin, seq)) {
       for (const message of this.sharedActivity.since(origin, seq)) {
         const cached = this.cache.get(messageKey(message.origin, message.seq), now);
         if (cached === undefined || cached.parent === peer.id) continue;
-        this.trees.set(message.origin, peer.id, false);
+        this.trees.setForMessage(message.origin, message.seq, peer.id, false);
         this.counters.catchUpPayloadsSent++;
         this.sendCached(peer, cached, out);
       }
@@ -561,20 +568,20 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out.push({ type: 'send', to: peer, message: { type: 'gossip', origin, seq, hops, signature, payload } });
   }
 
-  private markFresh(origin: NodeId, peer: NodeId, now: Millis): void {
-    const link = this.freshLinkKey(origin, peer);
+  private markFresh(origin: NodeId, seq: number, peer: NodeId, now: Millis): void {
+    const link = this.freshLinkKey(origin, seq, peer);
     // Bounded like the trees: a peer Grafting for endless origins must not grow this without end.
     if (this.freshLinks.size >= this.options.maxOriginTrees && !this.freshLinks.has(link)) return;
     this.freshLinks.set(link, now);
   }
 
   /**
-   * The link to `peer` in the tree `origin`'s messages follow. A swap in the shared tree re-links
-   * the node for every origin that follows it, and the catch-up repeats their messages (see
-   * sendCatchUp), so there the key is the peer alone (an id, where an own tree's is two).
+   * The link to `peer` in the tree `origin`'s message `seq` followed. A swap in the shared tree
+   * re-links the node for every origin that follows it, and the catch-up repeats their messages
+   * (see sendCatchUp), so there the key is the peer alone (an id, where an own tree's is two).
    */
-  private freshLinkKey(origin: NodeId, peer: NodeId): string {
-    return this.trees.hasOwn(origin) ? origin + peer : peer;
+  private freshLinkKey(origin: NodeId, seq: number, peer: NodeId): string {
+    return this.trees.followedOwn(origin, seq) ? origin + peer : peer;
   }
 
   private isFresh(madeAt: Millis | undefined, now: Millis): boolean {
