@@ -27,6 +27,10 @@ interface OwnTree {
  * Every node copies at the same moment, on receiving the origin's second message and before
  * relaying it, so both ends of a link agree on which tree a Prune or Graft for that origin means:
  * an origin's messages and the control messages about them reach a node only after that copy.
+ * All but those about its first message, which followed the shared tree: a swap there sends a
+ * Graft and a Prune that may arrive after the copy. The Graft names its message and re-links the
+ * tree that message followed (setForMessage); the Prune names none and lands in the copy, so the
+ * shared tree keeps that link eager at this end, which costs a duplicate, not a cut.
  *
  * Memory: at most `maxOrigins` own trees and as many origins seen once, least recently used first
  * out. A forgotten origin follows the shared tree again for one message, then copies it anew.
