@@ -125,8 +125,7 @@ export class OriginTrees {
    * one: it has a tree of its own, copied for this message or an earlier one.
    */
   followedOwn(origin: NodeId, seq: number): boolean {
-    const own = this.own.get(origin);
-    return own !== undefined && seq >= own.firstSeq;
+    return this.treeForMessage(origin, seq) !== this.shared;
   }
 
   /**
@@ -135,16 +134,12 @@ export class OriginTrees {
    * the shared tree, and our copy, made before the Graft arrived, did not get the change.
    */
   setForMessage(origin: NodeId, seq: number, peer: NodeId, lazy: boolean): void {
-    const tree = this.treeForMessage(origin, seq);
-    if (lazy) tree.add(peer);
-    else tree.delete(peer);
+    setMember(this.treeForMessage(origin, seq), peer, lazy);
   }
 
   /** Makes `peer` lazy or eager in the tree `origin`'s messages follow. */
   set(origin: NodeId, peer: NodeId, lazy: boolean): void {
-    const tree = this.own.get(origin)?.lazy ?? this.shared;
-    if (lazy) tree.add(peer);
-    else tree.delete(peer);
+    setMember(this.own.get(origin)?.lazy ?? this.shared, peer, lazy);
   }
 
   /**
@@ -159,8 +154,14 @@ export class OriginTrees {
     for (const own of this.own.values()) own.lazy.delete(peer);
   }
 
+  /** The lazy set of the tree `origin`'s message `seq` followed: its own from the copy on. */
   private treeForMessage(origin: NodeId, seq: number): Set<NodeId> {
     const own = this.own.get(origin);
     return own !== undefined && seq >= own.firstSeq ? own.lazy : this.shared;
   }
+}
+
+function setMember(lazySet: Set<NodeId>, peer: NodeId, lazy: boolean): void {
+  if (lazy) lazySet.add(peer);
+  else lazySet.delete(peer);
 }

@@ -188,12 +188,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       case 'seenSweep':
         this.seen.sweep(now);
         this.cache.sweep(now);
-        for (const [link, madeAt] of this.freshLinks) {
-          if (!this.isFresh(madeAt, now)) this.freshLinks.delete(link);
-        }
-        for (const [peer, prunedAt] of this.lastPruned) {
-          if (!this.isFresh(prunedAt, now)) this.lastPruned.delete(peer);
-        }
+        this.forgetStale(this.freshLinks, now);
+        this.forgetStale(this.lastPruned, now);
         this.armSweep(out);
         return;
       case 'graftTimeout':
@@ -444,10 +440,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // It followed the shared tree, and its origin has a tree of its own since: neither tree is
     // what its hop counts describe, and a Prune (which names no message) would reach the other
     // tree at the old parent.
-    if (this.trees.hasOwn(cached.origin) && !this.trees.followedOwn(cached.origin, cached.seq)) return;
+    const ownTree = this.trees.hasOwn(cached.origin);
+    if (ownTree && !this.trees.followedOwn(cached.origin, cached.seq)) return;
     // An origin's own tree is bent towards it readily; the shared tree, which serves every
     // origin, only for a long detour.
-    const ownTree = this.trees.hasOwn(cached.origin);
     const threshold = ownTree ? this.options.optimisationThreshold : this.options.sharedOptimisationThreshold;
     if (cached.hops - (hops + 1) < threshold) return;
     if (!ownTree && !this.sharedActivity.isQuietOn(cached.origin, cached.seq, this.options.graftTimeout)) {
@@ -582,6 +578,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    */
   private freshLinkKey(origin: NodeId, seq: number, peer: NodeId): string {
     return this.trees.followedOwn(origin, seq) ? origin + peer : peer;
+  }
+
+  /** Drops the entries stamped a graft timeout or more ago (see isFresh). */
+  private forgetStale<K>(stamped: Map<K, Millis>, now: Millis): void {
+    for (const [key, at] of stamped) {
+      if (!this.isFresh(at, now)) stamped.delete(key);
+    }
   }
 
   private isFresh(madeAt: Millis | undefined, now: Millis): boolean {
