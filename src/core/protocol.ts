@@ -94,13 +94,14 @@ function isMembershipMessage(message: ProtocolMessage): message is MembershipMes
 function createBroadcast(
   self: PeerInfo,
   options: ProtocolOptions,
+  random: Random,
   authenticator: MessageAuthenticator | undefined,
 ): BroadcastStrategy {
   switch (options.broadcast) {
     case 'flood':
       return new FloodBroadcast(self.id, options, authenticator);
     case 'plumtree':
-      return new PlumtreeBroadcast(self.id, options, authenticator);
+      return new PlumtreeBroadcast(self.id, options, random, authenticator);
   }
 }
 
@@ -148,7 +149,7 @@ export class Protocol {
     }
     this.options = merged;
     this.membership = new HyParView(self, merged, random);
-    this.broadcast = createBroadcast(self, merged, authenticator);
+    this.broadcast = createBroadcast(self, merged, random, authenticator);
   }
 
   /** All-zero statistics, for a runtime that has no Protocol yet. */

@@ -5,6 +5,7 @@ import {
   DEFAULT_GRAFT_TIMEOUT,
   DEFAULT_IHAVE_FLUSH_INTERVAL,
   IHAVE_ENTRIES_LIMIT,
+  IHAVE_FLUSH_JITTER,
 } from '../../src/core/broadcast/plumtree-options.js';
 import type { Gossip, IHave, ProtocolMessage } from '../../src/core/messages.js';
 import { DEFAULT_PROTOCOL_OPTIONS, type ProtocolOptions } from '../../src/core/protocol.js';
@@ -140,12 +141,35 @@ describe('Plumtree broadcast', () => {
     expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
     const actions = node.broadcast();
     expect(ids(sent(actions, 'gossip').map((s) => s.to)).sort()).toEqual([peer(1).id, peer(3).id].sort());
-    expect(timersOf(actions)).toEqual([
-      { after: DEFAULT_IHAVE_FLUSH_INTERVAL, timer: { type: 'ihaveFlush' } },
-    ]);
+    expect(timerOf(actions, 'ihaveFlush')).toEqual({ type: 'ihaveFlush' });
     expect(sent(node.fire({ type: 'ihaveFlush' }))).toEqual([
       { to: peer(2), message: { type: 'ihave', entries: [{ origin: node.self.id, seq: 0, hops: 0 }] } },
     ]);
+  });
+
+  it('spreads its IHave flushes over the interval ± the jitter, so that nodes armed together flush apart', () => {
+    const delays: number[] = [];
+    for (let seed = 1; seed <= 50; seed++) {
+      const node = new Node({}, seed).withNeighbours(1, 2).pruneFrom(2);
+      // Armed by the first announcement, re-armed by the first one after each flush.
+      for (let round = 0; round < 3; round++) {
+        const armed = timersOf(node.broadcast()).filter((t) => t.timer.type === 'ihaveFlush');
+        expect(armed).toHaveLength(1);
+        delays.push((armed[0] as { after: number }).after);
+        node.fire({ type: 'ihaveFlush' });
+      }
+    }
+    const low = DEFAULT_IHAVE_FLUSH_INTERVAL * (1 - IHAVE_FLUSH_JITTER);
+    const high = DEFAULT_IHAVE_FLUSH_INTERVAL * (1 + IHAVE_FLUSH_JITTER);
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(low);
+      expect(delay).toBeLessThanOrEqual(high);
+    }
+    // Spread over the whole range, not bunched: each fifth of it holds some of the 150 delays.
+    const fifths = new Set(
+      delays.map((delay) => Math.min(4, Math.floor(((delay - low) / (high - low)) * 5))),
+    );
+    expect(fifths.size).toBe(5);
   });
 
   it('batches announcements per lazy peer into one IHave per flush, and flushes a full batch at once', () => {

@@ -1,5 +1,6 @@
 import type { ProtocolAction } from '../actions.js';
 import type { BroadcastMessage, Gossip, Graft, IHave, Prune } from '../messages.js';
+import { jittered, type Random } from '../random.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { Announcements, type MissingMessage } from './announcements.js';
 import { admitGossip, type MessageAuthenticator } from './authenticator.js';
@@ -8,7 +9,7 @@ import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } from './message-id.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
-import { IHAVE_ENTRIES_LIMIT, type PlumtreeOptions } from './plumtree-options.js';
+import { IHAVE_ENTRIES_LIMIT, IHAVE_FLUSH_JITTER, type PlumtreeOptions } from './plumtree-options.js';
 import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
 import { SharedTreeActivity } from './shared-tree-activity.js';
@@ -75,7 +76,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly counters: BroadcastStats = emptyBroadcastStats();
   private readonly authenticator: MessageAuthenticator | undefined;
 
-  constructor(selfId: NodeId, options: PlumtreeBroadcastOptions, authenticator?: MessageAuthenticator) {
+  constructor(
+    selfId: NodeId,
+    options: PlumtreeBroadcastOptions,
+    private readonly random: Random,
+    authenticator?: MessageAuthenticator,
+  ) {
     this.selfId = selfId;
     this.options = options;
     this.authenticator = authenticator;
@@ -355,7 +361,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.sendIHave(peer, this.ihaveQueue.take(peer.id) ?? [], out);
     } else if (!this.flushArmed) {
       this.flushArmed = true;
-      out.push({ type: 'setTimer', after: this.options.ihaveFlushInterval, timer: IHAVE_FLUSH_TIMER });
+      const after = jittered(this.random, this.options.ihaveFlushInterval, IHAVE_FLUSH_JITTER);
+      out.push({ type: 'setTimer', after, timer: IHAVE_FLUSH_TIMER });
     }
   }
 
