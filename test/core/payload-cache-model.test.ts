@@ -166,6 +166,13 @@ describe('PayloadCache against a Map model', () => {
                 const fresh =
                   expected !== undefined && expected.storedAt > now - MAX_AGE ? expected : undefined;
                 expectSame(cache.get(o.key, now), fresh);
+                // The light path reads the same entry.
+                const at = cache.locate(o.key, now);
+                expect(at >= 0).toBe(fresh !== undefined);
+                if (fresh !== undefined) {
+                  expect(cache.hopsAt(at)).toBe(fresh.hops);
+                  expect(cache.parentAt(at)).toBe(fresh.parent);
+                }
                 break;
               }
               case 'reparent': {
@@ -173,8 +180,13 @@ describe('PayloadCache against a Map model', () => {
                 const expected = model.get(o.key);
                 if (entry === undefined || expected === undefined || expected.storedAt <= now - MAX_AGE)
                   break;
-                entry.hops = o.hops;
-                entry.parent = `p${o.parent}`;
+                // Both ways of re-parenting: through the entry, and through a located handle.
+                if (o.hops % 2 === 0) {
+                  entry.hops = o.hops;
+                  entry.parent = `p${o.parent}`;
+                } else {
+                  cache.setRouteAt(cache.locate(o.key, now), o.hops, `p${o.parent}`);
+                }
                 expected.hops = o.hops;
                 expected.parent = `p${o.parent}`;
                 expectSame(cache.get(o.key, now), expected);

@@ -203,6 +203,34 @@ export class PayloadCache {
     return new CachedEntry(this.ring, key, serial);
   }
 
+  /**
+   * Where the entry for `key` is, unless it is older than the maximum age (as `get`), else -1. The
+   * handle is good until the cache next changes; reading a field or two through it (hopsAt,
+   * parentAt) builds no CachedEntry, which matters on the path an IHave for a message we already
+   * have takes: most IHave entries are such, and there only these two fields are read.
+   */
+  locate(key: MessageKey, now: Millis): number {
+    const serial = this.ring.serialOf(key);
+    if (serial < 0 || this.ring.storedAtOf(serial) <= now - this.maxAge) return -1;
+    return serial;
+  }
+
+  /** The hop count of the entry `locate` found. */
+  hopsAt(handle: number): number {
+    return this.ring.hopsAt(handle);
+  }
+
+  /** The parent of the entry `locate` found. */
+  parentAt(handle: number): NodeId | undefined {
+    return this.ring.parentAt(handle);
+  }
+
+  /** Sets the hop count and parent of the entry `locate` found. */
+  setRouteAt(handle: number, hops: number, parent: NodeId | undefined): void {
+    this.ring.setHops(handle, hops);
+    this.ring.setParent(handle, parent);
+  }
+
   /** The newest entries stored after `since`, at most `limit` of them, oldest first. */
   storedSince(since: Millis, limit: number): CachedPayload[] {
     const recent: CachedPayload[] = [];

@@ -309,7 +309,15 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
     this.missing.delete(missing);
     if (shortest !== undefined && cached !== undefined) {
-      this.optimise(cached, shortest.peer, shortest.hops, now, out);
+      this.optimise(
+        this.cache.locate(key, now),
+        message.origin,
+        message.seq,
+        shortest.peer,
+        shortest.hops,
+        now,
+        out,
+      );
     }
   }
 
@@ -408,13 +416,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       if (entry.origin === this.selfId) continue;
       const key = messageKey(entry.origin, entry.seq);
       if (this.seen.has(key)) {
-        const cached = this.cache.get(key, now);
-        if (cached === undefined) continue;
-        this.optimise(cached, from, entry.hops, now, out);
+        const cached = this.cache.locate(key, now);
+        if (cached < 0) continue;
+        this.optimise(cached, entry.origin, entry.seq, from, entry.hops, now, out);
         // Our own announcement of it, if still queued, would tell the peer nothing it can use: it
         // has the message, and our path is not short enough for it to re-link (paper §3.8). The
         // two ends of a lazy link otherwise announce every message to each other.
-        if (entry.hops - (cached.hops + 1) < this.options.optimisationThreshold) {
+        if (entry.hops - (this.cache.hopsAt(cached) + 1) < this.options.optimisationThreshold) {
           this.ihaveQueue.withdraw(from.id, entry.origin, entry.seq);
         }
         continue;
@@ -434,39 +442,44 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * parent: a Graft that asks for nothing makes the link eager, a Prune drops the old parent's.
    * The new path then becomes the reference, and the parent must still be eager, so a burst of
    * announcements for one message swaps the parent at most once per clearly shorter path.
+   *
+   * `cached` is the message's entry in the payload cache, as PayloadCache.locate found it (-1: not
+   * cached, nothing to do).
    */
   private optimise(
-    cached: CachedPayload,
+    cached: number,
+    origin: NodeId,
+    seq: number,
     announcer: PeerInfo,
     hops: number,
     now: Millis,
     out: ProtocolAction[],
   ): void {
-    const parentId = cached.parent;
+    if (cached < 0) return;
+    const parentId = this.cache.parentAt(cached);
     if (parentId === undefined || parentId === announcer.id) return;
     // It followed the shared tree, and its origin has a tree of its own since: neither tree is
     // what its hop counts describe, and a Prune (which names no message) would reach the other
     // tree at the old parent.
-    const ownTree = this.trees.hasOwn(cached.origin);
-    if (ownTree && !this.trees.followedOwn(cached.origin, cached.seq)) return;
+    const ownTree = this.trees.hasOwn(origin);
+    if (ownTree && !this.trees.followedOwn(origin, seq)) return;
     // An origin's own tree is bent towards it readily; the shared tree, which serves every
     // origin, only for a long detour.
     const threshold = ownTree ? this.options.optimisationThreshold : this.options.sharedOptimisationThreshold;
-    if (cached.hops - (hops + 1) < threshold) return;
-    if (!ownTree && !this.sharedActivity.isQuietOn(cached.origin, cached.seq, this.options.graftTimeout)) {
+    if (this.cache.hopsAt(cached) - (hops + 1) < threshold) return;
+    if (!ownTree && !this.sharedActivity.isQuietOn(origin, seq, this.options.graftTimeout)) {
       return;
     }
     const parent = this.neighbours.get(parentId);
-    if (parent === undefined || this.trees.isLazy(cached.origin, parentId)) return;
+    if (parent === undefined || this.trees.isLazy(origin, parentId)) return;
     if (!this.isNeighbour(announcer.id)) return;
     this.counters.optimisations++;
-    cached.parent = announcer.id;
-    cached.hops = hops + 1;
-    this.trees.set(cached.origin, announcer.id, false);
-    this.sendGraft(announcer, cached.origin, cached.seq, false, out);
-    this.markFresh(cached.origin, cached.seq, announcer.id, now);
-    this.trees.set(cached.origin, parentId, true);
-    this.sendPrune(parent, cached.origin, now, out);
+    this.cache.setRouteAt(cached, hops + 1, announcer.id);
+    this.trees.set(origin, announcer.id, false);
+    this.sendGraft(announcer, origin, seq, false, out);
+    this.markFresh(origin, seq, announcer.id, now);
+    this.trees.set(origin, parentId, true);
+    this.sendPrune(parent, origin, now, out);
   }
 
   /** A new message of `origin` (ours included): which tree it followed, and when. */
