@@ -456,6 +456,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out: ProtocolAction[],
   ): void {
     if (cached < 0) return;
+    // The common case first, and without reading anything else: no path saving enough for either
+    // kind of tree (most IHave entries, and their tree tables are a few cache misses away).
+    const saving = this.cache.hopsAt(cached) - (hops + 1);
+    if (saving < Math.min(this.options.optimisationThreshold, this.options.sharedOptimisationThreshold))
+      return;
     const parentId = this.cache.parentAt(cached);
     if (parentId === undefined || parentId === announcer.id) return;
     // It followed the shared tree, and its origin has a tree of its own since: neither tree is
@@ -466,7 +471,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // An origin's own tree is bent towards it readily; the shared tree, which serves every
     // origin, only for a long detour.
     const threshold = ownTree ? this.options.optimisationThreshold : this.options.sharedOptimisationThreshold;
-    if (this.cache.hopsAt(cached) - (hops + 1) < threshold) return;
+    if (saving < threshold) return;
     if (!ownTree && !this.sharedActivity.isQuietOn(origin, seq, this.options.graftTimeout)) {
       return;
     }
