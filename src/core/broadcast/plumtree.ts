@@ -203,7 +203,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         return;
       case 'ihaveFlush':
         this.flushArmed = false;
-        for (const batch of this.ihaveQueue.takeAll()) this.sendIHave(batch.peer, batch.entries, out);
+        for (let i = 0; i < this.ihaveQueue.size; i++) {
+          this.sendIHave(this.ihaveQueue.peerAt(i), this.ihaveQueue.entriesAt(i), out);
+        }
+        this.ihaveQueue.clear();
         return;
     }
   }
