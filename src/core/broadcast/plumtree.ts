@@ -7,6 +7,7 @@ import { admitGossip, type MessageAuthenticator } from './authenticator.js';
 import { type FloodOptions, seenSweepTimer } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } from './message-id.js';
+import { NeighbourList } from './neighbour-list.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import { IHAVE_ENTRIES_LIMIT, IHAVE_FLUSH_JITTER, type PlumtreeOptions } from './plumtree-options.js';
@@ -47,7 +48,7 @@ export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
 export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly selfId: NodeId;
   private readonly options: PlumtreeBroadcastOptions;
-  private readonly neighbours = new Map<NodeId, PeerInfo>();
+  private readonly neighbours = new NeighbourList();
   private readonly trees: OriginTrees;
   private readonly seen: SeenCache;
   private readonly cache: PayloadCache;
@@ -122,7 +123,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         return;
       case 'neighborUp':
         this.trees.resetPeer(event.peer.id);
-        this.neighbours.set(event.peer.id, event.peer);
+        this.neighbours.set(event.peer);
         this.announceRecent(event.peer, now, out);
         return;
       case 'neighborDown':
