@@ -254,7 +254,9 @@ export class Simulator implements NetworkHost {
     this.actionsInUse = true;
     protocol.handleInto(event, this.now, actions);
     for (let i = 0; i < actions.length; i++) this.apply(node, actions[i] as ProtocolAction);
-    actions.length = 0;
+    // Emptied by pops: `length = 0` drops the array's backing store (a new one at the next push),
+    // which costs ten times as much, on every event.
+    while (actions.length > 0) actions.pop();
     if (actions === this.actions) this.actionsInUse = false;
   }
 

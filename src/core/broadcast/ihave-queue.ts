@@ -62,9 +62,12 @@ export class IHaveQueue {
 
   /** Forgets every batch (after a flush has read them through peerAt and entriesAt). */
   clear(): void {
-    this.ids.length = 0;
-    this.peers.length = 0;
-    this.batches.length = 0;
+    // Emptied by pops, which keep the arrays' room: `length = 0` drops it, to be allocated again.
+    while (this.ids.length > 0) {
+      this.ids.pop();
+      this.peers.pop();
+      this.batches.pop();
+    }
   }
 
   /**
