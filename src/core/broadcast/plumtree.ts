@@ -54,6 +54,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly cache: PayloadCache;
   private readonly missing: Announcements;
   private readonly ihaveQueue = new IHaveQueue();
+  /** A flush timer is armed. While none is, nothing is queued: a flush sends it all, queueing arms one. */
   private flushArmed = false;
   /**
    * Tree links that an optimisation made in the last graft timeout, by tree and peer (see
@@ -426,7 +427,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         // Our own announcement of it, if still queued, would tell the peer nothing it can use: it
         // has the message, and our path is not short enough for it to re-link (paper §3.8). The
         // two ends of a lazy link otherwise announce every message to each other.
-        if (entry.hops - (this.cache.hopsAt(cached) + 1) < this.options.optimisationThreshold) {
+        // With no flush armed there is nothing queued to withdraw.
+        if (
+          this.flushArmed &&
+          entry.hops - (this.cache.hopsAt(cached) + 1) < this.options.optimisationThreshold
+        ) {
           this.ihaveQueue.withdraw(from.id, entry.origin, entry.seq);
         }
         continue;
