@@ -486,7 +486,7 @@ export class HyParView {
   }
 
   private rememberFormerPassive(peer: PeerInfo): void {
-    const index = this.formerPassive.findIndex((known) => known.id === peer.id);
+    const index = indexOfId(this.formerPassive, peer.id);
     if (index >= 0) this.formerPassive.splice(index, 1);
     this.formerPassive.push(peer);
     if (this.formerPassive.length > this.options.maxContacts) this.formerPassive.shift();
@@ -614,14 +614,19 @@ export class HyParView {
     if (peer.id === this.self.id || this.active.has(peer.id)) return;
     if (this.passive.refresh(peer)) return;
     if (this.passive.size >= this.options.passiveViewSize) {
-      let victim: NodeId | undefined;
-      if (evictFirst !== undefined) victim = evictFirst.find((id) => this.passive.has(id));
-      victim ??= this.passive.pickRandom(this.random)?.id;
-      const evicted = victim === undefined ? undefined : this.passive.get(victim);
-      if (victim !== undefined) this.removePassive(victim);
-      if (evicted !== undefined) this.rememberFormerPassive(evicted);
+      let victim: PeerInfo | undefined;
+      if (evictFirst !== undefined) {
+        for (let i = 0; i < evictFirst.length && victim === undefined; i++) {
+          victim = this.passive.get(evictFirst[i] as NodeId);
+        }
+      }
+      victim ??= this.passive.pickRandom(this.random);
+      if (victim !== undefined) {
+        this.removePassive(victim.id);
+        this.rememberFormerPassive(victim);
+      }
     }
-    this.passive.add(peer);
+    this.passive.addAbsent(peer);
   }
 
   private removePassive(peerId: NodeId): void {
@@ -638,6 +643,12 @@ export class HyParView {
     this.counters.controlMessagesSent++;
     out.push({ type: 'send', to, message });
   }
+}
+
+/** The index of the peer with `id` in `peers`, or -1 (a loop: this runs for every shuffled peer). */
+function indexOfId(peers: readonly PeerInfo[], id: NodeId): number {
+  for (let i = 0; i < peers.length; i++) if ((peers[i] as PeerInfo).id === id) return i;
+  return -1;
 }
 
 function isCount(value: number): boolean {

@@ -37,6 +37,12 @@ export class PeerSet {
     return true;
   }
 
+  /** Adds `peer`, whose id the caller knows to be absent (it just looked): no second look-up. */
+  addAbsent(peer: PeerInfo): void {
+    this.ids.push(peer.id);
+    this.items.push(peer);
+  }
+
   /** Replaces the stored address of a present peer; a no-op for an absent one. Returns whether present. */
   refresh(peer: PeerInfo): boolean {
     const index = this.indexOf(peer.id);
