@@ -141,7 +141,27 @@ describe('PayloadCache against a Map model', () => {
                 }
                 const entry = { origin: `o${o.key % 3}`, seq: stamp, hops: o.key, parent: 'p0', signature };
                 const cost = o.size + (signature?.length ?? 0) + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
-                const stored = cache.add(o.key, entry, payload, now);
+                // Both ways of storing: `add`, and `store` read back through its handle.
+                let stored: CachedPayload | undefined;
+                if (o.key % 2 === 0) {
+                  stored = cache.add(o.key, entry, payload, now);
+                } else {
+                  const at = cache.store(
+                    o.key,
+                    entry.origin,
+                    entry.seq,
+                    entry.hops,
+                    entry.parent,
+                    signature,
+                    payload,
+                    now,
+                  );
+                  if (at >= 0) {
+                    expect(cache.signatureAt(at)).toEqual(signature);
+                    expect(cache.payloadAt(at)).toEqual(owned);
+                  }
+                  stored = at >= 0 ? cache.get(o.key, now) : undefined;
+                }
                 model.delete(o.key);
                 sweepModel(now);
                 if (cost <= budget) {

@@ -157,13 +157,32 @@ export class PayloadCache {
     payload: Uint8Array,
     now: Millis,
   ): CachedPayload | undefined {
+    const { origin, seq, hops, parent, signature } = entry;
+    const stored = this.store(key, origin, seq, hops, parent, signature, payload, now);
+    return stored < 0 ? undefined : new CachedEntry(this.ring, key, stored);
+  }
+
+  /**
+   * As `add`, but returns where the entry is (as `locate`; -1 if not stored) rather than an entry
+   * object: a relay reads the stored signature and payload through it (signatureAt, payloadAt)
+   * without a CachedEntry per message received.
+   */
+  store(
+    key: MessageKey,
+    origin: NodeId,
+    seq: number,
+    hops: number,
+    parent: NodeId | undefined,
+    signature: Uint8Array | undefined,
+    payload: Uint8Array,
+    now: Millis,
+  ): number {
     this.delete(key);
     this.sweep(now);
-    const signature = entry.signature;
     const signatureBytes = signature?.byteLength ?? 0;
     const length = signatureBytes + payload.byteLength;
     const bytes = length + PAYLOAD_CACHE_ENTRY_OVERHEAD_BYTES;
-    if (bytes > this.maxBytes) return undefined;
+    if (bytes > this.maxBytes) return -1;
     while (this.totalBytes + bytes > this.maxBytes && this.ring.size > 0) this.dropOldest();
     let slab: Uint8Array;
     let offset: number;
@@ -180,20 +199,28 @@ export class PayloadCache {
       );
       slab = this.arena.slab;
     }
-    const serial = this.ring.push(
-      key,
-      entry.origin,
-      entry.seq,
-      entry.hops,
-      entry.parent,
-      slab,
-      offset,
-      length,
-      signatureBytes,
-      now,
-    );
+    const serial = this.ring.push(key, origin, seq, hops, parent, slab, offset, length, signatureBytes, now);
     this.totalBytes += bytes;
-    return new CachedEntry(this.ring, key, serial);
+    return serial;
+  }
+
+  /** The stored signature of the entry `locate` or `store` found (undefined if unsigned). */
+  signatureAt(handle: number): Uint8Array | undefined {
+    const bytes = this.ring.signatureLengthAt(handle);
+    if (bytes === 0) return undefined;
+    const offset = this.ring.offsetAt(handle);
+    return this.ring.slabAt(handle).subarray(offset, offset + bytes);
+  }
+
+  /** The stored payload of the entry `locate` or `store` found: a view of the cache's memory. */
+  payloadAt(handle: number): Uint8Array {
+    const slab = this.ring.slabAt(handle);
+    const offset = this.ring.offsetAt(handle);
+    const length = this.ring.lengthAt(handle);
+    const signatureBytes = this.ring.signatureLengthAt(handle);
+    // A payload kept as is (see ownedPayload) is handed out as is.
+    if (signatureBytes === 0 && offset === 0 && length === slab.byteLength) return slab;
+    return slab.subarray(offset + signatureBytes, offset + length);
   }
 
   /** The entry for `key` unless it is older than the maximum age (even if not yet swept). */

@@ -273,9 +273,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const parent = from.id;
     // The cache copies signature and payload next to each other into its own memory; the relays
     // carry views of it. Only a payload too large for the cache gets copies of its own.
-    const cached = this.cache.add(
+    const cached = this.cache.store(
       key,
-      { origin: message.origin, seq: message.seq, hops, parent, signature: message.signature },
+      message.origin,
+      message.seq,
+      hops,
+      parent,
+      message.signature,
       message.payload,
       now,
     );
@@ -285,8 +289,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       seq: message.seq,
       hops,
       signature:
-        cached !== undefined ? cached.signature : message.signature && ownedPayload(message.signature),
-      payload: cached !== undefined ? cached.payload : ownedPayload(message.payload),
+        cached >= 0 ? this.cache.signatureAt(cached) : message.signature && ownedPayload(message.signature),
+      payload: cached >= 0 ? this.cache.payloadAt(cached) : ownedPayload(message.payload),
     };
     if (this.isNeighbour(from.id)) {
       // It may have been lazy: this copy answers our Graft, or it re-linked itself to us, or it
@@ -313,7 +317,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       if (shortest === undefined || announcement.hops < shortest.hops) shortest = announcement;
     }
     this.missing.delete(missing);
-    if (shortest !== undefined && cached !== undefined) {
+    if (shortest !== undefined && cached >= 0) {
       this.optimise(
         this.cache.locate(key, now),
         message.origin,
