@@ -19,6 +19,20 @@ describe('SeenCache', () => {
     expect(['a', 'b', 'c'].map((key) => cache.has(key))).toEqual([false, false, true]);
   });
 
+  it('says whether it ever forgot a key for the count bound, not for age', () => {
+    const cache = new SeenCache(2, 1_000);
+    cache.add('a', 0);
+    cache.add('b', 10);
+    cache.sweep(1_005);
+    expect(cache.forgotByCount).toBe(false);
+    // 'a' went for its age; 'b' and 'c' fill the bound, and 'd' pushes 'b' out.
+    cache.add('c', 1_010);
+    expect(cache.forgotByCount).toBe(false);
+    cache.add('d', 1_020);
+    expect(cache.forgotByCount).toBe(true);
+    expect(cache.has('b')).toBe(false);
+  });
+
   it('never exceeds its count bound, keeping the newest keys (model check)', () => {
     fc.assert(
       fc.property(

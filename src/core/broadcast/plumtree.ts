@@ -6,7 +6,14 @@ import { Announcements, type MissingMessage } from './announcements.js';
 import { admitGossip, type MessageAuthenticator } from './authenticator.js';
 import { type FloodOptions, seenSweepTimer } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
-import { isHopCount, isMessageId, isOrigin, isWellFormedGossip, messageKey } from './message-id.js';
+import {
+  isHopCount,
+  isMessageId,
+  isOrigin,
+  isWellFormedGossip,
+  type MessageKey,
+  messageKey,
+} from './message-id.js';
 import { NeighbourList } from './neighbour-list.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
@@ -52,6 +59,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly trees: OriginTrees;
   private readonly seen: SeenCache;
   private readonly cache: PayloadCache;
+  /** The seen cache keeps an entry at least as long as the payload cache (see cachedWasSeen). */
+  private readonly seenOutlivesCache: boolean;
   private readonly missing: Announcements;
   private readonly ihaveQueue = new IHaveQueue();
   /** A flush timer is armed. While none is, nothing is queued: a flush sends it all, queueing arms one. */
@@ -92,6 +101,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
     this.trees = new OriginTrees(options.maxOriginTrees);
     this.sequence = new SequenceCounter(options.initialSeq);
+    this.seenOutlivesCache = options.seenCacheMaxAge >= options.payloadCacheMaxAge;
   }
 
   stats(): BroadcastStats {
@@ -424,8 +434,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       }
       if (entry.origin === this.selfId) continue;
       const key = messageKey(entry.origin, entry.seq);
-      if (this.seen.has(key)) {
-        const cached = this.cache.locate(key, now);
+      // Most entries name a message we have: for one that is cached, the cache's answer spares
+      // reading the seen cache's table (see cachedWasSeen).
+      const cached = this.cache.locate(key, now);
+      if (cached >= 0 ? this.cachedWasSeen(key) : this.seen.has(key)) {
         if (cached < 0) continue;
         this.optimise(cached, entry.origin, entry.seq, from, entry.hops, now, out);
         // Our own announcement of it, if still queued, would tell the peer nothing it can use: it
@@ -447,6 +459,16 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.armGraftTimer(result.message, this.options.graftTimeout, out);
       }
     }
+  }
+
+  /**
+   * Whether `key`, which the payload cache holds (within its maximum age), is in the seen cache,
+   * without reading the seen cache while that is certain: the payload cache stores only what was
+   * just recorded as seen, and the seen cache forgets by age no sooner than the payload cache does
+   * (with the default options, 60 s against 30 s), and by count only past its maximum count.
+   */
+  private cachedWasSeen(key: MessageKey): boolean {
+    return (this.seenOutlivesCache && !this.seen.forgotByCount) || this.seen.has(key);
   }
 
   /**

@@ -13,6 +13,7 @@ export class SeenCache {
   private readonly firstSeen = new Map<MessageKey, Millis>();
   private readonly maxEntries: number;
   private readonly maxAge: Millis;
+  private droppedForCount = false;
 
   constructor(maxEntries: number, maxAge: Millis) {
     this.maxEntries = maxEntries;
@@ -21,6 +22,11 @@ export class SeenCache {
 
   get size(): number {
     return this.firstSeen.size;
+  }
+
+  /** Whether an entry was ever dropped to keep within the maximum count, rather than for its age. */
+  get forgotByCount(): boolean {
+    return this.droppedForCount;
   }
 
   has(key: MessageKey): boolean {
@@ -33,7 +39,10 @@ export class SeenCache {
     this.firstSeen.set(key, now);
     if (this.firstSeen.size > this.maxEntries) {
       const oldest = this.firstSeen.keys().next();
-      if (!oldest.done) this.firstSeen.delete(oldest.value);
+      if (!oldest.done) {
+        this.firstSeen.delete(oldest.value);
+        this.droppedForCount = true;
+      }
     }
     return true;
   }
