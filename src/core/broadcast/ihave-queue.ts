@@ -59,7 +59,7 @@ export class IHaveQueue {
     const at = this.find(peer);
     if (at < 0) return undefined;
     const entries = this.slots[at + ENTRIES] as IHaveEntry[];
-    this.slots.splice(at, SLOTS_PER_BATCH);
+    this.removeBatch(at);
     return entries;
   }
 
@@ -82,8 +82,8 @@ export class IHaveQueue {
     for (let i = entries.length - 1; i >= stop; i--) {
       const entry = entries[i] as IHaveEntry;
       if (entry.seq !== seq || entry.origin !== origin) continue;
-      entries.splice(i, 1);
-      if (entries.length === 0) this.slots.splice(at, SLOTS_PER_BATCH);
+      removeAt(entries, i);
+      if (entries.length === 0) this.removeBatch(at);
       return;
     }
   }
@@ -91,7 +91,12 @@ export class IHaveQueue {
   /** Forgets what was queued for `peer`: it left the active view. */
   drop(peer: NodeId): void {
     const at = this.find(peer);
-    if (at >= 0) this.slots.splice(at, SLOTS_PER_BATCH);
+    if (at >= 0) this.removeBatch(at);
+  }
+
+  /** Removes the batch whose first slot is `at`, keeping the others in order. */
+  private removeBatch(at: number): void {
+    for (let i = 0; i < SLOTS_PER_BATCH; i++) removeAt(this.slots, at);
   }
 
   /** The first slot of `peer`'s batch, or -1. */
@@ -100,4 +105,13 @@ export class IHaveQueue {
     for (let at = ID; at < slots.length; at += SLOTS_PER_BATCH) if (slots[at] === peer) return at;
     return -1;
   }
+}
+
+/**
+ * Removes `array[index]`, moving the later elements down: what splice(index, 1) does, without the
+ * array of removed elements it allocates (a withdrawal happens for about every other IHave).
+ */
+function removeAt<T>(array: T[], index: number): void {
+  for (let i = index + 1; i < array.length; i++) array[i - 1] = array[i] as T;
+  array.pop();
 }
