@@ -100,9 +100,11 @@ export class SimNetwork {
     unroutable: 0,
   };
   /**
-   * The current link of each pair (the one a new send uses), in the list of the pair's lower index
-   * as (higher index, link) pairs. A node has a handful of links, so a scan of its list is one
-   * memory access where a Map look-up is three (map, table, entry): every send looks one up.
+   * The current link of each pair (the one a new send uses), in the lists of both ends as (other
+   * end, link) pairs. A node has a handful of links, so a scan of its list is one memory access
+   * where a Map look-up is three (map, table, entry): every send looks one up. A sender's own list
+   * serves all its sends of an event (a relay to every neighbour, a flush of announcements): one
+   * cache miss for them all, where a list per pair's lower end is one per peer.
    */
   private readonly current: (number | Link)[][] = [];
   /** Every link not yet closed, per node: current ones and older ones still closing. */
@@ -139,37 +141,20 @@ export class SimNetwork {
 
   /** The link a send between `x` and `y` would use now, if any. */
   currentLink(x: number, y: number): Link | undefined {
-    const list = this.current[Math.min(x, y)];
+    const list = this.current[x];
     if (list === undefined) return undefined;
-    const high = Math.max(x, y);
-    for (let i = 0; i < list.length; i += 2) if (list[i] === high) return list[i + 1] as Link;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === y) return list[i + 1] as Link;
     return undefined;
   }
 
   private setCurrent(link: Link): void {
-    const list = this.current[link.a] as (number | Link)[];
-    for (let i = 0; i < list.length; i += 2) {
-      if (list[i] !== link.b) continue;
-      list[i + 1] = link;
-      return;
-    }
-    list.push(link.b, link);
+    setPair(this.current[link.a] as (number | Link)[], link.b, link);
+    setPair(this.current[link.b] as (number | Link)[], link.a, link);
   }
 
   private clearCurrent(link: Link): void {
-    const list = this.current[link.a] as (number | Link)[];
-    for (let i = 0; i < list.length; i += 2) {
-      if (list[i] !== link.b) continue;
-      if (list[i + 1] !== link) return;
-      // Swap-remove: the order of the pairs carries no meaning.
-      const lastLink = list.pop() as Link;
-      const lastPeer = list.pop() as number;
-      if (i < list.length) {
-        list[i] = lastPeer;
-        list[i + 1] = lastLink;
-      }
-      return;
-    }
+    clearPair(this.current[link.a] as (number | Link)[], link.b, link);
+    clearPair(this.current[link.b] as (number | Link)[], link.a, link);
   }
 
   /** Every link not yet closed, each once. */
@@ -479,5 +464,31 @@ export class SimNetwork {
     const high = Math.max(x, y);
     this.pairDraw.value = mix32(mix32((low ^ this.pairSalt) >>> 0) ^ high) / 4294967296;
     return sampleLatency(this.options.latency, this.pairDraw);
+  }
+}
+
+/** Makes `link` the one for `peer` in a node's list of current links. */
+function setPair(list: (number | Link)[], peer: number, link: Link): void {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== peer) continue;
+    list[i + 1] = link;
+    return;
+  }
+  list.push(peer, link);
+}
+
+/** Removes `peer`'s entry from a node's list of current links, if it is `link`. */
+function clearPair(list: (number | Link)[], peer: number, link: Link): void {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== peer) continue;
+    if (list[i + 1] !== link) return;
+    // Swap-remove: the order of the pairs carries no meaning.
+    const lastLink = list.pop() as Link;
+    const lastPeer = list.pop() as number;
+    if (i < list.length) {
+      list[i] = lastPeer;
+      list[i + 1] = lastLink;
+    }
+    return;
   }
 }
