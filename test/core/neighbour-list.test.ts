@@ -21,7 +21,8 @@ describe('NeighbourList', () => {
             model.delete(id);
           }
           expect(list.size).toBe(model.size);
-          expect([...list.values()]).toEqual([...model.values()]);
+          const peers = Array.from({ length: list.size }, (_, i) => list.peerAt(i));
+          expect(peers).toEqual([...model.values()]);
           expect(list.has(id)).toBe(model.has(id));
           expect(list.get(id)).toBe(model.get(id));
         }

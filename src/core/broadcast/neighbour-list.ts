@@ -3,52 +3,55 @@ import type { NodeId, PeerInfo } from '../types.js';
 /**
  * The active view as the broadcast layer keeps it: peers by id, in the order they came (the order
  * payloads and announcements go out in), with a Map's semantics: setting a present id replaces its
- * peer in place, deleting one keeps the others' order. Two arrays scanned by id rather than a Map:
- * a view holds a handful of peers, and at 10,000 simulated nodes every cache line of a Map's table
- * that an event reads is a miss.
+ * peer in place, deleting one keeps the others' order. One array of (id, peer) pairs, scanned by
+ * id, rather than a Map: a view holds a handful of peers, and at 10,000 simulated nodes every cache
+ * line of a Map's table that an event reads is a miss; a relay checks its sender and then pushes
+ * to every peer, all from the same few lines.
  */
 export class NeighbourList {
-  private readonly ids: NodeId[] = [];
-  private readonly peers: PeerInfo[] = [];
+  private readonly slots: (NodeId | PeerInfo)[] = [];
 
   get size(): number {
-    return this.ids.length;
+    return this.slots.length >> 1;
+  }
+
+  /** The `index`-th peer, oldest first (index below size). */
+  peerAt(index: number): PeerInfo {
+    return this.slots[2 * index + 1] as PeerInfo;
   }
 
   has(id: NodeId): boolean {
-    return this.indexOf(id) >= 0;
+    return this.find(id) >= 0;
   }
 
   get(id: NodeId): PeerInfo | undefined {
-    const index = this.indexOf(id);
-    return index < 0 ? undefined : this.peers[index];
+    const at = this.find(id);
+    return at < 0 ? undefined : (this.slots[at + 1] as PeerInfo);
   }
 
   set(peer: PeerInfo): void {
-    const index = this.indexOf(peer.id);
-    if (index >= 0) {
-      this.peers[index] = peer;
+    const at = this.find(peer.id);
+    if (at >= 0) {
+      this.slots[at + 1] = peer;
       return;
     }
-    this.ids.push(peer.id);
-    this.peers.push(peer);
+    this.slots.push(peer.id, peer);
   }
 
   delete(id: NodeId): void {
-    const index = this.indexOf(id);
-    if (index < 0) return;
-    this.ids.splice(index, 1);
-    this.peers.splice(index, 1);
+    const at = this.find(id);
+    if (at < 0) return;
+    // Moved down, not spliced: splice allocates an array of what it removed.
+    const slots = this.slots;
+    for (let i = at + 2; i < slots.length; i++) slots[i - 2] = slots[i] as NodeId | PeerInfo;
+    slots.pop();
+    slots.pop();
   }
 
-  /** The live backing array, oldest first: callers must not keep it, nor change the list while reading it. */
-  values(): readonly PeerInfo[] {
-    return this.peers;
-  }
-
-  private indexOf(id: NodeId): number {
-    const ids = this.ids;
-    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return i;
+  /** The slot of `id`'s pair, or -1. */
+  private find(id: NodeId): number {
+    const slots = this.slots;
+    for (let at = 0; at < slots.length; at += 2) if (slots[at] === id) return at;
     return -1;
   }
 }

@@ -170,7 +170,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.lastPruned.delete(lost.id);
     this.ihaveQueue.drop(lost.id);
     if (!wasTreeLink) return;
-    for (const peer of this.neighbours.values()) {
+    for (let i = 0; i < this.neighbours.size; i++) {
+      const peer = this.neighbours.peerAt(i);
       if (!this.trees.isLazySomewhere(peer.id)) continue;
       this.trees.resetPeer(peer.id);
       this.sendRelink(peer, out);
@@ -364,7 +365,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private push(message: Gossip, except: NodeId | undefined, out: ProtocolAction[]): void {
     const lazy = this.trees.lazyFor(message.origin);
     let entry: IHaveEntry | undefined;
-    for (const peer of this.neighbours.values()) {
+    for (let i = 0; i < this.neighbours.size; i++) {
+      const peer = this.neighbours.peerAt(i);
       if (peer.id === except) continue;
       if (!lazy.has(peer.id)) {
         this.counters.payloadsSent++;
@@ -379,7 +381,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   /** Lazy push only, to every neighbour. */
   private announce(message: Gossip, out: ProtocolAction[]): void {
     const entry: IHaveEntry = { origin: message.origin, seq: message.seq, hops: message.hops };
-    for (const peer of this.neighbours.values()) this.queueIHave(peer, entry, out);
+    for (let i = 0; i < this.neighbours.size; i++) this.queueIHave(this.neighbours.peerAt(i), entry, out);
   }
 
   private queueIHave(peer: PeerInfo, entry: IHaveEntry, out: ProtocolAction[]): void {
