@@ -1,5 +1,6 @@
 import type { IHave } from '../messages.js';
 import type { NodeId, PeerInfo } from '../types.js';
+import { removeSlots } from './slots.js';
 
 export type IHaveEntry = IHave['entries'][number];
 
@@ -65,8 +66,7 @@ export class IHaveQueue {
 
   /** Forgets every batch (after a flush has read them through peerAt and entriesAt). */
   clear(): void {
-    // Emptied by pops, which keep the array's room: `length = 0` drops it, to be allocated again.
-    while (this.slots.length > 0) this.slots.pop();
+    removeSlots(this.slots, 0, this.slots.length);
   }
 
   /**
@@ -82,7 +82,7 @@ export class IHaveQueue {
     for (let i = entries.length - 1; i >= stop; i--) {
       const entry = entries[i] as IHaveEntry;
       if (entry.seq !== seq || entry.origin !== origin) continue;
-      removeAt(entries, i);
+      removeSlots(entries, i, 1);
       if (entries.length === 0) this.removeBatch(at);
       return;
     }
@@ -96,7 +96,7 @@ export class IHaveQueue {
 
   /** Removes the batch whose first slot is `at`, keeping the others in order. */
   private removeBatch(at: number): void {
-    for (let i = 0; i < SLOTS_PER_BATCH; i++) removeAt(this.slots, at);
+    removeSlots(this.slots, at, SLOTS_PER_BATCH);
   }
 
   /** The first slot of `peer`'s batch, or -1. */
@@ -105,13 +105,4 @@ export class IHaveQueue {
     for (let at = ID; at < slots.length; at += SLOTS_PER_BATCH) if (slots[at] === peer) return at;
     return -1;
   }
-}
-
-/**
- * Removes `array[index]`, moving the later elements down: what splice(index, 1) does, without the
- * array of removed elements it allocates (a withdrawal happens for about every other IHave).
- */
-function removeAt<T>(array: T[], index: number): void {
-  for (let i = index + 1; i < array.length; i++) array[i - 1] = array[i] as T;
-  array.pop();
 }

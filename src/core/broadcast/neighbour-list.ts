@@ -1,4 +1,5 @@
 import type { NodeId, PeerInfo } from '../types.js';
+import { removeSlots } from './slots.js';
 
 /**
  * The active view as the broadcast layer keeps it: peers by id, in the order they came (the order
@@ -41,11 +42,7 @@ export class NeighbourList {
   delete(id: NodeId): void {
     const at = this.find(id);
     if (at < 0) return;
-    // Moved down, not spliced: splice allocates an array of what it removed.
-    const slots = this.slots;
-    for (let i = at + 2; i < slots.length; i++) slots[i - 2] = slots[i] as NodeId | PeerInfo;
-    slots.pop();
-    slots.pop();
+    removeSlots(this.slots, at, 2);
   }
 
   /** The slot of `id`'s pair, or -1. */

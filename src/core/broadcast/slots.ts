@@ -1,0 +1,10 @@
+/**
+ * Removes `count` elements of `array` from `at` on, moving the later ones down: what
+ * splice(at, count) does, without the array of removed elements splice allocates, and popping
+ * rather than setting the length, which keeps the array's room for the next push. The broadcast
+ * layer's small scanned arrays (NeighbourList, IHaveQueue) remove this way on every event.
+ */
+export function removeSlots<T>(array: T[], at: number, count: number): void {
+  for (let i = at + count; i < array.length; i++) array[i - count] = array[i] as T;
+  for (let i = 0; i < count; i++) array.pop();
+}
