@@ -1,6 +1,6 @@
+import { removeSlots } from '../arrays.js';
 import type { IHave } from '../messages.js';
 import type { NodeId, PeerInfo } from '../types.js';
-import { removeSlots } from './slots.js';
 
 export type IHaveEntry = IHave['entries'][number];
 

@@ -1,5 +1,5 @@
+import { removeSlots } from '../arrays.js';
 import type { NodeId, PeerInfo } from '../types.js';
-import { removeSlots } from './slots.js';
 
 /**
  * The active view as the broadcast layer keeps it: peers by id, in the order they came (the order

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { removeSlots } from '../../src/core/broadcast/slots.js';
+import { removeSlots } from '../../src/core/arrays.js';
 
 describe('removeSlots', () => {
   it('leaves an array as splice(at, count) does', () => {
