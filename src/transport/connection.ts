@@ -36,7 +36,9 @@ export interface AddressDial {
  * 'established'.
  */
 export class Connection implements LinkCandidate {
-  readonly openedAt: number;
+  /** When the socket opened, moved later by our own pauses (see forgivePause); the handshake's deadline. */
+  openedAt: number;
+  /** When bytes last arrived, moved later by our own pauses (see forgivePause); the idle deadline. */
   lastReceivedAt: number;
   lastSentAt: number;
   phase: 'handshaking' | 'established' = 'handshaking';
@@ -80,6 +82,16 @@ export class Connection implements LinkCandidate {
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
     });
+  }
+
+  /**
+   * This process did not run for `pausedMs`: the peer could not be heard meanwhile, so the deadlines
+   * that judge it move later by as much (never past `now`: silence after the pause still counts).
+   */
+  forgivePause(pausedMs: number, now: number): void {
+    this.openedAt = Math.min(now, this.openedAt + pausedMs);
+    this.lastReceivedAt = Math.min(now, this.lastReceivedAt + pausedMs);
+    if (this.lingerSince !== undefined) this.lingerSince = Math.min(now, this.lingerSince + pausedMs);
   }
 
   /** Established, not gone, not retired: may carry new frames. */

@@ -30,6 +30,14 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 5000;
  */
 export const TICKS_PER_SHORTEST_TIMEOUT = 4;
 
+/**
+ * A timer that fires this much later than asked shows that the event loop was held meanwhile (a
+ * saturated process, a long GC pause, a debugger), and that peers could not be heard: their
+ * frames sat unread. Ordinary timer jitter and GC pauses are a few milliseconds. The transport's
+ * deadlines (LinkManager.pauseSinceLastTick) and the node's timers (NodeTimers) allow for it.
+ */
+export const HELD_LOOP_THRESHOLD_MS = 100;
+
 /** Floor for the housekeeping tick, so tiny test timeouts cannot turn it into a busy loop. */
 export const MIN_TICK_MS = 5;
 

@@ -7,7 +7,7 @@ import type { NodeId, PeerInfo } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import { formatAddress, type HostPort, normalizeHost, parseAddress } from './address.js';
 import { type AddressDial, Connection, type Inbound } from './connection.js';
-import { CLOSE_DEADLINE_MS, NOT_LISTENING_PORT } from './defaults.js';
+import { CLOSE_DEADLINE_MS, HELD_LOOP_THRESHOLD_MS, NOT_LISTENING_PORT } from './defaults.js';
 import { type Direction, resolveDuplicates } from './duplicate-rule.js';
 import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { bindServer } from './port-binding.js';
@@ -118,6 +118,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private server: Server | undefined;
   private listenPort = NOT_LISTENING_PORT;
   private housekeeping: NodeJS.Timeout | undefined;
+  /** When the housekeeping timer last ran: a late run reveals a pause of this process. */
+  private lastTickAt: number | undefined;
   private handshakesCompleted = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -776,18 +778,22 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   /** Runs while any socket is open; close() or the last socket closing stops it. */
   private startHousekeeping(): void {
     if (this.housekeeping !== undefined) return;
+    this.lastTickAt = this.now();
     this.housekeeping = setInterval(() => this.tick(), this.options.tickMs);
   }
 
   private stopHousekeeping(): void {
     clearInterval(this.housekeeping);
     this.housekeeping = undefined;
+    this.lastTickAt = undefined;
   }
 
   private tick(): void {
     const now = this.now();
-    const { handshakeTimeoutMs, idleTimeoutMs, keepAliveIntervalMs } = this.options;
+    const { handshakeTimeoutMs, idleTimeoutMs, keepAliveIntervalMs, tickMs } = this.options;
+    const paused = this.pauseSinceLastTick(now, tickMs);
     for (const conn of [...this.connections]) {
+      if (paused > 0) conn.forgivePause(paused, now);
       if (conn.lingerSince !== undefined) {
         // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout.
         if (now - conn.lingerSince >= idleTimeoutMs) conn.socket.destroy();
@@ -805,6 +811,21 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         this.writeFrame(conn, PING_FRAME);
       }
     }
+  }
+
+  /**
+   * How long this process did not run, as far as the housekeeping timer can tell: a tick more than
+   * HELD_LOOP_THRESHOLD_MS late means the event loop was held (a saturated loop, a long GC pause, a
+   * debugger). Peers could not be heard meanwhile, and their pings sat unread, so that time must not
+   * count against their deadlines. Otherwise a pause of a few seconds times out every link at once,
+   * and the reconnects (a Noise handshake each) hold the loop longer still: 1,000 nodes in one
+   * process never formed a stable overlay that way. Cassandra's failure detector ignores a local
+   * pause for the same reason.
+   */
+  private pauseSinceLastTick(now: number, tickMs: number): number {
+    const late = now - (this.lastTickAt ?? now) - tickMs;
+    this.lastTickAt = now;
+    return late > HELD_LOOP_THRESHOLD_MS ? late : 0;
   }
 
   private now(): number {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
-import { eventually, link, ManagerPool, nextEvent, RawPeer } from './helpers.js';
+import { eventually, gossip, link, ManagerPool, nextEvent, RawPeer, recordMessages } from './helpers.js';
 
 const pool = new ManagerPool();
 afterEach(() => pool.closeAll());
@@ -45,6 +45,27 @@ describe('LinkManager: dead link detection', () => {
     await eventually('ten pings each way', () =>
       [a.manager, b.manager].every((m) => m.stats().framesIn >= 11),
     );
+    expect(downs).toEqual([]);
+    expect(a.manager.links()).toHaveLength(1);
+    expect(b.manager.links()).toHaveLength(1);
+  });
+
+  it('keeps its links through a pause of its own event loop longer than the idle timeout', async () => {
+    const a = await pool.start(fast);
+    const b = await pool.start(fast);
+    const downs: string[] = [];
+    for (const m of [a.manager, b.manager]) m.on('linkDown', (_peer, reason) => downs.push(reason));
+    await link(a, b);
+    const atA = recordMessages(a.manager);
+    const atB = recordMessages(b.manager);
+    // Both ends share this process, so neither could read the other's pings while it was held.
+    const heldUntil = performance.now() + 3 * IDLE_TIMEOUT_MS;
+    while (performance.now() < heldUntil) {
+      // A long synchronous task, a GC pause or a debugger stop: the event loop does not run.
+    }
+    a.manager.send(b.info, gossip(a.info.id, 1));
+    b.manager.send(a.info, gossip(b.info.id, 2));
+    await eventually('a message each way after the pause', () => atA.length === 1 && atB.length === 1);
     expect(downs).toEqual([]);
     expect(a.manager.links()).toHaveLength(1);
     expect(b.manager.links()).toHaveLength(1);
