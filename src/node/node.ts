@@ -14,6 +14,7 @@ import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identi
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
 import { GossipSigner, minSeqNow } from './gossip-signer.js';
+import { NodeTimers } from './node-timers.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
 import { acquireVerifyPool, DEFAULT_VERIFY_THREADS, releaseVerifyPool } from './verify-pool.js';
 
@@ -86,7 +87,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private protocol: Protocol | undefined;
   private signer: GossipSigner | undefined;
   private holdsVerifyPool = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new NodeTimers();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
   private stopping: Promise<void> | undefined;
@@ -256,7 +257,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   }
 
   private async teardown(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     if (this.holdsVerifyPool) releaseVerifyPool();
     this.holdsVerifyPool = false;
@@ -292,7 +292,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         (error: Error) => this.logger.warn({ address, err: error.message }, 'bootstrap address unreachable'),
       );
     }
-    this.schedule(BOOTSTRAP_RETRY_MS, () => {
+    this.timers.schedule(BOOTSTRAP_RETRY_MS, () => {
       if (this.peers().active.length === 0) this.bootstrap();
     });
   }
@@ -313,7 +313,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
           break;
         case 'setTimer': {
           const { timer } = action;
-          this.schedule(action.after, () => this.handle({ type: 'timer', timer }));
+          this.timers.schedule(action.after, () => this.handle({ type: 'timer', timer }));
           break;
         }
         case 'neighborUp':
@@ -342,14 +342,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private updateDiscoveryCadence(): void {
     if (!this.discovery || !this.protocol) return;
     this.discovery.setWantsPeers(this.protocol.activeView().length < this.protocol.options.activeViewSize);
-  }
-
-  private schedule(after: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      run();
-    }, after);
-    this.timers.add(timer);
   }
 }
 
