@@ -8,7 +8,7 @@ export interface TimerHost {
   clearTimeout(handle: unknown): void;
 }
 
-export const processTimerHost: TimerHost = {
+const processTimerHost: TimerHost = {
   now: () => performance.now(),
   setTimeout: (run, after) => setTimeout(run, after),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
