@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { components, isSymmetric } from '../../src/core/graph.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
 import { ChatProcess } from '../helpers/chat-process.js';
-import { uniqueDiscovery, waitUntil } from '../helpers/wait.js';
+import { uniqueDiscovery } from '../helpers/unique-group.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let running: ChatProcess[] = [];
 /** Each process its own identity file: on one machine they would otherwise share the default one. */

@@ -9,18 +9,10 @@ import {
   type MulticastDiscoveryOptions,
 } from '../../src/discovery/multicast.js';
 
+export { uniqueGroup } from '../helpers/unique-group.js';
+
 /** Tests only ever send and join on loopback (see notes: network safety). */
 export const LOOPBACK = '127.0.0.1';
-
-/**
- * A group no other test uses concurrently. Each test takes its own, so test files running in
- * parallel on the same port also exercise group isolation.
- */
-export function uniqueGroup(): string {
-  const x = 1 + Math.floor(Math.random() * 254);
-  const y = 1 + Math.floor(Math.random() * 254);
-  return `239.255.${x}.${y}`;
-}
 
 export function randomNodeId(): NodeId {
   return randomBytes(32).toString('hex');

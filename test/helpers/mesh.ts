@@ -2,7 +2,8 @@ import { components, isSymmetric } from '../../src/core/graph.js';
 import type { NodeId } from '../../src/core/types.js';
 import { createNode, type MeshMessage, type MeshNode } from '../../src/node/node.js';
 import type { NodeOptions } from '../../src/node/options.js';
-import { uniqueDiscovery, waitUntil } from './wait.js';
+import { uniqueDiscovery } from './unique-group.js';
+import { waitUntil } from './wait.js';
 
 /** In-process nodes on 127.0.0.1 that discover each other on a group of their own. */
 export class TestMesh {

@@ -37,13 +37,3 @@ export function waitUntil(
     check();
   });
 }
-
-/**
- * A multicast group and UDP port that no other test uses at the same time: test files run in
- * parallel, and Linux hands multicast to every socket bound to the port whatever group it joined.
- */
-export function uniqueDiscovery(): { group: string; discoveryPort: number } {
-  const a = 1 + Math.floor(Math.random() * 254);
-  const b = 1 + Math.floor(Math.random() * 254);
-  return { group: `239.255.${a}.${b}`, discoveryPort: 20_000 + Math.floor(Math.random() * 10_000) };
-}
