@@ -119,6 +119,7 @@ describe('test network scenarios', () => {
       .node(leaver)
       .protocol.activeView()
       .map((p) => p.id);
+    expect(neighbours.length).toBeGreaterThan(0);
     network.leave(leaver);
     network.drain();
     for (const id of neighbours) {
