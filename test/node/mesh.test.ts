@@ -65,7 +65,12 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await mesh.waitConnected();
     await mesh.broadcastAndWait(first[1]!, 'after the late node');
     await mesh.broadcastAndWait(late, 'from the late node');
-    expect(mesh.deliveryCounts(late).size).toBe(1);
+    // A new neighbour is told what was received within DEFAULT_NEW_NEIGHBOUR_ANNOUNCE_WINDOW and
+    // Grafts it, so the broadcast sent just before it joined may also reach it, once, a graft
+    // timeout later: whether it has yet is a race. Everything else is exact.
+    const texts = (mesh.received.get(late.id) ?? []).map((m) => Buffer.from(m.data).toString());
+    expect(texts.filter((text) => text !== 'before the late node')).toEqual(['after the late node']);
+    expect(texts.filter((text) => text === 'before the late node').length).toBeLessThanOrEqual(1);
   });
 
   it('says goodbye on stop: neighbours drop the leaver at once and stop() resolves within a second', async () => {
