@@ -196,7 +196,7 @@ export class Protocol {
         this.membership.join(event.contact, out);
         break;
       case 'discovered':
-        this.membership.discovered(event.peer);
+        this.membership.discovered(event.peer, now);
         break;
       case 'message':
         if (isMembershipMessage(event.message)) {

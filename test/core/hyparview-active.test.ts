@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
+import { DEPARTED_MEMORY } from '../../src/core/membership/options.js';
 import { actionsOf, Harness, peer, sends } from './helpers.js';
 
 /** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
@@ -293,6 +294,22 @@ describe('HyParView discovery', () => {
     node.receive(asked === peer(3).id ? 3 : 4, { type: 'neighborReply', accepted: true });
     expect(node.active()).toHaveLength(2);
     expect(repairTimers(tick(node, 3_500))).toEqual([]);
+  });
+
+  it('ignores the beacons of a peer that said goodbye for DEPARTED_MEMORY, then hears it again', () => {
+    const node = smallFullNode();
+    node.now = 10_000;
+    node.receive(1, { type: 'disconnect', alive: false });
+    expect(node.passive()).not.toContain(peer(1).id);
+    // A beacon it sent before leaving, read after its goodbye, must not bring it back.
+    expect(node.protocol.handle({ type: 'discovered', peer: peer(1) }, 10_001)).toEqual([]);
+    expect(node.protocol.handle({ type: 'discovered', peer: peer(1) }, 10_000 + DEPARTED_MEMORY - 1)).toEqual(
+      [],
+    );
+    expect(node.passive()).not.toContain(peer(1).id);
+    // Beacons from later on come from a node that started again.
+    node.protocol.handle({ type: 'discovered', peer: peer(1) }, 10_000 + DEPARTED_MEMORY);
+    expect(node.passive()).toContain(peer(1).id);
   });
 
   it('refreshes the address of a known peer from a beacon or from a message it sent', () => {

@@ -10,7 +10,7 @@ import type {
 } from '../messages.js';
 import { jittered, pickOne, type Random } from '../random.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
-import type { MembershipOptions } from './options.js';
+import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES, type MembershipOptions } from './options.js';
 import { PeerSet } from './peer-set.js';
 import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from './types.js';
 
@@ -66,6 +66,8 @@ export class HyParView {
    * back-off expires or when this node loses an active peer (the overlay changed).
    */
   private readonly declined = new Set<NodeId>();
+  /** Peers that said goodbye, by when, oldest first: their late beacons are ignored (DEPARTED_MEMORY). */
+  private readonly departed = new Map<NodeId, Millis>();
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
   private declinedResetAt: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
@@ -139,7 +141,7 @@ export class HyParView {
    * refill can merge since every member refuses low-priority requests. Drawing at random from all
    * that was heard over a tick gives a random graph: 0 partitions in 1,000 simulated start-ups.
    */
-  discovered(peer: PeerInfo): void {
+  discovered(peer: PeerInfo, now: Millis): void {
     if (this.left || peer.id === this.self.id) return;
     if (this.active.has(peer.id)) {
       this.active.refresh(peer);
@@ -150,7 +152,25 @@ export class HyParView {
       return;
     }
     if (this.pending.has(peer.id)) return;
+    if (this.departedRecently(peer.id, now)) return;
     this.addPassive(peer);
+  }
+
+  private departedRecently(peerId: NodeId, now: Millis): boolean {
+    const at = this.departed.get(peerId);
+    if (at === undefined) return false;
+    if (now - at < DEPARTED_MEMORY) return true;
+    this.departed.delete(peerId);
+    return false;
+  }
+
+  private rememberDeparture(peerId: NodeId, now: Millis): void {
+    this.departed.delete(peerId);
+    this.departed.set(peerId, now);
+    for (const [id, at] of this.departed) {
+      if (this.departed.size <= DEPARTED_MEMORY_ENTRIES && now - at < DEPARTED_MEMORY) break;
+      this.departed.delete(id);
+    }
   }
 
   onMessage(from: PeerInfo, message: MembershipMessage, now: Millis, out: ProtocolAction[]): void {
@@ -380,6 +400,7 @@ export class HyParView {
     }
     // The peer left for good: like a failure, refill now (§4.3).
     this.removePassive(from.id);
+    this.rememberDeparture(from.id, now);
     if (wasActive || wasCandidate) this.repair(now, out, this.options.maxConcurrentRequests, from.id);
   }
 

@@ -81,6 +81,18 @@ export const DEFAULT_REPAIR_BACKOFF_MAX: Millis = 30_000;
 /** A handful of bootstrap addresses (and as many former passive peers); more adds nothing but memory. */
 export const DEFAULT_MAX_CONTACTS = 8;
 
+/**
+ * How long a peer that said goodbye (Disconnect{alive: false}) is not taken back from a discovery
+ * beacon. Beacons and links use separate sockets, so a beacon sent just before the goodbye can be
+ * read after it, and would put the departed peer back in the passive view, to be dialled in vain
+ * later. On an idle node that race is milliseconds; 2 s also covers an event loop held for a
+ * while. A node that starts again with the same identity is heard from its first beacon after
+ * that (the eager interval is 1 s).
+ */
+export const DEPARTED_MEMORY: Millis = 2_000;
+/** Goodbyes remembered at most, the oldest forgotten first; only a linked peer can say one. */
+export const DEPARTED_MEMORY_ENTRIES = 64;
+
 export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
   activeViewSize: DEFAULT_ACTIVE_VIEW_SIZE,
   passiveViewSize: DEFAULT_PASSIVE_VIEW_SIZE,
