@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
-import { DEPARTED_MEMORY } from '../../src/core/membership/options.js';
+import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES } from '../../src/core/membership/options.js';
 import { actionsOf, Harness, peer, sends } from './helpers.js';
 
 /** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
@@ -310,6 +310,19 @@ describe('HyParView discovery', () => {
     // Beacons from later on come from a node that started again.
     node.protocol.handle({ type: 'discovered', peer: peer(1) }, 10_000 + DEPARTED_MEMORY);
     expect(node.passive()).toContain(peer(1).id);
+  });
+
+  it('remembers at most DEPARTED_MEMORY_ENTRIES goodbyes, forgetting the oldest first', () => {
+    const node = new Harness();
+    node.now = 10_000;
+    const first = 10;
+    const last = first + DEPARTED_MEMORY_ENTRIES; // one more than are remembered
+    for (let index = first; index <= last; index++) node.receive(index, { type: 'disconnect', alive: false });
+    node.protocol.handle({ type: 'discovered', peer: peer(last) }, 10_001);
+    node.protocol.handle({ type: 'discovered', peer: peer(first + 1) }, 10_001);
+    expect(node.passive()).toEqual([]);
+    node.protocol.handle({ type: 'discovered', peer: peer(first) }, 10_001);
+    expect(node.passive()).toEqual([peer(first).id]);
   });
 
   it('refreshes the address of a known peer from a beacon or from a message it sent', () => {
