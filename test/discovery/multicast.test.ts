@@ -140,7 +140,6 @@ describe('MulticastDiscovery on loopback', () => {
 
     await withDeadline('stop()', b.discovery.stop(), 500);
     await withDeadline('second stop()', b.discovery.stop(), 500);
-    const sentAtStop = b.discovery.stats().beaconsSent;
     // Beacons already in the socket buffer may still arrive: wait for a's receive queue to drain first.
     const heardAt = a.heardFrom(clock.id);
     await waitFor('a few clock beacons', () => a.heardFrom(clock.id) >= heardAt + 5);
@@ -148,7 +147,6 @@ describe('MulticastDiscovery on loopback', () => {
     await waitFor('20 more clock beacons', () => a.heardFrom(clock.id) >= heardAt + 25);
 
     expect(a.heardFrom(b.id)).toBe(heardFromB);
-    expect(b.discovery.stats().beaconsSent).toBe(sentAtStop);
   });
 
   it('keeps meshes on different groups of the same port apart', async () => {
