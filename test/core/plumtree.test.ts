@@ -74,6 +74,11 @@ class Node extends Harness {
   }
 }
 
+/** The peers that `actions` send a Graft to, in order. */
+function graftsTo(actions: readonly ProtocolAction[]): string[] {
+  return sent(actions, 'graft').map((s) => s.to.id);
+}
+
 /** Fires the IHave flush that `actions` armed; the peers announced to, sorted. */
 function announcedTo(node: Node, actions: readonly ProtocolAction[]): string[] {
   return sent(node.fire(timerOf(actions, 'ihaveFlush')))
@@ -240,16 +245,34 @@ describe('Plumtree broadcast', () => {
     // Message 6 was announced by 3 first, then by 2.
     const second = timerOf(node.receive(3, ihave([9, 6, 1])), 'graftTimeout');
     node.receive(2, ihave([9, 6, 1]));
-    const graftTo = (actions: ProtocolAction[]) => sent(actions, 'graft').map((s) => s.to.id);
     node.now = DEFAULT_GRAFT_TIMEOUT;
-    expect(graftTo(node.fire(first))).toEqual([peer(2).id]);
+    expect(graftsTo(node.fire(first))).toEqual([peer(2).id]);
     // Within a graft timeout of that Graft: peer 2 again, so one link is re-made eager, not two.
-    expect(graftTo(node.fire(second))).toEqual([peer(2).id]);
-    // Long after, the oldest announcer is asked first again.
+    expect(graftsTo(node.fire(second))).toEqual([peer(2).id]);
+    // Long after, the oldest announcer is asked first again. Peer 2 is pruned back to lazy first:
+    // an announcement from a tree link is grafted at once (tested below).
     node.now = 10 * DEFAULT_GRAFT_TIMEOUT;
+    node.pruneFrom(2);
     const third = timerOf(node.receive(3, ihave([9, 7, 1])), 'graftTimeout');
     node.receive(2, ihave([9, 7, 1]));
-    expect(graftTo(node.fire(third))).toEqual([peer(3).id]);
+    expect(graftsTo(node.fire(third))).toEqual([peer(3).id]);
+  });
+
+  it('grafts at once a missing message that a tree link announces: no push from it is on the way', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(3);
+    // Peer 3 is lazy: its announcement arms the graft timer and asks nothing yet.
+    const lazy = node.receive(3, ihave([9, 5, 1]));
+    expect(sent(lazy)).toEqual([]);
+    expect(timersOf(lazy)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
+    // Peer 2 is a tree link at our end: it is asked now, then the next announcer after timer 2.
+    const eager = node.receive(2, ihave([9, 5, 2]));
+    expect(sent(eager)).toEqual([
+      { to: peer(2), message: { type: 'graft', origin: peer(9).id, seq: 5, request: true } },
+    ]);
+    expect(timersOf(eager)[0]?.after).toBe(DEFAULT_GRAFT_RETRY_TIMEOUT);
+    expect(graftsTo(node.fire(timerOf(eager, 'graftTimeout')))).toEqual([peer(3).id]);
+    // The first timer is stale by now.
+    expect(node.fire(timerOf(lazy, 'graftTimeout'))).toEqual([]);
   });
 
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {

@@ -70,6 +70,11 @@ export class Announcements {
     return { kind: 'recorded', message };
   }
 
+  /** Whether `peer` announced `message` and was not asked for it yet. */
+  notAsked(message: MissingMessage, peer: NodeId): boolean {
+    return message.announcers.some((a) => a.peer.id === peer);
+  }
+
   /** Takes `preferred` if it announced `message` and was not asked yet, else the oldest announcer. */
   takeNextAnnouncer(message: MissingMessage, preferred?: NodeId): Announcement | undefined {
     let index = preferred === undefined ? -1 : message.announcers.findIndex((a) => a.peer.id === preferred);
