@@ -40,6 +40,20 @@ describe('simulation with Plumtree', () => {
     },
   );
 
+  it('N = 1,000, half the nodes crash: the broadcast sent at once reaches every survivor without a graft timeout', () => {
+    // A node whose parent died announces the copies still arriving over the dead link instead of
+    // pushing them; its children used to wait a graft timeout for them (498 survivors of 500 here).
+    const result = runSimulation({
+      nodes: 1_000,
+      seed: 1,
+      broadcasts: 2,
+      crash: { fraction: 0.5, broadcasts: 1 },
+    });
+    expect(result.crash?.firstBroadcastReliability).toBe(1);
+    expect(result.slowDeliveries).toBe(0);
+    expect(result.crash?.healingTime as number).toBeLessThan(DEFAULT_GRAFT_TIMEOUT);
+  });
+
   it('N = 1,000: an origin that keeps sending gets its own tree, shortened to about the overlay diameter', () => {
     const result = runSimulation({ nodes: 1_000, seed: 1, broadcasts: 30, origins: 3 });
     const ldh = result.broadcasts.map((b) => b.ldh);
