@@ -66,6 +66,23 @@ describe('OriginTrees', () => {
     expect(trees.hasOwn(C)).toBe(true);
   });
 
+  it("names the link an origin's messages reach us by: in its own tree the newest one's, in the shared tree any tree link", () => {
+    const trees = new OriginTrees(16);
+    trees.set(A, 'p3', true); // the shared tree
+    expect(trees.isCarrier(A, 'p1')).toBe(true);
+    expect(trees.isCarrier(A, 'p3')).toBe(false);
+    trees.noteMessage(A, 1, 'p1');
+    trees.noteMessage(A, 2, 'p1'); // A's own tree, reaching us over p1
+    expect(trees.isCarrier(A, 'p1')).toBe(true);
+    expect(trees.isCarrier(A, 'p2')).toBe(false);
+    trees.noteMessage(A, 4, 'p2');
+    trees.noteMessage(A, 3, 'p1'); // a late one moves nothing
+    expect(trees.isCarrier(A, 'p2')).toBe(true);
+    expect(trees.isCarrier(A, 'p1')).toBe(false);
+    trees.set(A, 'p2', true); // pruned: no longer a tree link
+    expect(trees.isCarrier(A, 'p2')).toBe(false);
+  });
+
   it("remembers an origin's newest seq and its last eight, for its own tree only", () => {
     const trees = new OriginTrees(16);
     for (let seq = 1; seq <= 12; seq++) trees.noteMessage(A, seq);

@@ -275,6 +275,19 @@ describe('Plumtree broadcast', () => {
     expect(node.fire(timerOf(lazy, 'graftTimeout'))).toEqual([]);
   });
 
+  it("in an origin's own tree grafts at once only from the parent: another tree link's copy may just be slower", () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    // Origin 9's messages 1 and 2 come over peer 1: its own tree, with 1 as the parent.
+    node.receive(1, gossip(9, 1));
+    node.receive(1, gossip(9, 2));
+    // Peer 2 is eager at our end but not the parent: its announcement waits for the graft timer.
+    const other = node.receive(2, ihave([9, 3, 2]));
+    expect(sent(other)).toEqual([]);
+    expect(timersOf(other)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
+    // The parent announcing it means no push is coming from anyone: it is asked at once.
+    expect(graftsTo(node.receive(1, ihave([9, 3, 1])))).toEqual([peer(1).id]);
+  });
+
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {
     const node = new Node().withNeighbours(1, 2).pruneFrom(2);
     const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');

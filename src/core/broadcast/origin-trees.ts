@@ -9,6 +9,8 @@ interface OwnTree {
   readonly firstSeq: number;
   /** The highest sequence number of this origin's messages received so far. */
   newestSeq: number;
+  /** The neighbour that message came from; undefined for our own messages. */
+  newestFrom: NodeId | undefined;
   /** The seqs of its last RECENT_SEQS messages, in the order received. */
   readonly recentSeqs: number[];
 }
@@ -60,13 +62,19 @@ export class OriginTrees {
     return this.own.has(origin);
   }
 
-  /** A new message from `origin` (ours included): its second one gives it a tree of its own. */
-  noteMessage(origin: NodeId, seq: number): void {
+  /**
+   * A new message from `origin` (ours included), received from neighbour `from` (undefined for our
+   * own): its second one gives it a tree of its own.
+   */
+  noteMessage(origin: NodeId, seq: number, from?: NodeId): void {
     const own = this.own.get(origin);
     if (own !== undefined) {
       this.own.delete(origin);
       this.own.set(origin, own);
-      if (seq > own.newestSeq) own.newestSeq = seq;
+      if (seq > own.newestSeq) {
+        own.newestSeq = seq;
+        own.newestFrom = from;
+      }
       if (own.recentSeqs.push(seq) > RECENT_SEQS) own.recentSeqs.shift();
       return;
     }
@@ -77,7 +85,13 @@ export class OriginTrees {
       return;
     }
     if (this.own.size >= this.maxOrigins) this.own.delete(this.own.keys().next().value as NodeId);
-    this.own.set(origin, { lazy: new Set(this.shared), firstSeq: seq, newestSeq: seq, recentSeqs: [seq] });
+    this.own.set(origin, {
+      lazy: new Set(this.shared),
+      firstSeq: seq,
+      newestSeq: seq,
+      newestFrom: from,
+      recentSeqs: [seq],
+    });
   }
 
   /**
@@ -95,6 +109,17 @@ export class OriginTrees {
   isSuperseded(origin: NodeId, seq: number): boolean {
     const own = this.own.get(origin);
     return own !== undefined && seq < own.newestSeq;
+  }
+
+  /**
+   * Whether `origin`'s next message should come to us over the link to `peer`: in the origin's own
+   * tree, the link its newest message came over; in the shared tree, which carries every origin
+   * and so has no direction, any tree link.
+   */
+  isCarrier(origin: NodeId, peer: NodeId): boolean {
+    const own = this.own.get(origin);
+    if (own === undefined) return !this.shared.has(peer);
+    return own.newestFrom === peer && !own.lazy.has(peer);
   }
 
   /** The lazy links that `origin`'s messages follow. */
