@@ -165,8 +165,8 @@ export class Protocol {
   ) {
     const merged = resolveOptions(options);
     this.options = merged;
-    this.membership = new HyParView(self, merged, random);
     this.broadcast = createBroadcast(self, merged, random, authenticator);
+    this.membership = new HyParView(self, merged, random, (peer) => this.broadcast.carriesTree(peer));
   }
 
   /** All-zero statistics, for a runtime that has no Protocol yet. */

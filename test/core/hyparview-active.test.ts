@@ -54,6 +54,23 @@ describe('HyParView neighbor requests (§4.3)', () => {
     expect(sends(actions, 'neighborReply')[0]?.message).toEqual({ type: 'neighborReply', accepted: true });
   });
 
+  it('evicting for a high-priority request, spares the neighbours that carry a broadcast tree', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const node = new Harness({ activeViewSize: 3 }, seed).withNeighbours(1, 2, 3);
+      // Peers 2 and 3 prune us from the shared tree: only 1 still carries it.
+      for (const lazy of [2, 3]) node.receive(lazy, { type: 'prune', origin: peer(99).id });
+      const evicted = actionsOf(node.receive(7, { type: 'neighbor', priority: 'high' }), 'neighborDown');
+      expect(evicted.map((a) => a.peer.id)).not.toContain(peer(1).id);
+      expect(evicted).toHaveLength(1);
+    }
+    // When every neighbour carries a tree, one of them goes all the same.
+    const allTree = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
+    expect(
+      actionsOf(allTree.receive(7, { type: 'neighbor', priority: 'high' }), 'neighborDown'),
+    ).toHaveLength(1);
+    expect(allTree.active()).toContain(peer(7).id);
+  });
+
   it('answers a request from a current neighbour without a second neighborUp', () => {
     const node = new Harness().withNeighbours(1);
     const actions = node.receive(1, { type: 'neighbor', priority: 'low' });

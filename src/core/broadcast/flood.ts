@@ -107,6 +107,11 @@ export class FloodBroadcast implements BroadcastStrategy {
     return isUnseenBroadcast(message, this.selfId, this.seen);
   }
 
+  /** Flooding pushes over every link alike: none is worth more than another. */
+  carriesTree(_peer: NodeId): boolean {
+    return false;
+  }
+
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
     switch (event.type) {
       case 'start':

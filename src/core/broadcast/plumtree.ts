@@ -125,6 +125,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     return isUnseenBroadcast(message, this.selfId, this.seen);
   }
 
+  carriesTree(peer: NodeId): boolean {
+    return this.trees.isEagerSomewhere(peer);
+  }
+
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
     switch (event.type) {
       case 'start':

@@ -133,6 +133,11 @@ export interface BroadcastStrategy {
   lastSeq(): number;
   /** Whether a received `message` would be new here, and so have its signature checked (isUnseenBroadcast). */
   isUnseen(message: Gossip): boolean;
+  /**
+   * Whether losing the link to neighbour `peer` would cut a broadcast tree here (a link payloads
+   * are pushed over); the membership evicts another neighbour first when it can.
+   */
+  carriesTree(peer: NodeId): boolean;
 }
 
 /**
