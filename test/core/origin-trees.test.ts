@@ -9,9 +9,9 @@ describe('OriginTrees', () => {
   it('gives an origin its own tree, a copy of the shared one, on its second message', () => {
     const trees = new OriginTrees(16);
     trees.set(A, 'p2', true);
-    trees.noteMessage(A, 1);
+    trees.noteMessage(A, 1, 0);
     expect(trees.hasOwn(A)).toBe(false);
-    trees.noteMessage(A, 1);
+    trees.noteMessage(A, 1, 0);
     expect(trees.hasOwn(A)).toBe(true);
     expect([...trees.lazyFor(A)]).toEqual(['p2']);
     // Changes for A now stay in A's tree; other origins follow the shared one.
@@ -25,9 +25,9 @@ describe('OriginTrees', () => {
 
   it("tells which tree a message followed: one older than its origin's own tree followed the shared one", () => {
     const trees = new OriginTrees(16);
-    trees.noteMessage(A, 4);
+    trees.noteMessage(A, 4, 0);
     expect(trees.followedOwn(A, 4)).toBe(false);
-    trees.noteMessage(A, 5); // A's tree is copied for message 5
+    trees.noteMessage(A, 5, 0); // A's tree is copied for message 5
     expect(trees.followedOwn(A, 4)).toBe(false);
     expect(trees.followedOwn(A, 5)).toBe(true);
     expect(trees.followedOwn(A, 6)).toBe(true);
@@ -45,8 +45,8 @@ describe('OriginTrees', () => {
   it('makes a neighbour that came or went eager in every tree', () => {
     const trees = new OriginTrees(16);
     trees.set(A, 'p1', true); // the shared tree
-    trees.noteMessage(A, 1);
-    trees.noteMessage(A, 1);
+    trees.noteMessage(A, 1, 0);
+    trees.noteMessage(A, 1, 0);
     trees.set(A, 'p2', true); // A's own tree
     trees.resetPeer('p1');
     trees.resetPeer('p2');
@@ -56,10 +56,10 @@ describe('OriginTrees', () => {
 
   it('keeps at most maxOrigins own trees, forgetting the least recently used', () => {
     const trees = new OriginTrees(2);
-    for (const origin of [A, B, A, B]) trees.noteMessage(origin, 1);
-    trees.noteMessage(A, 1); // A used more recently than B
-    trees.noteMessage(C, 1);
-    trees.noteMessage(C, 1);
+    for (const origin of [A, B, A, B]) trees.noteMessage(origin, 1, 0);
+    trees.noteMessage(A, 1, 0); // A used more recently than B
+    trees.noteMessage(C, 1, 0);
+    trees.noteMessage(C, 1, 0);
     expect(trees.ownTrees).toBe(2);
     expect(trees.hasOwn(A)).toBe(true);
     expect(trees.hasOwn(B)).toBe(false);
@@ -71,12 +71,12 @@ describe('OriginTrees', () => {
     trees.set(A, 'p3', true); // the shared tree
     expect(trees.isCarrier(A, 'p1')).toBe(true);
     expect(trees.isCarrier(A, 'p3')).toBe(false);
-    trees.noteMessage(A, 1, 'p1');
-    trees.noteMessage(A, 2, 'p1'); // A's own tree, reaching us over p1
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 0, 'p1'); // A's own tree, reaching us over p1
     expect(trees.isCarrier(A, 'p1')).toBe(true);
     expect(trees.isCarrier(A, 'p2')).toBe(false);
-    trees.noteMessage(A, 4, 'p2');
-    trees.noteMessage(A, 3, 'p1'); // a late one moves nothing
+    trees.noteMessage(A, 4, 0, 'p2');
+    trees.noteMessage(A, 3, 0, 'p1'); // a late one moves nothing
     expect(trees.isCarrier(A, 'p2')).toBe(true);
     expect(trees.isCarrier(A, 'p1')).toBe(false);
     trees.set(A, 'p2', true); // pruned: no longer a tree link
@@ -85,12 +85,12 @@ describe('OriginTrees', () => {
 
   it("remembers an origin's newest seq and its last eight, for its own tree only", () => {
     const trees = new OriginTrees(16);
-    for (let seq = 1; seq <= 12; seq++) trees.noteMessage(A, seq);
-    trees.noteMessage(A, 3); // a late one
+    for (let seq = 1; seq <= 12; seq++) trees.noteMessage(A, seq, 0);
+    trees.noteMessage(A, 3, 0); // a late one
     expect(trees.recentSeqs(A)).toEqual([6, 7, 8, 9, 10, 11, 12, 3]);
     expect(trees.isSuperseded(A, 11)).toBe(true);
     expect(trees.isSuperseded(A, 12)).toBe(false);
-    trees.noteMessage(B, 1); // one message: no tree of its own, nothing remembered
+    trees.noteMessage(B, 1, 0); // one message: no tree of its own, nothing remembered
     expect(trees.recentSeqs(B)).toEqual([]);
     expect(trees.isSuperseded(B, 0)).toBe(false);
   });

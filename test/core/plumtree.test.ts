@@ -6,6 +6,7 @@ import {
   DEFAULT_IHAVE_FLUSH_INTERVAL,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
+  MAX_GRAFT_DEFERRALS,
 } from '../../src/core/broadcast/plumtree-options.js';
 import type { Gossip, IHave, ProtocolMessage } from '../../src/core/messages.js';
 import { DEFAULT_PROTOCOL_OPTIONS, type ProtocolOptions } from '../../src/core/protocol.js';
@@ -286,6 +287,66 @@ describe('Plumtree broadcast', () => {
     expect(timersOf(other)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
     // The parent announcing it means no push is coming from anyone: it is asked at once.
     expect(graftsTo(node.receive(1, ihave([9, 3, 1])))).toEqual([peer(1).id]);
+  });
+
+  it("waits on a graft timeout while the origin's tree still brings older messages: the missing one is queued behind them", () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    // Origin 9's own tree, with peer 1 the parent and peer 2 lazy.
+    node.receive(1, gossip(9, 1));
+    node.receive(1, gossip(9, 2));
+    const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    // Message 3 comes down the tree just before the timer fires: no Graft, one more graft timeout.
+    node.now = DEFAULT_GRAFT_TIMEOUT - 10;
+    node.receive(1, gossip(9, 3));
+    node.now = DEFAULT_GRAFT_TIMEOUT;
+    const waited = node.fire(timer);
+    expect(graftsTo(waited)).toEqual([]);
+    expect(timersOf(waited)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
+    expect(node.protocol.stats().graftsDeferred).toBe(1);
+    // The tree has been quiet for a graft timeout since: peer 2 is asked.
+    node.now = 2 * DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(node.fire(timerOf(waited, 'graftTimeout')))).toEqual([peer(2).id]);
+  });
+
+  it('grafts after MAX_GRAFT_DEFERRALS waits, at once past a gap, and at once when the parent is gone', () => {
+    const slow = new Node().withNeighbours(1, 2).pruneFrom(2);
+    slow.receive(1, gossip(9, 1));
+    slow.receive(1, gossip(9, 2));
+    let timer = timerOf(slow.receive(2, ihave([9, 100, 1])), 'graftTimeout');
+    // The parent keeps bringing older messages, each just before the timer fires.
+    for (let wait = 1; wait <= MAX_GRAFT_DEFERRALS; wait++) {
+      slow.now = wait * DEFAULT_GRAFT_TIMEOUT - 1;
+      slow.receive(1, gossip(9, 2 + wait));
+      slow.now = wait * DEFAULT_GRAFT_TIMEOUT;
+      const waited = slow.fire(timer);
+      expect(graftsTo(waited)).toEqual([]);
+      timer = timerOf(waited, 'graftTimeout');
+    }
+    slow.now = (MAX_GRAFT_DEFERRALS + 1) * DEFAULT_GRAFT_TIMEOUT - 1;
+    slow.receive(1, gossip(9, 50));
+    slow.now = (MAX_GRAFT_DEFERRALS + 1) * DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(slow.fire(timer))).toEqual([peer(2).id]);
+
+    // A newer message than the missing one came down the tree: the parent passed it by.
+    const gap = new Node().withNeighbours(1, 2).pruneFrom(2);
+    gap.receive(1, gossip(9, 1));
+    gap.receive(1, gossip(9, 2));
+    const gapTimer = timerOf(gap.receive(2, ihave([9, 3, 1])), 'graftTimeout');
+    gap.now = DEFAULT_GRAFT_TIMEOUT - 1;
+    gap.receive(1, gossip(9, 4));
+    gap.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(gap.fire(gapTimer))).toEqual([peer(2).id]);
+
+    // The parent went down just after its last message: nothing more comes from it.
+    const orphan = new Node().withNeighbours(1, 2, 3).pruneFrom(2);
+    orphan.receive(1, gossip(9, 1));
+    orphan.receive(1, gossip(9, 2));
+    const orphanTimer = timerOf(orphan.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    orphan.now = DEFAULT_GRAFT_TIMEOUT - 1;
+    orphan.receive(1, gossip(9, 3));
+    orphan.receive(1, { type: 'disconnect', alive: false });
+    orphan.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(orphan.fire(orphanTimer))).toEqual([peer(2).id]);
   });
 
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {

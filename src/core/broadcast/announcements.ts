@@ -16,6 +16,8 @@ export interface MissingMessage {
   readonly announcers: Announcement[];
   /** Token of the graft timer in flight for this message; undefined when none is armed. */
   timerToken: number | undefined;
+  /** Graft timeouts that waited on instead, for a tree still bringing older messages. */
+  deferrals: number;
 }
 
 export type AnnounceResult =
@@ -58,7 +60,7 @@ export class Announcements {
     if (message !== undefined && fromPeer?.has(message)) return { kind: 'recorded', message };
     if (fromPeer !== undefined && fromPeer.size >= this.maxPerPeer) return { kind: 'overLimit' };
     if (message === undefined) {
-      message = { key, origin, seq, announcers: [], timerToken: undefined };
+      message = { key, origin, seq, announcers: [], timerToken: undefined, deferrals: 0 };
       this.byKey.set(key, message);
     }
     if (fromPeer === undefined) {

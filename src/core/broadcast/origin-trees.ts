@@ -1,4 +1,4 @@
-import type { NodeId } from '../types.js';
+import type { Millis, NodeId } from '../types.js';
 
 /** How many of an origin's latest seqs its tree remembers (see recentSeqs). */
 const RECENT_SEQS = 8;
@@ -11,6 +11,8 @@ interface OwnTree {
   newestSeq: number;
   /** The neighbour that message came from; undefined for our own messages. */
   newestFrom: NodeId | undefined;
+  /** When that message arrived. */
+  newestAt: Millis;
   /** The seqs of its last RECENT_SEQS messages, in the order received. */
   readonly recentSeqs: number[];
 }
@@ -63,10 +65,10 @@ export class OriginTrees {
   }
 
   /**
-   * A new message from `origin` (ours included), received from neighbour `from` (undefined for our
-   * own): its second one gives it a tree of its own.
+   * A new message from `origin` (ours included), received at `now` from neighbour `from` (undefined
+   * for our own): its second one gives it a tree of its own.
    */
-  noteMessage(origin: NodeId, seq: number, from?: NodeId): void {
+  noteMessage(origin: NodeId, seq: number, now: Millis, from?: NodeId): void {
     const own = this.own.get(origin);
     if (own !== undefined) {
       this.own.delete(origin);
@@ -74,6 +76,7 @@ export class OriginTrees {
       if (seq > own.newestSeq) {
         own.newestSeq = seq;
         own.newestFrom = from;
+        own.newestAt = now;
       }
       if (own.recentSeqs.push(seq) > RECENT_SEQS) own.recentSeqs.shift();
       return;
@@ -90,6 +93,7 @@ export class OriginTrees {
       firstSeq: seq,
       newestSeq: seq,
       newestFrom: from,
+      newestAt: now,
       recentSeqs: [seq],
     });
   }
@@ -120,6 +124,17 @@ export class OriginTrees {
     const own = this.own.get(origin);
     if (own === undefined) return !this.shared.has(peer);
     return own.newestFrom === peer && !own.lazy.has(peer);
+  }
+
+  /**
+   * The carrier of `origin`'s tree if that tree is still bringing messages older than `seq`: the
+   * newest so far is older and came over the carrier less than `within` ago. Undefined otherwise.
+   */
+  carrierBehind(origin: NodeId, seq: number, now: Millis, within: Millis): NodeId | undefined {
+    const own = this.own.get(origin);
+    if (own === undefined || own.newestFrom === undefined || own.newestSeq >= seq) return undefined;
+    if (own.lazy.has(own.newestFrom) || now - own.newestAt >= within) return undefined;
+    return own.newestFrom;
   }
 
   /** The lazy links that `origin`'s messages follow. */

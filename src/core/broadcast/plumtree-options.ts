@@ -70,6 +70,13 @@ export const DEFAULT_IHAVE_FLUSH_INTERVAL: Millis = 25;
  * last-delivery p99 from 8.3 to 7.0 ms (mean of the runs), with as many IHave frames as before.
  */
 export const IHAVE_FLUSH_JITTER = 0.5;
+/**
+ * How many times a graft timeout waits once more (another graftTimeout each) for a message that
+ * the tree is still bringing older messages before (PlumtreeBroadcast.onGraftTimeout). Three keep
+ * the slowest such wait near a second, after which a path that slow is worth replacing: the Graft
+ * makes the announcer a tree link.
+ */
+export const MAX_GRAFT_DEFERRALS = 3;
 /** 256 entries of 41 bytes: a ~10 KB frame, small enough not to hold up payloads on the link. */
 export const DEFAULT_IHAVE_BATCH_MAX = 256;
 /**

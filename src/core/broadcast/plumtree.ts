@@ -17,7 +17,12 @@ import {
 import { NeighbourList } from './neighbour-list.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
-import { IHAVE_ENTRIES_LIMIT, IHAVE_FLUSH_JITTER, type PlumtreeOptions } from './plumtree-options.js';
+import {
+  IHAVE_ENTRIES_LIMIT,
+  IHAVE_FLUSH_JITTER,
+  MAX_GRAFT_DEFERRALS,
+  type PlumtreeOptions,
+} from './plumtree-options.js';
 import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
 import { SharedTreeActivity } from './shared-tree-activity.js';
@@ -543,7 +548,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   /** A new message of `origin` (ours included): which tree it followed, and when. */
   private noteMessage(origin: NodeId, seq: number, from: NodeId | undefined, now: Millis): void {
     const followsShared = !this.trees.hasOwn(origin);
-    this.trees.noteMessage(origin, seq, from);
+    this.trees.noteMessage(origin, seq, now, from);
     if (!followsShared) return;
     if (this.trees.hasOwn(origin)) this.sharedActivity.noteCopy(origin, seq);
     else this.sharedActivity.note(origin, seq, now);
@@ -559,6 +564,18 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const missing = this.missing.get(messageKey(origin, seq));
     if (missing === undefined || missing.timerToken !== token) return;
     missing.timerToken = undefined;
+    // The tree still brings this origin's older messages: this one is queued behind them, most
+    // likely on a link or in a process that is slow for now, not lost. A Graft would fetch a second
+    // copy and make one more tree link. One process per node on two cores, 500 messages from node 0
+    // as fast as they go: throughput RMR 0.29 and 0.21 without this rule, 0.09 and 0.06 with it
+    // (means of two batches of 8 alternating runs).
+    const carrier = this.trees.carrierBehind(origin, seq, now, this.options.graftTimeout);
+    if (carrier !== undefined && this.isNeighbour(carrier) && missing.deferrals < MAX_GRAFT_DEFERRALS) {
+      missing.deferrals++;
+      this.counters.graftsDeferred++;
+      this.armGraftTimer(missing, this.options.graftTimeout, out);
+      return;
+    }
     // When a burst of messages goes missing at once, the first announcer differs from message to
     // message; grafting each one would make several links eager, close cycles, and start a round of
     // Prunes that can cut this node off again. The peer grafted last, if it announced this message

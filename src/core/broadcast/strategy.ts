@@ -73,6 +73,11 @@ export interface BroadcastStats {
    * way, so the link carried that message after all (PlumtreeBroadcast.revokePrune).
    */
   prunesRevoked: number;
+  /**
+   * Graft timeouts waited on once more because the tree was still bringing older messages of the
+   * origin (PlumtreeBroadcast.onGraftTimeout).
+   */
+  graftsDeferred: number;
   /** Announcements ignored because their sender already had too many outstanding. */
   announcementsDropped: number;
   /** Broadcast control messages from peers outside the active view, ignored. */
@@ -111,6 +116,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     optimisations: 0,
     catchUpPayloadsSent: 0,
     prunesRevoked: 0,
+    graftsDeferred: 0,
     announcementsDropped: 0,
     strangerMessages: 0,
     eagerPeers: 0,
