@@ -661,6 +661,26 @@ describe('Plumtree broadcast', () => {
     ]);
   });
 
+  it('prunes a neighbour, not the parent, that sends two late echoes in a row: a cycle that stays', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    for (let seq = 1; seq <= 6; seq++) node.receive(1, gossip(9, seq));
+    const prune = [{ to: peer(2), message: { type: 'prune', origin: peer(9).id } }];
+    // One late echo from peer 2, then one from peer 3: neither repeats.
+    expect(sent(node.receive(2, gossip(9, 3)))).toEqual([]);
+    expect(sent(node.receive(3, gossip(9, 3)))).toEqual([]);
+    expect(sent(node.receive(2, gossip(9, 4)))).toEqual([]);
+    // Peer 2 again: its link closes a cycle that each new message goes round.
+    expect(sent(node.receive(2, gossip(9, 5)))).toEqual(prune);
+    expect(sent(node.receive(1, gossip(9, 7)), 'gossip').map((s) => s.to.id)).toEqual([peer(3).id]);
+
+    // The parent's late copies prune nothing, however many: the tree moved onto that link.
+    const parent = new Node().withNeighbours(1, 2);
+    for (let seq = 1; seq <= 4; seq++) parent.receive(1, gossip(9, seq));
+    parent.receive(2, gossip(9, 6));
+    expect(sent(parent.receive(2, gossip(9, 3)))).toEqual([]);
+    expect(sent(parent.receive(2, gossip(9, 4)))).toEqual([]);
+  });
+
   it('tells a new neighbour of the messages it received recently, so it can Graft what it missed', () => {
     const node = new Node({ newNeighbourAnnounceWindow: 2_000 }).withNeighbours(1);
     node.receive(1, gossip(9, 1, 3));

@@ -13,6 +13,8 @@ interface OwnTree {
   newestFrom: NodeId | undefined;
   /** When that message arrived. */
   newestAt: Millis;
+  /** The neighbour, not the carrier, that sent the last late copy of an older message. */
+  echoFrom: NodeId | undefined;
   /** The seqs of its last RECENT_SEQS messages, in the order received. */
   readonly recentSeqs: number[];
 }
@@ -94,6 +96,7 @@ export class OriginTrees {
       newestSeq: seq,
       newestFrom: from,
       newestAt: now,
+      echoFrom: undefined,
       recentSeqs: [seq],
     });
   }
@@ -135,6 +138,21 @@ export class OriginTrees {
     if (own === undefined || own.newestFrom === undefined || own.newestSeq >= seq) return undefined;
     if (own.lazy.has(own.newestFrom) || now - own.newestAt >= within) return undefined;
     return own.newestFrom;
+  }
+
+  /**
+   * Notes a late copy of an older message of `origin` (see isSuperseded) from `peer`. Whether the
+   * previous one came from `peer` too, which is not the carrier: a cycle through `peer` persists.
+   */
+  isRepeatEcho(origin: NodeId, peer: NodeId): boolean {
+    const own = this.own.get(origin);
+    if (own === undefined || own.newestFrom === peer) return false;
+    if (own.echoFrom !== peer) {
+      own.echoFrom = peer;
+      return false;
+    }
+    own.echoFrom = undefined;
+    return true;
   }
 
   /** The lazy links that `origin`'s messages follow. */
