@@ -80,6 +80,25 @@ function graftsTo(actions: readonly ProtocolAction[]): string[] {
   return sent(actions, 'graft').map((s) => s.to.id);
 }
 
+/**
+ * A node in origin 9's own tree (messages 1 and 2 came from peer 1, its parent; peer 2 is lazy),
+ * missing message `seq`, which peer 2 announced; with the graft timer that announcement armed.
+ */
+function missingBehindParent(seq: number, ...moreNeighbours: number[]): { node: Node; timer: ProtocolTimer } {
+  const node = new Node().withNeighbours(1, 2, ...moreNeighbours).pruneFrom(2);
+  node.receive(1, gossip(9, 1));
+  node.receive(1, gossip(9, 2));
+  return { node, timer: timerOf(node.receive(2, ihave([9, seq, 1])), 'graftTimeout') };
+}
+
+/** The parent (peer 1) brings origin 9's message `seq` just before `at`, when `timer` fires. */
+function parentDeliversThenFire(node: Node, seq: number, at: number, timer: ProtocolTimer): ProtocolAction[] {
+  node.now = at - 1;
+  node.receive(1, gossip(9, seq));
+  node.now = at;
+  return node.fire(timer);
+}
+
 /** Fires the IHave flush that `actions` armed; the peers announced to, sorted. */
 function announcedTo(node: Node, actions: readonly ProtocolAction[]): string[] {
   return sent(node.fire(timerOf(actions, 'ihaveFlush')))
@@ -290,16 +309,9 @@ describe('Plumtree broadcast', () => {
   });
 
   it("waits on a graft timeout while the origin's tree still brings older messages: the missing one is queued behind them", () => {
-    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
-    // Origin 9's own tree, with peer 1 the parent and peer 2 lazy.
-    node.receive(1, gossip(9, 1));
-    node.receive(1, gossip(9, 2));
-    const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    const { node, timer } = missingBehindParent(5);
     // Message 3 comes down the tree just before the timer fires: no Graft, one more graft timeout.
-    node.now = DEFAULT_GRAFT_TIMEOUT - 10;
-    node.receive(1, gossip(9, 3));
-    node.now = DEFAULT_GRAFT_TIMEOUT;
-    const waited = node.fire(timer);
+    const waited = parentDeliversThenFire(node, 3, DEFAULT_GRAFT_TIMEOUT, timer);
     expect(graftsTo(waited)).toEqual([]);
     expect(timersOf(waited)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
     expect(node.protocol.stats().graftsDeferred).toBe(1);
@@ -309,44 +321,35 @@ describe('Plumtree broadcast', () => {
   });
 
   it('grafts after MAX_GRAFT_DEFERRALS waits, at once past a gap, and at once when the parent is gone', () => {
-    const slow = new Node().withNeighbours(1, 2).pruneFrom(2);
-    slow.receive(1, gossip(9, 1));
-    slow.receive(1, gossip(9, 2));
-    let timer = timerOf(slow.receive(2, ihave([9, 100, 1])), 'graftTimeout');
+    const slow = missingBehindParent(100);
+    let timer = slow.timer;
     // The parent keeps bringing older messages, each just before the timer fires.
     for (let wait = 1; wait <= MAX_GRAFT_DEFERRALS; wait++) {
-      slow.now = wait * DEFAULT_GRAFT_TIMEOUT - 1;
-      slow.receive(1, gossip(9, 2 + wait));
-      slow.now = wait * DEFAULT_GRAFT_TIMEOUT;
-      const waited = slow.fire(timer);
+      const waited = parentDeliversThenFire(slow.node, 2 + wait, wait * DEFAULT_GRAFT_TIMEOUT, timer);
       expect(graftsTo(waited)).toEqual([]);
       timer = timerOf(waited, 'graftTimeout');
     }
-    slow.now = (MAX_GRAFT_DEFERRALS + 1) * DEFAULT_GRAFT_TIMEOUT - 1;
-    slow.receive(1, gossip(9, 50));
-    slow.now = (MAX_GRAFT_DEFERRALS + 1) * DEFAULT_GRAFT_TIMEOUT;
-    expect(graftsTo(slow.fire(timer))).toEqual([peer(2).id]);
+    const last = parentDeliversThenFire(
+      slow.node,
+      50,
+      (MAX_GRAFT_DEFERRALS + 1) * DEFAULT_GRAFT_TIMEOUT,
+      timer,
+    );
+    expect(graftsTo(last)).toEqual([peer(2).id]);
 
     // A newer message than the missing one came down the tree: the parent passed it by.
-    const gap = new Node().withNeighbours(1, 2).pruneFrom(2);
-    gap.receive(1, gossip(9, 1));
-    gap.receive(1, gossip(9, 2));
-    const gapTimer = timerOf(gap.receive(2, ihave([9, 3, 1])), 'graftTimeout');
-    gap.now = DEFAULT_GRAFT_TIMEOUT - 1;
-    gap.receive(1, gossip(9, 4));
-    gap.now = DEFAULT_GRAFT_TIMEOUT;
-    expect(graftsTo(gap.fire(gapTimer))).toEqual([peer(2).id]);
+    const gap = missingBehindParent(3);
+    expect(graftsTo(parentDeliversThenFire(gap.node, 4, DEFAULT_GRAFT_TIMEOUT, gap.timer))).toEqual([
+      peer(2).id,
+    ]);
 
     // The parent went down just after its last message: nothing more comes from it.
-    const orphan = new Node().withNeighbours(1, 2, 3).pruneFrom(2);
-    orphan.receive(1, gossip(9, 1));
-    orphan.receive(1, gossip(9, 2));
-    const orphanTimer = timerOf(orphan.receive(2, ihave([9, 5, 1])), 'graftTimeout');
-    orphan.now = DEFAULT_GRAFT_TIMEOUT - 1;
-    orphan.receive(1, gossip(9, 3));
-    orphan.receive(1, { type: 'disconnect', alive: false });
-    orphan.now = DEFAULT_GRAFT_TIMEOUT;
-    expect(graftsTo(orphan.fire(orphanTimer))).toEqual([peer(2).id]);
+    const orphan = missingBehindParent(5, 3);
+    orphan.node.now = DEFAULT_GRAFT_TIMEOUT - 1;
+    orphan.node.receive(1, gossip(9, 3));
+    orphan.node.receive(1, { type: 'disconnect', alive: false });
+    orphan.node.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(orphan.node.fire(orphan.timer))).toEqual([peer(2).id]);
   });
 
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {
