@@ -55,7 +55,8 @@ export interface NodeOptions {
   /**
    * Worker threads that check broadcast signatures off the event loop, shared by every node of the
    * process (the most any node asked for). 0 checks them on the event loop. Default: one fewer
-   * than the cores, at most 2 (DEFAULT_VERIFY_THREADS).
+   * than the cores, at most 2 (DEFAULT_VERIFY_THREADS). They start once checks come at 100 a second
+   * and the host has an idle core (see verify-pool.ts); until then the event loop checks.
    */
   readonly verifyThreads?: number;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */

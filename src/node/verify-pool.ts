@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { hostIdleCores, type IdleCoresProbe } from './idle-cores.js';
 import {
   VERIFY_BATCH_MAX_BYTES,
   VERIFY_RECORD_HEADER_BYTES,
@@ -45,6 +46,18 @@ export const VERIFY_THREADS_START_RATE = 100;
 const START_RATE_WINDOW_MS = 1_000;
 
 /**
+ * Idle cores, on average over the time since the window's first check, below which the workers do
+ * not start: a worker needs a free core, and without one it only adds a thread for the busy cores
+ * to share. Measured with ten meshcast processes on two cores (the benchmark's one process per node,
+ * where the host has no idle core): see docs/benchmarks.md. A node alone on its host keeps one core
+ * busy at most and leaves the others idle.
+ */
+export const VERIFY_THREADS_MIN_IDLE_CORES = 0.5;
+
+/** The shortest time over which idle cores are measured: a few of the kernel's 10 ms ticks. */
+const IDLE_SAMPLE_MIN_MS = 100;
+
+/**
  * A turn of the event loop that staged at most this many checks while every worker is idle gets
  * them back to do inline. The event loop would otherwise only wait for the answer, and a handoff
  * is two thread wake-ups, on a virtual machine the waking of an idle vCPU, whose cost varies:
@@ -60,6 +73,10 @@ export interface VerifyPoolTuning {
   readonly startRate?: number;
   /** Checks a quiet turn hands back to be done inline, 0 for none (INLINE_TURN_MAX_CHECKS). */
   readonly inlineTurnMax?: number;
+  /** The host's idle cores, asked before a start at the start rate (hostIdleCores()). */
+  readonly idleCores?: IdleCoresProbe;
+  /** Milliseconds, for the start rate's window (performance.now). */
+  readonly clock?: () => number;
 }
 
 /** The worker's young generation; V8's default (16 MiB and up) is for programs that allocate. */
@@ -99,6 +116,8 @@ export class VerifyPool {
   /** Checks asked for in the current window, while the workers have not started. */
   private demand = 0;
   private demandSince = Number.NEGATIVE_INFINITY;
+  /** The host had too few idle cores for a start in the current window (see hostHasIdleCore). */
+  private startRefused = false;
   private readyWaiters: ((ready: boolean) => void)[] = [];
 
   /**
@@ -107,10 +126,14 @@ export class VerifyPool {
    */
   private readonly startRate: number;
   private readonly inlineTurnMax: number;
+  private readonly idleCores: IdleCoresProbe;
+  private readonly clock: () => number;
 
   constructor(threads: number, tuning: VerifyPoolTuning = {}) {
     this.startRate = tuning.startRate ?? VERIFY_THREADS_START_RATE;
     this.inlineTurnMax = tuning.inlineTurnMax ?? INLINE_TURN_MAX_CHECKS;
+    this.idleCores = tuning.idleCores ?? hostIdleCores();
+    this.clock = tuning.clock ?? (() => performance.now());
     this.grow(threads);
   }
 
@@ -146,7 +169,7 @@ export class VerifyPool {
    * VERIFY_QUEUE_LIMIT and VERIFY_BATCH_MAX_BYTES).
    */
   submit(signature: Uint8Array, key: Uint8Array, message: Uint8Array, done: VerifyCallback): boolean {
-    if (!this.started && this.wanted > 0 && this.noteDemand()) {
+    if (!this.started && this.wanted > 0 && this.noteDemand() && this.hostHasIdleCore()) {
       this.started = true;
       this.grow(this.wanted);
     }
@@ -169,12 +192,27 @@ export class VerifyPool {
 
   /** Counts a check asked for before the start; true once they come at startRate per second. */
   private noteDemand(): boolean {
-    const now = performance.now();
+    const now = this.clock();
     if (now - this.demandSince >= START_RATE_WINDOW_MS) {
       this.demandSince = now;
       this.demand = 0;
+      this.startRefused = false;
+      // The baseline of the idle time that hostHasIdleCore measures.
+      this.idleCores();
     }
     return ++this.demand >= this.startRate;
+  }
+
+  /**
+   * Whether the host kept VERIFY_THREADS_MIN_IDLE_CORES idle since the window began; asked once per
+   * window, once IDLE_SAMPLE_MIN_MS have passed (until then, no). A host that does not say starts.
+   */
+  private hostHasIdleCore(): boolean {
+    if (this.startRefused || this.clock() - this.demandSince < IDLE_SAMPLE_MIN_MS) return false;
+    const idle = this.idleCores();
+    if (idle === undefined || idle >= VERIFY_THREADS_MIN_IDLE_CORES) return true;
+    this.startRefused = true;
+    return false;
   }
 
   /** Stops every worker. Checks in flight are answered with undefined. */

@@ -90,13 +90,17 @@ describe('VerifyPool', () => {
   });
 
   it('starts its workers once checks come at the start rate, and takes checks once one is ready', async () => {
-    const lazy = new VerifyPool(1, { startRate: 3, inlineTurnMax: 0 });
+    let now = 0;
+    const lazy = new VerifyPool(1, { startRate: 3, inlineTurnMax: 0, idleCores: () => 1, clock: () => now });
     const message = Buffer.from('early');
     const signature = signed(message);
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
+    expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
+    // At the rate, but too soon to tell whether the host has an idle core.
     expect(lazy.threads).toBe(0);
-    // The third starts the worker, but is refused until it has loaded libsodium.
+    now = 150;
+    // This one starts the worker, but is refused until it has loaded libsodium.
     expect(lazy.submit(signature, publicKey, message, () => {})).toBe(false);
     expect(lazy.threads).toBe(1);
     expect(await lazy.ready()).toBe(true);
@@ -105,6 +109,40 @@ describe('VerifyPool', () => {
     });
     expect(await answer).toBe(true);
     lazy.close();
+  });
+
+  it('does not start on a host without an idle core, and asks again in the next window', () => {
+    let now = 0;
+    const idle = [0.2, 0.9];
+    const asked: number[] = [];
+    const busyHost = new VerifyPool(1, {
+      startRate: 2,
+      idleCores: () => {
+        asked.push(now);
+        // The baseline each window takes is not a measurement.
+        return asked.length % 2 === 1 ? undefined : idle.shift();
+      },
+      clock: () => now,
+    });
+    const message = Buffer.from('busy');
+    const signature = signed(message);
+    const submitAt = (time: number): void => {
+      now = time;
+      expect(busyHost.submit(signature, publicKey, message, () => {})).toBe(false);
+    };
+    submitAt(0);
+    submitAt(10);
+    submitAt(200);
+    submitAt(300);
+    // A fifth of a core was idle: no worker, and no second question within this window.
+    expect(busyHost.threads).toBe(0);
+    expect(asked).toEqual([0, 200]);
+    submitAt(1_000);
+    submitAt(1_100);
+    // The next window found most of a core idle.
+    expect(busyHost.threads).toBe(1);
+    expect(asked).toEqual([0, 200, 1_000, 1_100]);
+    busyHost.close();
   });
 
   it("hands a quiet turn's few checks back to be done inline, and a busier turn's to a worker", async () => {
