@@ -2,6 +2,7 @@
  * The process of one run: one contender at one N. The driver (run.ts) starts it, sends the
  * scenario, and gets progress and the result back; every contender thus starts from a fresh heap.
  */
+import { settleWithin } from './cluster/deadline.js';
 import { LocalHost } from './cluster/local-host.js';
 import type { NodeHost } from './cluster/node-host.js';
 import { ProcessCluster } from './cluster/process-cluster.js';
@@ -51,14 +52,7 @@ async function run(config: ScenarioConfig): Promise<void> {
           config.rssSampleMs,
         );
   const result = await runScenario(config, chosen.description, host, tracker, throttledProgress());
-  let deadline: NodeJS.Timeout | undefined;
-  await Promise.race([
-    host.close().catch(() => undefined),
-    new Promise<void>((resolve) => {
-      deadline = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-    }),
-  ]);
-  clearTimeout(deadline);
+  await settleWithin(host.close(), CLOSE_TIMEOUT_MS);
   host.abort?.();
   await send({ type: 'result', result });
   process.exit(0);

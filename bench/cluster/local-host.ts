@@ -7,6 +7,7 @@ import {
   type TrafficCounters,
 } from '../contenders/contender.js';
 import { type MessagePhase, makePayload, now, readHeader } from '../scenario/payload.js';
+import { settleWithin } from './deadline.js';
 import type { DeliverySink, NodeHost, NodeSnapshot, ProcessUsage } from './node-host.js';
 
 /** The nodes with the given global indexes, in this process. */
@@ -63,12 +64,7 @@ export class LocalHost implements NodeHost {
         ),
       );
     }
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      deadline = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.all(joins), timedOut]);
-    clearTimeout(deadline);
+    await settleWithin(Promise.all(joins), timeoutMs);
     return finished;
   }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { addCounters, emptyCounters, type TrafficCounters } from '../contenders/contender.js';
 import type { MessagePhase } from '../scenario/payload.js';
+import { settleWithin } from './deadline.js';
 import { replay } from './delivery-batcher.js';
 import { type HostOp, isWorkerMessage, type WorkerInit, type WorkerRequest } from './ipc.js';
 import type { DeliverySink, NodeHost, NodeSnapshot, ProcessUsage } from './node-host.js';
@@ -11,6 +12,12 @@ const WORKER_PATH = fileURLToPath(new URL('../worker.js', import.meta.url));
 /** How long a worker may take to load its contender's code and say it is ready. */
 const WORKER_READY_TIMEOUT_MS = 30_000;
 
+/**
+ * How long a closed worker may take to exit by itself before it is killed: long enough to write a
+ * CPU profile of a few MB on the way out (--cpu-prof), short enough not to hold up a run.
+ */
+const WORKER_EXIT_TIMEOUT_MS = 5_000;
+
 type Result<K extends HostOp> = Awaited<ReturnType<NodeHost[K]>>;
 
 /** One worker process and its pending requests. */
@@ -18,6 +25,8 @@ class Worker {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   readonly ready: Promise<void>;
+  /** Settles once the process has exited, by itself or killed. */
+  readonly exit: Promise<void>;
   private exited = false;
 
   constructor(
@@ -31,6 +40,7 @@ class Worker {
       markReady = resolve;
       failReady = reject;
     });
+    this.exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const readyDeadline = setTimeout(
       () => failReady(new Error('worker not ready in time')),
       WORKER_READY_TIMEOUT_MS,
@@ -154,6 +164,9 @@ export class ProcessCluster implements NodeHost {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.call('close').catch(() => undefined)));
+    // A worker exits by itself once it has replied, writing its CPU profile on the way out if it
+    // was asked for one; killed at once, it never would.
+    await settleWithin(Promise.all(this.workers.map((w) => w.exit)), WORKER_EXIT_TIMEOUT_MS);
     for (const worker of this.workers) worker.kill();
   }
 

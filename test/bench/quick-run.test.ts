@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/run.js';
@@ -18,20 +18,19 @@ const BENCH_TIMEOUT_MS = 50_000;
  * that the harness runs every phase end to end and writes the JSON the docs describe. The figures
  * of a quick run mean nothing; only exact delivery is asserted.
  */
+beforeAll(async () => {
+  await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], {
+    cwd: root,
+    timeout: COMPILE_TIMEOUT_MS,
+  });
+}, COMPILE_TIMEOUT_MS);
+
 describe('bench --quick', () => {
   const out = mkdtempSync(join(tmpdir(), 'meshcast-bench-'));
   let report: BenchReport;
   let stdout: string;
 
   beforeAll(async () => {
-    await run(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'],
-      {
-        cwd: root,
-        timeout: COMPILE_TIMEOUT_MS,
-      },
-    );
     const result = await run(
       process.execPath,
       ['dist-bench/bench/run.js', '--quick', '--contenders', 'meshcast,flood', '--out', out],
@@ -41,7 +40,7 @@ describe('bench --quick', () => {
     const files = readdirSync(out).filter((f) => f.startsWith('quick-') && f.endsWith('.json'));
     expect(files).toHaveLength(1);
     report = JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')) as BenchReport;
-  }, COMPILE_TIMEOUT_MS + BENCH_TIMEOUT_MS);
+  }, BENCH_TIMEOUT_MS);
 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -88,4 +87,42 @@ describe('bench --quick', () => {
     expect(stdout).toContain('throughput: 1 KiB msgs fully delivered/s');
     expect(stdout).toContain(out);
   });
+});
+
+describe('bench --procs node --cpu-prof', () => {
+  it(
+    'writes the CPU profile of every worker process, not only of the run process',
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'meshcast-bench-prof-'));
+      try {
+        await run(
+          process.execPath,
+          [
+            'dist-bench/bench/run.js',
+            '--quick',
+            '--contenders',
+            'meshcast',
+            '--procs',
+            'node',
+            '--phases',
+            'formation',
+            '--cpu-prof',
+            '--out',
+            out,
+          ],
+          { cwd: root, timeout: BENCH_TIMEOUT_MS },
+        );
+        const profiles = readdirSync(join(out, 'profiles'), { recursive: true })
+          .map(String)
+          .filter((name) => name.endsWith('.cpuprofile'));
+        // Named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; a process may add its threads'.
+        const processes = new Set(profiles.map((name) => basename(name).split('.')[3]));
+        // The quick run's ten nodes, one worker process each, and the run's own process.
+        expect(processes.size).toBe(11);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    BENCH_TIMEOUT_MS,
+  );
 });
