@@ -608,6 +608,18 @@ describe('Plumtree broadcast', () => {
     ]);
   });
 
+  it('does not announce a message to a lazy peer that announced it to us before it arrived', () => {
+    const node = new Node().withNeighbours(1, 2, 3, 4).pruneFrom(2, 3, 4);
+    // Peers 2 and 3 announce message 5 before it reaches us; peer 4 says nothing.
+    node.receive(2, ihave([9, 5, 4]));
+    node.receive(3, ihave([9, 5, 8]));
+    const relay = node.receive(1, gossip(9, 5, 4)); // 5 hops here
+    // Peer 2 has it at 4 hops: our 5 + 1 is no shorter path for it. Peer 3 has it at 8 hops: ours
+    // is shorter by the threshold (8 - 6 = 2), so it still gets our announcement, as does peer 4.
+    expect(announcedTo(node, relay)).toEqual([peer(3).id, peer(4).id].sort());
+    expect(node.protocol.stats().missingMessages).toBe(0);
+  });
+
   it("a new parent catches its new child up on the origin's messages that passed it just before the Graft", () => {
     const parent = new Node().withNeighbours(1, 2);
     parent.receive(1, gossip(9, 4)); // so that message 5 follows origin 9's own tree

@@ -2,7 +2,7 @@ import type { ProtocolAction } from '../actions.js';
 import type { BroadcastMessage, Gossip, Graft, IHave, Prune } from '../messages.js';
 import { jittered, type Random } from '../random.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
-import { Announcements, type MissingMessage } from './announcements.js';
+import { type Announcement, Announcements, type MissingMessage } from './announcements.js';
 import { admitGossip, type MessageAuthenticator } from './authenticator.js';
 import { type FloodOptions, seenSweepTimer } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
@@ -323,6 +323,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         cached >= 0 ? this.cache.signatureAt(cached) : message.signature && ownedPayload(message.signature),
       payload: cached >= 0 ? this.cache.payloadAt(cached) : ownedPayload(message.payload),
     };
+    const missing = this.missing.get(key);
     if (this.isNeighbour(from.id)) {
       // It may have been lazy: this copy answers our Graft, or it re-linked itself to us, or it
       // crossed our Prune (see revokePrune).
@@ -331,7 +332,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       if (lazyHere && this.isFresh(this.lastPruned.get(from.id), now)) {
         this.revokePrune(from, message, now, out);
       }
-      this.push(relayed, from.id, out);
+      this.push(relayed, from.id, out, missing?.announcers);
     } else {
       // The last copies on a link that just went down. Our tree links were not chosen with this
       // copy: after the Relink that the loss caused, pushing it would be a duplicate for every
@@ -339,7 +340,6 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       // Graft to a neighbour that lacks it, which the tree it came through rarely leaves.
       this.announce(relayed, out);
     }
-    const missing = this.missing.get(key);
     if (missing === undefined) return;
     // The shortest announcement that beat this copy may show a much shorter path (paper §3.8).
     // Only after the push: the announcer has the message, so it must not get it from us.
@@ -381,8 +381,19 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.markFresh(message.origin, message.seq, from.id, now);
   }
 
-  /** Eager push to the tree links and lazy push (queued announcements) to the others. */
-  private push(message: Gossip, except: NodeId | undefined, out: ProtocolAction[]): void {
+  /**
+   * Eager push to the tree links and lazy push (queued announcements) to the others, except to a
+   * lazy neighbour among `announcers` (those that announced this message before it reached us):
+   * it has the message, and our path is not short enough for it to re-link (paper §3.8), so our
+   * announcement would tell it nothing, as in onIHave's withdrawal. Across a lazy link whose ends
+   * get a message far apart, the earlier end's IHave arrives before the message itself.
+   */
+  private push(
+    message: Gossip,
+    except: NodeId | undefined,
+    out: ProtocolAction[],
+    announcers?: readonly Announcement[],
+  ): void {
     const lazy = this.trees.lazyFor(message.origin);
     let entry: IHaveEntry | undefined;
     for (let i = 0; i < this.neighbours.size; i++) {
@@ -393,9 +404,20 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         out.push({ type: 'send', to: peer, message });
         continue;
       }
+      if (announcers !== undefined && this.announcedAlready(announcers, peer.id, message.hops)) continue;
       entry ??= { origin: message.origin, seq: message.seq, hops: message.hops };
       this.queueIHave(peer, entry, out);
     }
+  }
+
+  /** Whether `peer` announced the message at a hop count that our `hops` would not shorten enough. */
+  private announcedAlready(announcers: readonly Announcement[], peer: NodeId, hops: number): boolean {
+    for (const announcement of announcers) {
+      if (announcement.peer.id === peer) {
+        return announcement.hops - (hops + 1) < this.options.optimisationThreshold;
+      }
+    }
+    return false;
   }
 
   /** Lazy push only, to every neighbour. */
