@@ -383,9 +383,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   /**
    * Eager push to the tree links and lazy push (queued announcements) to the others, except to a
-   * lazy neighbour among `announcers` (those that announced this message before it reached us):
-   * it has the message, and our path is not short enough for it to re-link (paper §3.8), so our
-   * announcement would tell it nothing, as in onIHave's withdrawal. Across a lazy link whose ends
+   * lazy neighbour among `announcers` (those that announced this message before it reached us) that
+   * our announcement would tell nothing, as in onIHave's withdrawal. Across a lazy link whose ends
    * get a message far apart, the earlier end's IHave arrives before the message itself.
    */
   private push(
@@ -410,14 +409,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
   }
 
-  /** Whether `peer` announced the message at a hop count that our `hops` would not shorten enough. */
+  /** Whether `peer` announced the message, and our announcement would tell it nothing (tellsNothing). */
   private announcedAlready(announcers: readonly Announcement[], peer: NodeId, hops: number): boolean {
     for (const announcement of announcers) {
-      if (announcement.peer.id === peer) {
-        return announcement.hops - (hops + 1) < this.options.optimisationThreshold;
-      }
+      if (announcement.peer.id === peer) return this.tellsNothing(announcement.hops, hops);
     }
     return false;
+  }
+
+  /**
+   * Whether our announcement of a message we got `ourHops` from its origin would tell nothing to a
+   * neighbour that got it `theirHops` away: it has the message, and our path is not short enough
+   * for it to re-link to us (paper §3.8; its optimise would stop at the first threshold).
+   */
+  private tellsNothing(theirHops: number, ourHops: number): boolean {
+    return theirHops - (ourHops + 1) < this.options.optimisationThreshold;
   }
 
   /** Lazy push only, to every neighbour. */
@@ -484,14 +490,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       if (cached >= 0 ? this.cachedWasSeen(key) : this.seen.has(key)) {
         if (cached < 0) continue;
         this.optimise(cached, entry.origin, entry.seq, from, entry.hops, now, out);
-        // Our own announcement of it, if still queued, would tell the peer nothing it can use: it
-        // has the message, and our path is not short enough for it to re-link (paper §3.8). The
+        // Our own announcement of it, if still queued, would tell the peer nothing it can use. The
         // two ends of a lazy link otherwise announce every message to each other.
         // With no flush armed there is nothing queued to withdraw.
-        if (
-          this.flushArmed &&
-          entry.hops - (this.cache.hopsAt(cached) + 1) < this.options.optimisationThreshold
-        ) {
+        if (this.flushArmed && this.tellsNothing(entry.hops, this.cache.hopsAt(cached))) {
           this.ihaveQueue.withdraw(from.id, entry.origin, entry.seq);
         }
         continue;
