@@ -18,9 +18,9 @@ export type VerifyCallback = (valid: boolean | undefined) => void;
 
 /**
  * Ed25519 verification is most of a signed node's work per message (about 100 µs of a 1 KiB
- * message's ~250 µs on the development machine, see docs/benchmarks.md), and the event loop can
- * use only one core. The spare cores check signatures; one is left for the event loop itself,
- * and two checkers already outpace one event loop feeding them.
+ * message's ~250 µs on the development machine of November 2026, see docs/benchmarks-history.md),
+ * and the event loop can use only one core. The spare cores check signatures; one is left for the
+ * event loop itself, and two checkers already outpace one event loop feeding them.
  */
 export const DEFAULT_VERIFY_THREADS = Math.min(2, Math.max(0, availableParallelism() - 1));
 
@@ -49,8 +49,8 @@ const START_RATE_WINDOW_MS = 1_000;
  * Idle cores, on average over the time since the window's first check, below which the workers do
  * not start: a worker needs a free core, and without one it only adds a thread for the busy cores
  * to share. Measured with ten meshcast processes on two cores (the benchmark's one process per node,
- * where the host has no idle core): see docs/benchmarks.md. A node alone on its host keeps one core
- * busy at most and leaves the others idle.
+ * where the host has no idle core): see docs/benchmarks-history.md. A node alone on its host keeps
+ * one core busy at most and leaves the others idle.
  */
 export const VERIFY_THREADS_MIN_IDLE_CORES = 0.5;
 
