@@ -1,4 +1,4 @@
-import { components } from '../core/graph.js';
+import { components, cutVertices } from '../core/graph.js';
 import type { Millis, NodeId } from '../core/types.js';
 import { indexOfAddress } from './ids.js';
 import type { Simulator } from './simulator.js';
@@ -18,6 +18,10 @@ export interface OverlaySnapshot {
   readonly components: number;
   /** Nodes in the largest component. */
   readonly largestComponent: number;
+  /** Nodes whose crash alone would split their component (articulation points, core/graph.ts). */
+  readonly cutVertices: number;
+  /** The most nodes one crash would leave outside the largest remaining piece (0: no cut vertex). */
+  readonly largestCutOff: number;
   /** Active-view entries X→Y where Y is alive but does not list X: views should be symmetric. */
   readonly asymmetricEntries: number;
   /** Active-view entries naming a dead node. */
@@ -94,6 +98,7 @@ export function snapshotOverlay(sim: Simulator, label: string): OverlaySnapshot 
     if (!fromA && !fromB) idleLinks++;
   }
   const parts = components(neighbours);
+  const cuts = cutVertices(neighbours);
   const count = live.length;
   return {
     label,
@@ -105,6 +110,8 @@ export function snapshotOverlay(sim: Simulator, label: string): OverlaySnapshot 
     connected: parts.length <= 1,
     components: parts.length,
     largestComponent: parts.reduce((largest, part) => Math.max(largest, part.length), 0),
+    cutVertices: cuts.length,
+    largestCutOff: cuts.reduce((largest, cut) => Math.max(largest, cut.cutOff), 0),
     asymmetricEntries,
     deadEntries,
     inOut: {

@@ -102,7 +102,8 @@ function overlayLines(overlay: OverlaySnapshot): string[] {
   const io = overlay.inOut;
   return [
     `overlay at ${seconds(overlay.time)}: ${count(overlay.liveNodes)} live nodes, ` +
-      `${overlay.connected ? 'connected' : `NOT connected (${overlay.components} components, largest ${count(overlay.largestComponent)})`}; ` +
+      `${overlay.connected ? 'connected' : `NOT connected (${overlay.components} components, largest ${count(overlay.largestComponent)})`}, ` +
+      `${overlay.cutVertices === 0 ? 'no single point of failure' : `${count(overlay.cutVertices)} single points of failure (the worst cuts off ${count(overlay.largestCutOff)})`}; ` +
       `active view sizes ${sizes}; mean passive view ${fixed(overlay.passiveViewMean, 1)}`,
     `links: per node ${fixed(io.meanOut, 2)} dialled / ${fixed(io.meanIn, 2)} accepted among active links; ` +
       `${count(overlay.asymmetricEntries)} asymmetric and ${count(overlay.deadEntries)} dead active entries; ` +
