@@ -72,6 +72,11 @@ function print(title: string, times: Map<string, number>, total: number, top: nu
 }
 
 function main(): void {
+  // A reader that stops early (`| head`) closes the pipe: the rest of the listing is not wanted.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   const args = process.argv.slice(2);
   const file = args.find((a) => !a.startsWith('--'));
   const topIndex = args.indexOf('--top');
