@@ -161,7 +161,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const healMs = performance.now() - killedAt;
     say(
       healed
-        ? `healed in ${healMs.toFixed(0)} ms: survivors replaced every lost link`
+        ? `healed in ${healMs.toFixed(0)} ms: the survivors form one connected overlay again`
         : 'survivors did not heal in time',
     );
 
