@@ -42,6 +42,11 @@ export interface BroadcastResult {
   readonly rmr: number | null;
   /** Last delivery hop: most links any delivered copy travelled. */
   readonly ldh: number;
+  /**
+   * The fewest hops to the live node farthest from the origin over the active views when it was
+   * sent (overlay.ts, eccentricity): the least `ldh` a broadcast that reaches everyone can have.
+   */
+  readonly originEccentricity: number;
   /** From sending to the last delivery, ms. */
   readonly latency: Millis;
   /** Nodes that delivered it twice or more (must stay 0: delivery is exactly-once). */
@@ -57,6 +62,7 @@ interface OpenBroadcast {
   readonly time: Millis;
   readonly origin: number;
   readonly originFirst: boolean;
+  readonly originEccentricity: number;
   /** Nodes that existed when it was sent: only they can count. */
   readonly population: number;
   readonly reached: Uint8Array;
@@ -93,7 +99,14 @@ export class BroadcastTracker implements SimObserver {
   private readonly origins = new Set<number>();
 
   /** Opens broadcast `index` and returns the payload the origin must send. */
-  begin(index: number, phase: string, origin: number, time: Millis, population: number): Uint8Array {
+  begin(
+    index: number,
+    phase: string,
+    origin: number,
+    originEccentricity: number,
+    time: Millis,
+    population: number,
+  ): Uint8Array {
     const reached = new Uint8Array(population);
     reached[origin] = 1;
     const originFirst = !this.origins.has(origin);
@@ -105,6 +118,7 @@ export class BroadcastTracker implements SimObserver {
       time,
       origin,
       originFirst,
+      originEccentricity,
       population,
       reached,
       sentAtStart: this.sent.slice(),
@@ -153,6 +167,7 @@ export class BroadcastTracker implements SimObserver {
       payloadsReceived: open.payloadsReceived,
       rmr: delivered > 1 ? open.payloadsReceived / (delivered - 1) - 1 : null,
       ldh: open.ldh,
+      originEccentricity: open.originEccentricity,
       latency: open.lastDelivery - open.time,
       duplicateDeliveries: open.duplicateDeliveries,
       control,

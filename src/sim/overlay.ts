@@ -129,3 +129,30 @@ export function snapshotOverlay(sim: Simulator, label: string): OverlaySnapshot 
 function bump(histogram: Record<string, number>, key: number): void {
   histogram[key] = (histogram[key] ?? 0) + 1;
 }
+
+/**
+ * The fewest hops in which a message from `origin` reaches the farthest live node it can reach,
+ * over the active views as they are now (a node sends to the neighbours it lists). No broadcast
+ * delivered everywhere has a smaller last delivery hop. Partitions are not taken into account.
+ */
+export function eccentricity(sim: Simulator, origin: number): number {
+  const hops = new Int32Array(sim.nodeCount).fill(-1);
+  const queue = new Int32Array(sim.nodeCount);
+  hops[origin] = 0;
+  queue[0] = origin;
+  let head = 0;
+  let tail = 1;
+  let farthest = 0;
+  while (head < tail) {
+    const node = queue[head++] as number;
+    const next = (hops[node] as number) + 1;
+    for (const peer of sim.protocol(node)?.activeView() ?? []) {
+      const index = indexOfAddress(peer.address);
+      if (hops[index] !== -1 || !sim.isAlive(index)) continue;
+      hops[index] = next;
+      farthest = next;
+      queue[tail++] = index;
+    }
+  }
+  return farthest;
+}

@@ -3,7 +3,7 @@ import type { Millis } from '../core/types.js';
 import { EventKind, simEvent } from './event.js';
 import type { BroadcastTracker } from './metrics.js';
 import type { ResolvedSimOptions } from './options.js';
-import { type OverlaySnapshot, snapshotOverlay } from './overlay.js';
+import { eccentricity, type OverlaySnapshot, snapshotOverlay } from './overlay.js';
 import type { Simulator } from './simulator.js';
 
 /** Scenario steps, carried in a scenario event's `node` field (its argument in `peer`). */
@@ -225,7 +225,14 @@ export class ScenarioRunner {
     const planned = this.broadcasts[index];
     const origin = this.nextOrigin();
     if (planned === undefined || origin < 0) return;
-    const payload = this.tracker.begin(index, planned.phase, origin, this.sim.now, this.sim.nodeCount);
+    const payload = this.tracker.begin(
+      index,
+      planned.phase,
+      origin,
+      eccentricity(this.sim, origin),
+      this.sim.now,
+      this.sim.nodeCount,
+    );
     this.sim.broadcast(origin, payload);
   }
 

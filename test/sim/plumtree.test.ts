@@ -54,25 +54,30 @@ describe('simulation with Plumtree', () => {
     expect(result.crash?.healingTime as number).toBeLessThan(DEFAULT_GRAFT_TIMEOUT);
   });
 
-  // Five seeds, because one seed's last five broadcasts are a single trajectory: any change to
-  // the random draws moves a broadcast or two by a hop (seed 1 gave 8, then 9 once nodes stopped
-  // announcing to their announcers; seed 2 gives 10 either way). Without the hop-count
-  // optimisation, the settled trees stay as long as the shared one (14-19 hops for these seeds).
+  // Five seeds, because one seed's last five broadcasts are a single trajectory: any change to the
+  // random draws moves a broadcast or two by a hop. The floor is the overlay's own: no copy can
+  // reach the farthest node in fewer hops than its distance from the origin over the active views
+  // (originEccentricity), 6 or 7 here, 9 or 10 for seed 2, whose overlay has a loosely linked
+  // pocket. Without the hop-count optimisation, the settled trees stay as long as the shared one
+  // (14-19 hops for these seeds).
   it('N = 1,000: an origin that keeps sending gets its own tree, shortened to about the overlay diameter', () => {
     const settled: number[] = [];
     for (let seed = 1; seed <= 5; seed++) {
       const result = runSimulation({ nodes: 1_000, seed, broadcasts: 30, origins: 3 });
-      const ldh = result.broadcasts.map((b) => b.ldh);
       const shared = Math.max(...result.broadcasts.filter((b) => b.originFirst).map((b) => b.ldh));
       // The shared tree is a detour for most origins: 14-19 hops here.
       expect(shared).toBeGreaterThan(12);
-      settled.push(Math.max(...ldh.slice(-5)));
+      const last = result.broadcasts.slice(-5);
+      // Once settled, within two hops of the overlay's floor (the threshold lets a node stay one
+      // hop deeper than its shortest path).
+      for (const broadcast of last)
+        expect(broadcast.ldh).toBeLessThanOrEqual(broadcast.originEccentricity + 2);
+      settled.push(Math.max(...last.map((b) => b.ldh)));
       expect(result.rmr as number).toBeLessThan(0.01);
     }
     // ceil(log4 1000) + 2 = 7 is the target shape; measured 8 for most seeds once the own
-    // trees settled (about 8 broadcasts each), at most 10.
+    // trees settled (about 8 broadcasts each).
     const median = [...settled].sort((a, b) => a - b)[2] as number;
     expect(median).toBeLessThanOrEqual(8);
-    expect(Math.max(...settled)).toBeLessThanOrEqual(10);
   });
 });
