@@ -60,8 +60,10 @@ describe('HyParView shuffle (§4.4)', () => {
     const replies = sends(actions, 'shuffleReply');
     expect(replies.map((s) => s.to)).toEqual([peer(20)]);
     const replied = replies[0]?.message.type === 'shuffleReply' ? ids(replies[0].message.peers) : [];
-    expect(replied).toHaveLength(2);
-    for (const id of replied) expect([peer(3).id, peer(4).id, peer(5).id]).toContain(id);
+    // A full shuffle's worth (3 + 4 + 1) is more than it knows: its passive peers first, then its
+    // neighbours.
+    expect(replied.slice(0, 3).sort()).toEqual([peer(3).id, peer(4).id, peer(5).id].sort());
+    expect(replied.slice(3).sort()).toEqual([peer(1).id, peer(2).id].sort());
     const replyIndex = actions.findIndex((a) => a.type === 'send' && a.message.type === 'shuffleReply');
     const closeIndex = actions.findIndex((a) => a.type === 'disconnect' && a.peer.id === peer(20).id);
     expect(closeIndex).toBeGreaterThan(replyIndex);
@@ -80,7 +82,41 @@ describe('HyParView shuffle (§4.4)', () => {
     const node = new Harness().withNeighbours(1, 2, 3);
     const actions = node.receive(1, shuffle(peer(20), 0, [peer(21), peer(22)]));
     const reply = sends(actions, 'shuffleReply')[0]?.message;
-    expect(reply?.type === 'shuffleReply' ? reply.peers : []).toHaveLength(2);
+    expect(reply?.type === 'shuffleReply' ? ids(reply.peers).sort() : []).toEqual(
+      [peer(1).id, peer(2).id, peer(3).id].sort(),
+    );
+  });
+
+  it("answers an origin that knows nobody else with a full shuffle's worth of peers (ka + kp + 1)", () => {
+    // A joiner whose contact had no other neighbour: one link, an empty passive view, so its
+    // shuffle lists no peer but itself. An equal exchange would give it nothing back.
+    const node = new Harness().withNeighbours(1, 2);
+    node.withPassive(3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    const actions = node.receive(1, shuffle(peer(20), 0, []));
+    const reply = sends(actions, 'shuffleReply')[0];
+    expect(reply?.to).toEqual(peer(20));
+    const replied = reply?.message.type === 'shuffleReply' ? ids(reply.message.peers) : [];
+    expect(replied).toHaveLength(8);
+    for (const id of replied) expect(node.passive()).toContain(id);
+  });
+
+  it('a node short of neighbours with no passive peer shuffles at its repair tick, backing off as the repair does', () => {
+    const node = new Harness().withNeighbours(1);
+    const early: number[] = [];
+    for (let at = 1_000; at <= 100_000; at += 1_000) {
+      const actions = node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, at);
+      const sent = sends(actions, 'shuffle');
+      if (sent.length > 0) early.push(at);
+      expect(sent.map((s) => s.to)).toEqual(sent.length > 0 ? [peer(1)] : []);
+    }
+    // 1, 2, 4, 8, 16 s apart, then every 30 s (repairBackoffMax).
+    expect(early).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 62_000, 92_000]);
+    // With a passive peer the tick asks it instead.
+    const known = new Harness().withNeighbours(1);
+    known.withPassive(3);
+    const actions = known.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, 1_000);
+    expect(sends(actions, 'shuffle')).toEqual([]);
+    expect(sends(actions, 'neighbor').map((s) => s.to)).toEqual([peer(3)]);
   });
 
   it('never learns itself or an active neighbour as passive', () => {
@@ -105,16 +141,18 @@ describe('HyParView shuffle (§4.4)', () => {
   });
 
   it('when full, the answering node evicts first the peers it sent back', () => {
-    const node = new Harness({ activeViewSize: 1, passiveViewSize: 3 }).withNeighbours(1);
-    node.withPassive(3, 4, 5);
+    const node = new Harness({ activeViewSize: 1, passiveViewSize: 10 }).withNeighbours(1);
+    node.withPassive(3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    const before = node.passive();
     const actions = node.receive(1, shuffle(peer(20), 0, [peer(21)]));
     const reply = sends(actions, 'shuffleReply')[0]?.message;
     const replied = reply?.type === 'shuffleReply' ? ids(reply.peers) : [];
-    expect(replied).toHaveLength(1);
-    expect(node.passive()).not.toContain(replied[0]);
+    expect(replied).toHaveLength(8);
+    // Two places were needed, for 20 and 21: both came from what it sent back.
+    for (const id of before.filter((id) => !replied.includes(id))) expect(node.passive()).toContain(id);
     expect(node.passive()).toContain(peer(20).id);
     expect(node.passive()).toContain(peer(21).id);
-    expect(node.passive()).toHaveLength(3);
+    expect(node.passive()).toHaveLength(10);
   });
 
   it('drops its own walk coming back, counts a malformed ttl, and caps oversized peer lists', () => {

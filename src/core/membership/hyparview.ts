@@ -72,6 +72,14 @@ export class HyParView {
   private declinedResetAt: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
   private repairBackoff: Millis;
+  /**
+   * When a repair tick may next shuffle early (onRepairTick), and the wait after that one: doubling
+   * from one tick to `repairBackoffMax`, as the repair's own back-off, so a small network whose
+   * nodes all know each other, and so have no passive peers, does not shuffle every second for
+   * nothing.
+   */
+  private earlyShuffleAt: Millis = 0;
+  private earlyShuffleBackoff: Millis;
   /** Bootstrap contacts, oldest first, to re-join through once every known peer is gone. */
   private readonly contacts: PeerInfo[] = [];
   /**
@@ -104,6 +112,7 @@ export class HyParView {
     this.options = options;
     this.random = random;
     this.repairBackoff = options.repairInterval;
+    this.earlyShuffleBackoff = options.repairInterval;
     this.carriesTree = carriesTree;
   }
 
@@ -479,6 +488,19 @@ export class HyParView {
       this.declinedResetAt = undefined;
     }
     if (this.pending.size === 0) this.repair(now, out, 1);
+    // Short of neighbours with nobody in reserve: the repair has no one to ask, and the next shuffle
+    // may be a whole interval away. Shuffle now; the answer refills the passive view (see
+    // onShuffle), and the next tick asks from it. Beyond the paper.
+    if (
+      this.passive.size === 0 &&
+      this.active.size > 0 &&
+      this.pending.size === 0 &&
+      now >= this.earlyShuffleAt
+    ) {
+      this.startShuffle(out);
+      this.earlyShuffleAt = now + this.earlyShuffleBackoff;
+      this.earlyShuffleBackoff = Math.min(this.earlyShuffleBackoff * 2, this.options.repairBackoffMax);
+    }
     // Every peer we knew is gone: start over through a bootstrap contact, once per tick at most.
     if (this.active.size === 0 && this.passive.size === 0 && this.pending.size === 0) {
       const contact = pickOne(this.random, [...this.contacts, ...this.formerPassive]);
@@ -491,6 +513,8 @@ export class HyParView {
     this.declined.clear();
     this.declinedResetAt = undefined;
     this.repairBackoff = this.options.repairInterval;
+    this.earlyShuffleAt = 0;
+    this.earlyShuffleBackoff = this.options.repairInterval;
   }
 
   private sendNeighborRequest(peer: PeerInfo, priority: Neighbor['priority'], out: ProtocolAction[]): void {
@@ -564,11 +588,17 @@ export class HyParView {
         return;
       }
     }
-    // Accept: answer the origin directly with as many peers as it sent. Passive peers first, as in
-    // the paper; topped up from the active view while our passive view is still small.
-    const reply = this.passive.sampleExcept(this.random, peers.length, [origin.id]);
-    if (reply.length < peers.length) {
-      const extra = this.active.sampleExcept(this.random, peers.length - reply.length, [origin.id]);
+    // Accept: answer the origin directly. The paper (§4.4) answers with as many peers as it was sent,
+    // its own identifier included; we answer at least a full shuffle's worth (ka + kp + 1). An origin
+    // that could send little knows little: a joiner whose contact had no other neighbour has one
+    // link and an empty passive view, and an equal exchange gave it nothing back, leaving it on one
+    // link until some other node's walk happened to end at it (20 s in the simulator). Passive
+    // peers first, as in the paper; topped up from the active view while our passive view is small.
+    const fullShuffle = this.options.shuffleActiveCount + this.options.shufflePassiveCount + 1;
+    const wanted = Math.min(Math.max(peers.length + 1, fullShuffle), SHUFFLE_PEERS_LIMIT);
+    const reply = this.passive.sampleExcept(this.random, wanted, [origin.id]);
+    if (reply.length < wanted) {
+      const extra = this.active.sampleExcept(this.random, wanted - reply.length, [origin.id]);
       for (const peer of extra) reply.push(peer);
     }
     this.counters.shuffleRepliesSent++;
