@@ -57,6 +57,12 @@ export async function runChat(options: ChatOptions): Promise<void> {
     }
   });
   node.on('peer:down', (peer) => say(`* link down: ${nameOf(peer)} (${peer.address})`));
+  node.on('identity:conflict', (address) =>
+    say(
+      `* the node at ${address} uses your identity, so neither of you can link to the other: ` +
+        'start one of you with its own --identity file',
+    ),
+  );
 
   await node.start();
   const address = node.address();

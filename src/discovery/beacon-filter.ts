@@ -46,10 +46,25 @@ export type BeaconVerdict =
       /** own: our beacon looped back; the others are refusals, each counted separately. */
       readonly kind: 'own' | 'malformed' | 'unauthenticated' | 'replayed' | 'rate-limited';
       readonly reason: string;
+    }
+  | {
+      readonly ok: false;
+      /**
+       * Our node id in a beacon that is not ours: another node runs with our identity (the same
+       * key file, copied or shared). The two can never link, since each takes the other for itself.
+       */
+      readonly kind: 'conflict';
+      readonly reason: string;
+      /** Where the other node takes links: the beacon's source address and announced TCP port. */
+      readonly address: string;
     };
 
 export interface BeaconFilterOptions {
   readonly self: NodeId;
+  /** The TCP port our beacons announce: one of ours with another port is another node's. */
+  readonly listenPort: number;
+  /** Whether a beacon's source address can be our own: where our beacons come back from. */
+  readonly isOwnAddress: (host: string) => boolean;
   /** The network's beacon key; undefined in the open network. */
   readonly beaconKey?: Uint8Array;
   /** Wall clock, ms since the epoch (beacon times are compared across machines). */
@@ -96,7 +111,18 @@ export class BeaconFilter {
     const decoded = this.decode(datagram);
     if (!decoded.ok) return decoded;
     const { beacon, sentAt } = decoded;
-    if (beacon.id === this.options.self) return { ok: false, kind: 'own', reason: 'our own beacon' };
+    if (beacon.id === this.options.self) {
+      if (beacon.port === this.options.listenPort && this.options.isOwnAddress(host)) {
+        return { ok: false, kind: 'own', reason: 'our own beacon' };
+      }
+      const address = `${host}:${beacon.port}`;
+      return {
+        ok: false,
+        kind: 'conflict',
+        reason: `identity-conflict: ${address} announces our node id`,
+        address,
+      };
+    }
     if (beacon.port === 0) {
       // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
       return { ok: false, kind: 'malformed', reason: 'bad-field: beacon announces TCP port 0' };

@@ -1,9 +1,10 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { networkInterfaces } from 'node:os';
 import { type Random, systemRandom } from '../core/random.js';
 import type { NodeId } from '../core/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { BeaconFilter } from './beacon-filter.js';
+import { BeaconFilter, MAX_TRACKED_BEACON_SOURCES } from './beacon-filter.js';
 import { nextAnnounceDelay, startupBurstGaps } from './cadence.js';
 import {
   DEFAULT_WANTS_PEERS,
@@ -43,6 +44,11 @@ export interface MulticastDiscoveryEvents {
    * rate-limited); it was dropped and counted. `reason` starts with the code of why.
    */
   rejected: [from: string, reason: string];
+  /**
+   * A beacon carries our node id but is not ours: another node, whose address is given, runs with
+   * our identity. Each such address is reported once.
+   */
+  conflict: [address: string];
 }
 
 export interface MulticastDiscoveryStats {
@@ -58,8 +64,10 @@ export interface MulticastDiscoveryStats {
   readonly replayed: number;
   /** Beacons above the rate allowed per node or per host, dropped. */
   readonly rateLimited: number;
-  /** Our own beacons looped back by the OS (or another process using our id). */
+  /** Our own beacons looped back by the OS. */
   readonly ownIgnored: number;
+  /** Beacons with our node id from another address or port: another node with our identity. */
+  readonly identityConflicts: number;
   /** Beacons the OS refused to send (no route, interface down); discovery keeps trying. */
   readonly sendErrors: number;
 }
@@ -106,8 +114,11 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     replayed: 0,
     rateLimited: 0,
     ownIgnored: 0,
+    identityConflicts: 0,
     sendErrors: 0,
   };
+  /** Addresses already reported as running with our identity; bounded like the filter's tables. */
+  private readonly conflicts = new Set<string>();
 
   constructor(private readonly options: MulticastDiscoveryOptions) {
     super();
@@ -115,8 +126,12 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'discovery' });
     this.scheduler = options.scheduler ?? realScheduler;
     this.wantsPeers = options.wantsPeers ?? DEFAULT_WANTS_PEERS;
+    const pinned = options.interfaceAddress;
     this.filter = new BeaconFilter({
       self: options.self,
+      listenPort: options.listenPort,
+      // Our beacons come back from the interface they left by: the pinned one, else any of ours.
+      isOwnAddress: pinned === undefined ? isLocalAddress : (host) => host === pinned,
       beaconKey: options.beaconKey,
       clock: options.clock,
     });
@@ -282,6 +297,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     }
     if (!verdict.ok) {
       if (verdict.kind === 'own') this.counters.ownIgnored++;
+      else if (verdict.kind === 'conflict') this.conflicting(verdict.address);
       else this.reject(from, verdict.kind, verdict.reason);
       return;
     }
@@ -292,6 +308,18 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       address: `${remote.address}:${beacon.port}`,
       wantsPeers: beacon.wantsPeers,
     });
+  }
+
+  private conflicting(address: string): void {
+    this.counters.identityConflicts++;
+    if (this.conflicts.has(address) || this.conflicts.size >= MAX_TRACKED_BEACON_SOURCES) return;
+    this.conflicts.add(address);
+    this.logger.warn(
+      { address },
+      'a beacon from another node carries our node id: it runs with our identity (a copied or shared ' +
+        'key file), and neither can link to the other; give each node its own identity',
+    );
+    this.emit('conflict', address);
   }
 
   private reject(
@@ -314,6 +342,14 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     }
     this.emit('rejected', from, reason);
   }
+}
+
+/** Whether `host` is an address of one of this machine's interfaces. */
+function isLocalAddress(host: string): boolean {
+  for (const addresses of Object.values(networkInterfaces())) {
+    if (addresses?.some((a) => a.address === host)) return true;
+  }
+  return false;
 }
 
 function bind(socket: Socket, port: number, address: string | undefined): Promise<void> {

@@ -51,6 +51,13 @@ export interface NodeEvents {
   message: [message: MeshMessage];
   'peer:up': [peer: PeerInfo];
   'peer:down': [peer: PeerInfo];
+  /**
+   * Another node, at this address (host:port), announces this node's id: it runs with the same
+   * identity (a copied or shared key file). The two can never link, each taking the other for
+   * itself; give each node its own identity. Reported once per address. In the open network
+   * anyone can forge a beacon with any id, so this may also be someone else's doing.
+   */
+  'identity:conflict': [address: string];
   /** The node stopped, by stop(), by its AbortSignal, or because it could not go on. */
   stopped: [];
 }
@@ -276,6 +283,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     discovery.on('peer', (peer) =>
       this.handle({ type: 'discovered', peer: { id: peer.id, address: peer.address } }),
     );
+    discovery.on('conflict', (address) => this.emit('identity:conflict', address));
     this.discovery = discovery;
     await discovery.start();
     discovery.setWantsPeers(true);

@@ -132,6 +132,22 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(open.count(/secret from/)).toBe(0);
   });
 
+  it('tells two chats started with one identity file that they cannot link, naming each other', async () => {
+    const discovery = uniqueDiscovery();
+    const shared = join(keys, 'shared.key');
+    const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
+    args.push('--discovery-port', String(discovery.discoveryPort), '--identity', shared);
+    const first = new ChatProcess('first', args);
+    running.push(first);
+    await first.port(); // the first one creates the key file; the second then loads it
+    const second = new ChatProcess('second', args);
+    running.push(second);
+    const [firstPort, secondPort] = [await first.port(), await second.port()];
+    await first.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${secondPort} uses your identity`));
+    await second.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${firstPort} uses your identity`));
+    expect(first.count(/^\* link up/) + second.count(/^\* link up/)).toBe(0);
+  });
+
   it('keeps a line typed before any peer connects and says so', async () => {
     const [alone] = startChats(1);
     await (alone as ChatProcess).port();

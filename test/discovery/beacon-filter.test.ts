@@ -10,6 +10,8 @@ import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { randomNodeId } from './helpers.js';
 
 const HOST = '127.0.0.9';
+/** The TCP port the filter's own node announces; its beacons come back from HOST. */
+const OWN_PORT = 4000;
 const KEY = networkKeyFromSecret(Buffer.alloc(32, 1)).beaconKey;
 const OTHER_KEY = networkKeyFromSecret(Buffer.alloc(32, 2)).beaconKey;
 
@@ -17,7 +19,14 @@ const OTHER_KEY = networkKeyFromSecret(Buffer.alloc(32, 2)).beaconKey;
 function filter(beaconKey?: Buffer) {
   const time = { wall: 1_700_000_000_000, mono: 0 };
   const self = randomNodeId();
-  const f = new BeaconFilter({ self, beaconKey, clock: () => time.wall, monotonic: () => time.mono });
+  const f = new BeaconFilter({
+    self,
+    listenPort: OWN_PORT,
+    isOwnAddress: (host) => host === HOST,
+    beaconKey,
+    clock: () => time.wall,
+    monotonic: () => time.mono,
+  });
   return { f, time, self };
 }
 
@@ -82,8 +91,28 @@ describe('BeaconFilter', () => {
 
   it('ignores its own beacons and refuses port 0', () => {
     const { f, self } = filter();
-    expect(f.check(encodeBeacon({ ...peer, id: self }), HOST)).toMatchObject({ ok: false, kind: 'own' });
+    const own = encodeBeacon({ id: self, port: OWN_PORT, wantsPeers: true });
+    expect(f.check(own, HOST)).toMatchObject({ ok: false, kind: 'own' });
     expect(f.check(encodeBeacon({ ...peer, port: 0 }), HOST)).toMatchObject({ ok: false, kind: 'malformed' });
+  });
+
+  it.each([
+    ['another port on our address (a second process with our key file)', HOST, OWN_PORT + 1],
+    ['our port from another address (another machine with a copy of it)', '10.0.0.2', OWN_PORT],
+    ['another port from another address', '10.0.0.2', OWN_PORT + 1],
+  ])('reports our node id announced from %s as a conflict, with its address', (_label, host, port) => {
+    const conflict = {
+      ok: false,
+      kind: 'conflict',
+      reason: `identity-conflict: ${host}:${port} announces our node id`,
+      address: `${host}:${port}`,
+    };
+    const open = filter();
+    expect(open.f.check(encodeBeacon({ id: open.self, port, wantsPeers: true }), host)).toEqual(conflict);
+    const closed = filter(KEY);
+    const sentAt = closed.time.wall;
+    const beacon = encodeAuthenticatedBeacon({ id: closed.self, port, wantsPeers: true, sentAt }, KEY);
+    expect(closed.f.check(beacon, host)).toEqual(conflict);
   });
 
   it('limits the beacons believed per node, refilling with time', () => {

@@ -59,6 +59,8 @@ export interface Probe {
   readonly discovery: MulticastDiscovery;
   readonly peers: DiscoveredPeer[];
   readonly rejected: { from: string; reason: string }[];
+  /** Addresses reported as running with this instance's node id. */
+  readonly conflicts: string[];
   /** How many beacons were heard from `id`. */
   heardFrom(id: NodeId): number;
 }
@@ -80,14 +82,17 @@ export function probe(group: string, options: Partial<MulticastDiscoveryOptions>
   });
   const peers: DiscoveredPeer[] = [];
   const rejected: { from: string; reason: string }[] = [];
+  const conflicts: string[] = [];
   discovery.on('peer', (peer) => peers.push(peer));
   discovery.on('rejected', (from, reason) => rejected.push({ from, reason }));
+  discovery.on('conflict', (address) => conflicts.push(address));
   return {
     id,
     listenPort,
     discovery,
     peers,
     rejected,
+    conflicts,
     heardFrom: (other) => peers.filter((p) => p.id === other).length,
   };
 }

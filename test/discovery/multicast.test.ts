@@ -56,6 +56,26 @@ describe('MulticastDiscovery on loopback', () => {
     expect(stats.beaconsSent).toBeGreaterThanOrEqual(stats.ownIgnored);
   });
 
+  it('reports, once, another instance that announces its node id, and hears no peer in it', async () => {
+    const id = randomNodeId();
+    const [a, b] = (await started(uniqueGroup(), { ...FAST, self: id }, { ...FAST, self: id })) as [
+      Probe,
+      Probe,
+    ];
+    await waitFor(
+      'several beacons of each to reach the other',
+      () => a.discovery.stats().identityConflicts >= 5 && b.discovery.stats().identityConflicts >= 5,
+    );
+
+    expect(a.conflicts).toEqual([`127.0.0.1:${b.listenPort}`]);
+    expect(b.conflicts).toEqual([`127.0.0.1:${a.listenPort}`]);
+    for (const p of [a, b]) {
+      expect(p.peers).toEqual([]);
+      expect(p.rejected).toEqual([]);
+      expect(p.discovery.stats().ownIgnored).toBeGreaterThan(0);
+    }
+  });
+
   it('drops and counts malformed datagrams while real beacons still arrive', async () => {
     const group = uniqueGroup();
     const [a, b] = (await started(group, {}, FAST)) as [Probe, Probe];
