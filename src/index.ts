@@ -6,6 +6,7 @@ export {
   generateIdentity,
   generateNetworkSecret,
   type Identity,
+  IdentityInUseError,
   KeyFileError,
   loadNetworkKey,
   loadOrCreateIdentity,

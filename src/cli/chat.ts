@@ -1,5 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { PeerInfo } from '../core/types.js';
+import { generateIdentity } from '../identity/identity.js';
+import { identityHolder } from '../identity/identity-lock.js';
 import type { Logger } from '../log/logger.js';
 import { createNode, type MeshMessage } from '../node/node.js';
 import type { NodeOptions } from '../node/options.js';
@@ -8,6 +10,12 @@ import { decodeChat, encodeChat, isValidName, MAX_LINE_CHARS } from './chat-prot
 export interface ChatOptions {
   readonly name: string;
   readonly node: NodeOptions;
+  /**
+   * When another node on this machine already runs with `node.identityFile`, chat under a fresh
+   * temporary identity instead of refusing to start. For the default file, so that a second chat
+   * in another terminal just works; a file named with --identity is meant, and refused.
+   */
+  readonly temporaryIdentityIfTaken?: boolean;
   readonly logger: Logger;
   readonly input?: NodeJS.ReadableStream;
   readonly output?: NodeJS.WritableStream;
@@ -26,7 +34,16 @@ export async function runChat(options: ChatOptions): Promise<void> {
   const output = options.output ?? process.stdout;
   const say = (line: string): void => void output.write(`${line}\n`);
 
-  const node = createNode(options.node);
+  let nodeOptions = options.node;
+  const identityFile = nodeOptions.identityFile;
+  const holder = identityFile === undefined ? undefined : identityHolder(identityFile);
+  if (options.temporaryIdentityIfTaken && holder !== undefined) {
+    nodeOptions = { ...nodeOptions, identityFile: undefined, identity: generateIdentity() };
+    say(
+      `* ${identityFile} is in use by another meshcast (process ${holder}): this chat has a temporary identity`,
+    );
+  }
+  const node = createNode(nodeOptions);
   const names = new Map<string, string>(); // node id -> chat name, learnt from their messages
   const nameOf = (peer: PeerInfo): string => names.get(peer.id) ?? short(peer.id);
   // Lines typed before the first neighbour appears wait here instead of vanishing.

@@ -47,7 +47,12 @@ addNetworkFlags(
   'silent',
 ).action(async (flags: NetworkFlags & { name: string }) => {
   const logger = loggerFromFlags(flags);
-  await runChat({ name: flags.name, node: nodeOptionsFromFlags(flags, logger), logger });
+  await runChat({
+    name: flags.name,
+    node: nodeOptionsFromFlags(flags, logger),
+    temporaryIdentityIfTaken: flags.identity === undefined,
+    logger,
+  });
 });
 
 program

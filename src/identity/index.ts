@@ -5,6 +5,7 @@ export {
   loadIdentity,
   loadOrCreateIdentity,
 } from './identity-file.js';
+export { IdentityInUseError, identityHolder } from './identity-lock.js';
 export { configDirectory, KeyFileError, SECRET_FILE_MODE } from './key-file.js';
 export {
   generateNetworkSecret,

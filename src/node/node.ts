@@ -10,6 +10,7 @@ import { parseAddress } from '../discovery/bootstrap.js';
 import { MulticastDiscovery } from '../discovery/multicast.js';
 import { generateIdentity, type Identity } from '../identity/identity.js';
 import { loadOrCreateIdentity } from '../identity/identity-file.js';
+import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-lock.js';
 import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
@@ -94,6 +95,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private protocol: Protocol | undefined;
   private signer: GossipSigner | undefined;
   private holdsVerifyPool = false;
+  private releaseIdentity: ReleaseIdentity = () => {};
   private readonly timers = new NodeTimers();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
@@ -142,6 +144,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (this.options.signal?.aborted) throw new Error('start() called with an already aborted signal');
     this.state = 'starting';
     try {
+      // Refuses (IdentityInUseError) while another node runs with this identity file.
+      if (this.options.identity === undefined && this.options.identityFile !== undefined) {
+        this.releaseIdentity = lockIdentityFile(this.options.identityFile);
+      }
       this.listening = await this.transport.listen();
       const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
       const protocolOptions = { initialSeq: minSeqNow(), ...this.options.protocol };
@@ -268,6 +274,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (this.holdsVerifyPool) releaseVerifyPool();
     this.holdsVerifyPool = false;
     await Promise.all([this.transport.close(), this.discovery?.stop()]);
+    this.releaseIdentity();
   }
 
   private async startDiscovery(listenPort: number): Promise<void> {

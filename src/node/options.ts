@@ -35,7 +35,11 @@ export interface NodeOptions {
    * if that is given, else a fresh ephemeral key pair (a new id on every run).
    */
   readonly identity?: Identity;
-  /** Load the key pair from this file, creating it (mode 0600) on first use. See src/identity. */
+  /**
+   * Load the key pair from this file, creating it (mode 0600) on first use. While the node runs it
+   * holds `<file>.lock`: start() rejects with IdentityInUseError if another live node holds it. See
+   * src/identity.
+   */
   readonly identityFile?: string;
   /**
    * A private network's key (32 bytes, or one loaded with loadNetworkKey): the node links only with

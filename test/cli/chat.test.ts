@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { components, isSymmetric } from '../../src/core/graph.js';
+import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
 import { ChatProcess } from '../helpers/chat-process.js';
 import { uniqueDiscovery } from '../helpers/unique-group.js';
@@ -132,20 +133,63 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(open.count(/secret from/)).toBe(0);
   });
 
-  it('tells two chats started with one identity file that they cannot link, naming each other', async () => {
+  it('tells two chats with copies of one identity file that they cannot link, naming each other', async () => {
+    const discovery = uniqueDiscovery();
+    const original = join(keys, 'original.key');
+    const copy = join(keys, 'copy.key');
+    loadOrCreateIdentity(original);
+    copyFileSync(original, copy); // as if copied to another machine
+    const args = (identity: string): string[] => [
+      ...['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group],
+      ...['--discovery-port', String(discovery.discoveryPort), '--identity', identity],
+    ];
+    const first = new ChatProcess('first', args(original));
+    const second = new ChatProcess('second', args(copy));
+    running.push(first, second);
+    const [firstPort, secondPort] = [await first.port(), await second.port()];
+    await first.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${secondPort} uses your identity`));
+    await second.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${firstPort} uses your identity`));
+    expect(first.count(/^\* link up/) + second.count(/^\* link up/)).toBe(0);
+  });
+
+  it('refuses a second chat on an identity file that a running one holds', async () => {
     const discovery = uniqueDiscovery();
     const shared = join(keys, 'shared.key');
     const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
     args.push('--discovery-port', String(discovery.discoveryPort), '--identity', shared);
     const first = new ChatProcess('first', args);
     running.push(first);
-    await first.port(); // the first one creates the key file; the second then loads it
+    await first.port();
     const second = new ChatProcess('second', args);
     running.push(second);
-    const [firstPort, secondPort] = [await first.port(), await second.port()];
-    await first.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${secondPort} uses your identity`));
-    await second.waitForLine(new RegExp(`^\\* the node at 127\\.0\\.0\\.1:${firstPort} uses your identity`));
-    expect(first.count(/^\* link up/) + second.count(/^\* link up/)).toBe(0);
+    expect(await second.exited()).toBe(1);
+    expect(second.errors).toContain(`identity file ${shared} is in use by another meshcast node (process`);
+    expect(second.count(/links on port/)).toBe(0);
+  });
+
+  it('gives a second chat on the default identity file a temporary identity, and the two link', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'meshcast-config-'));
+    try {
+      const env = { XDG_CONFIG_HOME: config };
+      const discovery = uniqueDiscovery();
+      const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
+      args.push('--discovery-port', String(discovery.discoveryPort));
+      const first = new ChatProcess('first', args, env);
+      running.push(first);
+      await first.port();
+      const second = new ChatProcess('second', args, env);
+      running.push(second);
+      const defaultFile = join(config, 'meshcast', 'identity.key');
+      await second.waitForLine(
+        new RegExp(
+          `^\\* ${defaultFile.replaceAll('.', '\\.')} is in use by another meshcast \\(process \\d+\\): this chat has a temporary identity$`,
+        ),
+      );
+      await waitConnected([first, second]);
+      await everyoneSays([first, second], (c) => `hi from ${c.name}`);
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
   it('keeps a line typed before any peer connects and says so', async () => {

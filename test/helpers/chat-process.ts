@@ -9,6 +9,8 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 /** A `meshcast chat` child process whose output is collected line by line. */
 export class ChatProcess extends EventEmitter {
   readonly lines: string[] = [];
+  /** Everything it wrote to stderr (logs, and the error it exits with). */
+  errors = '';
   readonly child: ChildProcess;
   exitCode: number | null | undefined = undefined;
   private buffered = '';
@@ -16,10 +18,13 @@ export class ChatProcess extends EventEmitter {
   constructor(
     readonly name: string,
     args: readonly string[],
+    /** Variables to set in its environment, on top of this process's. */
+    env: NodeJS.ProcessEnv = {},
   ) {
     super();
     this.child = spawn(process.execPath, [CLI, 'chat', '--name', name, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
@@ -32,7 +37,10 @@ export class ChatProcess extends EventEmitter {
       }
       this.emit('output');
     });
-    this.child.stderr?.resume();
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.errors += chunk;
+    });
     this.child.on('exit', (code, signal) => {
       this.exitCode = code ?? (signal ? -1 : null);
       this.emit('output');

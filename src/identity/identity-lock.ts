@@ -1,0 +1,96 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SECRET_FILE_MODE } from './key-file.js';
+
+/**
+ * A running node marks its identity file as taken with a lock file beside it, `<file>.lock`,
+ * holding its process id. Two nodes with one identity share a node id: each takes the other's
+ * beacons for its own, so they never link, and their neighbours keep one link for the pair. The
+ * lock stops the second node on one machine; a copy on another machine is caught by discovery
+ * (the 'identity:conflict' event).
+ *
+ * A lock whose process is gone (killed, crashed) is stale and taken over. A process id the system
+ * has since given to another program makes a stale lock look held: the error says which file to
+ * delete then.
+ */
+export class IdentityInUseError extends Error {
+  override readonly name = 'IdentityInUseError';
+
+  constructor(
+    /** The identity file. */
+    readonly path: string,
+    /** The process that holds it. */
+    readonly pid: number,
+  ) {
+    super(
+      `identity file ${path} is in use by another meshcast node (process ${pid}): give each running ` +
+        `node its own identity file. If no node runs with it, delete ${lockPathOf(path)}.`,
+    );
+  }
+}
+
+/** Gives the lock back; does nothing the second time, or if the lock is no longer ours. */
+export type ReleaseIdentity = () => void;
+
+export function lockPathOf(identityPath: string): string {
+  return `${identityPath}.lock`;
+}
+
+/**
+ * Takes `identityPath`'s lock for this process. Throws IdentityInUseError if a live process holds
+ * it, this one included (two nodes of one process). Where no lock file can be written (a read-only
+ * directory, say) the node runs unlocked: refusing to start would be worse than the risk guarded.
+ */
+export function lockIdentityFile(identityPath: string): ReleaseIdentity {
+  const lockPath = lockPathOf(identityPath);
+  // Another attempt only after removing a stale lock; a racing process may win it, and then holds it.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: SECRET_FILE_MODE });
+      return releaseOnce(lockPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return () => {};
+    }
+    const holder = identityHolder(identityPath);
+    if (holder !== undefined) throw new IdentityInUseError(identityPath, holder);
+    rmSync(lockPath, { force: true });
+  }
+  throw new Error(`cannot lock identity file ${identityPath}: stale locks in ${lockPath} keep reappearing`);
+}
+
+/** The live process that holds `identityPath`'s lock, or undefined if none does. */
+export function identityHolder(identityPath: string): number | undefined {
+  const pid = readPid(lockPathOf(identityPath));
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+function releaseOnce(lockPath: string): ReleaseIdentity {
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    // Only our own: a lock taken over as stale (we were thought gone) belongs to its new holder.
+    if (readPid(lockPath) === process.pid) rmSync(lockPath, { force: true });
+  };
+}
+
+/** The process id in a lock file; undefined if there is none or it holds something else. */
+function readPid(lockPath: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(lockPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user's. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  IdentityInUseError,
+  identityHolder,
+  lockIdentityFile,
+  lockPathOf,
+} from '../../src/identity/identity-lock.js';
+
+let dir: string;
+let identityPath: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshcast-lock-'));
+  identityPath = join(dir, 'identity.key');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The id of a process that has exited: nothing runs under it (until the system reuses it). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(child.stdout.toString());
+}
+
+describe('identity file lock', () => {
+  it('is held by one node at a time, this process included, and free again once released', () => {
+    const release = lockIdentityFile(identityPath);
+    expect(readFileSync(lockPathOf(identityPath), 'utf8')).toBe(`${process.pid}\n`);
+    expect(statSync(lockPathOf(identityPath)).mode & 0o777).toBe(0o600);
+    expect(identityHolder(identityPath)).toBe(process.pid);
+
+    let refusal: unknown;
+    try {
+      lockIdentityFile(identityPath);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(IdentityInUseError);
+    expect(refusal).toMatchObject({ path: identityPath, pid: process.pid });
+    expect((refusal as Error).message).toContain(`delete ${lockPathOf(identityPath)}`);
+
+    release();
+    expect(existsSync(lockPathOf(identityPath))).toBe(false);
+    expect(identityHolder(identityPath)).toBeUndefined();
+    release(); // a second release changes nothing
+    lockIdentityFile(identityPath)();
+  });
+
+  it.each([
+    ['a process that has exited', () => `${deadPid()}\n`],
+    ['no process id at all', () => 'not a pid\n'],
+    ['nothing', () => ''],
+  ])('takes over a stale lock that names %s', (_label, content) => {
+    writeFileSync(lockPathOf(identityPath), content());
+    expect(identityHolder(identityPath)).toBeUndefined();
+    const release = lockIdentityFile(identityPath);
+    expect(identityHolder(identityPath)).toBe(process.pid);
+    release();
+    expect(existsSync(lockPathOf(identityPath))).toBe(false);
+  });
+
+  it('leaves a lock that another process took over in the meantime', () => {
+    const release = lockIdentityFile(identityPath);
+    const other = `${process.ppid}\n`;
+    writeFileSync(lockPathOf(identityPath), other);
+    release();
+    expect(readFileSync(lockPathOf(identityPath), 'utf8')).toBe(other);
+  });
+});
