@@ -2,12 +2,10 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { components, isSymmetric } from '../../src/core/graph.js';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
-import { ChatProcess } from '../helpers/chat-process.js';
+import { ChatProcess, everyoneSays, waitConnected } from '../helpers/chat-process.js';
 import { uniqueDiscovery } from '../helpers/unique-group.js';
-import { waitUntil } from '../helpers/wait.js';
 
 let running: ChatProcess[] = [];
 /** Each process its own identity file: on one machine they would otherwise share the default one. */
@@ -33,38 +31,6 @@ function startChats(
   );
   running.push(...started);
   return started;
-}
-
-/** Asks every process for its neighbours until they form one connected overlay of live processes. */
-async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const addresses = new Map<ChatProcess, string>();
-  for (const chat of chats) addresses.set(chat, `127.0.0.1:${await chat.port()}`);
-  const live = new Set(addresses.values());
-  for (;;) {
-    const linkEvents = chats.map((c) => c.count(/^\* link (up|down)/));
-    const graph = new Map<string, string[]>();
-    for (const chat of chats) graph.set(addresses.get(chat) as string, await chat.activeView());
-    const complete = [...graph.values()].every((view) => view.length > 0 && view.every((a) => live.has(a)));
-    if (complete && isSymmetric(graph) && components(graph).length === 1) return;
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`overlay not connected: ${JSON.stringify([...graph])}`);
-    // Ask again only after some process reported a link change.
-    await waitUntil(
-      'a link change',
-      () => chats.some((c, i) => c.count(/^\* link (up|down)/) > (linkEvents[i] ?? 0)),
-      chats.map((c) => [c, 'output'] as const),
-      remaining,
-    );
-  }
-}
-
-async function everyoneSays(chats: ChatProcess[], text: (c: ChatProcess) => string): Promise<void> {
-  for (const chat of chats) chat.type(text(chat));
-  for (const sender of chats) {
-    const line = new RegExp(`^<${sender.name}> ${text(sender)}$`);
-    await Promise.all(chats.filter((c) => c !== sender).map((c) => c.waitForLine(line)));
-  }
 }
 
 describe('meshcast chat processes on 127.0.0.1', () => {
@@ -174,10 +140,10 @@ describe('meshcast chat processes on 127.0.0.1', () => {
       const discovery = uniqueDiscovery();
       const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
       args.push('--discovery-port', String(discovery.discoveryPort));
-      const first = new ChatProcess('first', args, env);
+      const first = new ChatProcess('first', args, { env });
       running.push(first);
       await first.port();
-      const second = new ChatProcess('second', args, env);
+      const second = new ChatProcess('second', args, { env });
       running.push(second);
       const defaultFile = join(config, 'meshcast', 'identity.key');
       await second.waitForLine(

@@ -1,10 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { components, isSymmetric } from '../../src/core/graph.js';
 import { waitUntil } from './wait.js';
 
 /** The built CLI: process tests run what users run. `npm test` builds first. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface ChatProcessOptions {
+  /** Variables to set in its environment, on top of this process's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The network namespace to run it in (see VirtualLan); default: this process's. */
+  readonly netns?: string;
+  /** The address its peers reach it at (default 127.0.0.1). */
+  readonly host?: string;
+}
 
 /** A `meshcast chat` child process whose output is collected line by line. */
 export class ChatProcess extends EventEmitter {
@@ -15,16 +25,22 @@ export class ChatProcess extends EventEmitter {
   exitCode: number | null | undefined = undefined;
   private buffered = '';
 
+  readonly host: string;
+
   constructor(
     readonly name: string,
     args: readonly string[],
-    /** Variables to set in its environment, on top of this process's. */
-    env: NodeJS.ProcessEnv = {},
+    options: ChatProcessOptions = {},
   ) {
     super();
-    this.child = spawn(process.execPath, [CLI, 'chat', '--name', name, ...args], {
+    this.host = options.host ?? '127.0.0.1';
+    const command = [process.execPath, CLI, 'chat', '--name', name, ...args];
+    // `ip netns exec` execs the command itself, so the child's pid is the chat's.
+    const [file, ...argv] =
+      options.netns === undefined ? command : ['ip', 'netns', 'exec', options.netns, ...command];
+    this.child = spawn(file as string, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...options.env },
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
@@ -77,6 +93,11 @@ export class ChatProcess extends EventEmitter {
     return Number(/links on port (\d+)/.exec(line)?.[1]);
   }
 
+  /** Where peers reach its links: host:port. */
+  async address(): Promise<string> {
+    return `${this.host}:${await this.port()}`;
+  }
+
   /** Its active view as listen addresses, asked through /peers. */
   async activeView(): Promise<string[]> {
     const from = this.lines.length;
@@ -96,5 +117,38 @@ export class ChatProcess extends EventEmitter {
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.child.kill(signal);
+  }
+}
+
+/** Asks every process for its neighbours until they form one connected overlay of live processes. */
+export async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const addresses = new Map<ChatProcess, string>();
+  for (const chat of chats) addresses.set(chat, await chat.address());
+  const live = new Set(addresses.values());
+  for (;;) {
+    const linkEvents = chats.map((c) => c.count(/^\* link (up|down)/));
+    const graph = new Map<string, string[]>();
+    for (const chat of chats) graph.set(addresses.get(chat) as string, await chat.activeView());
+    const complete = [...graph.values()].every((view) => view.length > 0 && view.every((a) => live.has(a)));
+    if (complete && isSymmetric(graph) && components(graph).length === 1) return;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error(`overlay not connected: ${JSON.stringify([...graph])}`);
+    // Ask again only after some process reported a link change.
+    await waitUntil(
+      'a link change',
+      () => chats.some((c, i) => c.count(/^\* link (up|down)/) > (linkEvents[i] ?? 0)),
+      chats.map((c) => [c, 'output'] as const),
+      remaining,
+    );
+  }
+}
+
+/** Every process types a line; resolves once each line has reached every other process. */
+export async function everyoneSays(chats: ChatProcess[], text: (c: ChatProcess) => string): Promise<void> {
+  for (const chat of chats) chat.type(text(chat));
+  for (const sender of chats) {
+    const line = new RegExp(`^<${sender.name}> ${text(sender)}$`);
+    await Promise.all(chats.filter((c) => c !== sender).map((c) => c.waitForLine(line)));
   }
 }

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Hosts on one Ethernet segment, built from network namespaces: each host is a namespace with a
+ * loopback and one veth, whose other end is a port of a bridge in a namespace of its own. Nothing
+ * connects them to any other network, this process's included (see notes: network safety), so
+ * multicast on the default group and port stays among them. Needs root and iproute2, as CI has.
+ */
+export class VirtualLan {
+  private readonly prefix = `mc${process.pid}${randomBytes(2).toString('hex')}`;
+  private readonly bridge = `${this.prefix}-br`;
+  private readonly created: string[] = [];
+  /** Namespace of each host, in order. */
+  readonly hosts: string[] = [];
+
+  /** Builds `count` hosts at 10.77.0.1, 10.77.0.2, ...; on failure removes what it made. */
+  static create(count: number): VirtualLan {
+    const lan = new VirtualLan();
+    try {
+      lan.build(count);
+    } catch (error) {
+      lan.destroy();
+      throw error;
+    }
+    return lan;
+  }
+
+  /** The IPv4 address of host `i` (0-based). */
+  address(i: number): string {
+    return `10.77.0.${i + 1}`;
+  }
+
+  /** Unplugs host `i`'s cable at the bridge: it sees NO-CARRIER, the others stop hearing it. */
+  unplug(i: number): void {
+    ip('-n', this.bridge, 'link', 'set', portName(i), 'down');
+  }
+
+  plugIn(i: number): void {
+    ip('-n', this.bridge, 'link', 'set', portName(i), 'up');
+  }
+
+  /** Deletes every namespace it made, which takes their interfaces with them. */
+  destroy(): void {
+    for (const ns of this.created.splice(0).reverse()) {
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        // Already gone; nothing else to undo.
+      }
+    }
+  }
+
+  private build(count: number): void {
+    this.namespace(this.bridge);
+    ip('-n', this.bridge, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', this.bridge, 'link', 'set', 'br0', 'up');
+    for (let i = 0; i < count; i++) {
+      const host = `${this.prefix}-h${i}`;
+      this.namespace(host);
+      // Both ends are created inside the namespaces: nothing ever appears in ours.
+      ip(
+        'link',
+        'add',
+        'v0',
+        'netns',
+        host,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        portName(i),
+        'netns',
+        this.bridge,
+      );
+      ip('-n', this.bridge, 'link', 'set', portName(i), 'master', 'br0');
+      ip('-n', this.bridge, 'link', 'set', portName(i), 'up');
+      ip('-n', host, 'link', 'set', 'lo', 'up');
+      ip('-n', host, 'addr', 'add', `${this.address(i)}/24`, 'dev', 'v0');
+      ip('-n', host, 'link', 'set', 'v0', 'up');
+      // Multicast leaves by v0, as a default route would send it; without either, joining fails.
+      ip('-n', host, 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
+      this.hosts.push(host);
+    }
+  }
+
+  private namespace(name: string): void {
+    ip('netns', 'add', name);
+    this.created.push(name);
+  }
+}
+
+/** Whether this process may build a VirtualLan: root, with iproute2 installed. */
+export function canBuildVirtualLan(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    ip('-V');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portName(i: number): string {
+  return `p${i}`;
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
