@@ -13,7 +13,7 @@ import {
   validateOptions,
 } from './multicast-options.js';
 import { type Cancel, realScheduler, type Scheduler } from './scheduler.js';
-import { describeSetupError, type SetupStep } from './start-errors.js';
+import { describeSetupError, type LanInterface, type SetupStep } from './start-errors.js';
 
 export {
   DEFAULT_DISCOVERY_PORT,
@@ -193,6 +193,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
 
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
     let step: SetupStep = 'bind';
+    let interfaceAddress = config.interfaceAddress;
     try {
       await bind(socket, config.port, bindAddressFor(config.group));
       socket.setMulticastTTL(MULTICAST_TTL);
@@ -201,18 +202,18 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       step = 'setInterface';
       if (config.interfaceAddress !== undefined) socket.setMulticastInterface(config.interfaceAddress);
       step = 'join';
-      socket.addMembership(config.group, config.interfaceAddress);
+      interfaceAddress = joinGroup(socket, config.group, config.interfaceAddress);
     } catch (error) {
       closeQuietly(socket);
-      throw describeSetupError(step, error, config);
+      throw describeSetupError(step, error, config, lanInterfaces());
     }
 
     socket.on('message', (message, remote) => this.receive(message, remote));
     // Once running, the OS has nothing to report that we could act on here: log it, keep going.
     socket.on('error', (error) => this.logger.error({ err: error }, 'discovery socket error'));
-    this.running = { socket, config };
+    this.running = { socket, config: { ...config, interfaceAddress } };
     this.logger.info(
-      { group: config.group, port: config.port, interfaceAddress: config.interfaceAddress },
+      { group: config.group, port: config.port, interfaceAddress },
       'multicast discovery started',
     );
 
@@ -342,6 +343,43 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     }
     this.emit('rejected', from, reason);
   }
+}
+
+/**
+ * Joins `group` on the given interface, else on the one the OS picks by its routes. Returns the
+ * interface joined on, undefined for the OS's choice. An OS with neither a multicast nor a default
+ * route picks none (ENODEV), as on a LAN without a gateway: a host with one such LAN interface
+ * then joins on it, which is what the user would have named.
+ */
+function joinGroup(socket: Socket, group: string, pinned: string | undefined): string | undefined {
+  if (pinned !== undefined) {
+    socket.addMembership(group, pinned);
+    return pinned;
+  }
+  try {
+    socket.addMembership(group);
+    return undefined;
+  } catch (error) {
+    const lans = lanInterfaces();
+    const only = lans[0];
+    if ((error as NodeJS.ErrnoException).code !== 'ENODEV' || lans.length !== 1 || only === undefined) {
+      throw error;
+    }
+    socket.setMulticastInterface(only.address);
+    socket.addMembership(group, only.address);
+    return only.address;
+  }
+}
+
+/** This host's IPv4 interfaces other than loopback: the ones discovery could run on. */
+function lanInterfaces(): LanInterface[] {
+  const found: LanInterface[] = [];
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family === 'IPv4' && !a.internal) found.push({ name, address: a.address });
+    }
+  }
+  return found;
 }
 
 /** Whether `host` is an address of one of this machine's interfaces. */

@@ -3,6 +3,17 @@ import { DiscoveryStartError, type ValidatedOptions } from './multicast-options.
 /** The socket set-up step that failed; each one is governed by a different option. */
 export type SetupStep = 'bind' | 'setInterface' | 'join';
 
+/** A network interface discovery could be pinned to. */
+export interface LanInterface {
+  readonly name: string;
+  readonly address: string;
+}
+
+/** How the option is set where users meet it: createNode's option and the command line's flag. */
+const INTERFACE_OPTION =
+  'set the "interfaceAddress" option (createNode\'s "interface", meshcast\'s --interface) to the IPv4 address ' +
+  'of a local, multicast-capable interface';
+
 function errorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     return error.code;
@@ -19,6 +30,8 @@ export function describeSetupError(
   step: SetupStep,
   error: unknown,
   options: ValidatedOptions,
+  /** This host's interfaces other than loopback, to name the choices. */
+  lans: readonly LanInterface[] = [],
 ): DiscoveryStartError {
   const code = errorCode(error);
   const cause = code ?? errorText(error);
@@ -49,17 +62,22 @@ export function describeSetupError(
     case 'setInterface':
       return new DiscoveryStartError(
         'interfaceAddress',
-        `cannot send multicast on ${where} (${cause}); ` +
-          'set the "interfaceAddress" option to the IPv4 address of a local, multicast-capable interface',
+        `cannot send multicast on ${where} (${cause}); ${INTERFACE_OPTION}`,
         code,
       );
-    case 'join':
+    case 'join': {
+      // Without a pinned interface the OS picks one by its routes, and with neither a multicast nor
+      // a default route it has none: a host with several LAN interfaces must be told which.
+      const choices =
+        options.interfaceAddress === undefined && lans.length > 0
+          ? `; this host has ${lans.map((lan) => `${lan.address} (${lan.name})`).join(', ')}`
+          : '';
       return new DiscoveryStartError(
         'interfaceAddress',
-        `cannot join multicast group ${options.group} on ${where} (${cause}); ` +
-          'set the "interfaceAddress" option to the IPv4 address of a local, multicast-capable interface ' +
-          '(without it the OS needs a multicast or default route)',
+        `cannot join multicast group ${options.group} on ${where} (${cause}); ${INTERFACE_OPTION} ` +
+          `(without it the OS needs a multicast or default route)${choices}`,
         code,
       );
+    }
   }
 }

@@ -73,6 +73,13 @@ describe.skipIf(!canBuildVirtualLan())('meshcast chat on four hosts of one LAN',
     await everyoneSays(rest, (c) => `h3 is back, ${c.name}`);
   });
 
+  it('finds the others on a LAN without a gateway, where the OS has no route for multicast', async () => {
+    lan = VirtualLan.create(3, { multicastRoute: false });
+    const chats = [0, 1, 2].map((host) => chatOn(host));
+    await waitConnected(chats);
+    await everyoneSays(chats, (c) => `no gateway here, ${c.name}`);
+  });
+
   it('has two hosts with copies of one identity file name each other, and neither link', async () => {
     lan = VirtualLan.create(2);
     const original = join(configDirectory(0), 'meshcast', 'identity.key');

@@ -14,11 +14,15 @@ export class VirtualLan {
   /** Namespace of each host, in order. */
   readonly hosts: string[] = [];
 
-  /** Builds `count` hosts at 10.77.0.1, 10.77.0.2, ...; on failure removes what it made. */
-  static create(count: number): VirtualLan {
+  /**
+   * Builds `count` hosts at 10.77.0.1, 10.77.0.2, ...; on failure removes what it made. Each host
+   * routes multicast out of its LAN interface, as a default route would; `multicastRoute: false`
+   * leaves it only the LAN's own route, as on a network without a gateway.
+   */
+  static create(count: number, { multicastRoute = true } = {}): VirtualLan {
     const lan = new VirtualLan();
     try {
-      lan.build(count);
+      lan.build(count, multicastRoute);
     } catch (error) {
       lan.destroy();
       throw error;
@@ -51,7 +55,7 @@ export class VirtualLan {
     }
   }
 
-  private build(count: number): void {
+  private build(count: number, multicastRoute: boolean): void {
     this.namespace(this.bridge);
     ip('-n', this.bridge, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', this.bridge, 'link', 'set', 'br0', 'up');
@@ -78,8 +82,7 @@ export class VirtualLan {
       ip('-n', host, 'link', 'set', 'lo', 'up');
       ip('-n', host, 'addr', 'add', `${this.address(i)}/24`, 'dev', 'v0');
       ip('-n', host, 'link', 'set', 'v0', 'up');
-      // Multicast leaves by v0, as a default route would send it; without either, joining fails.
-      ip('-n', host, 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
+      if (multicastRoute) ip('-n', host, 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
       this.hosts.push(host);
     }
   }
