@@ -53,7 +53,12 @@ export type ProtocolEvent =
    * already replaced by a newer one to the same peer. May be reported for a link the core closed
    * with `disconnect`: the core ignores that, as it only closes links it has no further use for.
    */
-  | { readonly type: 'linkDown'; readonly peer: NodeId }
+  | {
+      readonly type: 'linkDown';
+      readonly peer: NodeId;
+      /** It went quiet (the transport's idle timeout) rather than closing: maybe a partition. */
+      readonly silent?: boolean;
+    }
   /** Could not reach `peer` at all. */
   | { readonly type: 'dialFailed'; readonly peer: NodeId }
   | { readonly type: 'timer'; readonly timer: ProtocolTimer }
@@ -211,7 +216,7 @@ export class Protocol {
         }
         break;
       case 'linkDown':
-        this.membership.linkDown(event.peer, now, out);
+        this.membership.linkDown(event.peer, now, out, event.silent);
         break;
       case 'dialFailed':
         this.membership.dialFailed(event.peer, now, out);

@@ -129,7 +129,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     });
     this.transport.on('linkDown', (peer, reason) => {
       // A link we closed ourselves was closed on the core's word: it already knows.
-      if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id });
+      if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id, silent: reason === 'timeout' });
     });
     this.transport.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
 

@@ -48,8 +48,11 @@ export interface NetworkHost {
   isAlive(node: number): boolean;
   schedule(time: Millis, event: SimEvent): void;
   onMessage(to: number, from: number, message: ProtocolMessage): void;
-  /** `node`'s link to `peer` closed or broke (never reported for `node`'s own disconnect). */
-  onLinkDown(node: number, peer: number): void;
+  /**
+   * `node`'s link to `peer` closed or broke (never reported for `node`'s own disconnect); `silent`:
+   * it broke without a FIN (loss, partition, silent crash), found by the idle timeout.
+   */
+  onLinkDown(node: number, peer: number, silent: boolean): void;
   onDialFailed(node: number, peer: number): void;
 }
 
@@ -401,7 +404,7 @@ export class SimNetwork {
     if (link.broken || !link.isUp(to) || !this.reachable(from, to)) return;
     link.setUp(to, false);
     if (!link.upA && !link.upB) this.retire(link);
-    this.notifyLinkDown(link, to);
+    this.notifyLinkDown(link, to, false);
   }
 
   private breakLink(link: Link): void {
@@ -412,18 +415,18 @@ export class SimNetwork {
     link.upA = false;
     link.upB = false;
     this.retire(link);
-    if (wasUpA) this.notifyLinkDown(link, link.a);
-    if (wasUpB) this.notifyLinkDown(link, link.b);
+    if (wasUpA) this.notifyLinkDown(link, link.a, true);
+    if (wasUpB) this.notifyLinkDown(link, link.b, true);
   }
 
   /** Tells `node` its link is gone, unless it is dead or already uses a newer link to that peer. */
-  private notifyLinkDown(link: Link, node: number): void {
+  private notifyLinkDown(link: Link, node: number, silent: boolean): void {
     if (!this.host.isAlive(node)) return;
     const peer = link.other(node);
     const newer = this.currentLink(node, peer);
     if (newer !== undefined && newer !== link && newer.state === LinkState.open && newer.isUp(node)) return;
     this.counters.linkDowns++;
-    this.host.onLinkDown(node, peer);
+    this.host.onLinkDown(node, peer, silent);
   }
 
   // --- Bookkeeping --------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ export class Simulator implements NetworkHost {
     this.handle(to, event);
   }
 
-  onLinkDown(node: number, peer: number): void {
-    this.handle(node, { type: 'linkDown', peer: (this.infos[peer] as PeerInfo).id });
+  onLinkDown(node: number, peer: number, silent: boolean): void {
+    this.handle(node, { type: 'linkDown', peer: (this.infos[peer] as PeerInfo).id, silent });
   }
 
   onDialFailed(node: number, peer: number): void {

@@ -90,6 +90,26 @@ describe('simulation', () => {
     expect(result.crash?.healedWithinTwoShufflePeriods).toBe(true);
   });
 
+  it('joins the two halves again after a partition long enough for every view to fill on its side', () => {
+    // Five minutes apart, each half has replaced its lost links from its own passive view: every
+    // view is full, which HyParView alone never changes again (the broadcasts stay at 50%).
+    const result = runSimulation({
+      nodes: 500,
+      seed: 4,
+      broadcasts: 2,
+      settleTime: 10_000,
+      partition: { duration: 300_000, broadcasts: 4 },
+    });
+    const partition = result.snapshots.find((s) => s.label === 'partition');
+    const repaired = result.broadcasts.filter((b) => b.phase === 'repaired');
+    expect(repaired).toHaveLength(4);
+    expect(repaired.at(-1)?.reliability).toBe(1);
+    expect(result.partition?.healingTime).toBeLessThanOrEqual(2 * 10_000);
+    expect(partition?.connected).toBe(true);
+    expect(partition?.asymmetricEntries).toBe(0);
+    expect(partition?.deadEntries).toBe(0);
+  });
+
   it('rejects options that cannot run with a RangeError naming the problem', () => {
     expect(() => runSimulation({ nodes: 0, seed: 1, broadcasts: 1 })).toThrow(/nodes/);
     expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, crash: { fraction: 1 } })).toThrow(

@@ -10,7 +10,13 @@ import type {
 } from '../messages.js';
 import { jittered, pickOne, type Random } from '../random.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
-import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES, type MembershipOptions } from './options.js';
+import {
+  DEPARTED_MEMORY,
+  DEPARTED_MEMORY_ENTRIES,
+  type MembershipOptions,
+  RECONNECT_MEMORY,
+  RECONNECT_MEMORY_ENTRIES,
+} from './options.js';
 import { PeerSet } from './peer-set.js';
 import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from './types.js';
 
@@ -26,6 +32,7 @@ export const SHUFFLE_PEERS_LIMIT = 32;
  */
 const SHUFFLE_TIMER: MembershipTimer = { type: 'shuffle' };
 const REPAIR_TIMER: MembershipTimer = { type: 'repair' };
+const RECONNECT_TIMER: MembershipTimer = { type: 'reconnect' };
 
 interface PendingRequest {
   readonly peer: PeerInfo;
@@ -35,6 +42,16 @@ interface PendingRequest {
   readonly kind: 'join' | 'neighbor';
   /** A Join counts as high priority: the contact cannot refuse it. */
   readonly priority: Neighbor['priority'];
+  /** Sent to a peer whose link had gone silent (see reconnect). */
+  readonly reconnect?: boolean;
+}
+
+/** A neighbour whose link went silent, and when to reach for it next (see HyParView.reconnect). */
+interface SilentPeer {
+  readonly peer: PeerInfo;
+  readonly since: Millis;
+  retryAt: Millis;
+  backoff: Millis;
 }
 
 /**
@@ -68,6 +85,9 @@ export class HyParView {
   private readonly declined = new Set<NodeId>();
   /** Peers that said goodbye, by when, oldest first: their late beacons are ignored (DEPARTED_MEMORY). */
   private readonly departed = new Map<NodeId, Millis>();
+  /** Neighbours whose links went silent, oldest first (see reconnect). */
+  private readonly silent = new Map<NodeId, SilentPeer>();
+  private reconnectArmed = false;
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
   private declinedResetAt: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
@@ -229,11 +249,16 @@ export class HyParView {
   }
 
   /** The link to `peerId` closed after it was up. Only an active peer's or a candidate's matters. */
-  linkDown(peerId: NodeId, now: Millis, out: ProtocolAction[]): void {
+  /**
+   * The link to `peerId` closed or broke. `silent`: it went quiet rather than closing (no FIN, no
+   * reset; the transport's idle timeout), so the peer may be alive behind a partition.
+   */
+  linkDown(peerId: NodeId, now: Millis, out: ProtocolAction[], silent = false): void {
     if (this.left) return;
     if (this.active.has(peerId)) {
       // §4.3: a broken link is the failure detector; the peer is dropped, not kept as passive.
-      this.removeActive(peerId, out);
+      const peer = this.removeActive(peerId, out);
+      if (silent && peer !== undefined) this.rememberSilent(peer, now, out);
       this.counters.failures++;
       this.lostActivePeer();
       this.repair(now, out, this.options.maxConcurrentRequests, peerId);
@@ -277,6 +302,11 @@ export class HyParView {
       case 'neighborTimeout':
         this.onRequestTimeout(timer.peer, timer.request, now, out);
         return;
+      case 'reconnect':
+        this.reconnectArmed = false;
+        this.reconnect(now, out);
+        this.armReconnect(out);
+        return;
     }
   }
 
@@ -297,6 +327,7 @@ export class HyParView {
     this.declined.clear();
     this.contacts.length = 0;
     this.formerPassive.length = 0;
+    this.silent.clear();
     this.lastShuffleSample = [];
     this.left = true;
   }
@@ -384,6 +415,9 @@ export class HyParView {
     this.pending.delete(from.id);
     if (message.accepted) {
       this.counters.neighborRequestsAccepted++;
+      // A peer lost to silence answered: whatever cut us off is over, and the overlay now spans it,
+      // so the others lost with it can be reached through it.
+      if (request.reconnect) this.silent.clear();
       if (!this.active.has(from.id)) this.addActive(from, out);
     } else {
       this.counters.neighborRequestsRejected++;
@@ -517,12 +551,60 @@ export class HyParView {
     this.earlyShuffleBackoff = this.options.repairInterval;
   }
 
-  private sendNeighborRequest(peer: PeerInfo, priority: Neighbor['priority'], out: ProtocolAction[]): void {
+  private sendNeighborRequest(
+    peer: PeerInfo,
+    priority: Neighbor['priority'],
+    out: ProtocolAction[],
+    reconnect = false,
+  ): void {
     const id = this.nextRequestId++;
-    this.pending.set(peer.id, { peer, id, kind: 'neighbor', priority });
+    this.pending.set(peer.id, { peer, id, kind: 'neighbor', priority, reconnect });
     this.counters.neighborRequestsSent++;
     this.send(peer, { type: 'neighbor', priority }, out);
     this.armRequestTimeout(peer.id, id, out);
+  }
+
+  // --- Partitions (beyond the paper) --------------------------------------------------------------
+
+  /**
+   * A silent link may hide a partition: both sides replace the lost links from their own passive
+   * views, and once every view is full nothing links the two overlays again, since HyParView acts
+   * only on failures (1,000 simulated nodes cut in halves for 2 minutes or more stayed two
+   * overlays for good). So each such peer is reached for again, Neighbor{high} at growing
+   * intervals, until one answers or an hour has passed. The first to answer is linked to, evicting
+   * one of our neighbours if the view is full, as the peer evicts one of its own; that one link
+   * joins the overlays, and the others mix in through the evictions' refills and the shuffles.
+   */
+  private reconnect(now: Millis, out: ProtocolAction[]): void {
+    const due: SilentPeer[] = [];
+    for (const [id, lost] of this.silent) {
+      if (now - lost.since > RECONNECT_MEMORY) this.silent.delete(id);
+      else if (lost.retryAt <= now && !this.active.has(id) && !this.pending.has(id)) due.push(lost);
+    }
+    const lost = pickOne(this.random, due);
+    if (lost === undefined) return;
+    lost.backoff = Math.min(lost.backoff * 2, this.options.reconnectBackoffMax);
+    lost.retryAt = now + lost.backoff;
+    this.counters.reconnects++;
+    this.sendNeighborRequest(lost.peer, 'high', out, true);
+  }
+
+  private rememberSilent(peer: PeerInfo, now: Millis, out: ProtocolAction[]): void {
+    const first = this.options.reconnectInterval;
+    this.silent.delete(peer.id);
+    this.silent.set(peer.id, { peer, since: now, retryAt: now + first, backoff: first });
+    if (this.silent.size > RECONNECT_MEMORY_ENTRIES) {
+      const oldest = this.silent.keys().next();
+      if (!oldest.done) this.silent.delete(oldest.value);
+    }
+    this.armReconnect(out);
+  }
+
+  /** One tick per reconnectInterval while a silent peer is remembered; none otherwise. */
+  private armReconnect(out: ProtocolAction[]): void {
+    if (this.reconnectArmed || this.silent.size === 0 || !this.started || this.left) return;
+    this.reconnectArmed = true;
+    out.push({ type: 'setTimer', after: this.options.reconnectInterval, timer: RECONNECT_TIMER });
   }
 
   private sendJoin(contact: PeerInfo, out: ProtocolAction[]): void {
@@ -628,6 +710,7 @@ export class HyParView {
   private addActive(peer: PeerInfo, out: ProtocolAction[]): void {
     this.removePassive(peer.id);
     this.pending.delete(peer.id);
+    this.silent.delete(peer.id);
     if (this.active.size >= this.options.activeViewSize) this.evictRandomNeighbour(out);
     this.active.add(peer);
     this.counters.neighborUps++;

@@ -39,6 +39,10 @@ export interface MembershipOptions {
   readonly repairBackoffMax: Millis;
   /** Join contacts remembered, to re-join when the node has lost every peer it knew. */
   readonly maxContacts: number;
+  /** First wait before reaching again for a neighbour whose link went silent (see HyParView.reconnect). */
+  readonly reconnectInterval: Millis;
+  /** Longest wait between two attempts to reach such a neighbour; the wait doubles up to it. */
+  readonly reconnectBackoffMax: Millis;
 }
 
 /** Paper §5: log10(10,000) + 1 = fanout + 1, so that a flood reaches `fanout` fresh peers. */
@@ -82,6 +86,24 @@ export const DEFAULT_REPAIR_BACKOFF_MAX: Millis = 30_000;
 export const DEFAULT_MAX_CONTACTS = 8;
 
 /**
+ * Not in the paper. A link that goes silent (no FIN, no reply until the idle timeout) may lead to a
+ * peer that is alive behind a partition. Each side replaces such links from its own passive view,
+ * and once both sides are full HyParView never links them again: it only reacts to failures. So a
+ * node keeps reaching for those peers. The first try 10 s on: twice the transport's idle timeout,
+ * past a brief outage. A peer that crashed costs one failed dial per try.
+ */
+export const DEFAULT_RECONNECT_INTERVAL: Millis = 10_000;
+/**
+ * Two minutes between tries once a partition lasts: each of its nodes tries, so the first link
+ * across comes a fraction of that after the repair, and a dead peer costs a dial every 2 min.
+ */
+export const DEFAULT_RECONNECT_BACKOFF_MAX: Millis = 120_000;
+/** Peers whose links went silent are reached for this long (an hour), then forgotten. */
+export const RECONNECT_MEMORY: Millis = 3_600_000;
+/** Such peers remembered at most, the oldest forgotten first: a node lost at most its active view per partition. */
+export const RECONNECT_MEMORY_ENTRIES = 32;
+
+/**
  * How long a peer that said goodbye (Disconnect{alive: false}) is not taken back from a discovery
  * beacon. Beacons and links use separate sockets, so a beacon sent just before the goodbye can be
  * read after it, and would put the departed peer back in the passive view, to be dialled in vain
@@ -108,6 +130,8 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
   maxConcurrentRequests: DEFAULT_MAX_CONCURRENT_REQUESTS,
   repairBackoffMax: DEFAULT_REPAIR_BACKOFF_MAX,
   maxContacts: DEFAULT_MAX_CONTACTS,
+  reconnectInterval: DEFAULT_RECONNECT_INTERVAL,
+  reconnectBackoffMax: DEFAULT_RECONNECT_BACKOFF_MAX,
 };
 
 /** Throws RangeError for a configuration no node could run with; a programming error, not input. */
@@ -126,6 +150,8 @@ export function validateMembershipOptions(options: MembershipOptions): void {
     'neighborRequestTimeout',
     'repairInterval',
     'repairBackoffMax',
+    'reconnectInterval',
+    'reconnectBackoffMax',
   ]);
   if (!(options.shuffleJitter >= 0 && options.shuffleJitter < 1)) {
     throw new RangeError('shuffleJitter must be in [0, 1)');

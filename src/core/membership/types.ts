@@ -10,9 +10,16 @@ export type MembershipTimer =
    * Deadline of the Neighbor request (or Join) numbered `request` to `peer`. The number tells it
    * from a later request to the same peer, whose own deadline must not be cut short.
    */
-  | { readonly type: 'neighborTimeout'; readonly peer: NodeId; readonly request: number };
+  | { readonly type: 'neighborTimeout'; readonly peer: NodeId; readonly request: number }
+  /** Try again to reach a neighbour whose link went silent; re-armed while any is remembered. */
+  | { readonly type: 'reconnect' };
 
-const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set(['shuffle', 'repair', 'neighborTimeout']);
+const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set([
+  'shuffle',
+  'repair',
+  'neighborTimeout',
+  'reconnect',
+]);
 
 export function isMembershipTimer(timer: { readonly type: string }): timer is MembershipTimer {
   return MEMBERSHIP_TIMER_TYPES.has(timer.type);
@@ -32,6 +39,8 @@ export interface MembershipStats {
   neighborRequestTimeouts: number;
   /** Neighbor{high} sent by a starving node after every passive peer refused it. */
   escalations: number;
+  /** Neighbor{high} sent to a neighbour whose link had gone silent, to heal a partition. */
+  reconnects: number;
   shufflesStarted: number;
   shuffleRepliesSent: number;
   disconnectsSent: number;
@@ -63,6 +72,7 @@ export function emptyMembershipStats(): MembershipStats {
     neighborRequestsRejected: 0,
     neighborRequestTimeouts: 0,
     escalations: 0,
+    reconnects: 0,
     shufflesStarted: 0,
     shuffleRepliesSent: 0,
     disconnectsSent: 0,

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolAction } from '../../src/core/actions.js';
+import {
+  DEFAULT_RECONNECT_BACKOFF_MAX,
+  DEFAULT_RECONNECT_INTERVAL,
+  RECONNECT_MEMORY,
+} from '../../src/core/membership/options.js';
+import { actionsOf, Harness, peer, sends } from './helpers.js';
+
+/** A started node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
+function fullNode(): Harness {
+  const node = new Harness({ activeViewSize: 2 }).withNeighbours(1, 2);
+  node.withPassive(3, 4);
+  node.protocol.handle({ type: 'start' }, 0);
+  return node;
+}
+
+function neighborRequests(actions: readonly ProtocolAction[]): { to: string; priority: string }[] {
+  return sends(actions, 'neighbor').map((s) => ({
+    to: s.to.id,
+    priority: s.message.type === 'neighbor' ? s.message.priority : '',
+  }));
+}
+
+function reconnectTick(node: Harness, at: number): ProtocolAction[] {
+  node.now = at;
+  return node.protocol.handle({ type: 'timer', timer: { type: 'reconnect' } }, at);
+}
+
+function armsReconnect(actions: readonly ProtocolAction[]): boolean {
+  return actionsOf(actions, 'setTimer').some((a) => a.timer.type === 'reconnect');
+}
+
+/** Loses neighbour 1's link the given way, and lets the repair refill the view from the passive one. */
+function lose(node: Harness, silent: boolean): ProtocolAction[] {
+  const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent }, node.now);
+  for (const request of neighborRequests(down)) {
+    const index = [3, 4].find((i) => peer(i).id === request.to) ?? -1;
+    node.receive(index, { type: 'neighborReply', accepted: true });
+  }
+  expect(node.active()).toHaveLength(2);
+  return down;
+}
+
+describe('HyParView reaching again for neighbours whose links went silent (beyond the paper)', () => {
+  it('sends Neighbor{high} to such a neighbour once the interval has passed, though the view is full', () => {
+    const node = fullNode();
+    const down = lose(node, true);
+    expect(armsReconnect(down)).toBe(true);
+    expect(neighborRequests(reconnectTick(node, DEFAULT_RECONNECT_INTERVAL - 1))).toEqual([]);
+
+    const attempt = reconnectTick(node, DEFAULT_RECONNECT_INTERVAL);
+    expect(neighborRequests(attempt)).toEqual([{ to: peer(1).id, priority: 'high' }]);
+    expect(node.protocol.stats().reconnects).toBe(1);
+
+    // It answers: the partition is over. Linked again, one neighbour evicted to make room.
+    const linked = node.receive(1, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toContain(peer(1).id);
+    expect(node.active()).toHaveLength(2);
+    expect(sends(linked, 'disconnect')).toHaveLength(1);
+    expect(neighborRequests(reconnectTick(node, 10 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+  });
+
+  it('does not reach for a neighbour whose link closed: it left or its process died', () => {
+    const node = fullNode();
+    const down = lose(node, false);
+    expect(armsReconnect(down)).toBe(false);
+    expect(neighborRequests(reconnectTick(node, DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+  });
+
+  it('doubles the wait after each try that fails, up to the maximum, and forgets the peer after an hour', () => {
+    const node = fullNode();
+    lose(node, true);
+    const tries: number[] = [];
+    for (let at = DEFAULT_RECONNECT_INTERVAL; at <= RECONNECT_MEMORY + DEFAULT_RECONNECT_INTERVAL; ) {
+      const actions = reconnectTick(node, at);
+      if (neighborRequests(actions).length > 0) {
+        tries.push(at);
+        node.protocol.handle({ type: 'dialFailed', peer: peer(1).id }, at);
+      }
+      if (!armsReconnect(actions)) break;
+      at += DEFAULT_RECONNECT_INTERVAL;
+    }
+    const waits = tries.slice(1).map((at, i) => at - (tries[i] as number));
+    expect(waits.slice(0, 4)).toEqual([20_000, 40_000, 80_000, DEFAULT_RECONNECT_BACKOFF_MAX]);
+    expect(new Set(waits.slice(3))).toEqual(new Set([DEFAULT_RECONNECT_BACKOFF_MAX]));
+    // The last try is within the hour, and then the tick stops: nobody is left to reach for.
+    expect(tries.at(-1)).toBeLessThanOrEqual(RECONNECT_MEMORY);
+    expect(tries.at(-1)).toBeGreaterThan(RECONNECT_MEMORY - DEFAULT_RECONNECT_BACKOFF_MAX);
+  });
+
+  it('once one such peer answers, stops reaching for the others: they are reachable through it', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id, silent: true }, 0);
+    const [first] = neighborRequests(reconnectTick(node, DEFAULT_RECONNECT_INTERVAL));
+    const answered = [1, 2].find((i) => peer(i).id === first?.to) ?? -1;
+    node.receive(answered, { type: 'neighborReply', accepted: true });
+    expect(neighborRequests(reconnectTick(node, 2 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+    expect(neighborRequests(reconnectTick(node, 100 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+    expect(node.protocol.stats().reconnects).toBe(1);
+  });
+});
