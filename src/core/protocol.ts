@@ -46,7 +46,8 @@ export type ProtocolEvent =
   /** Join the overlay through this contact (bootstrap). */
   | { readonly type: 'join'; readonly contact: PeerInfo }
   /** Heard of a peer, e.g. from a multicast beacon. */
-  | { readonly type: 'discovered'; readonly peer: PeerInfo }
+  /** A discovery beacon from `peer`; `wantsPeers` is what it says, where the runtime has beacons. */
+  | { readonly type: 'discovered'; readonly peer: PeerInfo; readonly wantsPeers?: boolean }
   | { readonly type: 'message'; readonly from: PeerInfo; readonly message: ProtocolMessage }
   /**
    * The current link to `peer` closed or broke after it was up. Must not be reported for a link
@@ -201,7 +202,7 @@ export class Protocol {
         this.membership.join(event.contact, out);
         break;
       case 'discovered':
-        this.membership.discovered(event.peer, now);
+        this.membership.discovered(event.peer, now, out, event.wantsPeers);
         break;
       case 'message':
         if (isMembershipMessage(event.message)) {

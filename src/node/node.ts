@@ -288,7 +288,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       logger: this.logger,
     });
     discovery.on('peer', (peer) =>
-      this.handle({ type: 'discovered', peer: { id: peer.id, address: peer.address } }),
+      this.handle({
+        type: 'discovered',
+        peer: { id: peer.id, address: peer.address },
+        wantsPeers: peer.wantsPeers,
+      }),
     );
     discovery.on('conflict', (address) => this.emit('identity:conflict', address));
     this.discovery = discovery;

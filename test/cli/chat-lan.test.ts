@@ -1,9 +1,11 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MERGE_LISTEN_TIME } from '../../src/core/membership/options.js';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
-import { ChatProcess, everyoneSays, waitConnected } from '../helpers/chat-process.js';
+import { ChatProcess, everyoneSays, waitConnected, waitOverlay } from '../helpers/chat-process.js';
 import { canBuildVirtualLan, VirtualLan } from '../helpers/virtual-lan.js';
 
 // `meshcast chat` on separate hosts of one virtual Ethernet segment, as users run it: no flags but
@@ -42,7 +44,7 @@ function chatOn(host: number, name = `h${host}`): ChatProcess {
   return chat;
 }
 
-describe.skipIf(!canBuildVirtualLan())('meshcast chat on four hosts of one LAN', () => {
+describe.skipIf(!canBuildVirtualLan())('meshcast chat on hosts of one LAN', () => {
   it('finds the others with no configuration, survives a crash and an unplugged cable', async () => {
     lan = VirtualLan.create(4);
     const chats = [0, 1, 2, 3].map((host) => chatOn(host));
@@ -79,6 +81,30 @@ describe.skipIf(!canBuildVirtualLan())('meshcast chat on four hosts of one LAN',
     await waitConnected(chats);
     await everyoneSays(chats, (c) => `no gateway here, ${c.name}`);
   });
+
+  it('joins two meshes that formed on separate switches once the switches are connected', async () => {
+    // Six hosts a side: each side ends with every view full (5 links, to all 5 others), and then
+    // nothing in HyParView itself would ever link the two meshes.
+    lan = VirtualLan.create(12);
+    const sides = [Array.from({ length: 6 }, (_, i) => i), Array.from({ length: 6 }, (_, i) => i + 6)];
+    lan.split(sides[1] as number[]);
+    const chats = Array.from({ length: 12 }, (_, host) => chatOn(host));
+    const started = Date.now();
+    for (const side of sides) {
+      await waitOverlay(
+        side.map((host) => chats[host] as ChatProcess),
+        'full',
+        (view) => view.length === 5,
+      );
+    }
+    // A node takes strangers for another mesh only once it has listened to beacons for
+    // MERGE_LISTEN_TIME (before that they are the mesh it is joining): a protocol timer to wait
+    // out, as two real switches would be apart for longer.
+    await delay(Math.max(0, started + MERGE_LISTEN_TIME + 1_000 - Date.now()));
+    lan.rejoin();
+    await waitConnected(chats, 30_000);
+    await everyoneSays(chats, (c) => `one mesh now, ${c.name}`);
+  }, 90_000);
 
   it('has two hosts with copies of one identity file name each other, and neither link', async () => {
     lan = VirtualLan.create(2);

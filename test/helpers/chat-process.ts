@@ -121,7 +121,20 @@ export class ChatProcess extends EventEmitter {
 }
 
 /** Asks every process for its neighbours until they form one connected overlay of live processes. */
-export async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<void> {
+export function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): Promise<void> {
+  return waitOverlay(chats, 'connected', () => true, timeoutMs);
+}
+
+/**
+ * Asks every process for its neighbours until they form one connected overlay of live processes in
+ * which `holds` is true of every active view.
+ */
+export async function waitOverlay(
+  chats: ChatProcess[],
+  what: string,
+  holds: (view: string[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const addresses = new Map<ChatProcess, string>();
   for (const chat of chats) addresses.set(chat, await chat.address());
@@ -130,10 +143,12 @@ export async function waitConnected(chats: ChatProcess[], timeoutMs = 30_000): P
     const linkEvents = chats.map((c) => c.count(/^\* link (up|down)/));
     const graph = new Map<string, string[]>();
     for (const chat of chats) graph.set(addresses.get(chat) as string, await chat.activeView());
-    const complete = [...graph.values()].every((view) => view.length > 0 && view.every((a) => live.has(a)));
+    const complete = [...graph.values()].every(
+      (view) => view.length > 0 && view.every((a) => live.has(a)) && holds(view),
+    );
     if (complete && isSymmetric(graph) && components(graph).length === 1) return;
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new Error(`overlay not connected: ${JSON.stringify([...graph])}`);
+    if (remaining <= 0) throw new Error(`overlay not ${what}: ${JSON.stringify([...graph])}`);
     // Ask again only after some process reported a link change.
     await waitUntil(
       'a link change',

@@ -11,6 +11,7 @@ export class VirtualLan {
   private readonly prefix = `mc${process.pid}${randomBytes(2).toString('hex')}`;
   private readonly bridge = `${this.prefix}-br`;
   private readonly created: string[] = [];
+  private secondSwitch = false;
   /** Namespace of each host, in order. */
   readonly hosts: string[] = [];
 
@@ -42,6 +43,25 @@ export class VirtualLan {
 
   plugIn(i: number): void {
     ip('-n', this.bridge, 'link', 'set', portName(i), 'up');
+  }
+
+  /**
+   * Moves the given hosts' cables to a second switch: two segments that hear nothing of each
+   * other, while every host keeps its carrier (a silent split).
+   */
+  split(hosts: readonly number[]): void {
+    if (!this.secondSwitch) {
+      ip('-n', this.bridge, 'link', 'add', 'br1', 'type', 'bridge');
+      ip('-n', this.bridge, 'link', 'set', 'br1', 'up');
+      this.secondSwitch = true;
+    }
+    for (const i of hosts) ip('-n', this.bridge, 'link', 'set', portName(i), 'master', 'br1');
+  }
+
+  /** Puts every cable back on the first switch. */
+  rejoin(): void {
+    for (let i = 0; i < this.hosts.length; i++)
+      ip('-n', this.bridge, 'link', 'set', portName(i), 'master', 'br0');
   }
 
   /** Deletes every namespace it made, which takes their interfaces with them. */

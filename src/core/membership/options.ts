@@ -43,6 +43,8 @@ export interface MembershipOptions {
   readonly reconnectInterval: Millis;
   /** Longest wait between two attempts to reach such a neighbour; the wait doubles up to it. */
   readonly reconnectBackoffMax: Millis;
+  /** Least time between two links made to join another overlay heard on the LAN (see HyParView.discovered). */
+  readonly mergeInterval: Millis;
 }
 
 /** Paper §5: log10(10,000) + 1 = fanout + 1, so that a flood reaches `fanout` fresh peers. */
@@ -98,6 +100,24 @@ export const DEFAULT_RECONNECT_INTERVAL: Millis = 10_000;
  * across comes a fraction of that after the repair, and a dead peer costs a dial every 2 min.
  */
 export const DEFAULT_RECONNECT_BACKOFF_MAX: Millis = 120_000;
+/**
+ * Not in the paper. Two overlays that formed apart (two switches joined later, multicast that came
+ * up late) each fill every view, and HyParView never links them. A beacon from a node never heard
+ * of that wants no peers is from such an overlay; a node links to it, at most once a minute, so
+ * that the first beacons heard across make a handful of links rather than a rewiring of all.
+ */
+export const DEFAULT_MERGE_INTERVAL: Millis = 60_000;
+/**
+ * How long a node listens to beacons before it merges at all: three of the slowest beacon
+ * intervals (5 s). By then it has heard every node of its LAN, barring lost datagrams, so that
+ * a node that has just joined does not take the members of its own overlay for strangers.
+ */
+export const MERGE_LISTEN_TIME: Millis = 15_000;
+/**
+ * Node ids heard in beacons that are remembered, the oldest forgotten first: a whole LAN mesh of
+ * this size is known, and a larger one costs at most one needless merge per mergeInterval.
+ */
+export const HEARD_MEMORY_ENTRIES = 1_024;
 /** Peers whose links went silent are reached for this long (an hour), then forgotten. */
 export const RECONNECT_MEMORY: Millis = 3_600_000;
 /** Such peers remembered at most, the oldest forgotten first: a node lost at most its active view per partition. */
@@ -132,6 +152,7 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: MembershipOptions = {
   maxContacts: DEFAULT_MAX_CONTACTS,
   reconnectInterval: DEFAULT_RECONNECT_INTERVAL,
   reconnectBackoffMax: DEFAULT_RECONNECT_BACKOFF_MAX,
+  mergeInterval: DEFAULT_MERGE_INTERVAL,
 };
 
 /** Throws RangeError for a configuration no node could run with; a programming error, not input. */
@@ -152,6 +173,7 @@ export function validateMembershipOptions(options: MembershipOptions): void {
     'repairBackoffMax',
     'reconnectInterval',
     'reconnectBackoffMax',
+    'mergeInterval',
   ]);
   if (!(options.shuffleJitter >= 0 && options.shuffleJitter < 1)) {
     throw new RangeError('shuffleJitter must be in [0, 1)');

@@ -41,6 +41,8 @@ export interface MembershipStats {
   escalations: number;
   /** Neighbor{high} sent to a neighbour whose link had gone silent, to heal a partition. */
   reconnects: number;
+  /** Neighbor{high} sent to a node of another overlay heard on the LAN, to join the two. */
+  merges: number;
   shufflesStarted: number;
   shuffleRepliesSent: number;
   disconnectsSent: number;
@@ -73,6 +75,7 @@ export function emptyMembershipStats(): MembershipStats {
     neighborRequestTimeouts: 0,
     escalations: 0,
     reconnects: 0,
+    merges: 0,
     shufflesStarted: 0,
     shuffleRepliesSent: 0,
     disconnectsSent: 0,

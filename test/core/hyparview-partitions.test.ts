@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
 import {
+  DEFAULT_MERGE_INTERVAL,
   DEFAULT_RECONNECT_BACKOFF_MAX,
   DEFAULT_RECONNECT_INTERVAL,
+  MERGE_LISTEN_TIME,
   RECONNECT_MEMORY,
 } from '../../src/core/membership/options.js';
 import { actionsOf, Harness, peer, sends } from './helpers.js';
@@ -100,5 +102,61 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(neighborRequests(reconnectTick(node, 2 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
     expect(neighborRequests(reconnectTick(node, 100 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
     expect(node.protocol.stats().reconnects).toBe(1);
+  });
+});
+
+describe('HyParView joining an overlay that formed apart, heard on the LAN (beyond the paper)', () => {
+  /** A beacon from `index`, as the runtime reports it. */
+  function beacon(node: Harness, index: number, at: number, wantsPeers?: boolean): ProtocolAction[] {
+    node.now = at;
+    return node.protocol.handle({ type: 'discovered', peer: peer(index), wantsPeers }, at);
+  }
+
+  /** A started, full node that heard its first beacon (from a neighbour) at time 0. */
+  function listeningNode(): Harness {
+    const node = new Harness({ activeViewSize: 2 }).withNeighbours(1, 2);
+    node.protocol.handle({ type: 'start' }, 0);
+    beacon(node, 1, 0, false);
+    return node;
+  }
+
+  it('links with Neighbor{high} to a never-heard node that wants no peers, once it has listened a while', () => {
+    const node = listeningNode();
+    expect(neighborRequests(beacon(node, 7, MERGE_LISTEN_TIME - 1, false))).toEqual([]);
+    expect(neighborRequests(beacon(node, 8, MERGE_LISTEN_TIME, false))).toEqual([
+      { to: peer(8).id, priority: 'high' },
+    ]);
+    expect(node.protocol.stats().merges).toBe(1);
+    node.receive(8, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toContain(peer(8).id);
+    expect(node.active()).toHaveLength(2);
+  });
+
+  it('leaves alone a node that still wants peers, one heard before, and one it knows from its views', () => {
+    const node = listeningNode();
+    node.withPassive(9);
+    const at = MERGE_LISTEN_TIME;
+    expect(neighborRequests(beacon(node, 7, at, true))).toEqual([]); // a joiner: it will ask
+    expect(neighborRequests(beacon(node, 7, at + 1, false))).toEqual([]); // heard while it joined
+    expect(neighborRequests(beacon(node, 9, at + 2, false))).toEqual([]); // in the passive view
+    expect(neighborRequests(beacon(node, 2, at + 3, false))).toEqual([]); // a neighbour
+    expect(neighborRequests(beacon(node, 10, at + 4))).toEqual([]); // no word on what it wants
+    expect(node.protocol.stats().merges).toBe(0);
+  });
+
+  it('merges only while full, and at most once per mergeInterval', () => {
+    const short = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2);
+    short.protocol.handle({ type: 'start' }, 0);
+    beacon(short, 1, 0, false);
+    expect(neighborRequests(beacon(short, 7, MERGE_LISTEN_TIME, false))).toEqual([]);
+
+    const node = listeningNode();
+    expect(neighborRequests(beacon(node, 7, MERGE_LISTEN_TIME, false))).toHaveLength(1);
+    expect(neighborRequests(beacon(node, 8, MERGE_LISTEN_TIME + DEFAULT_MERGE_INTERVAL - 1, false))).toEqual(
+      [],
+    );
+    expect(neighborRequests(beacon(node, 9, MERGE_LISTEN_TIME + DEFAULT_MERGE_INTERVAL, false))).toHaveLength(
+      1,
+    );
   });
 });
