@@ -144,4 +144,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   await new Promise<void>((resolve) => node.once('stopped', resolve));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  // readline only pauses its input, and a pipe that stays open (a script feeding the chat) would
+  // keep the process alive after /quit.
+  if (input === process.stdin) process.stdin.destroy();
 }

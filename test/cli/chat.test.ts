@@ -66,10 +66,15 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     await everyoneSays(all, (c) => `with the late one ${c.name}`);
   });
 
-  it('exits within a second of Ctrl+C, and at end of input, saying goodbye', async () => {
-    const chats = startChats(3);
+  it('exits within a second of Ctrl+C, at end of input, and on /quit, saying goodbye', async () => {
+    const chats = startChats(4);
     await waitConnected(chats);
-    const [interrupted, closed, witness] = chats as [ChatProcess, ChatProcess, ChatProcess];
+    const [interrupted, closed, quitter, witness] = chats as [
+      ChatProcess,
+      ChatProcess,
+      ChatProcess,
+      ChatProcess,
+    ];
 
     const signalledAt = performance.now();
     interrupted.kill('SIGINT');
@@ -81,7 +86,14 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(await closed.exited()).toBe(0);
     expect(performance.now() - endedAt).toBeLessThan(1000);
 
+    // Its input stays open, as a script's pipe may: /quit alone must end the process.
+    const quitAt = performance.now();
+    quitter.type('/quit');
+    expect(await quitter.exited()).toBe(0);
+    expect(performance.now() - quitAt).toBeLessThan(1000);
+
     await witness.waitForLine(new RegExp(`^\\* ${interrupted.name} left the mesh$`));
+    await witness.waitForLine(new RegExp(`^\\* ${quitter.name} left the mesh$`));
   });
 
   it('links only chats started with the same --network-key', async () => {
