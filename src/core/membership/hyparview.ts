@@ -190,10 +190,13 @@ export class HyParView {
    */
   discovered(peer: PeerInfo, now: Millis, out: ProtocolAction[], wantsPeers?: boolean): void {
     if (this.left || peer.id === this.self.id) return;
-    const known = this.heard.has(peer.id) || this.knows(peer.id);
-    this.rememberHeard(peer.id);
-    this.nextMergeAt ??= now + MERGE_LISTEN_TIME;
-    if (!known && wantsPeers === false) this.merge(peer, now, out);
+    // Only a runtime with real beacons says what they want; the simulator's do not, and keep no record.
+    if (wantsPeers !== undefined) {
+      const known = this.heard.has(peer.id) || this.knows(peer.id);
+      this.rememberHeard(peer.id);
+      this.nextMergeAt ??= now + MERGE_LISTEN_TIME;
+      if (!known && !wantsPeers) this.merge(peer, now, out);
+    }
     if (this.active.has(peer.id)) {
       this.active.refresh(peer);
       return;
@@ -259,10 +262,10 @@ export class HyParView {
     }
   }
 
-  /** The link to `peerId` closed after it was up. Only an active peer's or a candidate's matters. */
   /**
-   * The link to `peerId` closed or broke. `silent`: it went quiet rather than closing (no FIN, no
-   * reset; the transport's idle timeout), so the peer may be alive behind a partition.
+   * The link to `peerId` closed after it was up. Only an active peer's or a candidate's matters.
+   * `silent`: it went quiet rather than closing (no FIN, no reset: the transport's idle timeout),
+   * so the peer may be alive behind a partition.
    */
   linkDown(peerId: NodeId, now: Millis, out: ProtocolAction[], silent = false): void {
     if (this.left) return;
