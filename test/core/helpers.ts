@@ -69,3 +69,11 @@ export function actionsOf<T extends ProtocolAction['type']>(
 export function ids(peers: readonly PeerInfo[]): NodeId[] {
   return peers.map((p) => p.id);
 }
+
+/** The Neighbor requests among `actions`: to whom, and with which priority. */
+export function neighborRequests(actions: readonly ProtocolAction[]): { to: string; priority: string }[] {
+  return sends(actions, 'neighbor').map((s) => ({
+    to: s.to.id,
+    priority: s.message.type === 'neighbor' ? s.message.priority : '',
+  }));
+}

@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
 import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES } from '../../src/core/membership/options.js';
-import { actionsOf, Harness, peer, sends } from './helpers.js';
+import { actionsOf, Harness, neighborRequests, peer, sends } from './helpers.js';
 
 /** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
 function smallFullNode(options: { maxConcurrentRequests?: number } = {}): Harness {
   const node = new Harness({ activeViewSize: 2, ...options }).withNeighbours(1, 2);
   node.withPassive(3, 4);
   return node;
-}
-
-function neighborRequests(actions: readonly ProtocolAction[]): { to: string; priority: string }[] {
-  return sends(actions, 'neighbor').map((s) => ({
-    to: s.to.id,
-    priority: s.message.type === 'neighbor' ? s.message.priority : '',
-  }));
 }
 
 function tick(node: Harness, at: number): ProtocolAction[] {

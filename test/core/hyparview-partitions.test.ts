@@ -7,7 +7,7 @@ import {
   MERGE_LISTEN_TIME,
   RECONNECT_MEMORY,
 } from '../../src/core/membership/options.js';
-import { actionsOf, Harness, peer, sends } from './helpers.js';
+import { actionsOf, Harness, neighborRequests, peer, sends } from './helpers.js';
 
 /** A started node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
 function fullNode(): Harness {
@@ -15,13 +15,6 @@ function fullNode(): Harness {
   node.withPassive(3, 4);
   node.protocol.handle({ type: 'start' }, 0);
   return node;
-}
-
-function neighborRequests(actions: readonly ProtocolAction[]): { to: string; priority: string }[] {
-  return sends(actions, 'neighbor').map((s) => ({
-    to: s.to.id,
-    priority: s.message.type === 'neighbor' ? s.message.priority : '',
-  }));
 }
 
 function reconnectTick(node: Harness, at: number): ProtocolAction[] {
