@@ -82,6 +82,21 @@ describe.skipIf(!canBuildVirtualLan())('meshcast chat on hosts of one LAN', () =
     await everyoneSays(chats, (c) => `no gateway here, ${c.name}`);
   });
 
+  it('becomes one mesh again after a silent split, once each side has filled every view', async () => {
+    // Twelve hosts meet, then six are moved to a second switch: no host sees its cable go, the
+    // links across go quiet and time out, and each side of six fills every view (5 links, to all
+    // 5 others). Nothing in HyParView itself would link the sides again.
+    lan = VirtualLan.create(12);
+    const chats = Array.from({ length: 12 }, (_, host) => chatOn(host));
+    await waitConnected(chats);
+    const sides = [chats.slice(0, 6), chats.slice(6)];
+    lan.split([6, 7, 8, 9, 10, 11]);
+    for (const side of sides) await waitOverlay(side, 'full', (view) => view.length === 5);
+    lan.rejoin();
+    await waitConnected(chats, 45_000);
+    await everyoneSays(chats, (c) => `together again, ${c.name}`);
+  }, 90_000);
+
   it('joins two meshes that formed on separate switches once the switches are connected', async () => {
     // Six hosts a side: each side ends with every view full (5 links, to all 5 others), and then
     // nothing in HyParView itself would ever link the two meshes.
