@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MERGE_LISTEN_TIME } from '../../src/core/membership/options.js';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { ChatProcess, everyoneSays, waitConnected, waitOverlay } from '../helpers/chat-process.js';
-import { canBuildVirtualLan, VirtualLan } from '../helpers/virtual-lan.js';
+import { canBuildVirtualLan, hasNftables, VirtualLan } from '../helpers/virtual-lan.js';
 
 // `meshcast chat` on separate hosts of one virtual Ethernet segment, as users run it: no flags but
 // a name, so discovery uses the default group and port, and the interface is the host's own. The
@@ -120,6 +120,23 @@ describe.skipIf(!canBuildVirtualLan())('meshcast chat on hosts of one LAN', () =
     await waitConnected(chats, 30_000);
     await everyoneSays(chats, (c) => `one mesh now, ${c.name}`);
   }, 90_000);
+
+  it.skipIf(!hasNftables())(
+    'loses one packet in ten on every host and still brings every line to every host once',
+    async () => {
+      lan = VirtualLan.create(6);
+      lan.dropOutgoing(10);
+      const chats = Array.from({ length: 6 }, (_, host) => chatOn(host));
+      await waitConnected(chats);
+      for (let round = 0; round < 3; round++) await everyoneSays(chats, (c) => `round ${round}, ${c.name}`);
+      for (const receiver of chats) {
+        for (const sender of chats.filter((c) => c !== receiver)) {
+          expect(receiver.count(new RegExp(`^<${sender.name}> round \\d, ${sender.name}$`))).toBe(3);
+        }
+      }
+      expect(lan.droppedPackets()).toBeGreaterThan(0);
+    },
+  );
 
   it('has two hosts with copies of one identity file name each other, and neither link', async () => {
     lan = VirtualLan.create(2);

@@ -64,6 +64,31 @@ export class VirtualLan {
       ip('-n', this.bridge, 'link', 'set', portName(i), 'master', 'br0');
   }
 
+  /**
+   * Makes every host drop `percent`% of the packets it sends on the LAN, at random (nftables: the
+   * kernel here has no netem). Needs the nft command.
+   */
+  dropOutgoing(percent: number): void {
+    for (const host of this.hosts) {
+      const nft = (command: string): void => ip('netns', 'exec', host, 'nft', command);
+      nft('add table inet chaos');
+      nft('add chain inet chaos out { type filter hook output priority 0 ; }');
+      nft(`add rule inet chaos out oifname "v0" numgen random mod 100 < ${percent} counter drop`);
+    }
+  }
+
+  /** Packets dropped so far by dropOutgoing(), over every host. */
+  droppedPackets(): number {
+    let dropped = 0;
+    for (const host of this.hosts) {
+      const listing = execFileSync('ip', ['netns', 'exec', host, 'nft', 'list table inet chaos'], {
+        encoding: 'utf8',
+      });
+      for (const match of listing.matchAll(/counter packets (\d+)/g)) dropped += Number(match[1]);
+    }
+    return dropped;
+  }
+
   /** Deletes every namespace it made, which takes their interfaces with them. */
   destroy(): void {
     for (const ns of this.created.splice(0).reverse()) {
@@ -118,6 +143,16 @@ export function canBuildVirtualLan(): boolean {
   if (process.getuid?.() !== 0) return false;
   try {
     ip('-V');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether nftables' command is installed, for dropOutgoing(). */
+export function hasNftables(): boolean {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
