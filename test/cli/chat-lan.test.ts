@@ -33,9 +33,9 @@ function configDirectory(host: number): string {
   return dir;
 }
 
-function chatOn(host: number, name = `h${host}`): ChatProcess {
+function chatOn(host: number): ChatProcess {
   if (lan === undefined) throw new Error('no LAN');
-  const chat = new ChatProcess(name, [], {
+  const chat = new ChatProcess(`h${host}`, [], {
     netns: lan.hosts[host],
     host: lan.address(host),
     env: { XDG_CONFIG_HOME: configDirectory(host) },
