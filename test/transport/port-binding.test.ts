@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindServer } from '../../src/transport/port-binding.js';
@@ -16,6 +17,31 @@ function server(): Server {
   return s;
 }
 
+/**
+ * Takes a port `from` and leaves `free` = from + 1 unbound, both below the OS's ephemeral range: a
+ * port there is never handed out by itself (to a bind of port 0 or an outgoing connection), so the
+ * other tests running meanwhile cannot take `free`, as they took a neighbour of an OS-assigned port.
+ */
+async function blockedPairBelowEphemeralPorts(): Promise<{ from: number; free: number }> {
+  const [ephemeralStart = 32_768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const from = 10_000 + Math.floor(Math.random() * (ephemeralStart - 10_002));
+    try {
+      const probe = createServer();
+      await bindServer(probe, LOOPBACK, from + 1);
+      await new Promise((resolve) => probe.close(resolve));
+      await bindServer(server(), LOOPBACK, from);
+      return { from, free: from + 1 };
+    } catch {
+      // One of the two is in use: try another pair.
+    }
+  }
+  throw new Error('no free pair of ports below the ephemeral range');
+}
+
 describe('bindServer', () => {
   it('takes an OS-assigned port for 0', async () => {
     const bound = await bindServer(server(), LOOPBACK, 0);
@@ -24,10 +50,8 @@ describe('bindServer', () => {
   });
 
   it('moves on to the next port of the range when one is taken', async () => {
-    const blocker = await bindServer(server(), LOOPBACK, 0);
-    const from = blocker.port;
-    const range = from < 65535 ? { from, to: from + 1 } : { from: from - 1, to: from };
-    const free = range.from === from ? range.to : range.from;
+    const { from, free } = await blockedPairBelowEphemeralPorts();
+    const range = { from, to: free };
     // The range start is random: bind until one run has started on the taken port and moved on
     // (each run does with probability 1/2), checking that every run ends on the free port.
     let movedOn = false;
