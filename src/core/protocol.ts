@@ -45,7 +45,11 @@ export type ProtocolEvent =
   | { readonly type: 'start' }
   /** Join the overlay through this contact (bootstrap). */
   | { readonly type: 'join'; readonly contact: PeerInfo }
-  /** Heard of a peer, e.g. from a multicast beacon. */
+  /**
+   * A bootstrap contact that answered only after this node had found neighbours elsewhere: Join
+   * through it unless it is known already (see HyParView.lateContact).
+   */
+  | { readonly type: 'lateContact'; readonly contact: PeerInfo }
   /** A discovery beacon from `peer`; `wantsPeers` is what it says, where the runtime has beacons. */
   | { readonly type: 'discovered'; readonly peer: PeerInfo; readonly wantsPeers?: boolean }
   | { readonly type: 'message'; readonly from: PeerInfo; readonly message: ProtocolMessage }
@@ -200,6 +204,9 @@ export class Protocol {
         break;
       case 'join':
         this.membership.join(event.contact, out);
+        break;
+      case 'lateContact':
+        this.membership.lateContact(event.contact, out);
         break;
       case 'discovered':
         this.membership.discovered(event.peer, now, out, event.wantsPeers);

@@ -17,6 +17,7 @@ export type Command =
   | { readonly kind: 'joinNew'; readonly contact: number }
   | { readonly kind: 'discoverNew'; readonly heard: readonly number[] }
   | { readonly kind: 'beacon'; readonly node: number }
+  | { readonly kind: 'lateContact'; readonly node: number; readonly contact: number }
   | { readonly kind: 'kill'; readonly node: number }
   | { readonly kind: 'leave'; readonly node: number }
   | { readonly kind: 'shuffle'; readonly node: number }
@@ -35,6 +36,10 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('beacon' as const), node: index }), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('lateContact' as const), node: index, contact: index }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ kind: fc.constant('kill' as const), node: index }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('leave' as const), node: index }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('shuffle' as const), node: index }), weight: 1 },
@@ -98,6 +103,13 @@ export function run(network: TestNetwork, commands: readonly Command[]): void {
         const beaconer = pick(liveIds(), step.node);
         if (beaconer === undefined) break;
         for (const listener of liveIds()) if (listener !== beaconer) network.discover(listener, beaconer);
+        break;
+      }
+      case 'lateContact': {
+        // A bootstrap address answered late: its node is alive, since it answered.
+        const node = pick(liveIds(), step.node);
+        const contact = pick(liveIds(), step.contact);
+        if (node !== undefined && contact !== undefined) network.lateContact(node, contact);
         break;
       }
       case 'kill': {

@@ -153,3 +153,35 @@ describe('HyParView joining an overlay that formed apart, heard on the LAN (beyo
     );
   });
 });
+
+describe('HyParView joining through a bootstrap contact that answered late (beyond the paper)', () => {
+  function lateContact(node: Harness, index: number): ProtocolAction[] {
+    return node.protocol.handle({ type: 'lateContact', contact: peer(index) }, node.now);
+  }
+
+  it('joins through an unknown contact, though its view is full', () => {
+    const node = fullNode();
+    const actions = lateContact(node, 7);
+    expect(sends(actions, 'join').map((s) => s.to.id)).toEqual([peer(7).id]);
+    expect(node.protocol.stats().lateJoins).toBe(1);
+    // The contact adds us and says so with Neighbor{high}, which evicts one of our neighbours.
+    node.receive(7, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toContain(peer(7).id);
+    expect(node.active()).toHaveLength(2);
+  });
+
+  it('closes the link to a contact it knows from its passive view, and sends nothing', () => {
+    const node = fullNode();
+    const actions = lateContact(node, 3);
+    expect(sends(actions)).toEqual([]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer.id)).toEqual([peer(3).id]);
+    expect(node.protocol.stats().lateJoins).toBe(0);
+  });
+
+  it('leaves a neighbour and itself alone', () => {
+    const node = fullNode();
+    expect(lateContact(node, 1)).toEqual([]);
+    expect(node.protocol.handle({ type: 'lateContact', contact: node.self }, 0)).toEqual([]);
+    expect(node.protocol.stats().lateJoins).toBe(0);
+  });
+});

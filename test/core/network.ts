@@ -158,6 +158,11 @@ export class TestNetwork {
     this.handle(id, { type: 'join', contact: this.node(contact).info });
   }
 
+  /** A bootstrap address of `id`'s answered late, and was `contact`'s. */
+  lateContact(id: NodeId, contact: NodeId): void {
+    this.handle(id, { type: 'lateContact', contact: this.node(contact).info });
+  }
+
   /** `id` hears a beacon of `peer`. */
   discover(id: NodeId, peer: NodeId): void {
     this.handle(id, { type: 'discovered', peer: this.node(peer).info });

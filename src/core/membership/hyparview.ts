@@ -180,6 +180,28 @@ export class HyParView {
   }
 
   /**
+   * A bootstrap contact that answered only after this node had found neighbours elsewhere (the
+   * runtime dials a bootstrap address that never answered again once per mergeInterval). Not in
+   * the paper. If we know nothing of it, it belongs to an overlay that formed without us: both
+   * sides started while the path between them was down, or only our side lists the other. Nothing
+   * else would link the two, since views change only when a neighbour fails and beacons do not
+   * cross subnets, so we Join through it as at the start (§4.2), and its forward joins link us into
+   * its overlay. If we know it, we are one overlay already, and the link the runtime opened to ask
+   * is closed.
+   */
+  lateContact(contact: PeerInfo, out: ProtocolAction[]): void {
+    if (this.left || contact.id === this.self.id) return;
+    this.rememberContact(contact);
+    if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
+    if (this.passive.has(contact.id) || this.heard.has(contact.id)) {
+      out.push({ type: 'disconnect', peer: contact });
+      return;
+    }
+    this.counters.lateJoins++;
+    this.sendJoin(contact, out);
+  }
+
+  /**
    * A discovery beacon from `peer` (`wantsPeers`: what the beacon says, if the runtime tells): it
    * only goes to the passive view, and the repair tick connects
    * (Neighbor{high} to a random passive peer while the active view is empty, then one Neighbor{low}

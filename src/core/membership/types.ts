@@ -43,6 +43,8 @@ export interface MembershipStats {
   reconnects: number;
   /** Neighbor{high} sent to a node of another overlay heard on the LAN, to join the two. */
   merges: number;
+  /** Joins sent through a bootstrap contact that answered late and was unknown (see HyParView.lateContact). */
+  lateJoins: number;
   shufflesStarted: number;
   shuffleRepliesSent: number;
   disconnectsSent: number;
@@ -76,6 +78,7 @@ export function emptyMembershipStats(): MembershipStats {
     escalations: 0,
     reconnects: 0,
     merges: 0,
+    lateJoins: 0,
     shufflesStarted: 0,
     shuffleRepliesSent: 0,
     disconnectsSent: 0,
