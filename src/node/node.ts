@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
 import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
+import { DEFAULT_MERGE_INTERVAL } from '../core/membership/options.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
@@ -99,6 +100,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly timers = new NodeTimers();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
+  /** Bootstrap addresses that have answered at least once (see lateBootstrap). */
+  private readonly answeredBootstrap = new Set<string>();
   private stopping: Promise<void> | undefined;
   private readonly removeAbortListener: () => void;
 
@@ -300,20 +303,56 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     discovery.setWantsPeers(true);
   }
 
-  /** Dial each bootstrap address; while this node has no neighbour, try again every few seconds. */
+  /**
+   * Dial each bootstrap address; while this node has no neighbour, try again every few seconds.
+   * Once it has neighbours, the addresses that never answered are left to lateBootstrap.
+   */
   private bootstrap(): void {
     const addresses = this.options.bootstrap ?? [];
     if (addresses.length === 0) return;
     for (const address of addresses) {
       parseAddress(address); // fail loudly on a typo rather than retrying it forever
-      this.transport.dialAddress(address).then(
-        (contact) => this.handle({ type: 'join', contact }),
-        (error: Error) => this.logger.warn({ address, err: error.message }, 'bootstrap address unreachable'),
-      );
+      this.dialBootstrap(address, 'join');
     }
     this.timers.schedule(BOOTSTRAP_RETRY_MS, () => {
       if (this.peers().active.length === 0) this.bootstrap();
+      else this.lateBootstrap();
     });
+  }
+
+  /**
+   * A node that found its neighbours without some bootstrap address (by multicast, or through
+   * another address) dials that address again once per mergeInterval until it answers. Its node
+   * may lead to an overlay that formed without this one, and the core then joins the two (see
+   * HyParView.lateContact). An address that has answered once is not dialled again: its node, or
+   * the overlay it led to, is known.
+   */
+  private lateBootstrap(): void {
+    const unanswered = () => (this.options.bootstrap ?? []).filter((a) => !this.answeredBootstrap.has(a));
+    if (unanswered().length === 0) return;
+    const interval = this.options.protocol?.mergeInterval ?? DEFAULT_MERGE_INTERVAL;
+    this.timers.schedule(interval, () => {
+      if (this.peers().active.length === 0) {
+        this.bootstrap();
+        return;
+      }
+      for (const address of unanswered()) this.dialBootstrap(address, 'lateContact');
+      this.lateBootstrap();
+    });
+  }
+
+  private dialBootstrap(address: string, as: 'join' | 'lateContact'): void {
+    this.transport.dialAddress(address).then(
+      (contact) => {
+        this.answeredBootstrap.add(address);
+        this.handle({ type: as, contact });
+      },
+      (error: Error) => {
+        // Worth a warning while it leaves this node alone; routine once it has neighbours.
+        const level = as === 'join' ? 'warn' : 'debug';
+        this.logger[level]({ address, err: error.message }, 'bootstrap address unreachable');
+      },
+    );
   }
 
   private handle(event: ProtocolEvent): void {

@@ -74,7 +74,11 @@ export interface NodeOptions {
   readonly group?: string;
   /** UDP port of the beacons. Default 49152. */
   readonly discoveryPort?: number;
-  /** Static "host:port" addresses to join through, for peers that multicast cannot reach. */
+  /**
+   * Static "host:port" addresses to join through, for peers that multicast cannot reach. One that
+   * does not answer is tried again every 5 s while the node is alone, then once per
+   * `protocol.mergeInterval` (a minute) until it answers.
+   */
   readonly bootstrap?: readonly string[];
   /** Link limits and timers (send queues, handshake caps, rate limits, timeouts). */
   readonly transport?: TransportTuning;

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestMesh } from '../helpers/mesh.js';
 
@@ -97,6 +98,34 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await Promise.all(others.map((n) => n.start()));
     await mesh.waitConnected();
     await mesh.broadcastAndWait(others[0]!, 'via bootstrap');
+  });
+
+  it('joins an overlay that formed apart once a bootstrap address that failed at the start answers', async () => {
+    // The far side's port refuses every link at first, so the near side forms without it.
+    const refuser = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
+    const farPort = (refuser.address() as AddressInfo).port;
+    mesh = new TestMesh({ discovery: false, protocol: { mergeInterval: 500 } });
+    const near = mesh.add({ bootstrap: [`127.0.0.1:${farPort}`] });
+    await near.start();
+    const nearAddress = `127.0.0.1:${near.address()!.port}`;
+    const nearOthers = [mesh.add({ bootstrap: [nearAddress] }), mesh.add({ bootstrap: [nearAddress] })];
+    await Promise.all(nearOthers.map((n) => n.start()));
+    await mesh.waitConnected();
+
+    await new Promise<void>((resolve) => refuser.close(() => resolve()));
+    const far = mesh.add({ port: farPort });
+    await far.start();
+    const farOthers = [
+      mesh.add({ bootstrap: [`127.0.0.1:${farPort}`] }),
+      mesh.add({ bootstrap: [`127.0.0.1:${farPort}`] }),
+    ];
+    await Promise.all(farOthers.map((n) => n.start()));
+    // Two overlays now, each complete; the near node's late dial (5 s after its start) joins them.
+    await mesh.waitConnected();
+    expect(near.stats().protocol.lateJoins).toBe(1);
+    await mesh.broadcastAndWait(farOthers[1]!, 'across');
+    await mesh.broadcastAndWait(nearOthers[1]!, 'and back');
   });
 
   it('stops when its AbortSignal is aborted', async () => {
