@@ -14,7 +14,7 @@ import { loadOrCreateIdentity } from '../identity/identity-file.js';
 import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-lock.js';
 import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type LinkInfo, LinkManager } from '../transport/link-manager.js';
+import { type LinkInfo, LinkManager, SelfDialError } from '../transport/link-manager.js';
 import { GossipSigner, minSeqNow } from './gossip-signer.js';
 import { NodeTimers } from './node-timers.js';
 import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
@@ -102,6 +102,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private listening: { host: string; port: number } | undefined;
   /** Bootstrap addresses that have answered at least once (see lateBootstrap). */
   private readonly answeredBootstrap = new Set<string>();
+  /** Bootstrap addresses that turned out to be this node's own, never dialled again. */
+  private readonly ownBootstrap = new Set<string>();
   private stopping: Promise<void> | undefined;
   private readonly removeAbortListener: () => void;
 
@@ -308,7 +310,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * Once it has neighbours, the addresses that never answered are left to lateBootstrap.
    */
   private bootstrap(): void {
-    const addresses = this.options.bootstrap ?? [];
+    const addresses = (this.options.bootstrap ?? []).filter((a) => !this.ownBootstrap.has(a));
     if (addresses.length === 0) return;
     for (const address of addresses) {
       parseAddress(address); // fail loudly on a typo rather than retrying it forever
@@ -328,7 +330,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * the overlay it led to, is known.
    */
   private lateBootstrap(): void {
-    const unanswered = () => (this.options.bootstrap ?? []).filter((a) => !this.answeredBootstrap.has(a));
+    const unanswered = () =>
+      (this.options.bootstrap ?? []).filter(
+        (a) => !this.answeredBootstrap.has(a) && !this.ownBootstrap.has(a),
+      );
     if (unanswered().length === 0) return;
     const interval = this.options.protocol?.mergeInterval ?? DEFAULT_MERGE_INTERVAL;
     this.timers.schedule(interval, () => {
@@ -348,6 +353,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         this.handle({ type: as, contact });
       },
       (error: Error) => {
+        // A list shared by every node names this one too: nothing to join, and nothing to retry.
+        if (error instanceof SelfDialError) {
+          this.ownBootstrap.add(address);
+          return;
+        }
         // Worth a warning while it leaves this node alone; routine once it has neighbours.
         const level = as === 'join' ? 'warn' : 'debug';
         this.logger[level]({ address, err: error.message }, 'bootstrap address unreachable');

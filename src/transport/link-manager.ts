@@ -94,6 +94,14 @@ const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'shuffle',
 ]);
 
+/** dialAddress() reached this node's own listening socket: the address is its own. */
+export class SelfDialError extends Error {
+  constructor(address: string) {
+    super(`${address} is this node's own address`);
+    this.name = 'SelfDialError';
+  }
+}
+
 /**
  * Owns every TCP connection of a node: listens, dials, runs the handshake (Noise, then Hello: see
  * connection.ts), keeps at most one link per peer, detects dead links, enforces the limits of
@@ -475,10 +483,38 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   private onViolation(conn: Connection, violation: Inbound & { kind: 'violation' }): void {
+    // Our own key at the other end is a copied key file, unless both ends are ours: a dial that
+    // reached our own listening socket, as a bootstrap list shared by every node does. That is no
+    // peer misbehaving, so it is neither counted nor logged as a rejection.
+    const twin = conn.remoteId === this.self ? this.selfLoopTwin(conn) : undefined;
+    if (twin !== undefined) {
+      const error = new SelfDialError((conn.direction === 'out' ? conn : twin).remoteLabel);
+      this.drop(twin, 'error', error);
+      this.drop(conn, 'error', error);
+      return;
+    }
     const { reason } = violation;
     const broken = reason === 'malformed' || reason === 'oversize' || reason === 'forged-record';
     if (broken || conn.phase === 'established') this.counters.malformedFrames++;
     this.drop(conn, 'error', violation);
+  }
+
+  /** The other end of `conn` when both are sockets of this manager: a connection to itself. */
+  private selfLoopTwin(conn: Connection): Connection | undefined {
+    const { localAddress, localPort, remoteAddress, remotePort } = conn.socket;
+    for (const other of this.connections) {
+      const { socket } = other;
+      if (
+        other !== conn &&
+        socket.localPort === remotePort &&
+        socket.remotePort === localPort &&
+        socket.localAddress === remoteAddress &&
+        socket.remoteAddress === localAddress
+      ) {
+        return other;
+      }
+    }
+    return undefined;
   }
 
   private onRemoteEnd(conn: Connection): void {

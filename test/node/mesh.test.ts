@@ -128,6 +128,28 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await mesh.broadcastAndWait(nearOthers[1]!, 'and back');
   });
 
+  it('takes its own address in a bootstrap list shared by every node for its own, not for a copied key', async () => {
+    // Ports held by plain listeners until the nodes take them, so that the list can be written first.
+    const holders = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const holder = createServer();
+        await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+        return holder;
+      }),
+    );
+    const ports = holders.map((holder) => (holder.address() as AddressInfo).port);
+    await Promise.all(holders.map((holder) => new Promise<void>((resolve) => holder.close(() => resolve()))));
+    const bootstrap = ports.map((port) => `127.0.0.1:${port}`);
+    mesh = new TestMesh({ discovery: false, bootstrap, protocol: { mergeInterval: 200 } });
+    const nodes = ports.map((port) => mesh.add({ port }));
+    await Promise.all(nodes.map((node) => node.start()));
+    await mesh.waitConnected();
+    await mesh.broadcastAndWait(nodes[2]!, 'shared list');
+    for (const node of nodes) {
+      expect(node.stats().transport.rejections['protocol-violation']).toBe(0);
+    }
+  });
+
   it('stops when its AbortSignal is aborted', async () => {
     mesh = new TestMesh();
     const controller = new AbortController();

@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
+import { generateIdentity } from '../../src/identity/identity.js';
+import { SelfDialError } from '../../src/transport/link-manager.js';
 import {
   closedPort,
   eventually,
@@ -108,12 +110,28 @@ describe('LinkManager: links and messages', () => {
       code: 'ECONNREFUSED',
     });
     await expect(a.manager.dialAddress('not an address')).rejects.toThrow(/malformed/);
-    const rejected = nextEvent<[string, string]>(a.manager, 'rejected');
-    await expect(a.manager.dialAddress(a.info.address)).rejects.toThrow(/own id/);
-    expect((await rejected)[1]).toMatch(/own id/);
+    const rejected: string[] = [];
+    a.manager.on('rejected', (_remote, detail) => rejected.push(detail));
+    const failuresBefore = a.manager.stats().handshakeFailures;
+    const self = a.manager.dialAddress(a.info.address);
+    await expect(self).rejects.toBeInstanceOf(SelfDialError);
+    await expect(self).rejects.toThrow(`${a.info.address} is this node's own address`);
     expect(a.manager.links()).toEqual([]);
-    // Both ends of the self-connection refuse it.
-    await eventually('both ends to refuse', () => a.manager.stats().handshakeFailures === 2);
+    // Both ends of the self-connection end it, and neither takes it for a peer with a copied key.
+    expect(a.manager.stats().handshakeFailures - failuresBefore).toBe(2);
+    expect(rejected).toEqual([]);
+    expect(a.manager.stats().rejections['protocol-violation']).toBe(0);
+  });
+
+  it('still refuses another node that holds its key, as a protocol violation', async () => {
+    const identity = generateIdentity();
+    const a = await pool.start({ identity });
+    const copy = await pool.start({ identity });
+    await expect(a.manager.dialAddress(copy.info.address)).rejects.toThrow(/own id/);
+    await eventually(
+      'the copy to refuse too',
+      () => copy.manager.stats().rejections['protocol-violation'] === 1,
+    );
   });
 
   it('reports dialFailed when the peer is unreachable, and drops its queue', async () => {
