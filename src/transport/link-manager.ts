@@ -499,20 +499,17 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.drop(conn, 'error', violation);
   }
 
-  /** The other end of `conn` when both are sockets of this manager: a connection to itself. */
+  /**
+   * The other end of `conn` when both ends are connections of this manager: a connection to itself.
+   * Matched by the handshake's ephemeral key rather than by addresses, which a dual-stack listener
+   * (::ffff:127.0.0.1 against 127.0.0.1) or a NAT on the way (a public address that leads back
+   * here) would make differ.
+   */
   private selfLoopTwin(conn: Connection): Connection | undefined {
-    const { localAddress, localPort, remoteAddress, remotePort } = conn.socket;
+    const key = conn.channel.initiatorEphemeral;
+    if (key === undefined) return undefined;
     for (const other of this.connections) {
-      const { socket } = other;
-      if (
-        other !== conn &&
-        socket.localPort === remotePort &&
-        socket.remotePort === localPort &&
-        socket.localAddress === remoteAddress &&
-        socket.remoteAddress === localAddress
-      ) {
-        return other;
-      }
+      if (other.direction !== conn.direction && other.channel.initiatorEphemeral?.equals(key)) return other;
     }
     return undefined;
   }

@@ -40,8 +40,10 @@ export const MAX_HANDSHAKE_RECORD_BYTES = 256;
 /** Bytes a sealed record adds to a frame body (secretstream tag and MAC). */
 export const SEAL_OVERHEAD_BYTES = ABYTES;
 
+/** An X25519 public key, as the Noise handshake sends its ephemeral keys. */
+const EPHEMERAL_KEY_BYTES = 32;
 /** Length of the first Noise message: the initiator's ephemeral key, plus a 16-byte tag with a PSK. */
-const OPEN_MESSAGE1_BYTES = 32;
+const OPEN_MESSAGE1_BYTES = EPHEMERAL_KEY_BYTES;
 const KEYED_MESSAGE1_BYTES = OPEN_MESSAGE1_BYTES + 16;
 
 export type ChannelEvent =
@@ -70,6 +72,12 @@ export class SecureChannel {
   private push: Push | undefined;
   private pull: Pull | undefined;
   private remote: NodeId | undefined;
+  /**
+   * The initiator's ephemeral public key, which opens the first handshake message: both ends of
+   * one connection know it, and nobody else's handshake has it (it is fresh for each). Set once the
+   * first message is sent or received.
+   */
+  initiatorEphemeral: Buffer | undefined;
 
   constructor(
     private readonly initiator: boolean,
@@ -101,7 +109,10 @@ export class SecureChannel {
 
   /** The initiator's first record; the responder has nothing to say first. */
   start(): Buffer[] {
-    return this.initiator ? [record(Buffer.from(this.noise.send()))] : [];
+    if (!this.initiator) return [];
+    const message1 = Buffer.from(this.noise.send());
+    this.initiatorEphemeral = message1.subarray(0, EPHEMERAL_KEY_BYTES);
+    return [record(message1)];
   }
 
   /** Length of the record seal() makes of a body of `bodyLength` bytes. */
@@ -162,6 +173,7 @@ export class SecureChannel {
       case 'message1': {
         const rejection = this.checkMessage1(bytes);
         if (rejection !== undefined) return this.failTo(sink, rejection.reason, rejection.detail);
+        this.initiatorEphemeral = Buffer.from(bytes.subarray(0, EPHEMERAL_KEY_BYTES));
         this.state = 'message3';
         return sink({ kind: 'send', bytes: record(Buffer.from(this.noise.send())) });
       }

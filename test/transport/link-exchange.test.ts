@@ -123,6 +123,14 @@ describe('LinkManager: links and messages', () => {
     expect(a.manager.stats().rejections['protocol-violation']).toBe(0);
   });
 
+  it('knows itself behind a dual-stack listener, where the two ends see different addresses', async () => {
+    const a = await pool.start({ host: '::' });
+    const port = a.info.address.split(':').pop();
+    // The dialing end sees 127.0.0.1, the accepting end ::ffff:127.0.0.1.
+    await expect(a.manager.dialAddress(`${LOOPBACK}:${port}`)).rejects.toBeInstanceOf(SelfDialError);
+    expect(a.manager.stats().rejections['protocol-violation']).toBe(0);
+  });
+
   it('still refuses another node that holds its key, as a protocol violation', async () => {
     const identity = generateIdentity();
     const a = await pool.start({ identity });
