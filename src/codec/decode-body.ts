@@ -56,6 +56,8 @@ function decodeFields(reader: ByteReader, code: number): WireMessage {
       };
     case MESSAGE_TYPE_CODES.shuffleReply:
       return { type: 'shuffleReply', peers: readPeerList(reader) };
+    case MESSAGE_TYPE_CODES.overlayTag:
+      return { type: 'overlayTag', tag: reader.nodeId('tag'), probe: reader.bool('probe') };
     case MESSAGE_TYPE_CODES.gossip: {
       const origin = reader.nodeId('origin');
       const seq = reader.u53('seq');

@@ -45,6 +45,8 @@ function fieldBytes(message: WireMessage): number {
       return 0;
     case 'prune':
       return NODE_ID_BYTES;
+    case 'overlayTag':
+      return NODE_ID_BYTES + 1;
     case 'forwardJoin':
       return peerInfoBytes(message.peer) + 1;
     case 'neighbor':
@@ -99,6 +101,10 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
       return;
     case 'shuffleReply':
       writePeerList(writer, message.peers);
+      return;
+    case 'overlayTag':
+      writer.nodeId(message.tag);
+      writer.bool(message.probe);
       return;
     case 'gossip':
       writer.nodeId(message.origin);

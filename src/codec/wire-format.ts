@@ -29,6 +29,7 @@ export const MESSAGE_TYPE_CODES = {
   disconnect: 0x14,
   shuffle: 0x15,
   shuffleReply: 0x16,
+  overlayTag: 0x17,
   gossip: 0x20,
   ihave: 0x21,
   graft: 0x22,

@@ -65,6 +65,18 @@ export interface ShuffleReply {
   readonly peers: readonly PeerInfo[];
 }
 
+/**
+ * Not in the paper. `tag` is the smallest node id the sender has heard of through its overlay's
+ * links: the members of one overlay converge on one tag, and two overlays that formed apart have
+ * two. Sent to each new neighbour, and to every neighbour when the tag falls. `probe` asks a node
+ * that is not a neighbour for its own tag, which it sends back with `probe` false.
+ */
+export interface OverlayTag {
+  readonly type: 'overlayTag';
+  readonly tag: NodeId;
+  readonly probe: boolean;
+}
+
 export type MembershipMessage =
   | Join
   | ForwardJoin
@@ -72,7 +84,8 @@ export type MembershipMessage =
   | NeighborReply
   | Disconnect
   | Shuffle
-  | ShuffleReply;
+  | ShuffleReply
+  | OverlayTag;
 
 // --- Broadcast ---------------------------------------------------------------------------------
 
@@ -151,6 +164,7 @@ export const MEMBERSHIP_MESSAGE_TYPES = [
   'disconnect',
   'shuffle',
   'shuffleReply',
+  'overlayTag',
 ] as const satisfies readonly MembershipMessage['type'][];
 
 export const PROTOCOL_MESSAGE_TYPES = [...BROADCAST_MESSAGE_TYPES, ...MEMBERSHIP_MESSAGE_TYPES] as const;

@@ -249,6 +249,11 @@ export class Protocol {
     return this.membership.activeView();
   }
 
+  /** The smallest node id heard of through this node's overlay (see OverlayTag in messages.ts). */
+  overlayTag(): NodeId {
+    return this.membership.overlayTag();
+  }
+
   passiveView(): PeerInfo[] {
     return this.membership.passiveView();
   }
@@ -270,13 +275,18 @@ export class Protocol {
     return { ...this.membership.stats(), ...this.broadcast.stats() };
   }
 
-  /** The broadcast layer tracks the active view through the same neighborUp/Down the app sees. */
+  /**
+   * The broadcast layer tracks the active view through the same neighborUp/Down the app sees, and
+   * each new neighbour is told our overlay tag.
+   */
   private forwardNeighbourChanges(out: ProtocolAction[], from: number, now: Millis): void {
     const end = out.length;
     for (let i = from; i < end; i++) {
       const action = out[i] as ProtocolAction;
       if (action.type === 'neighborUp' || action.type === 'neighborDown') {
         this.broadcast.handle({ type: action.type, peer: action.peer }, now, out);
+        // After the event's own messages, so that the peer has us as a neighbour when it arrives.
+        if (action.type === 'neighborUp') this.membership.greet(action.peer, out);
       }
     }
   }

@@ -81,8 +81,8 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST = 32;
 export const DEFAULT_MAX_LINKS_PER_HOST = 64;
 
 /**
- * Membership requests (JOIN, FORWARDJOIN, NEIGHBOR, SHUFFLE) one peer may send per second, and in a
- * burst. A node joining a 20-node mesh sees a few dozen forwarded joins from one neighbour at most;
+ * Membership requests (JOIN, FORWARDJOIN, NEIGHBOR, SHUFFLE, OVERLAYTAG) one peer may send per
+ * second, and in a burst. A node joining a 20-node mesh sees a few dozen forwarded joins from one neighbour at most;
  * a flood beyond this is dropped (and counted) before it reaches the protocol core.
  */
 export const DEFAULT_MEMBERSHIP_REQUESTS_PER_SECOND = 50;

@@ -84,14 +84,17 @@ const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
 
 /**
  * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
- * shuffle): a peer may send only so many per second. Replies, goodbyes and broadcasts are not
- * limited here: they answer our own requests or are bounded by the broadcast layer.
+ * shuffle or a probe, pass a smaller overlay tag on to every neighbour): a peer may send only so
+ * many per second. An honest peer sends an overlay tag once per link and once each time its
+ * overlay's tag falls, far below the limit. Replies, goodbyes and broadcasts are not limited here:
+ * they answer our own requests or are bounded by the broadcast layer.
  */
 const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'join',
   'forwardJoin',
   'neighbor',
   'shuffle',
+  'overlayTag',
 ]);
 
 /** dialAddress() reached this node's own listening socket: the address is its own. */

@@ -10,6 +10,7 @@ import type {
   Join,
   Neighbor,
   NeighborReply,
+  OverlayTag,
   Ping,
   Prune,
   Relink,
@@ -87,6 +88,11 @@ export const shuffleReplyArb: fc.Arbitrary<ShuffleReply> = fc.record({
   type: fc.constant('shuffleReply'),
   peers: peerListArb,
 });
+export const overlayTagArb: fc.Arbitrary<OverlayTag> = fc.record({
+  type: fc.constant('overlayTag'),
+  tag: nodeIdArb,
+  probe: fc.boolean(),
+});
 /** Unsigned gossip has no signature key at all, as the decoder produces it. */
 export const gossipArb: fc.Arbitrary<Gossip> = fc.record(
   {
@@ -125,6 +131,7 @@ export const messageArbs: {
   disconnect: disconnectArb,
   shuffle: shuffleArb,
   shuffleReply: shuffleReplyArb,
+  overlayTag: overlayTagArb,
   gossip: gossipArb,
   ihave: ihaveArb,
   graft: graftArb,

@@ -13,10 +13,15 @@ export function peer(index: number): PeerInfo {
 /** Peer 0, driven by hand, at time 0 unless `at` says otherwise. */
 export class Harness {
   readonly protocol: Protocol;
-  readonly self = peer(0);
   now = 0;
 
-  constructor(options: Partial<ProtocolOptions> = {}, seed = 1, authenticator?: MessageAuthenticator) {
+  /** `self` is node 0 unless given: the smallest id, so its overlay tag is its own. */
+  constructor(
+    options: Partial<ProtocolOptions> = {},
+    seed = 1,
+    authenticator?: MessageAuthenticator,
+    readonly self: PeerInfo = peer(0),
+  ) {
     this.protocol = new Protocol(this.self, options, seededRandom(seed), authenticator);
   }
 
@@ -43,6 +48,11 @@ export class Harness {
   passive(): NodeId[] {
     return this.protocol.passiveView().map((p) => p.id);
   }
+}
+
+/** The OverlayTag a node sends a new neighbour, after whatever made it one. */
+export function greeting(to: PeerInfo, tag: NodeId): ProtocolAction {
+  return { type: 'send', to, message: { type: 'overlayTag', tag, probe: false } };
 }
 
 export interface Sent {

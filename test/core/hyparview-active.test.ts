@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
 import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES } from '../../src/core/membership/options.js';
-import { actionsOf, Harness, neighborRequests, peer, sends } from './helpers.js';
+import { actionsOf, greeting, Harness, neighborRequests, peer, sends } from './helpers.js';
 
 /** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
 function smallFullNode(options: { maxConcurrentRequests?: number } = {}): Harness {
@@ -23,6 +23,7 @@ describe('HyParView neighbor requests (§4.3)', () => {
     expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(2)]);
     expect(sends(actions)).toEqual([
       { type: 'send', to: peer(2), message: { type: 'neighborReply', accepted: true } },
+      greeting(peer(2), node.self.id),
     ]);
   });
 

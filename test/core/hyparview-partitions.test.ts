@@ -8,6 +8,7 @@ import {
   MERGE_LISTEN_TIME,
   RECONNECT_MEMORY,
 } from '../../src/core/membership/options.js';
+import type { ProtocolMessage } from '../../src/core/messages.js';
 import type { NodeId } from '../../src/core/types.js';
 import { actionsOf, Harness, neighborRequests, peer, sends } from './helpers.js';
 import { liveComponents } from './invariants.js';
@@ -158,15 +159,47 @@ describe('HyParView joining an overlay that formed apart, heard on the LAN (beyo
   });
 });
 
+describe('HyParView overlay tags (beyond the paper)', () => {
+  function tag(value: number, probe = false): ProtocolMessage {
+    return { type: 'overlayTag', tag: peer(value).id, probe };
+  }
+
+  it('adopts a smaller tag from a neighbour and passes it on to its other neighbours', () => {
+    const node = new Harness({}, 1, undefined, peer(50)).withNeighbours(10, 20);
+    const actions = node.receive(10, tag(3));
+    expect(sends(actions, 'overlayTag')).toEqual([{ type: 'send', to: peer(20), message: tag(3) }]);
+    expect(node.protocol.stats().tagChanges).toBe(1);
+    // Not a larger one, nor the same one again.
+    expect(sends(node.receive(20, tag(4)))).toEqual([]);
+    expect(sends(node.receive(20, tag(3)))).toEqual([]);
+  });
+
+  it('never adopts the tag of a node that is not its neighbour, and answers a probe with its own', () => {
+    const node = new Harness({}, 1, undefined, peer(50)).withNeighbours(10);
+    expect(sends(node.receive(7, tag(1)))).toEqual([]);
+    expect(sends(node.receive(8, tag(2, true)))).toEqual([{ type: 'send', to: peer(8), message: tag(50) }]);
+    expect(node.protocol.stats().tagChanges).toBe(0);
+  });
+});
+
 describe('HyParView joining through a bootstrap contact that answered late (beyond the paper)', () => {
   function lateContact(node: Harness, index: number): ProtocolAction[] {
     return node.protocol.handle({ type: 'lateContact', contact: peer(index) }, node.now);
   }
 
-  it('joins through an unknown contact, though its view is full', () => {
+  function probeTimer(actions: readonly ProtocolAction[]): ProtocolAction[] {
+    return actionsOf(actions, 'setTimer').filter((a) => a.timer.type === 'probeTimeout');
+  }
+
+  it('asks the contact for its overlay tag, and joins through it, though full, when the tag is another', () => {
     const node = fullNode();
-    const actions = lateContact(node, 7);
-    expect(sends(actions, 'join').map((s) => s.to.id)).toEqual([peer(7).id]);
+    const asked = lateContact(node, 7);
+    expect(sends(asked)).toEqual([
+      { type: 'send', to: peer(7), message: { type: 'overlayTag', tag: node.self.id, probe: true } },
+    ]);
+    expect(probeTimer(asked)).toHaveLength(1);
+    const answered = node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false });
+    expect(sends(answered, 'join').map((s) => s.to.id)).toEqual([peer(7).id]);
     expect(node.protocol.stats().lateJoins).toBe(1);
     // The contact adds us and says so with Neighbor{high}, which evicts one of our neighbours.
     node.receive(7, { type: 'neighbor', priority: 'high' });
@@ -174,12 +207,23 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
     expect(node.active()).toHaveLength(2);
   });
 
-  it('closes the link to a contact it knows from its passive view, and sends nothing', () => {
+  it('closes the link to a contact whose tag is ours: a member of its own overlay', () => {
     const node = fullNode();
-    const actions = lateContact(node, 3);
-    expect(sends(actions)).toEqual([]);
-    expect(actionsOf(actions, 'disconnect').map((a) => a.peer.id)).toEqual([peer(3).id]);
+    lateContact(node, 7);
+    const answered = node.receive(7, { type: 'overlayTag', tag: node.self.id, probe: false });
+    expect(sends(answered)).toEqual([]);
+    expect(actionsOf(answered, 'disconnect').map((a) => a.peer.id)).toEqual([peer(7).id]);
     expect(node.protocol.stats().lateJoins).toBe(0);
+  });
+
+  it('closes the link to a contact that does not answer in time', () => {
+    const node = fullNode();
+    const [timer] = probeTimer(lateContact(node, 7));
+    if (timer?.type !== 'setTimer') throw new Error('no probe timer');
+    const fired = node.protocol.handle({ type: 'timer', timer: timer.timer }, timer.after);
+    expect(actionsOf(fired, 'disconnect').map((a) => a.peer.id)).toEqual([peer(7).id]);
+    // A late answer is then only a stranger's tag.
+    expect(sends(node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false }))).toEqual([]);
   });
 
   it('leaves a neighbour and itself alone', () => {
@@ -211,6 +255,30 @@ describe('two overlays of 100 joined through one late bootstrap contact', () => 
       network.node(id).protocol.activeView().length === DEFAULT_ACTIVE_VIEW_SIZE;
     network.lateContact(first.find(full) as NodeId, second.find(full) as NodeId);
     network.runFor(120_000);
+    expect(liveComponents(network)).toHaveLength(1);
+  });
+});
+
+describe('a member of the same overlay that answers late', () => {
+  // Every node lists it, and it was down while they formed: when it starts, each of them reaches
+  // it within a minute. Joining through it each time would rewire the whole overlay (200 nodes:
+  // 120 Joins, 2,500 ForwardJoins, 1,700 link changes in a minute); its tag shows it is one of us.
+  it.each([1, 2])('draws no Join from the others (seed %i)', (seed) => {
+    const network = new TestNetwork({ seed });
+    const ids = Array.from({ length: 100 }, () => network.addNode().id);
+    for (const id of ids) network.start(id);
+    for (const id of ids.slice(1)) network.join(id, ids[0] as NodeId);
+    network.runFor(60_000);
+    const late = network.addNode().id;
+    network.start(late);
+    network.join(late, ids[5] as NodeId);
+    network.runFor(5_000);
+    for (const id of ids) {
+      network.lateContact(id, late);
+      network.runFor(600);
+    }
+    network.runFor(10_000);
+    expect(ids.map((id) => network.node(id).protocol.stats().lateJoins)).toEqual(ids.map(() => 0));
     expect(liveComponents(network)).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import {
   pendingViolations,
   refillViolations,
   starvationViolations,
+  tagViolations,
 } from './overlay-properties.js';
 
 /** Long enough for every refused request to be retried after the longest back-off (30 s). */
@@ -48,6 +49,7 @@ describe('membership under random joins, failures, leaves and shuffles', () => {
 
           expect(pendingViolations(network)).toEqual([]);
           expect(symmetryViolations(network)).toEqual([]);
+          expect(tagViolations(network)).toEqual([]);
           expect(isolationViolations(network)).toEqual([]);
           expect(refillViolations(network, MAX_ACTIVE)).toEqual([]);
           expect(starvationViolations(network, MAX_ACTIVE)).toEqual([]);

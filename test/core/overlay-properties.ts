@@ -14,6 +14,16 @@ export function pendingViolations(network: TestNetwork): string[] {
     .map((node) => `${node.info.address} still has requests pending`);
 }
 
+/** The members of one component of the overlay agree on its tag (see OverlayTag). */
+export function tagViolations(network: TestNetwork): string[] {
+  const problems: string[] = [];
+  for (const component of liveComponents(network)) {
+    const tags = new Set(component.map((id) => network.node(id).protocol.overlayTag()));
+    if (tags.size > 1) problems.push(`a component of ${component.length} nodes has ${tags.size} tags`);
+  }
+  return problems;
+}
+
 /** A node that knows a live peer is never left without neighbours. */
 export function isolationViolations(network: TestNetwork): string[] {
   const problems: string[] = [];

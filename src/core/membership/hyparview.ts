@@ -5,6 +5,7 @@ import type {
   MembershipMessage,
   Neighbor,
   NeighborReply,
+  OverlayTag,
   Shuffle,
   ShuffleReply,
 } from '../messages.js';
@@ -94,6 +95,14 @@ export class HyParView {
   private readonly heard = new Set<NodeId>();
   /** No merge before this: set MERGE_LISTEN_TIME after the first beacon heard. */
   private nextMergeAt: Millis | undefined;
+  /**
+   * The smallest node id heard of through this overlay's links (see OverlayTag). Every member of
+   * one overlay converges on the same one, so a contact with another is in an overlay that formed
+   * apart (see lateContact).
+   */
+  private tag: NodeId;
+  /** Late bootstrap contacts asked for their tag, by id (see lateContact). */
+  private readonly probes = new Map<NodeId, { readonly contact: PeerInfo; readonly request: number }>();
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
   private declinedResetAt: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
@@ -135,6 +144,7 @@ export class HyParView {
     carriesTree: (peer: NodeId) => boolean = () => false,
   ) {
     this.self = self;
+    this.tag = self.id;
     this.options = options;
     this.random = random;
     this.repairBackoff = options.repairInterval;
@@ -144,6 +154,11 @@ export class HyParView {
 
   activeView(): PeerInfo[] {
     return this.active.values().slice();
+  }
+
+  /** The smallest node id heard of through this overlay's links (see OverlayTag). */
+  overlayTag(): NodeId {
+    return this.tag;
   }
 
   passiveView(): PeerInfo[] {
@@ -182,23 +197,30 @@ export class HyParView {
   /**
    * A bootstrap contact that answered only after this node had found neighbours elsewhere (the
    * runtime dials a bootstrap address that never answered again once per mergeInterval). Not in
-   * the paper. If we know nothing of it, it belongs to an overlay that formed without us: both
-   * sides started while the path between them was down, or only our side lists the other. Nothing
-   * else would link the two, since views change only when a neighbour fails and beacons do not
-   * cross subnets, so we Join through it as at the start (§4.2), and its forward joins link us into
-   * its overlay. If we know it, we are one overlay already, and the link the runtime opened to ask
-   * is closed.
+   * the paper. The contact may be in an overlay that formed without us: both sides started while
+   * the path between them was down, or only our side lists the other. Nothing else would link the
+   * two, since views change only when a neighbour fails and beacons do not cross subnets. But it
+   * may as well be a member of our own overlay that was down when we started, and then every node
+   * that lists it would Join through it at once. So we ask for its overlay's tag first, and Join
+   * (§4.2) only if it differs from ours (see onOverlayTag).
    */
   lateContact(contact: PeerInfo, out: ProtocolAction[]): void {
     if (this.left || contact.id === this.self.id) return;
     this.rememberContact(contact);
-    if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
-    if (this.passive.has(contact.id) || this.heard.has(contact.id)) {
-      out.push({ type: 'disconnect', peer: contact });
-      return;
-    }
-    this.counters.lateJoins++;
-    this.sendJoin(contact, out);
+    if (this.active.has(contact.id) || this.pending.has(contact.id) || this.probes.has(contact.id)) return;
+    const request = this.nextRequestId++;
+    this.probes.set(contact.id, { contact, request });
+    this.send(contact, { type: 'overlayTag', tag: this.tag, probe: true }, out);
+    out.push({
+      type: 'setTimer',
+      after: this.options.neighborRequestTimeout,
+      timer: { type: 'probeTimeout', peer: contact.id, request },
+    });
+  }
+
+  /** `peer` has just entered the active view: it learns our tag (after whatever made it a neighbour). */
+  greet(peer: PeerInfo, out: ProtocolAction[]): void {
+    if (this.active.has(peer.id)) this.send(peer, { type: 'overlayTag', tag: this.tag, probe: false }, out);
   }
 
   /**
@@ -281,6 +303,9 @@ export class HyParView {
       case 'shuffleReply':
         this.onShuffleReply(message);
         return;
+      case 'overlayTag':
+        this.onOverlayTag(from, message, out);
+        return;
     }
   }
 
@@ -291,6 +316,7 @@ export class HyParView {
    */
   linkDown(peerId: NodeId, now: Millis, out: ProtocolAction[], silent = false): void {
     if (this.left) return;
+    this.probes.delete(peerId);
     if (this.active.has(peerId)) {
       // §4.3: a broken link is the failure detector; the peer is dropped, not kept as passive.
       const peer = this.removeActive(peerId, out);
@@ -307,6 +333,7 @@ export class HyParView {
   /** `peerId` could not be reached at all: forget it as a candidate (§4.3) and try another. */
   dialFailed(peerId: NodeId, now: Millis, out: ProtocolAction[]): void {
     if (this.left) return;
+    this.probes.delete(peerId);
     const former = this.formerPassive.findIndex((peer) => peer.id === peerId);
     if (former >= 0) this.formerPassive.splice(former, 1);
     const wasCandidate = this.pending.delete(peerId);
@@ -343,6 +370,15 @@ export class HyParView {
         this.reconnect(now, out);
         this.armReconnect(out);
         return;
+      case 'probeTimeout': {
+        const probe = this.probes.get(timer.peer);
+        if (probe === undefined || probe.request !== timer.request) return;
+        this.probes.delete(timer.peer);
+        if (!this.active.has(timer.peer) && !this.pending.has(timer.peer)) {
+          out.push({ type: 'disconnect', peer: probe.contact });
+        }
+        return;
+      }
     }
   }
 
@@ -357,6 +393,8 @@ export class HyParView {
       out.push({ type: 'disconnect', peer });
     }
     for (const request of this.pending.values()) out.push({ type: 'disconnect', peer: request.peer });
+    for (const probe of this.probes.values()) out.push({ type: 'disconnect', peer: probe.contact });
+    this.probes.clear();
     this.active.clear();
     this.passive.clear();
     this.pending.clear();
@@ -618,6 +656,43 @@ export class HyParView {
     this.nextMergeAt = now + mergeInterval;
     this.counters.merges++;
     this.sendNeighborRequest(peer, 'high', out);
+  }
+
+  /**
+   * A tag from a neighbour that is smaller than ours is adopted and passed on to our other
+   * neighbours, so that one overlay converges on its smallest id. Tags from other nodes are never
+   * adopted: a probe's sender may be in another overlay, and adopting its tag would hide the very
+   * difference the probe looks for. A probe is answered with our tag; the answer to our own probe
+   * settles it.
+   */
+  private onOverlayTag(from: PeerInfo, message: OverlayTag, out: ProtocolAction[]): void {
+    if (message.probe) {
+      this.send(from, { type: 'overlayTag', tag: this.tag, probe: false }, out);
+    } else {
+      const probe = this.probes.get(from.id);
+      if (probe !== undefined) {
+        this.probes.delete(from.id);
+        this.settleProbe(probe.contact, message.tag, out);
+        return;
+      }
+    }
+    if (!this.active.has(from.id) || message.tag >= this.tag) return;
+    this.tag = message.tag;
+    this.counters.tagChanges++;
+    for (const peer of this.active.values()) {
+      if (peer.id !== from.id) this.send(peer, { type: 'overlayTag', tag: this.tag, probe: false }, out);
+    }
+  }
+
+  /** A late contact answered with its overlay's tag: Join through it only if the overlay is another. */
+  private settleProbe(contact: PeerInfo, tag: NodeId, out: ProtocolAction[]): void {
+    if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
+    if (tag === this.tag) {
+      out.push({ type: 'disconnect', peer: contact });
+      return;
+    }
+    this.counters.lateJoins++;
+    this.sendJoin(contact, out);
   }
 
   private knows(peerId: NodeId): boolean {

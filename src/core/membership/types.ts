@@ -12,13 +12,16 @@ export type MembershipTimer =
    */
   | { readonly type: 'neighborTimeout'; readonly peer: NodeId; readonly request: number }
   /** Try again to reach a neighbour whose link went silent; re-armed while any is remembered. */
-  | { readonly type: 'reconnect' };
+  | { readonly type: 'reconnect' }
+  /** Deadline of the OverlayTag probe numbered `request` to a late bootstrap contact `peer`. */
+  | { readonly type: 'probeTimeout'; readonly peer: NodeId; readonly request: number };
 
 const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set([
   'shuffle',
   'repair',
   'neighborTimeout',
   'reconnect',
+  'probeTimeout',
 ]);
 
 export function isMembershipTimer(timer: { readonly type: string }): timer is MembershipTimer {
@@ -43,8 +46,10 @@ export interface MembershipStats {
   reconnects: number;
   /** Neighbor{high} sent to a node of another overlay heard on the LAN, to join the two. */
   merges: number;
-  /** Joins sent through a bootstrap contact that answered late and was unknown (see HyParView.lateContact). */
+  /** Joins sent through a late bootstrap contact in another overlay (see HyParView.lateContact). */
   lateJoins: number;
+  /** Times this node adopted a smaller overlay tag from a neighbour (see OverlayTag). */
+  tagChanges: number;
   shufflesStarted: number;
   shuffleRepliesSent: number;
   disconnectsSent: number;
@@ -79,6 +84,7 @@ export function emptyMembershipStats(): MembershipStats {
     reconnects: 0,
     merges: 0,
     lateJoins: 0,
+    tagChanges: 0,
     shufflesStarted: 0,
     shuffleRepliesSent: 0,
     disconnectsSent: 0,
