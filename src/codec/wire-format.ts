@@ -3,8 +3,9 @@ import type { WireMessage } from '../core/messages.js';
 /**
  * Frame layout: u32 big-endian length of what follows, then u8 version, u8 message type, body.
  * Bump the version on any incompatible change; peers reject frames of another version.
+ * 2: the OverlayTag message, which a version 1 peer would take for a malformed frame.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The u32 length prefix in front of every frame. */
 export const LENGTH_PREFIX_BYTES = 4;

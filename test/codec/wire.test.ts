@@ -42,25 +42,31 @@ describe('encodeFrame / decodeBody round trip', () => {
 describe('wire layout (golden bytes, so an accidental layout change fails loudly)', () => {
   it('hello: id, u16 port', () => {
     expect(encodeFrame({ type: 'hello', id: ID_A, listenPort: 0x1234 })).toEqual(
-      hex('00000024', '01 01', 'ab'.repeat(32), '1234'),
+      hex('00000024', '02 01', 'ab'.repeat(32), '1234'),
     );
   });
 
   it('bodiless messages are just version and type', () => {
-    expect(encodeFrame({ type: 'ping' })).toEqual(hex('00000002 01 02'));
-    expect(encodeFrame({ type: 'join' })).toEqual(hex('00000002 01 10'));
-    expect(encodeFrame({ type: 'relink' })).toEqual(hex('00000002 01 24'));
+    expect(encodeFrame({ type: 'ping' })).toEqual(hex('00000002 02 02'));
+    expect(encodeFrame({ type: 'join' })).toEqual(hex('00000002 02 10'));
+    expect(encodeFrame({ type: 'relink' })).toEqual(hex('00000002 02 24'));
+  });
+
+  it('overlayTag: the tag, then the probe flag', () => {
+    expect(encodeFrame({ type: 'overlayTag', tag: ID_A, probe: true })).toEqual(
+      hex('00000023 02 17', 'ab'.repeat(32), '01'),
+    );
   });
 
   it('prune: the origin whose tree drops the link', () => {
-    expect(encodeFrame({ type: 'prune', origin: ID_A })).toEqual(hex('00000022 01 23', 'ab'.repeat(32)));
+    expect(encodeFrame({ type: 'prune', origin: ID_A })).toEqual(hex('00000022 02 23', 'ab'.repeat(32)));
   });
 
   it('neighbor priority, neighborReply and disconnect booleans are one byte', () => {
-    expect(encodeFrame({ type: 'neighbor', priority: 'low' })).toEqual(hex('00000003 01 12 00'));
-    expect(encodeFrame({ type: 'neighbor', priority: 'high' })).toEqual(hex('00000003 01 12 01'));
-    expect(encodeFrame({ type: 'neighborReply', accepted: true })).toEqual(hex('00000003 01 13 01'));
-    expect(encodeFrame({ type: 'disconnect', alive: false })).toEqual(hex('00000003 01 14 00'));
+    expect(encodeFrame({ type: 'neighbor', priority: 'low' })).toEqual(hex('00000003 02 12 00'));
+    expect(encodeFrame({ type: 'neighbor', priority: 'high' })).toEqual(hex('00000003 02 12 01'));
+    expect(encodeFrame({ type: 'neighborReply', accepted: true })).toEqual(hex('00000003 02 13 01'));
+    expect(encodeFrame({ type: 'disconnect', alive: false })).toEqual(hex('00000003 02 14 00'));
   });
 
   it('shuffle: origin peer, ttl, u16 count, peers with u8-length UTF-8 addresses', () => {
@@ -72,7 +78,7 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
     });
     const addressA = Buffer.from('a:1').toString('hex');
     expect(frame).toEqual(
-      hex('0000004c', '01 15', 'ab'.repeat(32), '03', addressA, '06', '0001', ID_B, '02 c3a9'),
+      hex('0000004c', '02 15', 'ab'.repeat(32), '03', addressA, '06', '0001', ID_B, '02 c3a9'),
     );
   });
 
@@ -85,7 +91,7 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
       payload: new Uint8Array([9, 8, 7]),
     });
     expect(frame).toEqual(
-      hex('00000033', '01 20', 'ab'.repeat(32), '00000001 00000005', '03', '00', '00000003 090807'),
+      hex('00000033', '02 20', 'ab'.repeat(32), '00000001 00000005', '03', '00', '00000003 090807'),
     );
   });
 
@@ -101,7 +107,7 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
     expect(frame).toEqual(
       hex(
         '00000071',
-        '01 20',
+        '02 20',
         'ab'.repeat(32),
         '00000000 00000005',
         '00',
@@ -114,20 +120,20 @@ describe('wire layout (golden bytes, so an accidental layout change fails loudly
 
   it('ihave and graft', () => {
     expect(encodeFrame({ type: 'ihave', entries: [{ origin: ID_B, seq: 1, hops: 255 }] })).toEqual(
-      hex('0000002d', '01 21', '0001', ID_B, '00000000 00000001', 'ff'),
+      hex('0000002d', '02 21', '0001', ID_B, '00000000 00000001', 'ff'),
     );
     expect(encodeFrame({ type: 'graft', origin: ID_B, seq: Number.MAX_SAFE_INTEGER, request: true })).toEqual(
-      hex('0000002b', '01 22', ID_B, '001fffff ffffffff', '01'),
+      hex('0000002b', '02 22', ID_B, '001fffff ffffffff', '01'),
     );
     expect(encodeFrame({ type: 'graft', origin: ID_B, seq: 7, request: false })).toEqual(
-      hex('0000002b', '01 22', ID_B, '00000000 00000007', '00'),
+      hex('0000002b', '02 22', ID_B, '00000000 00000007', '00'),
     );
   });
 });
 
 describe('decoding details', () => {
   it('yields lower-case hex ids whatever the bytes', () => {
-    const message = decodeOk(hex('01 01', 'fe'.repeat(32), '0001'));
+    const message = decodeOk(hex('02 01', 'fe'.repeat(32), '0001'));
     expect(message).toEqual({ type: 'hello', id: 'fe'.repeat(32), listenPort: 1 });
   });
 
