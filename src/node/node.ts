@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
 import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
-import { DEFAULT_MERGE_INTERVAL } from '../core/membership/options.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
@@ -104,6 +103,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly answeredBootstrap = new Set<string>();
   /** Bootstrap addresses that turned out to be this node's own, never dialled again. */
   private readonly ownBootstrap = new Set<string>();
+  /** Bootstrap addresses being dialled now: one dial at a time each. */
+  private readonly dialingBootstrap = new Set<string>();
   private stopping: Promise<void> | undefined;
   private readonly removeAbortListener: () => void;
 
@@ -317,6 +318,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       this.dialBootstrap(address, 'join');
     }
     this.timers.schedule(BOOTSTRAP_RETRY_MS, () => {
+      if (this.state !== 'running') return;
       if (this.peers().active.length === 0) this.bootstrap();
       else this.lateBootstrap();
     });
@@ -334,9 +336,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       (this.options.bootstrap ?? []).filter(
         (a) => !this.answeredBootstrap.has(a) && !this.ownBootstrap.has(a),
       );
-    if (unanswered().length === 0) return;
-    const interval = this.options.protocol?.mergeInterval ?? DEFAULT_MERGE_INTERVAL;
-    this.timers.schedule(interval, () => {
+    if (unanswered().length === 0 || this.protocol === undefined) return;
+    this.timers.schedule(this.protocol.options.mergeInterval, () => {
+      // stop() empties the active view before it clears the timers: no dial on the way out.
+      if (this.state !== 'running') return;
       if (this.peers().active.length === 0) {
         this.bootstrap();
         return;
@@ -347,12 +350,16 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   }
 
   private dialBootstrap(address: string, as: 'join' | 'lateContact'): void {
+    if (this.dialingBootstrap.has(address)) return;
+    this.dialingBootstrap.add(address);
     this.transport.dialAddress(address).then(
       (contact) => {
+        this.dialingBootstrap.delete(address);
         this.answeredBootstrap.add(address);
         this.handle({ type: as, contact });
       },
       (error: Error) => {
+        this.dialingBootstrap.delete(address);
         // A list shared by every node names this one too: nothing to join, and nothing to retry.
         if (error instanceof SelfDialError) {
           this.ownBootstrap.add(address);

@@ -121,7 +121,8 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       mesh.add({ bootstrap: [`127.0.0.1:${farPort}`] }),
     ];
     await Promise.all(farOthers.map((n) => n.start()));
-    // Two overlays now, each complete; the near node's late dial (5 s after its start) joins them.
+    // Two overlays now, each complete; the near node's late dial, one mergeInterval after its
+    // bootstrap retry (5.5 s after its start), joins them.
     await mesh.waitConnected();
     expect(near.stats().protocol.lateJoins).toBe(1);
     await mesh.broadcastAndWait(farOthers[1]!, 'across');
