@@ -11,23 +11,28 @@ export interface Beacon {
   readonly port: number;
   /** The sender's active view has room: receivers that can spare a link should connect. */
   readonly wantsPeers: boolean;
+  /**
+   * The sender's overlay tag (see OverlayTag in src/core/messages.ts): a receiver with another tag
+   * is in an overlay that formed apart from the sender's.
+   */
+  readonly tag: NodeId;
 }
 
 /** 'MCST': lets a receiver drop other applications' datagrams on the same group cheaply. */
 export const BEACON_MAGIC = 'MCST';
 const MAGIC_BYTES: readonly number[] = [...Buffer.from(BEACON_MAGIC, 'ascii')];
 
-/** Beacon format version, independent of the frame PROTOCOL_VERSION. */
-export const BEACON_VERSION = 1;
+/** Beacon format version, independent of the frame PROTOCOL_VERSION. 2: the overlay tag. */
+export const BEACON_VERSION = 2;
 
 /** Flag bit 0. The other bits are reserved: zero on encode, ignored on decode for forward compatibility. */
 export const BEACON_FLAG_WANTS_PEERS = 0x01;
 
 /**
- * Size of the beacon of the open network: magic 4, version 1, flags 1, node id 32, port 2.
- * Everything after these bytes is rejected as 'trailing-bytes' by decodeBeacon.
+ * Size of the beacon of the open network: magic 4, version 1, flags 1, node id 32, port 2, overlay
+ * tag 32. Everything after these bytes is rejected as 'trailing-bytes' by decodeBeacon.
  */
-export const BEACON_BYTES = MAGIC_BYTES.length + 1 + 1 + NODE_ID_BYTES + 2;
+export const BEACON_BYTES = MAGIC_BYTES.length + 1 + 1 + NODE_ID_BYTES + 2 + NODE_ID_BYTES;
 
 /** In a private network: when the beacon was sent, u53 milliseconds since the Unix epoch. */
 export const BEACON_TIME_BYTES = 8;
@@ -117,6 +122,7 @@ function writeBeacon(writer: ByteWriter, beacon: Beacon): void {
   writer.u8(beacon.wantsPeers ? BEACON_FLAG_WANTS_PEERS : 0, 'flags');
   writer.nodeId(beacon.id);
   writer.u16(beacon.port, 'port');
+  writer.nodeId(beacon.tag);
 }
 
 function readBeacon(reader: ByteReader, length: number): Beacon {
@@ -136,5 +142,6 @@ function readBeacon(reader: ByteReader, length: number): Beacon {
     id: reader.nodeId('id'),
     port: reader.u16('port'),
     wantsPeers: (flags & BEACON_FLAG_WANTS_PEERS) !== 0,
+    tag: reader.nodeId('tag'),
   };
 }

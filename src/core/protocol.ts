@@ -50,8 +50,16 @@ export type ProtocolEvent =
    * through it unless it is known already (see HyParView.lateContact).
    */
   | { readonly type: 'lateContact'; readonly contact: PeerInfo }
-  /** A discovery beacon from `peer`; `wantsPeers` is what it says, where the runtime has beacons. */
-  | { readonly type: 'discovered'; readonly peer: PeerInfo; readonly wantsPeers?: boolean }
+  /**
+   * A discovery beacon from `peer`. `wantsPeers` and `tag` (its overlay's, see OverlayTag) are what
+   * it says, where the runtime has beacons; the simulator's have neither.
+   */
+  | {
+      readonly type: 'discovered';
+      readonly peer: PeerInfo;
+      readonly wantsPeers?: boolean;
+      readonly tag?: NodeId;
+    }
   | { readonly type: 'message'; readonly from: PeerInfo; readonly message: ProtocolMessage }
   /**
    * The current link to `peer` closed or broke after it was up. Must not be reported for a link
@@ -209,7 +217,7 @@ export class Protocol {
         this.membership.lateContact(event.contact, out);
         break;
       case 'discovered':
-        this.membership.discovered(event.peer, now, out, event.wantsPeers);
+        this.membership.discovered(event.peer, now, out, event.wantsPeers, event.tag);
         break;
       case 'message':
         if (isMembershipMessage(event.message)) {

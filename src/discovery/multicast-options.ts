@@ -35,6 +35,8 @@ export interface MulticastDiscoveryOptions {
   readonly eagerIntervalMs?: Millis;
   /** Initial value of the "wants more peers" flag; change it later with setWantsPeers(). */
   readonly wantsPeers?: boolean;
+  /** Our overlay's tag, read as each beacon is sent (see OverlayTag); default: our own id. */
+  readonly overlayTag?: () => NodeId;
   readonly random?: Random;
   readonly logger?: Logger;
   /** Timer source; tests inject one to observe the cadence without waiting for it. */

@@ -34,6 +34,8 @@ export interface DiscoveredPeer {
   /** `${source address of the beacon}:${TCP port it announces}`, ready for the transport to dial. */
   readonly address: string;
   readonly wantsPeers: boolean;
+  /** The overlay tag its beacon carries. */
+  readonly tag: NodeId;
 }
 
 export interface MulticastDiscoveryEvents {
@@ -261,6 +263,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       id: config.self,
       port: config.listenPort,
       wantsPeers: this.wantsPeers,
+      tag: this.options.overlayTag?.() ?? config.self,
     });
     socket.send(beacon, config.port, config.group, (error) => {
       // A send still in flight when stop() closed the socket fails; that is not worth reporting.
@@ -308,6 +311,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       id: beacon.id,
       address: `${remote.address}:${beacon.port}`,
       wantsPeers: beacon.wantsPeers,
+      tag: beacon.tag,
     });
   }
 

@@ -292,12 +292,14 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       port: this.options.discoveryPort,
       interfaceAddress: this.options.interface,
       logger: this.logger,
+      overlayTag: () => this.protocol?.overlayTag() ?? this.id,
     });
     discovery.on('peer', (peer) =>
       this.handle({
         type: 'discovered',
         peer: { id: peer.id, address: peer.address },
         wantsPeers: peer.wantsPeers,
+        tag: peer.tag,
       }),
     );
     discovery.on('conflict', (address) => this.emit('identity:conflict', address));

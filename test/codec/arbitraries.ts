@@ -147,4 +147,5 @@ export const beaconArb: fc.Arbitrary<Beacon> = fc.record({
   id: nodeIdArb,
   port: portArb,
   wantsPeers: fc.boolean(),
+  tag: nodeIdArb,
 });

@@ -8,6 +8,7 @@ import {
 } from '../../src/codec/beacon.js';
 import {
   BEACON_BYTES,
+  BEACON_VERSION,
   type Beacon,
   DecodeError,
   type DecodeErrorReason,
@@ -18,6 +19,7 @@ import { beaconArb } from './arbitraries.js';
 import { expectReason, hex } from './helpers.js';
 
 const ID = 'ef'.repeat(32);
+const TAG = 'cd'.repeat(32);
 const MAGIC = Buffer.from('MCST').toString('hex');
 
 describe('beacon', () => {
@@ -29,33 +31,34 @@ describe('beacon', () => {
     );
   });
 
-  it('has the documented layout: magic, version, flags, id, port', () => {
-    const beacon: Beacon = { id: ID, port: 0xbeef, wantsPeers: true };
-    expect(encodeBeacon(beacon)).toEqual(hex(MAGIC, '01 01', ID, 'beef'));
-    expect(encodeBeacon({ ...beacon, wantsPeers: false })).toEqual(hex(MAGIC, '01 00', ID, 'beef'));
-    expect(BEACON_BYTES).toBe(40);
+  it('has the documented layout: magic, version, flags, id, port, overlay tag', () => {
+    const beacon: Beacon = { id: ID, port: 0xbeef, wantsPeers: true, tag: TAG };
+    expect(encodeBeacon(beacon)).toEqual(hex(MAGIC, '02 01', ID, 'beef', TAG));
+    expect(encodeBeacon({ ...beacon, wantsPeers: false })).toEqual(hex(MAGIC, '02 00', ID, 'beef', TAG));
+    expect(BEACON_BYTES).toBe(72);
   });
 
   it('ignores reserved flag bits so that later versions can set them', () => {
-    expect(decodeBeacon(hex(MAGIC, '01 fe', ID, '0050'))).toEqual({
+    expect(decodeBeacon(hex(MAGIC, '02 fe', ID, '0050', TAG))).toEqual({
       ok: true,
-      value: { id: ID, port: 80, wantsPeers: false },
+      value: { id: ID, port: 80, wantsPeers: false, tag: TAG },
     });
-    expect(decodeBeacon(hex(MAGIC, '01 ff', ID, '0050'))).toMatchObject({ value: { wantsPeers: true } });
+    expect(decodeBeacon(hex(MAGIC, '02 ff', ID, '0050', TAG))).toMatchObject({ value: { wantsPeers: true } });
   });
 
   it.each([
     ['an empty datagram', hex(''), 'truncated'],
     ['a partial magic', hex('4d43'), 'truncated'],
     ['magic without a version', hex(MAGIC), 'truncated'],
-    ['a beacon missing its last byte', hex(MAGIC, '01 00', ID, '00'), 'truncated'],
-    ['another application', hex('48545450 01 00', ID, '0050'), 'bad-magic'],
-    ['lower-case magic', hex(Buffer.from('mcst').toString('hex'), '01 00', ID, '0050'), 'bad-magic'],
-    ['version 2, whatever its length', hex(MAGIC, '02 00', ID, '0050 0000'), 'bad-version'],
-    ['version 0', hex(MAGIC, '00 00', ID, '0050'), 'bad-version'],
+    ['a beacon missing its last byte', hex(MAGIC, '02 00', ID, '0050', TAG.slice(0, -2)), 'truncated'],
+    ['another application', hex('48545450 02 00', ID, '0050', TAG), 'bad-magic'],
+    ['lower-case magic', hex(Buffer.from('mcst').toString('hex'), '02 00', ID, '0050', TAG), 'bad-magic'],
+    ['version 3, whatever its length', hex(MAGIC, '03 00', ID, '0050 0000'), 'bad-version'],
+    ['version 1, from before the overlay tag', hex(MAGIC, '01 00', ID, '0050'), 'bad-version'],
+    ['version 0', hex(MAGIC, '00 00', ID, '0050', TAG), 'bad-version'],
     [
       'an appended MAC this build does not know',
-      hex(MAGIC, '01 00', ID, '0050', 'aa'.repeat(16)),
+      hex(MAGIC, '02 00', ID, '0050', TAG, 'aa'.repeat(16)),
       'trailing-bytes',
     ],
   ] satisfies [string, Buffer, DecodeErrorReason][])('rejects %s as %s', (_label, datagram, reason) => {
@@ -64,10 +67,10 @@ describe('beacon', () => {
 
   it('never throws on random datagrams', () => {
     const datagramArb = fc.oneof(
-      fc.uint8Array({ maxLength: 80 }),
+      fc.uint8Array({ maxLength: 120 }),
       fc
-        .uint8Array({ maxLength: 60 })
-        .map((rest) => Buffer.concat([Buffer.from('MCST'), Buffer.from([1]), rest])),
+        .uint8Array({ maxLength: 100 })
+        .map((rest) => Buffer.concat([Buffer.from('MCST'), Buffer.from([BEACON_VERSION]), rest])),
     );
     fc.assert(
       fc.property(datagramArb, (datagram) => {
@@ -80,8 +83,9 @@ describe('beacon', () => {
   });
 
   it('throws for a beacon this process should never have built', () => {
-    expect(() => encodeBeacon({ id: 'nope', port: 1, wantsPeers: false })).toThrow(TypeError);
-    expect(() => encodeBeacon({ id: ID, port: 70_000, wantsPeers: false })).toThrow(RangeError);
+    expect(() => encodeBeacon({ id: 'nope', port: 1, wantsPeers: false, tag: TAG })).toThrow(TypeError);
+    expect(() => encodeBeacon({ id: ID, port: 70_000, wantsPeers: false, tag: TAG })).toThrow(RangeError);
+    expect(() => encodeBeacon({ id: ID, port: 1, wantsPeers: false, tag: 'nope' })).toThrow(TypeError);
   });
 });
 
@@ -101,7 +105,7 @@ describe('authenticated beacon (private networks)', () => {
   });
 
   it('is the open beacon, then the u53 send time, then a 16-byte MAC', () => {
-    const beacon: Beacon = { id: ID, port: 0xbeef, wantsPeers: true };
+    const beacon: Beacon = { id: ID, port: 0xbeef, wantsPeers: true, tag: TAG };
     const datagram = encodeAuthenticatedBeacon({ ...beacon, sentAt: 0x0102_0304_0506 }, KEY);
     expect(datagram.subarray(0, BEACON_BYTES)).toEqual(encodeBeacon(beacon));
     expect(datagram.subarray(BEACON_BYTES, BEACON_BYTES + 8)).toEqual(hex('0000 0102 0304 0506'));
@@ -127,18 +131,21 @@ describe('authenticated beacon (private networks)', () => {
   });
 
   it.each([
-    ['an open beacon', () => encodeBeacon({ id: ID, port: 80, wantsPeers: false }), 'truncated'],
+    ['an open beacon', () => encodeBeacon({ id: ID, port: 80, wantsPeers: false, tag: TAG }), 'truncated'],
     [
       'a truncated MAC',
       () =>
-        encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, sentAt: 1 }, KEY).subarray(0, 60),
+        encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, tag: TAG, sentAt: 1 }, KEY).subarray(
+          0,
+          AUTHENTICATED_BEACON_BYTES - 4,
+        ),
       'truncated',
     ],
     [
       'a byte after the MAC',
       () =>
         Buffer.concat([
-          encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, sentAt: 1 }, KEY),
+          encodeAuthenticatedBeacon({ id: ID, port: 80, wantsPeers: false, tag: TAG, sentAt: 1 }, KEY),
           hex('00'),
         ]),
       'trailing-bytes',
@@ -147,7 +154,7 @@ describe('authenticated beacon (private networks)', () => {
       'a wrong MAC',
       () =>
         Buffer.concat([
-          encodeBeacon({ id: ID, port: 80, wantsPeers: false }),
+          encodeBeacon({ id: ID, port: 80, wantsPeers: false, tag: TAG }),
           hex('0000 0000 0000 0001'),
           Buffer.alloc(16),
         ]),

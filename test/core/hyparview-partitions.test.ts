@@ -5,7 +5,6 @@ import {
   DEFAULT_MERGE_INTERVAL,
   DEFAULT_RECONNECT_BACKOFF_MAX,
   DEFAULT_RECONNECT_INTERVAL,
-  MERGE_LISTEN_TIME,
   RECONNECT_MEMORY,
 } from '../../src/core/membership/options.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
@@ -104,24 +103,32 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
 });
 
 describe('HyParView joining an overlay that formed apart, heard on the LAN (beyond the paper)', () => {
+  /** The tag of our overlay (node 0's own id) and of another. */
+  const OURS = peer(0).id;
+  const OTHER = peer(3).id;
+
   /** A beacon from `index`, as the runtime reports it. */
-  function beacon(node: Harness, index: number, at: number, wantsPeers?: boolean): ProtocolAction[] {
+  function beacon(
+    node: Harness,
+    index: number,
+    at: number,
+    wantsPeers?: boolean,
+    tag?: string,
+  ): ProtocolAction[] {
     node.now = at;
-    return node.protocol.handle({ type: 'discovered', peer: peer(index), wantsPeers }, at);
+    return node.protocol.handle({ type: 'discovered', peer: peer(index), wantsPeers, tag }, at);
   }
 
-  /** A started, full node that heard its first beacon (from a neighbour) at time 0. */
-  function listeningNode(): Harness {
+  /** A started node whose view is full. */
+  function fullNode(): Harness {
     const node = new Harness({ activeViewSize: 2 }).withNeighbours(1, 2);
     node.protocol.handle({ type: 'start' }, 0);
-    beacon(node, 1, 0, false);
     return node;
   }
 
-  it('links with Neighbor{high} to a never-heard node that wants no peers, once it has listened a while', () => {
-    const node = listeningNode();
-    expect(neighborRequests(beacon(node, 7, MERGE_LISTEN_TIME - 1, false))).toEqual([]);
-    expect(neighborRequests(beacon(node, 8, MERGE_LISTEN_TIME, false))).toEqual([
+  it('links with Neighbor{high} to a node of another overlay that wants no peers, from the first beacon', () => {
+    const node = fullNode();
+    expect(neighborRequests(beacon(node, 8, 0, false, OTHER))).toEqual([
       { to: peer(8).id, priority: 'high' },
     ]);
     expect(node.protocol.stats().merges).toBe(1);
@@ -130,32 +137,26 @@ describe('HyParView joining an overlay that formed apart, heard on the LAN (beyo
     expect(node.active()).toHaveLength(2);
   });
 
-  it('leaves alone a node that still wants peers, one heard before, and one it knows from its views', () => {
-    const node = listeningNode();
+  it('leaves alone a node of its own overlay, one that still wants peers, a neighbour, and a beacon without a tag', () => {
+    const node = fullNode();
     node.withPassive(9);
-    const at = MERGE_LISTEN_TIME;
-    expect(neighborRequests(beacon(node, 7, at, true))).toEqual([]); // a joiner: it will ask
-    expect(neighborRequests(beacon(node, 7, at + 1, false))).toEqual([]); // heard while it joined
-    expect(neighborRequests(beacon(node, 9, at + 2, false))).toEqual([]); // in the passive view
-    expect(neighborRequests(beacon(node, 2, at + 3, false))).toEqual([]); // a neighbour
-    expect(neighborRequests(beacon(node, 10, at + 4))).toEqual([]); // no word on what it wants
+    expect(neighborRequests(beacon(node, 7, 0, false, OURS))).toEqual([]); // one of us
+    expect(neighborRequests(beacon(node, 9, 1, false, OURS))).toEqual([]); // one of us, known
+    expect(neighborRequests(beacon(node, 7, 2, true, OTHER))).toEqual([]); // a joiner: it will ask
+    expect(neighborRequests(beacon(node, 2, 3, false, OTHER))).toEqual([]); // a neighbour, its tag late
+    expect(neighborRequests(beacon(node, 10, 4, false))).toEqual([]); // the simulator's beacons
     expect(node.protocol.stats().merges).toBe(0);
   });
 
   it('merges only while full, and at most once per mergeInterval', () => {
     const short = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2);
     short.protocol.handle({ type: 'start' }, 0);
-    beacon(short, 1, 0, false);
-    expect(neighborRequests(beacon(short, 7, MERGE_LISTEN_TIME, false))).toEqual([]);
+    expect(neighborRequests(beacon(short, 7, 0, false, OTHER))).toEqual([]);
 
-    const node = listeningNode();
-    expect(neighborRequests(beacon(node, 7, MERGE_LISTEN_TIME, false))).toHaveLength(1);
-    expect(neighborRequests(beacon(node, 8, MERGE_LISTEN_TIME + DEFAULT_MERGE_INTERVAL - 1, false))).toEqual(
-      [],
-    );
-    expect(neighborRequests(beacon(node, 9, MERGE_LISTEN_TIME + DEFAULT_MERGE_INTERVAL, false))).toHaveLength(
-      1,
-    );
+    const node = fullNode();
+    expect(neighborRequests(beacon(node, 7, 0, false, OTHER))).toHaveLength(1);
+    expect(neighborRequests(beacon(node, 8, DEFAULT_MERGE_INTERVAL - 1, false, OTHER))).toEqual([]);
+    expect(neighborRequests(beacon(node, 9, DEFAULT_MERGE_INTERVAL, false, OTHER))).toHaveLength(1);
   });
 });
 

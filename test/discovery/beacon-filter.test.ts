@@ -30,7 +30,7 @@ function filter(beaconKey?: Buffer) {
   return { f, time, self };
 }
 
-const peer = { id: randomNodeId(), port: 4000, wantsPeers: true };
+const peer = { id: randomNodeId(), port: 4000, wantsPeers: true, tag: randomNodeId() };
 
 describe('BeaconFilter', () => {
   it('believes a fresh beacon MACd under our key', () => {
@@ -91,7 +91,7 @@ describe('BeaconFilter', () => {
 
   it('ignores its own beacons and refuses port 0', () => {
     const { f, self } = filter();
-    const own = encodeBeacon({ id: self, port: OWN_PORT, wantsPeers: true });
+    const own = encodeBeacon({ id: self, port: OWN_PORT, wantsPeers: true, tag: self });
     expect(f.check(own, HOST)).toMatchObject({ ok: false, kind: 'own' });
     expect(f.check(encodeBeacon({ ...peer, port: 0 }), HOST)).toMatchObject({ ok: false, kind: 'malformed' });
   });
@@ -108,10 +108,15 @@ describe('BeaconFilter', () => {
       address: `${host}:${port}`,
     };
     const open = filter();
-    expect(open.f.check(encodeBeacon({ id: open.self, port, wantsPeers: true }), host)).toEqual(conflict);
+    expect(
+      open.f.check(encodeBeacon({ id: open.self, port, wantsPeers: true, tag: open.self }), host),
+    ).toEqual(conflict);
     const closed = filter(KEY);
     const sentAt = closed.time.wall;
-    const beacon = encodeAuthenticatedBeacon({ id: closed.self, port, wantsPeers: true, sentAt }, KEY);
+    const beacon = encodeAuthenticatedBeacon(
+      { id: closed.self, port, wantsPeers: true, tag: closed.self, sentAt },
+      KEY,
+    );
     expect(closed.f.check(beacon, host)).toEqual(conflict);
   });
 

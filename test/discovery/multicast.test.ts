@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BEACON_BYTES, encodeBeacon } from '../../src/codec/index.js';
+import { BEACON_BYTES, BEACON_VERSION, encodeBeacon } from '../../src/codec/index.js';
 import { DEFAULT_DISCOVERY_PORT } from '../../src/discovery/multicast.js';
 import { type Probe, probe, randomNodeId, rawSender, uniqueGroup, waitFor, withDeadline } from './helpers.js';
 
@@ -30,8 +30,18 @@ describe('MulticastDiscovery on loopback', () => {
     ];
     await waitFor('a and b to hear each other', () => a.heardFrom(b.id) > 0 && b.heardFrom(a.id) > 0);
 
-    expect(a.peers[0]).toEqual({ id: b.id, address: `127.0.0.1:${b.listenPort}`, wantsPeers: false });
-    expect(b.peers[0]).toEqual({ id: a.id, address: `127.0.0.1:${a.listenPort}`, wantsPeers: true });
+    expect(a.peers[0]).toEqual({
+      id: b.id,
+      address: `127.0.0.1:${b.listenPort}`,
+      wantsPeers: false,
+      tag: b.id,
+    });
+    expect(b.peers[0]).toEqual({
+      id: a.id,
+      address: `127.0.0.1:${a.listenPort}`,
+      wantsPeers: true,
+      tag: a.id,
+    });
   });
 
   it('lets three instances all find each other', async () => {
@@ -81,12 +91,12 @@ describe('MulticastDiscovery on loopback', () => {
     const [a, b] = (await started(group, {}, FAST)) as [Probe, Probe];
     const sender = await rawSender();
     try {
-      const valid = encodeBeacon({ id: randomNodeId(), port: 4000, wantsPeers: true });
+      const valid = encodeBeacon({ id: randomNodeId(), port: 4000, wantsPeers: true, tag: randomNodeId() });
       const wrongMagic = Buffer.from(valid);
       wrongMagic.write('XCST', 0, 'ascii');
       const wrongVersion = Buffer.from(valid);
-      wrongVersion[4] = 2;
-      const portZero = encodeBeacon({ id: randomNodeId(), port: 0, wantsPeers: false });
+      wrongVersion[4] = BEACON_VERSION + 1;
+      const portZero = encodeBeacon({ id: randomNodeId(), port: 0, wantsPeers: false, tag: randomNodeId() });
       const junk: [Uint8Array, string][] = [
         [Buffer.alloc(0), 'truncated'],
         [Buffer.from('hello world'), 'bad-magic'],

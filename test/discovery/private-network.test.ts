@@ -53,15 +53,21 @@ describe('MulticastDiscovery in a private network', () => {
     const sender = await rawSender();
     try {
       const genuine = encodeAuthenticatedBeacon(
-        { id: randomNodeId(), port: 4000, wantsPeers: true, sentAt: Date.now() },
+        { id: randomNodeId(), port: 4000, wantsPeers: true, tag: randomNodeId(), sentAt: Date.now() },
         KEY_A,
       );
       const forged = encodeAuthenticatedBeacon(
-        { id: randomNodeId(), port: 4000, wantsPeers: true, sentAt: Date.now() },
+        { id: randomNodeId(), port: 4000, wantsPeers: true, tag: randomNodeId(), sentAt: Date.now() },
         KEY_B,
       );
       const stale = encodeAuthenticatedBeacon(
-        { id: randomNodeId(), port: 4000, wantsPeers: true, sentAt: Date.now() - 60_000 },
+        {
+          id: randomNodeId(),
+          port: 4000,
+          wantsPeers: true,
+          tag: randomNodeId(),
+          sentAt: Date.now() - 60_000,
+        },
         KEY_A,
       );
       for (const datagram of [genuine, genuine, forged, stale, genuine]) {

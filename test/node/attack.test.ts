@@ -93,7 +93,12 @@ async function udpAttack(group: string, port: number, until: number): Promise<nu
     const batch = Array.from({ length: 50 }, (_, i) =>
       i % 2 === 0
         ? randomBytes(1 + ((randomBytes(1)[0] as number) % 80))
-        : encodeBeacon({ id: randomBytes(32).toString('hex'), port: 1 + i, wantsPeers: true }),
+        : encodeBeacon({
+            id: randomBytes(32).toString('hex'),
+            port: 1 + i,
+            wantsPeers: true,
+            tag: randomBytes(32).toString('hex'),
+          }),
     );
     for (const datagram of batch) {
       await new Promise<void>((resolve) => socket.send(datagram, port, group, () => resolve()));

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, expect, it } from 'vitest';
-import { encodeBeacon } from '../../src/codec/beacon.js';
+import { BEACON_BYTES, encodeBeacon } from '../../src/codec/beacon.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { eventually } from '../transport/helpers.js';
 
@@ -51,10 +51,10 @@ it('survives malformed beacons and random bytes on its TCP port, and keeps servi
   const { group, discoveryPort } = mesh.discoveryAddress();
 
   const bogusBeacons = [
-    ...garbage(1, 40, 40),
+    ...garbage(1, BEACON_BYTES, BEACON_BYTES),
     Buffer.from('MCST'),
     Buffer.concat([
-      encodeBeacon({ id: 'ab'.repeat(32), port: 5000, wantsPeers: true }),
+      encodeBeacon({ id: 'ab'.repeat(32), port: 5000, wantsPeers: true, tag: 'ab'.repeat(32) }),
       Buffer.from([1, 2, 3]),
     ]),
     Buffer.alloc(0),

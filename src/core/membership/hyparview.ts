@@ -14,8 +14,6 @@ import type { Millis, NodeId, PeerInfo } from '../types.js';
 import {
   DEPARTED_MEMORY,
   DEPARTED_MEMORY_ENTRIES,
-  HEARD_MEMORY_ENTRIES,
-  MERGE_LISTEN_TIME,
   type MembershipOptions,
   RECONNECT_MEMORY,
   RECONNECT_MEMORY_ENTRIES,
@@ -91,9 +89,7 @@ export class HyParView {
   /** Neighbours whose links went silent, oldest first (see reconnect). */
   private readonly silent = new Map<NodeId, SilentPeer>();
   private reconnectArmed = false;
-  /** Node ids heard in beacons, oldest first (see discovered). */
-  private readonly heard = new Set<NodeId>();
-  /** No merge before this: set MERGE_LISTEN_TIME after the first beacon heard. */
+  /** No merge before this (see merge). */
   private nextMergeAt: Millis | undefined;
   /**
    * The smallest node id heard of through this overlay's links (see OverlayTag). Every member of
@@ -224,23 +220,18 @@ export class HyParView {
   }
 
   /**
-   * A discovery beacon from `peer` (`wantsPeers`: what the beacon says, if the runtime tells): it
-   * only goes to the passive view, and the repair tick connects
+   * A discovery beacon from `peer` (`wantsPeers` and `tag`: what the beacon says, if the runtime
+   * tells; see merge): it only goes to the passive view, and the repair tick connects
    * (Neighbor{high} to a random passive peer while the active view is empty, then one Neighbor{low}
    * per tick until full). Acting on each beacon at once instead makes every node with room grab
    * each newcomer: 20 nodes starting together then end up as closed, full cliques of six, which no
    * refill can merge since every member refuses low-priority requests. Drawing at random from all
    * that was heard over a tick gives a random graph: 0 partitions in 1,000 simulated start-ups.
    */
-  discovered(peer: PeerInfo, now: Millis, out: ProtocolAction[], wantsPeers?: boolean): void {
+  discovered(peer: PeerInfo, now: Millis, out: ProtocolAction[], wantsPeers?: boolean, tag?: NodeId): void {
     if (this.left || peer.id === this.self.id) return;
-    // Only a runtime with real beacons says what they want; the simulator's do not, and keep no record.
-    if (wantsPeers !== undefined) {
-      const known = this.heard.has(peer.id) || this.knows(peer.id);
-      this.rememberHeard(peer.id);
-      this.nextMergeAt ??= now + MERGE_LISTEN_TIME;
-      if (!known && !wantsPeers) this.merge(peer, now, out);
-    }
+    // Only a runtime with real beacons says what they want and which overlay they are in.
+    if (wantsPeers === false && tag !== undefined && tag !== this.tag) this.merge(peer, now, out);
     if (this.active.has(peer.id)) {
       this.active.refresh(peer);
       return;
@@ -402,7 +393,6 @@ export class HyParView {
     this.contacts.length = 0;
     this.formerPassive.length = 0;
     this.silent.clear();
-    this.heard.clear();
     this.lastShuffleSample = [];
     this.left = true;
   }
@@ -642,17 +632,18 @@ export class HyParView {
   // --- Partitions (beyond the paper) --------------------------------------------------------------
 
   /**
-   * A beacon from a node never heard of, which wants no more peers: its view filled without us, so
-   * it belongs to an overlay that formed apart from ours (a joiner still wants peers, and a node
-   * that has listened for MERGE_LISTEN_TIME has heard every member of its own). Once every view
-   * on both sides is full, HyParView never links two such overlays (two groups of 8 nodes on a
-   * LAN stayed apart for good), so a full node links to it with Neighbor{high}, at most once per
-   * mergeInterval. The peer evicts one of its neighbours, as we do; refills and shuffles then mix
-   * the two.
+   * A beacon with another overlay's tag, from a node that wants no more peers: its view filled
+   * without us, in an overlay that formed apart from ours (a joiner, whose tag is still its own,
+   * wants peers). Once every view on both sides is full, HyParView never links two such overlays
+   * (two groups of 8 nodes on a LAN stayed apart for good), so a full node links to it with
+   * Neighbor{high}, at most once per mergeInterval. The peer evicts one of its neighbours, as we
+   * do; the smaller tag then spreads over the new link, so that the beacons of the other side soon
+   * carry ours and call for no more links, while refills and shuffles mix the two.
    */
   private merge(peer: PeerInfo, now: Millis, out: ProtocolAction[]): void {
     const { activeViewSize, mergeInterval } = this.options;
     if (!this.started || now < (this.nextMergeAt ?? now) || this.active.size < activeViewSize) return;
+    if (this.active.has(peer.id) || this.pending.has(peer.id)) return;
     this.nextMergeAt = now + mergeInterval;
     this.counters.merges++;
     this.sendNeighborRequest(peer, 'high', out);
@@ -693,19 +684,6 @@ export class HyParView {
     }
     this.counters.lateJoins++;
     this.sendJoin(contact, out);
-  }
-
-  private knows(peerId: NodeId): boolean {
-    return this.active.has(peerId) || this.passive.has(peerId) || this.pending.has(peerId);
-  }
-
-  private rememberHeard(peerId: NodeId): void {
-    this.heard.delete(peerId);
-    this.heard.add(peerId);
-    if (this.heard.size > HEARD_MEMORY_ENTRIES) {
-      const oldest = this.heard.values().next();
-      if (!oldest.done) this.heard.delete(oldest.value);
-    }
   }
 
   /**

@@ -102,22 +102,12 @@ export const DEFAULT_RECONNECT_INTERVAL: Millis = 10_000;
 export const DEFAULT_RECONNECT_BACKOFF_MAX: Millis = 120_000;
 /**
  * Not in the paper. Two overlays that formed apart (two switches joined later, multicast that came
- * up late) each fill every view, and HyParView never links them. A beacon from a node never heard
- * of that wants no peers is from such an overlay; a node links to it, at most once a minute, so
- * that the first beacons heard across make a handful of links rather than a rewiring of all.
+ * up late) each fill every view, and HyParView never links them. A beacon with another overlay's
+ * tag, from a node that wants no peers, is from such an overlay; a node links to it, at most once
+ * a minute, so that the first beacons heard across make a handful of links rather than a rewiring
+ * of all. The same interval paces the dials of bootstrap addresses that never answered.
  */
 export const DEFAULT_MERGE_INTERVAL: Millis = 60_000;
-/**
- * How long a node listens to beacons before it merges at all: three of the slowest beacon
- * intervals (5 s). By then it has heard every node of its LAN, barring lost datagrams, so that
- * a node that has just joined does not take the members of its own overlay for strangers.
- */
-export const MERGE_LISTEN_TIME: Millis = 15_000;
-/**
- * Node ids heard in beacons that are remembered, the oldest forgotten first: a whole LAN mesh of
- * this size is known, and a larger one costs at most one needless merge per mergeInterval.
- */
-export const HEARD_MEMORY_ENTRIES = 1_024;
 /** Peers whose links went silent are reached for this long (an hour), then forgotten. */
 export const RECONNECT_MEMORY: Millis = 3_600_000;
 /** Such peers remembered at most, the oldest forgotten first: a node lost at most its active view per partition. */
