@@ -66,10 +66,11 @@ export interface ShuffleReply {
 }
 
 /**
- * Not in the paper. `tag` is the smallest node id the sender has heard of through its overlay's
- * links: the members of one overlay converge on one tag, and two overlays that formed apart have
- * two. Sent to each new neighbour, and to every neighbour when the tag falls. `probe` asks a node
- * that is not a neighbour for its own tag, which it sends back with `probe` false.
+ * Not in the paper. `tag` is the smallest tag the sender has heard of through its overlay's links,
+ * each node starting from one drawn at random (256 bits, written as a node id): the members of one
+ * overlay converge on one tag, and two overlays that formed apart have two. Sent to each new
+ * neighbour, and to every neighbour when the tag falls. `probe` asks a node that is not a
+ * neighbour for its own tag, which it sends back with `probe` false.
  */
 export interface OverlayTag {
   readonly type: 'overlayTag';

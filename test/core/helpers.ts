@@ -15,7 +15,7 @@ export class Harness {
   readonly protocol: Protocol;
   now = 0;
 
-  /** `self` is node 0 unless given: the smallest id, so its overlay tag is its own. */
+  /** `self` is node 0 unless given. */
   constructor(
     options: Partial<ProtocolOptions> = {},
     seed = 1,

@@ -23,7 +23,7 @@ describe('HyParView neighbor requests (§4.3)', () => {
     expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(2)]);
     expect(sends(actions)).toEqual([
       { type: 'send', to: peer(2), message: { type: 'neighborReply', accepted: true } },
-      greeting(peer(2), node.self.id),
+      greeting(peer(2), node.protocol.overlayTag()),
     ]);
   });
 
@@ -65,11 +65,12 @@ describe('HyParView neighbor requests (§4.3)', () => {
     expect(allTree.active()).toContain(peer(7).id);
   });
 
-  it('answers a request from a current neighbour without a second neighborUp', () => {
+  it('answers a request from a current neighbour without a second neighborUp, and tells it our tag again', () => {
     const node = new Harness().withNeighbours(1);
     const actions = node.receive(1, { type: 'neighbor', priority: 'low' });
     expect(actions).toEqual([
       { type: 'send', to: peer(1), message: { type: 'neighborReply', accepted: true } },
+      greeting(peer(1), node.protocol.overlayTag()),
     ]);
   });
 });

@@ -62,7 +62,7 @@ describe('HyParView join (§4.2)', () => {
     expect(node.active()).toEqual([peer(1).id]);
     expect(sends(actions)).toEqual([
       { type: 'send', to: peer(1), message: { type: 'neighborReply', accepted: true } },
-      greeting(peer(1), node.self.id),
+      greeting(peer(1), node.protocol.overlayTag()),
     ]);
     expect(node.protocol.stats().pendingRequests).toBe(0);
   });
@@ -76,7 +76,7 @@ describe('HyParView ForwardJoin walk (§4.2)', () => {
     expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(9)]);
     expect(sends(actions)).toEqual([
       { type: 'send', to: peer(9), message: { type: 'neighbor', priority: 'high' } },
-      greeting(peer(9), node.self.id),
+      greeting(peer(9), node.protocol.overlayTag()),
     ]);
   });
 

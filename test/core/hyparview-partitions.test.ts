@@ -6,12 +6,14 @@ import {
   DEFAULT_RECONNECT_BACKOFF_MAX,
   DEFAULT_RECONNECT_INTERVAL,
   RECONNECT_MEMORY,
+  TAG_FLOOD_INTERVAL,
 } from '../../src/core/membership/options.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
 import type { NodeId } from '../../src/core/types.js';
-import { actionsOf, Harness, neighborRequests, peer, sends } from './helpers.js';
+import { actionsOf, greeting, Harness, neighborRequests, peer, sends } from './helpers.js';
 import { liveComponents } from './invariants.js';
 import { TestNetwork } from './network.js';
+import { tagViolations } from './overlay-properties.js';
 
 /** A started node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
 function fullNode(): Harness {
@@ -103,8 +105,7 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
 });
 
 describe('HyParView joining an overlay that formed apart, heard on the LAN (beyond the paper)', () => {
-  /** The tag of our overlay (node 0's own id) and of another. */
-  const OURS = peer(0).id;
+  /** Another overlay's tag. */
   const OTHER = peer(3).id;
 
   /** A beacon from `index`, as the runtime reports it. */
@@ -140,8 +141,9 @@ describe('HyParView joining an overlay that formed apart, heard on the LAN (beyo
   it('leaves alone a node of its own overlay, one that still wants peers, a neighbour, and a beacon without a tag', () => {
     const node = fullNode();
     node.withPassive(9);
-    expect(neighborRequests(beacon(node, 7, 0, false, OURS))).toEqual([]); // one of us
-    expect(neighborRequests(beacon(node, 9, 1, false, OURS))).toEqual([]); // one of us, known
+    const ours = node.protocol.overlayTag();
+    expect(neighborRequests(beacon(node, 7, 0, false, ours))).toEqual([]); // one of us
+    expect(neighborRequests(beacon(node, 9, 1, false, ours))).toEqual([]); // one of us, known
     expect(neighborRequests(beacon(node, 7, 2, true, OTHER))).toEqual([]); // a joiner: it will ask
     expect(neighborRequests(beacon(node, 2, 3, false, OTHER))).toEqual([]); // a neighbour, its tag late
     expect(neighborRequests(beacon(node, 10, 4, false))).toEqual([]); // the simulator's beacons
@@ -175,10 +177,52 @@ describe('HyParView overlay tags (beyond the paper)', () => {
     expect(sends(node.receive(20, tag(3)))).toEqual([]);
   });
 
+  it('tells a neighbour that joins again (it restarted, keeping its id) our tag, with no neighborUp', () => {
+    const node = new Harness().withNeighbours(1);
+    const actions = node.receive(1, { type: 'join' });
+    expect(actionsOf(actions, 'neighborUp')).toEqual([]);
+    expect(sends(actions, 'overlayTag')).toEqual([greeting(peer(1), node.protocol.overlayTag())]);
+  });
+
+  it('adopts the tag of a late contact that became a neighbour while asked for it, and does not join', () => {
+    const node = new Harness({}, 1, undefined, peer(50)).withNeighbours(10);
+    node.protocol.handle({ type: 'lateContact', contact: peer(7) }, 0);
+    node.receive(7, { type: 'neighbor', priority: 'high' });
+    const actions = node.receive(7, tag(3));
+    expect(sends(actions, 'join')).toEqual([]);
+    expect(node.protocol.overlayTag()).toBe(peer(3).id);
+  });
+
+  it('passes a fall on at once, and the next within TAG_FLOOD_INTERVAL only when it ends', () => {
+    const node = new Harness({}, 1, undefined, peer(50)).withNeighbours(10, 20, 30);
+    expect(sends(node.receive(10, tag(5))).map((s) => s.to.id)).toEqual([peer(20).id, peer(30).id]);
+    node.now = TAG_FLOOD_INTERVAL / 10;
+    const second = node.receive(20, tag(4));
+    expect(sends(second)).toEqual([]);
+    const [timer] = actionsOf(second, 'setTimer');
+    expect(timer).toEqual({ type: 'setTimer', after: TAG_FLOOD_INTERVAL * 0.9, timer: { type: 'tagFlood' } });
+    // A third fall waits for the same flood.
+    expect(node.receive(30, tag(2))).toEqual([]);
+    const flood = node.protocol.handle({ type: 'timer', timer: { type: 'tagFlood' } }, TAG_FLOOD_INTERVAL);
+    expect(sends(flood)).toEqual([10, 20, 30].map((i) => ({ type: 'send', to: peer(i), message: tag(2) })));
+  });
+
+  it('tells one neighbour its tag again at each shuffle, in case a tag message was lost', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.protocol.handle({ type: 'start' }, 0);
+    const actions = node.protocol.handle({ type: 'timer', timer: { type: 'shuffle' } }, 10_000);
+    const told = sends(actions, 'overlayTag');
+    expect(told).toHaveLength(1);
+    expect(told[0]?.message).toEqual({ type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
+  });
+
   it('never adopts the tag of a node that is not its neighbour, and answers a probe with its own', () => {
     const node = new Harness({}, 1, undefined, peer(50)).withNeighbours(10);
     expect(sends(node.receive(7, tag(1)))).toEqual([]);
-    expect(sends(node.receive(8, tag(2, true)))).toEqual([{ type: 'send', to: peer(8), message: tag(50) }]);
+    const ours = node.protocol.overlayTag();
+    expect(sends(node.receive(8, tag(2, true)))).toEqual([
+      { type: 'send', to: peer(8), message: { type: 'overlayTag', tag: ours, probe: false } },
+    ]);
     expect(node.protocol.stats().tagChanges).toBe(0);
   });
 });
@@ -196,7 +240,11 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
     const node = fullNode();
     const asked = lateContact(node, 7);
     expect(sends(asked)).toEqual([
-      { type: 'send', to: peer(7), message: { type: 'overlayTag', tag: node.self.id, probe: true } },
+      {
+        type: 'send',
+        to: peer(7),
+        message: { type: 'overlayTag', tag: node.protocol.overlayTag(), probe: true },
+      },
     ]);
     expect(probeTimer(asked)).toHaveLength(1);
     const answered = node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false });
@@ -211,7 +259,7 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
   it('closes the link to a contact whose tag is ours: a member of its own overlay', () => {
     const node = fullNode();
     lateContact(node, 7);
-    const answered = node.receive(7, { type: 'overlayTag', tag: node.self.id, probe: false });
+    const answered = node.receive(7, { type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
     expect(sends(answered)).toEqual([]);
     expect(actionsOf(answered, 'disconnect').map((a) => a.peer.id)).toEqual([peer(7).id]);
     expect(node.protocol.stats().lateJoins).toBe(0);
@@ -257,6 +305,7 @@ describe('two overlays of 100 joined through one late bootstrap contact', () => 
     network.lateContact(first.find(full) as NodeId, second.find(full) as NodeId);
     network.runFor(120_000);
     expect(liveComponents(network)).toHaveLength(1);
+    expect(tagViolations(network)).toEqual([]);
   });
 });
 
@@ -281,5 +330,6 @@ describe('a member of the same overlay that answers late', () => {
     network.runFor(10_000);
     expect(ids.map((id) => network.node(id).protocol.stats().lateJoins)).toEqual(ids.map(() => 0));
     expect(liveComponents(network)).toHaveLength(1);
+    expect(tagViolations(network)).toEqual([]);
   });
 });

@@ -62,6 +62,7 @@ describe('simulation with Plumtree', () => {
   // (14-19 hops for these seeds).
   it('N = 1,000: an origin that keeps sending gets its own tree, shortened to about the overlay diameter', () => {
     const settled: number[] = [];
+    let beyondTwoHops = 0;
     for (let seed = 1; seed <= 5; seed++) {
       const result = runSimulation({ nodes: 1_000, seed, broadcasts: 30, origins: 3 });
       const shared = Math.max(...result.broadcasts.filter((b) => b.originFirst).map((b) => b.ldh));
@@ -69,9 +70,13 @@ describe('simulation with Plumtree', () => {
       expect(shared).toBeGreaterThan(12);
       const last = result.broadcasts.slice(-5);
       // Once settled, within two hops of the overlay's floor (the threshold lets a node stay one
-      // hop deeper than its shortest path).
-      for (const broadcast of last)
-        expect(broadcast.ldh).toBeLessThanOrEqual(broadcast.originEccentricity + 2);
+      // hop deeper than its shortest path), nearly always: over seeds 1-60, 299 of the last 300
+      // broadcasts on 1a7e8e1 and 297 on the overlay tags' code, whose extra messages draw other
+      // latencies (the others were three hops over).
+      for (const broadcast of last) {
+        expect(broadcast.ldh).toBeLessThanOrEqual(broadcast.originEccentricity + 3);
+        if (broadcast.ldh > broadcast.originEccentricity + 2) beyondTwoHops++;
+      }
       settled.push(Math.max(...last.map((b) => b.ldh)));
       expect(result.rmr as number).toBeLessThan(0.01);
     }
@@ -79,5 +84,6 @@ describe('simulation with Plumtree', () => {
     // trees settled (about 8 broadcasts each).
     const median = [...settled].sort((a, b) => a - b)[2] as number;
     expect(median).toBeLessThanOrEqual(8);
+    expect(beyondTwoHops).toBeLessThanOrEqual(1);
   });
 });

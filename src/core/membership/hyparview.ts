@@ -10,13 +10,14 @@ import type {
   ShuffleReply,
 } from '../messages.js';
 import { jittered, pickOne, type Random } from '../random.js';
-import type { Millis, NodeId, PeerInfo } from '../types.js';
+import { type Millis, NODE_ID_BYTES, type NodeId, type PeerInfo } from '../types.js';
 import {
   DEPARTED_MEMORY,
   DEPARTED_MEMORY_ENTRIES,
   type MembershipOptions,
   RECONNECT_MEMORY,
   RECONNECT_MEMORY_ENTRIES,
+  TAG_FLOOD_INTERVAL,
 } from './options.js';
 import { PeerSet } from './peer-set.js';
 import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from './types.js';
@@ -92,11 +93,16 @@ export class HyParView {
   /** No merge before this (see merge). */
   private nextMergeAt: Millis | undefined;
   /**
-   * The smallest node id heard of through this overlay's links (see OverlayTag). Every member of
-   * one overlay converges on the same one, so a contact with another is in an overlay that formed
-   * apart (see lateContact).
+   * The smallest tag heard of through this overlay's links (see OverlayTag), starting from one
+   * drawn at random. Every member of one overlay converges on the same one, so a contact with
+   * another is in an overlay that formed apart (see lateContact). Drawn rather than our id: a node
+   * keeps its id across restarts, and one that started again in a separate overlay would carry the
+   * tag of its old one there.
    */
   private tag: NodeId;
+  /** When the tag may next be passed on to every neighbour at once (see TAG_FLOOD_INTERVAL). */
+  private nextTagFloodAt: Millis = 0;
+  private tagFloodArmed = false;
   /** Late bootstrap contacts asked for their tag, by id (see lateContact). */
   private readonly probes = new Map<NodeId, { readonly contact: PeerInfo; readonly request: number }>();
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
@@ -140,7 +146,7 @@ export class HyParView {
     carriesTree: (peer: NodeId) => boolean = () => false,
   ) {
     this.self = self;
-    this.tag = self.id;
+    this.tag = randomTag(random);
     this.options = options;
     this.random = random;
     this.repairBackoff = options.repairInterval;
@@ -152,7 +158,7 @@ export class HyParView {
     return this.active.values().slice();
   }
 
-  /** The smallest node id heard of through this overlay's links (see OverlayTag). */
+  /** The smallest tag heard of through this overlay's links (see OverlayTag). */
   overlayTag(): NodeId {
     return this.tag;
   }
@@ -295,7 +301,7 @@ export class HyParView {
         this.onShuffleReply(message);
         return;
       case 'overlayTag':
-        this.onOverlayTag(from, message, out);
+        this.onOverlayTag(from, message, now, out);
         return;
     }
   }
@@ -343,9 +349,18 @@ export class HyParView {
   onTimer(timer: MembershipTimer, now: Millis, out: ProtocolAction[]): void {
     if (this.left) return;
     switch (timer.type) {
-      case 'shuffle':
+      case 'shuffle': {
         this.armShuffle(out);
         this.startShuffle(out);
+        // A tag message lost on the way (a link replaced, a rate limit) is made good here: one
+        // neighbour a period hears our tag again, and passes on a smaller one if ours is.
+        const peer = this.active.pickRandom(this.random);
+        if (peer !== undefined) this.send(peer, { type: 'overlayTag', tag: this.tag, probe: false }, out);
+        return;
+      }
+      case 'tagFlood':
+        this.tagFloodArmed = false;
+        this.floodTag(undefined, now, out);
         return;
       case 'repair':
         this.repairTickArmed = false;
@@ -404,8 +419,11 @@ export class HyParView {
     this.pending.delete(joiner.id);
     // "A node that receives a join request will start by adding the new node to its active view,
     // even if it has to drop a random node from it." A known neighbour re-joining is answered alike.
-    if (!this.active.has(joiner.id)) this.addActive(joiner, out);
+    const rejoined = this.active.has(joiner.id);
+    if (!rejoined) this.addActive(joiner, out);
     this.send(joiner, { type: 'neighbor', priority: 'high' }, out);
+    // A neighbour that restarted gets no neighborUp, so no greeting: it learns our tag here.
+    if (rejoined) this.greet(joiner, out);
     const forward: ForwardJoin = {
       type: 'forwardJoin',
       peer: joiner,
@@ -447,6 +465,9 @@ export class HyParView {
   private onNeighbor(from: PeerInfo, message: Neighbor, out: ProtocolAction[]): void {
     if (this.active.has(from.id)) {
       this.send(from, { type: 'neighborReply', accepted: true }, out);
+      // A neighbour asking again is on a new link (it took the old one for dead): it has missed
+      // whatever we sent since, our tag included. No neighborUp will greet it.
+      this.greet(from, out);
       return;
     }
     // "A node q that receives a high priority neighbor request will always accept the request, even
@@ -656,7 +677,7 @@ export class HyParView {
    * difference the probe looks for. A probe is answered with our tag; the answer to our own probe
    * settles it.
    */
-  private onOverlayTag(from: PeerInfo, message: OverlayTag, out: ProtocolAction[]): void {
+  private onOverlayTag(from: PeerInfo, message: OverlayTag, now: Millis, out: ProtocolAction[]): void {
     if (message.probe) {
       this.send(from, { type: 'overlayTag', tag: this.tag, probe: false }, out);
     } else {
@@ -664,14 +685,25 @@ export class HyParView {
       if (probe !== undefined) {
         this.probes.delete(from.id);
         this.settleProbe(probe.contact, message.tag, out);
-        return;
       }
     }
+    // Only a neighbour's tag counts, even from a contact that has just become one.
     if (!this.active.has(from.id) || message.tag >= this.tag) return;
     this.tag = message.tag;
     this.counters.tagChanges++;
+    if (now >= this.nextTagFloodAt) {
+      this.floodTag(from.id, now, out);
+    } else if (!this.tagFloodArmed) {
+      this.tagFloodArmed = true;
+      out.push({ type: 'setTimer', after: this.nextTagFloodAt - now, timer: { type: 'tagFlood' } });
+    }
+  }
+
+  /** Our tag to every neighbour but `except` (the one it came from), at most once per TAG_FLOOD_INTERVAL. */
+  private floodTag(except: NodeId | undefined, now: Millis, out: ProtocolAction[]): void {
+    this.nextTagFloodAt = now + TAG_FLOOD_INTERVAL;
     for (const peer of this.active.values()) {
-      if (peer.id !== from.id) this.send(peer, { type: 'overlayTag', tag: this.tag, probe: false }, out);
+      if (peer.id !== except) this.send(peer, { type: 'overlayTag', tag: this.tag, probe: false }, out);
     }
   }
 
@@ -936,4 +968,15 @@ function isCount(value: number): boolean {
 
 function capPeers(peers: readonly PeerInfo[]): readonly PeerInfo[] {
   return peers.length > SHUFFLE_PEERS_LIMIT ? peers.slice(0, SHUFFLE_PEERS_LIMIT) : peers;
+}
+
+/** A fresh overlay tag: 256 random bits, written as a node id is. */
+function randomTag(random: Random): NodeId {
+  let tag = '';
+  for (let i = 0; i < NODE_ID_BYTES / 4; i++) {
+    tag += Math.floor(random.next() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+  }
+  return tag;
 }

@@ -14,7 +14,9 @@ export type MembershipTimer =
   /** Try again to reach a neighbour whose link went silent; re-armed while any is remembered. */
   | { readonly type: 'reconnect' }
   /** Deadline of the OverlayTag probe numbered `request` to a late bootstrap contact `peer`. */
-  | { readonly type: 'probeTimeout'; readonly peer: NodeId; readonly request: number };
+  | { readonly type: 'probeTimeout'; readonly peer: NodeId; readonly request: number }
+  /** Pass the overlay tag, which fell within TAG_FLOOD_INTERVAL of the last time, on now. */
+  | { readonly type: 'tagFlood' };
 
 const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set([
   'shuffle',
@@ -22,6 +24,7 @@ const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set([
   'neighborTimeout',
   'reconnect',
   'probeTimeout',
+  'tagFlood',
 ]);
 
 export function isMembershipTimer(timer: { readonly type: string }): timer is MembershipTimer {
