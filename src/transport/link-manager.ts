@@ -85,8 +85,9 @@ const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
 /**
  * Messages that ask the receiver to do membership work (walk a join, take a neighbour, answer a
  * shuffle or a probe, pass a smaller overlay tag on to every neighbour): a peer may send only so
- * many per second. An honest peer sends an overlay tag once per link and once each time its
- * overlay's tag falls, far below the limit. Replies, goodbyes and broadcasts are not limited here:
+ * many per second. An honest peer sends an overlay tag when the link comes up, when its overlay's
+ * tag falls (at most once a second) and now and then again (once a shuffle period, to one
+ * neighbour), far below the limit. Replies, goodbyes and broadcasts are not limited here:
  * they answer our own requests or are bounded by the broadcast layer.
  */
 const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
