@@ -257,9 +257,14 @@ export class Protocol {
     return this.membership.activeView();
   }
 
-  /** The smallest node id heard of through this node's overlay (see OverlayTag in messages.ts). */
+  /** The smallest tag heard of through this node's overlay (see OverlayTag in messages.ts). */
   overlayTag(): NodeId {
     return this.membership.overlayTag();
+  }
+
+  /** Whether a late bootstrap contact needs no more asking (see HyParView.contactSettled). */
+  contactSettled(peer: NodeId): boolean {
+    return this.membership.contactSettled(peer);
   }
 
   passiveView(): PeerInfo[] {

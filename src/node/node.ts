@@ -99,8 +99,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly timers = new NodeTimers();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
-  /** Bootstrap addresses that have answered at least once (see lateBootstrap). */
+  /** Bootstrap addresses that answered at the start, joined through (see lateBootstrap). */
   private readonly answeredBootstrap = new Set<string>();
+  /** Bootstrap addresses that answered late, with their node's id (see lateBootstrap). */
+  private readonly lateAnswers = new Map<string, NodeId>();
   /** Bootstrap addresses that turned out to be this node's own, never dialled again. */
   private readonly ownBootstrap = new Set<string>();
   /** Bootstrap addresses being dialled now: one dial at a time each. */
@@ -330,16 +332,21 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * A node that found its neighbours without some bootstrap address (by multicast, or through
    * another address) dials that address again once per mergeInterval until it answers. Its node
    * may lead to an overlay that formed without this one, and the core then joins the two (see
-   * HyParView.lateContact). An address that has answered once is not dialled again: its node, or
-   * the overlay it led to, is known.
+   * HyParView.lateContact). An address whose node answered is dialled again only while the core
+   * has not settled it (its probe or Join was lost): once it is known to be in our overlay, or a
+   * neighbour, it is not.
    */
   private lateBootstrap(): void {
+    const protocol = this.protocol;
+    if (protocol === undefined) return;
     const unanswered = () =>
-      (this.options.bootstrap ?? []).filter(
-        (a) => !this.answeredBootstrap.has(a) && !this.ownBootstrap.has(a),
-      );
-    if (unanswered().length === 0 || this.protocol === undefined) return;
-    this.timers.schedule(this.protocol.options.mergeInterval, () => {
+      (this.options.bootstrap ?? []).filter((address) => {
+        if (this.answeredBootstrap.has(address) || this.ownBootstrap.has(address)) return false;
+        const id = this.lateAnswers.get(address);
+        return id === undefined || !protocol.contactSettled(id);
+      });
+    if (unanswered().length === 0) return;
+    this.timers.schedule(protocol.options.mergeInterval, () => {
       // stop() empties the active view before it clears the timers: no dial on the way out.
       if (this.state !== 'running') return;
       if (this.peers().active.length === 0) {
@@ -357,7 +364,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     this.transport.dialAddress(address).then(
       (contact) => {
         this.dialingBootstrap.delete(address);
-        this.answeredBootstrap.add(address);
+        if (as === 'join') this.answeredBootstrap.add(address);
+        else this.lateAnswers.set(address, contact.id);
         this.handle({ type: as, contact });
       },
       (error: Error) => {

@@ -275,6 +275,25 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
     expect(sends(node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false }))).toEqual([]);
   });
 
+  it('counts a contact as settled once it answers with our tag or becomes a neighbour, not before', () => {
+    const node = fullNode();
+    const [timer] = probeTimer(lateContact(node, 7));
+    expect(node.protocol.contactSettled(peer(7).id)).toBe(false);
+    // No answer in time: still unsettled, so the runtime will dial it again.
+    if (timer?.type !== 'setTimer') throw new Error('no probe timer');
+    node.protocol.handle({ type: 'timer', timer: timer.timer }, timer.after);
+    expect(node.protocol.contactSettled(peer(7).id)).toBe(false);
+    lateContact(node, 7);
+    node.receive(7, { type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
+    expect(node.protocol.contactSettled(peer(7).id)).toBe(true);
+    // Another overlay's contact is settled once the Join through it has made it a neighbour.
+    lateContact(node, 8);
+    node.receive(8, { type: 'overlayTag', tag: peer(5).id, probe: false });
+    expect(node.protocol.contactSettled(peer(8).id)).toBe(false);
+    node.receive(8, { type: 'neighbor', priority: 'high' });
+    expect(node.protocol.contactSettled(peer(8).id)).toBe(true);
+  });
+
   it('leaves a neighbour and itself alone', () => {
     const node = fullNode();
     expect(lateContact(node, 1)).toEqual([]);

@@ -105,6 +105,8 @@ export class HyParView {
   private tagFloodArmed = false;
   /** Late bootstrap contacts asked for their tag, by id (see lateContact). */
   private readonly probes = new Map<NodeId, { readonly contact: PeerInfo; readonly request: number }>();
+  /** Late contacts whose tag turned out to be ours (see contactSettled). */
+  private readonly sameOverlayContacts = new Set<NodeId>();
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
   private declinedResetAt: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
@@ -218,6 +220,15 @@ export class HyParView {
       after: this.options.neighborRequestTimeout,
       timer: { type: 'probeTimeout', peer: contact.id, request },
     });
+  }
+
+  /**
+   * Whether the late contact `peer` needs no more asking: it answered with our tag, or it is a
+   * neighbour (a Join through it went through). The runtime dials it again while this is false,
+   * so that a probe or a Join lost on the way is tried again.
+   */
+  contactSettled(peer: NodeId): boolean {
+    return this.sameOverlayContacts.has(peer) || this.active.has(peer);
   }
 
   /** `peer` has just entered the active view: it learns our tag (after whatever made it a neighbour). */
@@ -711,6 +722,7 @@ export class HyParView {
   private settleProbe(contact: PeerInfo, tag: NodeId, out: ProtocolAction[]): void {
     if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
     if (tag === this.tag) {
+      this.sameOverlayContacts.add(contact.id);
       out.push({ type: 'disconnect', peer: contact });
       return;
     }
