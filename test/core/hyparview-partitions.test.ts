@@ -5,7 +5,8 @@ import {
   DEFAULT_MERGE_INTERVAL,
   DEFAULT_RECONNECT_BACKOFF_MAX,
   DEFAULT_RECONNECT_INTERVAL,
-  RECONNECT_MEMORY,
+  LATE_RECONNECT_INTERVAL,
+  RECONNECT_EAGER_PERIOD,
   TAG_FLOOD_INTERVAL,
 } from '../../src/core/membership/options.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
@@ -30,6 +31,20 @@ function reconnectTick(node: Harness, at: number): ProtocolAction[] {
 
 function armsReconnect(actions: readonly ProtocolAction[]): boolean {
   return actionsOf(actions, 'setTimer').some((a) => a.timer.type === 'reconnect');
+}
+
+/** The times of the Neighbor{high} tries for a lost peer up to `end`, each failing, ticking as armed. */
+function triesUntil(node: Harness, end: number): number[] {
+  const tries: number[] = [];
+  for (let at = DEFAULT_RECONNECT_INTERVAL; at <= end; at += DEFAULT_RECONNECT_INTERVAL) {
+    const actions = reconnectTick(node, at);
+    if (neighborRequests(actions).length > 0) {
+      tries.push(at);
+      node.protocol.handle({ type: 'dialFailed', peer: peer(1).id }, at);
+    }
+    expect(armsReconnect(actions)).toBe(true);
+  }
+  return tries;
 }
 
 /** Loses neighbour 1's link the given way, and lets the repair refill the view from the passive one. */
@@ -69,25 +84,37 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(neighborRequests(reconnectTick(node, DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
   });
 
-  it('doubles the wait after each try that fails, up to the maximum, and forgets the peer after an hour', () => {
+  it('doubles the wait after each try that fails, up to the maximum, for an hour', () => {
     const node = fullNode();
     lose(node, true);
-    const tries: number[] = [];
-    for (let at = DEFAULT_RECONNECT_INTERVAL; at <= RECONNECT_MEMORY + DEFAULT_RECONNECT_INTERVAL; ) {
-      const actions = reconnectTick(node, at);
-      if (neighborRequests(actions).length > 0) {
-        tries.push(at);
-        node.protocol.handle({ type: 'dialFailed', peer: peer(1).id }, at);
-      }
-      if (!armsReconnect(actions)) break;
-      at += DEFAULT_RECONNECT_INTERVAL;
-    }
+    const tries = triesUntil(node, RECONNECT_EAGER_PERIOD);
     const waits = tries.slice(1).map((at, i) => at - (tries[i] as number));
     expect(waits.slice(0, 4)).toEqual([20_000, 40_000, 80_000, DEFAULT_RECONNECT_BACKOFF_MAX]);
     expect(new Set(waits.slice(3))).toEqual(new Set([DEFAULT_RECONNECT_BACKOFF_MAX]));
-    // The last try is within the hour, and then the tick stops: nobody is left to reach for.
-    expect(tries.at(-1)).toBeLessThanOrEqual(RECONNECT_MEMORY);
-    expect(tries.at(-1)).toBeGreaterThan(RECONNECT_MEMORY - DEFAULT_RECONNECT_BACKOFF_MAX);
+    expect(tries.at(-1)).toBeGreaterThan(RECONNECT_EAGER_PERIOD - DEFAULT_RECONNECT_BACKOFF_MAX);
+  });
+
+  it('after the hour, keeps trying now and then, about every LATE_RECONNECT_INTERVAL: a partition can last', () => {
+    const node = fullNode();
+    lose(node, true);
+    const end = RECONNECT_EAGER_PERIOD + 20 * LATE_RECONNECT_INTERVAL;
+    const late = triesUntil(node, end).filter((at) => at > RECONNECT_EAGER_PERIOD);
+    // The first falls anywhere in the interval after the hour, the next ones 0.5 to 1.5 intervals apart.
+    expect(late[0]).toBeLessThanOrEqual(
+      RECONNECT_EAGER_PERIOD + LATE_RECONNECT_INTERVAL + DEFAULT_RECONNECT_INTERVAL,
+    );
+    const waits = late.slice(1).map((at, i) => at - (late[i] as number));
+    expect(waits.length).toBeGreaterThanOrEqual(12);
+    for (const wait of waits) {
+      expect(wait).toBeGreaterThanOrEqual(LATE_RECONNECT_INTERVAL / 2);
+      expect(wait).toBeLessThanOrEqual(1.5 * LATE_RECONNECT_INTERVAL + DEFAULT_RECONNECT_INTERVAL);
+    }
+    // It answers at last: linked again, and nobody is left to reach for.
+    const [last] = neighborRequests(reconnectTick(node, end + 2 * LATE_RECONNECT_INTERVAL));
+    expect(last?.to).toBe(peer(1).id);
+    node.receive(1, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toContain(peer(1).id);
+    expect(armsReconnect(reconnectTick(node, end + 3 * LATE_RECONNECT_INTERVAL))).toBe(false);
   });
 
   it('once one such peer answers, stops reaching for the others: they are reachable through it', () => {

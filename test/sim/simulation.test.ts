@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BROADCAST_KINDS } from '../../src/core/broadcast/strategy.js';
+import { LATE_RECONNECT_INTERVAL, RECONNECT_EAGER_PERIOD } from '../../src/core/membership/options.js';
 import { runSimulation, type SimResult, WALL_CLOCK_FIELDS } from '../../src/sim/run.js';
 
 /** The result without the fields that measure the machine rather than the simulated network. */
@@ -108,6 +109,26 @@ describe('simulation', () => {
     expect(partition?.connected).toBe(true);
     expect(partition?.asymmetricEntries).toBe(0);
     expect(partition?.deadEntries).toBe(0);
+  });
+
+  it('joins the two halves again after a partition that outlasts the hour of eager reconnects', () => {
+    // Two hours apart: each node reached for its lost neighbours at growing intervals for an hour,
+    // and from then on tries one of them now and then. Forgotten instead, the halves stayed two
+    // overlays for good (every view full on both sides, the same overlay tag on both).
+    const result = runSimulation({
+      nodes: 200,
+      seed: 4,
+      broadcasts: 2,
+      settleTime: 10_000,
+      broadcastInterval: 600_000,
+      partition: { duration: 2 * RECONNECT_EAGER_PERIOD, broadcasts: 10, interval: 60_000 },
+    });
+    const partition = result.snapshots.find((s) => s.label === 'partition');
+    const repaired = result.broadcasts.filter((b) => b.phase === 'repaired');
+    expect(repaired).toHaveLength(10);
+    expect(repaired.at(-1)?.reliability).toBe(1);
+    expect(result.partition?.healingTime).toBeLessThanOrEqual(LATE_RECONNECT_INTERVAL);
+    expect(partition?.connected).toBe(true);
   });
 
   it('rejects options that cannot run with a RangeError naming the problem', () => {

@@ -14,8 +14,9 @@ import { type Millis, NODE_ID_BYTES, type NodeId, type PeerInfo } from '../types
 import {
   DEPARTED_MEMORY,
   DEPARTED_MEMORY_ENTRIES,
+  LATE_RECONNECT_INTERVAL,
   type MembershipOptions,
-  RECONNECT_MEMORY,
+  RECONNECT_EAGER_PERIOD,
   RECONNECT_MEMORY_ENTRIES,
   TAG_FLOOD_INTERVAL,
 } from './options.js';
@@ -90,6 +91,8 @@ export class HyParView {
   /** Neighbours whose links went silent, oldest first (see reconnect). */
   private readonly silent = new Map<NodeId, SilentPeer>();
   private reconnectArmed = false;
+  /** When one of the peers silent for over RECONNECT_EAGER_PERIOD is tried next; undefined while none is. */
+  private nextLateReconnectAt: Millis | undefined;
   /** No merge before this (see merge). */
   private nextMergeAt: Millis | undefined;
   /**
@@ -735,20 +738,33 @@ export class HyParView {
    * views, and once every view is full nothing links the two overlays again, since HyParView acts
    * only on failures (1,000 simulated nodes cut in halves for 2 minutes or more stayed two
    * overlays for good). So each such peer is reached for again, Neighbor{high} at growing
-   * intervals, until one answers or an hour has passed. The first to answer is linked to, evicting
-   * one of our neighbours if the view is full, as the peer evicts one of its own; that one link
-   * joins the overlays, and the others mix in through the evictions' refills and the shuffles.
+   * intervals for RECONNECT_EAGER_PERIOD, and after that one of them about every
+   * LATE_RECONNECT_INTERVAL, until one answers. The first to answer is linked to, evicting one of
+   * our neighbours if the view is full, as the peer evicts one of its own; that one link joins the
+   * overlays, and the others mix in through the evictions' refills and the shuffles.
    */
   private reconnect(now: Millis, out: ProtocolAction[]): void {
     const due: SilentPeer[] = [];
+    const late: SilentPeer[] = [];
     for (const [id, lost] of this.silent) {
-      if (now - lost.since > RECONNECT_MEMORY) this.silent.delete(id);
-      else if (lost.retryAt <= now && !this.active.has(id) && !this.pending.has(id)) due.push(lost);
+      if (this.active.has(id) || this.pending.has(id)) continue;
+      if (now - lost.since > RECONNECT_EAGER_PERIOD) late.push(lost);
+      else if (lost.retryAt <= now) due.push(lost);
     }
-    const lost = pickOne(this.random, due);
+    if (late.length === 0) this.nextLateReconnectAt = undefined;
+    let lost = pickOne(this.random, due);
+    if (lost !== undefined) {
+      lost.backoff = Math.min(lost.backoff * 2, this.options.reconnectBackoffMax);
+      lost.retryAt = now + lost.backoff;
+    } else if (late.length > 0) {
+      // The first late try falls anywhere in the interval: the nodes of one partition lost their
+      // links together, and would otherwise all try at the same moments.
+      this.nextLateReconnectAt ??= now + this.random.next() * LATE_RECONNECT_INTERVAL;
+      if (now < this.nextLateReconnectAt) return;
+      this.nextLateReconnectAt = now + jittered(this.random, LATE_RECONNECT_INTERVAL, 0.5);
+      lost = pickOne(this.random, late);
+    }
     if (lost === undefined) return;
-    lost.backoff = Math.min(lost.backoff * 2, this.options.reconnectBackoffMax);
-    lost.retryAt = now + lost.backoff;
     this.counters.reconnects++;
     this.sendNeighborRequest(lost.peer, 'high', out, true);
   }

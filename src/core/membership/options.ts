@@ -116,8 +116,22 @@ export const DEFAULT_MERGE_INTERVAL: Millis = 60_000;
  * two overlays meet: a second's delay then is nothing.
  */
 export const TAG_FLOOD_INTERVAL: Millis = 1_000;
-/** Peers whose links went silent are reached for this long (an hour), then forgotten. */
-export const RECONNECT_MEMORY: Millis = 3_600_000;
+/**
+ * Peers whose links went silent are reached for at growing intervals (reconnectInterval doubling
+ * up to reconnectBackoffMax) for this long: an hour covers a switch rebooted, a cable moved, a
+ * Wi-Fi access point restarted.
+ */
+export const RECONNECT_EAGER_PERIOD: Millis = 3_600_000;
+/**
+ * Then they are not forgotten: a partition can outlast the hour (a link between two buildings down
+ * for the night), and once every view on both sides is full nothing else would link the halves
+ * again; the overlay tag does not tell them apart, since both sides kept the one they shared. So
+ * one remembered peer is tried every so often, whichever is due, at this interval ±50% drawn
+ * anew: a peer that is gone for good costs one failed dial per node every ten minutes at most,
+ * and after a repair the first of the many nodes that lost a link across gets through within
+ * seconds, well before ten minutes (the jitter keeps them from trying in step).
+ */
+export const LATE_RECONNECT_INTERVAL: Millis = 600_000;
 /** Such peers remembered at most, the oldest forgotten first: a node lost at most its active view per partition. */
 export const RECONNECT_MEMORY_ENTRIES = 32;
 
