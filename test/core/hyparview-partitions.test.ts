@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProtocolAction } from '../../src/core/actions.js';
+import type { ProtocolAction, ProtocolTimer } from '../../src/core/actions.js';
 import {
   DEFAULT_ACTIVE_VIEW_SIZE,
   DEFAULT_MERGE_INTERVAL,
@@ -33,10 +33,10 @@ function armsReconnect(actions: readonly ProtocolAction[]): boolean {
   return actionsOf(actions, 'setTimer').some((a) => a.timer.type === 'reconnect');
 }
 
-/** The times of the Neighbor{high} tries for a lost peer up to `end`, each failing, ticking as armed. */
-function triesUntil(node: Harness, end: number): number[] {
+/** The times of the Neighbor{high} tries from `start` to `end`, each failing, ticking as armed. */
+function triesUntil(node: Harness, end: number, start = DEFAULT_RECONNECT_INTERVAL): number[] {
   const tries: number[] = [];
-  for (let at = DEFAULT_RECONNECT_INTERVAL; at <= end; at += DEFAULT_RECONNECT_INTERVAL) {
+  for (let at = start; at <= end; at += DEFAULT_RECONNECT_INTERVAL) {
     const actions = reconnectTick(node, at);
     if (neighborRequests(actions).length > 0) {
       tries.push(at);
@@ -109,6 +109,9 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
       expect(wait).toBeGreaterThanOrEqual(LATE_RECONNECT_INTERVAL / 2);
       expect(wait).toBeLessThanOrEqual(1.5 * LATE_RECONNECT_INTERVAL + DEFAULT_RECONNECT_INTERVAL);
     }
+    // Drawn anew each time, so that the nodes of one partition drift apart.
+    expect(Math.min(...waits)).toBeLessThan(0.8 * LATE_RECONNECT_INTERVAL);
+    expect(Math.max(...waits)).toBeGreaterThan(1.2 * LATE_RECONNECT_INTERVAL);
     // It answers at last: linked again, and nobody is left to reach for.
     const [last] = neighborRequests(reconnectTick(node, end + 2 * LATE_RECONNECT_INTERVAL));
     expect(last?.to).toBe(peer(1).id);
@@ -117,7 +120,85 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(armsReconnect(reconnectTick(node, end + 3 * LATE_RECONNECT_INTERVAL))).toBe(false);
   });
 
-  it('once one such peer answers, stops reaching for the others: they are reachable through it', () => {
+  it('makes the first late try at a random point of the interval: nodes cut off together do not try in step', () => {
+    const firstLateTry = (seed: number): number | undefined => {
+      const node = new Harness({ activeViewSize: 2 }, seed).withNeighbours(1, 2);
+      node.withPassive(3, 4);
+      node.protocol.handle({ type: 'start' }, 0);
+      lose(node, true);
+      return triesUntil(
+        node,
+        RECONNECT_EAGER_PERIOD + LATE_RECONNECT_INTERVAL + DEFAULT_RECONNECT_INTERVAL,
+      ).find((at) => at > RECONNECT_EAGER_PERIOD);
+    };
+    const firsts = [1, 2, 3, 4, 5].map(firstLateTry);
+    for (const at of firsts) expect(at).toBeDefined();
+    expect(new Set(firsts).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('keeps the late schedule while a late try waits for its answer', () => {
+    // A request timeout longer than the tick: the try is still pending at the next ticks.
+    const node = new Harness({ activeViewSize: 2, neighborRequestTimeout: 30_000 }).withNeighbours(1, 2);
+    node.withPassive(3, 4);
+    node.protocol.handle({ type: 'start' }, 0);
+    lose(node, true);
+    const late: number[] = [];
+    // Nobody answers: each request times out in its own time, 30 s on, across two ticks.
+    let timeouts: { at: number; timer: ProtocolTimer }[] = [];
+    for (let at = DEFAULT_RECONNECT_INTERVAL; at <= RECONNECT_EAGER_PERIOD + 10 * LATE_RECONNECT_INTERVAL; ) {
+      for (const due of timeouts.filter((t) => t.at <= at)) {
+        node.protocol.handle({ type: 'timer', timer: due.timer }, due.at);
+      }
+      timeouts = timeouts.filter((t) => t.at > at);
+      const actions = reconnectTick(node, at);
+      if (neighborRequests(actions).length > 0 && at > RECONNECT_EAGER_PERIOD) late.push(at);
+      for (const set of actionsOf(actions, 'setTimer')) {
+        if (set.timer.type === 'neighborTimeout') timeouts.push({ at: at + set.after, timer: set.timer });
+      }
+      at += DEFAULT_RECONNECT_INTERVAL;
+    }
+    const waits = late.slice(1).map((at, i) => at - (late[i] as number));
+    expect(waits.length).toBeGreaterThanOrEqual(5);
+    for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(LATE_RECONNECT_INTERVAL / 2);
+  });
+
+  it('a peer lost at another time that answers does not stop the tries of one still cut off', () => {
+    const node = fullNode();
+    lose(node, true); // peer 1, behind a cut that lasts
+    const later = RECONNECT_EAGER_PERIOD + LATE_RECONNECT_INTERVAL;
+    node.now = later;
+    const other = node.active().find((id) => id !== peer(1).id) as NodeId;
+    node.protocol.handle({ type: 'linkDown', peer: other, silent: true }, later);
+    // The other one answers its first try.
+    let answered = false;
+    for (
+      let at = later;
+      at <= later + 3 * DEFAULT_RECONNECT_INTERVAL && !answered;
+      at += DEFAULT_RECONNECT_INTERVAL
+    ) {
+      for (const request of neighborRequests(reconnectTick(node, at))) {
+        if (request.to !== other) {
+          node.protocol.handle({ type: 'dialFailed', peer: request.to }, at);
+          continue;
+        }
+        node.protocol.handle(
+          {
+            type: 'message',
+            from: { id: other, address: 'x' },
+            message: { type: 'neighborReply', accepted: true },
+          },
+          at,
+        );
+        answered = true;
+      }
+    }
+    expect(answered).toBe(true);
+    const resumed = later + 4 * DEFAULT_RECONNECT_INTERVAL;
+    const tries = triesUntil(node, later + 3 * LATE_RECONNECT_INTERVAL, resumed);
+    expect(tries.length).toBeGreaterThan(0);
+  });
+
+  it('once one such peer answers, stops reaching for the others lost with it: they are reachable through it', () => {
     const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
     node.protocol.handle({ type: 'start' }, 0);
     node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, 0);

@@ -517,7 +517,7 @@ export class HyParView {
       this.counters.neighborRequestsAccepted++;
       // A peer lost to silence answered: whatever cut us off is over, and the overlay now spans it,
       // so the others lost with it can be reached through it.
-      if (request.reconnect) this.silent.clear();
+      if (request.reconnect) this.forgetLostWith(from.id);
       if (!this.active.has(from.id)) this.addActive(from, out);
     } else {
       this.counters.neighborRequestsRejected++;
@@ -746,12 +746,16 @@ export class HyParView {
   private reconnect(now: Millis, out: ProtocolAction[]): void {
     const due: SilentPeer[] = [];
     const late: SilentPeer[] = [];
+    let anyLate = false;
     for (const [id, lost] of this.silent) {
+      const isLate = now - lost.since > RECONNECT_EAGER_PERIOD;
+      anyLate ||= isLate;
       if (this.active.has(id) || this.pending.has(id)) continue;
-      if (now - lost.since > RECONNECT_EAGER_PERIOD) late.push(lost);
+      if (isLate) late.push(lost);
       else if (lost.retryAt <= now) due.push(lost);
     }
-    if (late.length === 0) this.nextLateReconnectAt = undefined;
+    // Kept while a late try is still awaiting its answer: a new first try would come too soon.
+    if (!anyLate) this.nextLateReconnectAt = undefined;
     let lost = pickOne(this.random, due);
     if (lost !== undefined) {
       lost.backoff = Math.min(lost.backoff * 2, this.options.reconnectBackoffMax);
@@ -767,6 +771,19 @@ export class HyParView {
     if (lost === undefined) return;
     this.counters.reconnects++;
     this.sendNeighborRequest(lost.peer, 'high', out, true);
+  }
+
+  /**
+   * Forgets `peer` and the peers whose links went silent within reconnectInterval of its own: links
+   * across one cut are all found silent within an idle timeout of each other. A peer lost at
+   * another time may be behind another cut that still holds, and is still reached for.
+   */
+  private forgetLostWith(peer: NodeId): void {
+    const answered = this.silent.get(peer);
+    if (answered === undefined) return;
+    for (const [id, lost] of this.silent) {
+      if (Math.abs(lost.since - answered.since) <= this.options.reconnectInterval) this.silent.delete(id);
+    }
   }
 
   private rememberSilent(peer: PeerInfo, now: Millis, out: ProtocolAction[]): void {

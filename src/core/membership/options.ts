@@ -126,10 +126,11 @@ export const RECONNECT_EAGER_PERIOD: Millis = 3_600_000;
  * Then they are not forgotten: a partition can outlast the hour (a link between two buildings down
  * for the night), and once every view on both sides is full nothing else would link the halves
  * again; the overlay tag does not tell them apart, since both sides kept the one they shared. So
- * one remembered peer is tried every so often, whichever is due, at this interval ±50% drawn
- * anew: a peer that is gone for good costs one failed dial per node every ten minutes at most,
+ * once no peer of the eager hour is due, one of the others, drawn at random, is tried at this
+ * interval ±50% (drawn anew each time; the first try falls anywhere in the first interval): the
+ * peers that are gone for good cost a node one failed dial every 5 to 15 minutes, ten on average,
  * and after a repair the first of the many nodes that lost a link across gets through within
- * seconds, well before ten minutes (the jitter keeps them from trying in step).
+ * seconds, since the jitter keeps them from trying in step.
  */
 export const LATE_RECONNECT_INTERVAL: Millis = 600_000;
 /** Such peers remembered at most, the oldest forgotten first: a node lost at most its active view per partition. */
