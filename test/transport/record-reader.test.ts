@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RecordReader } from '../../src/transport/record-reader.js';
+
+/** The records, each with its u32 big-endian length in front, as one stream. */
+function stream(records: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(
+    records.flatMap((record) => {
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32BE(record.length);
+      return [prefix, Buffer.from(record)];
+    }),
+  );
+}
+
+/** Feeds `bytes` cut at `cuts`, reading records after each piece as a link does. */
+function readAll(reader: RecordReader, bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (const end of [...cuts.filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b), bytes.length]) {
+    reader.push(bytes.subarray(start, end));
+    start = end;
+    for (let result = reader.next(); result !== undefined; result = reader.next()) {
+      if (!result.ok) throw new Error(`oversize ${result.length}`);
+      out.push(Buffer.from(result.record));
+    }
+  }
+  return out;
+}
+
+describe('RecordReader', () => {
+  it('gives back every record, whatever the segments the stream arrived in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }),
+        fc.array(fc.nat(4_000), { maxLength: 40 }),
+        (records, cuts) => {
+          const bytes = stream(records);
+          const read = readAll(new RecordReader(1_000), bytes, cuts);
+          expect(read.map((r) => [...r])).toEqual(records.map((r) => [...r]));
+        },
+      ),
+    );
+  });
+
+  it('holds a record sent a byte per segment in one buffer, not a buffer per byte', () => {
+    const record = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
+    const bytes = stream([record, Buffer.from('next')]);
+    const reader = new RecordReader(100_000);
+    let held = 0;
+    const out: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      reader.push(bytes.subarray(i, i + 1));
+      held = Math.max(held, reader.heldBuffers);
+      for (let result = reader.next(); result?.ok; result = reader.next()) out.push(result.record);
+    }
+    expect(held).toBeLessThanOrEqual(4);
+    expect(out).toEqual([record, Buffer.from('next')]);
+    expect(reader.bufferedBytes).toBe(0);
+  });
+
+  it('reports a length above the limit once, as soon as its prefix arrives, then reads nothing', () => {
+    const reader = new RecordReader(10);
+    reader.push(stream([Buffer.alloc(11)]).subarray(0, 4));
+    expect(reader.next()).toEqual({ ok: false, length: 11 });
+    reader.push(Buffer.alloc(20));
+    expect(reader.next()).toBeUndefined();
+    expect(reader.bufferedBytes).toBe(0);
+  });
+});
