@@ -141,7 +141,14 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     });
     this.transport.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
 
-    const onAbort = (): void => void this.stop();
+    const onAbort = (): void => {
+      this.stop().catch((error: unknown) =>
+        this.logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'a listener failed while stopping',
+        ),
+      );
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.removeAbortListener = () => options.signal?.removeEventListener('abort', onAbort);
   }
@@ -257,24 +264,35 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     };
   }
 
-  /** Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within a second. */
+  /**
+   * Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within a
+   * second; rejects only with an error that a listener threw during the goodbye, once all is closed.
+   */
   stop(options: StopOptions = {}): Promise<void> {
-    this.stopping ??= this.shutdown(options.goodbye ?? true);
-    return this.stopping;
+    if (this.stopping !== undefined) return this.stopping;
+    const shutdown = this.shutdown(options.goodbye ?? true);
+    // A listener's error goes to the first caller only; the node is stopped all the same.
+    this.stopping = shutdown.catch(() => {});
+    return shutdown;
   }
 
   private async shutdown(goodbye: boolean): Promise<void> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.removeAbortListener();
-    if (goodbye && wasRunning && this.protocol) {
-      this.apply(this.protocol.handle({ type: 'leave' }, performance.now()));
-      await this.transport.settle(GOODBYE_GRACE_MS);
+    try {
+      if (goodbye && wasRunning && this.protocol) {
+        // Leaving emits 'peer:down' for each neighbour: a listener that throws must not keep the
+        // sockets, timers and identity lock open. Its error reaches the caller once all is closed.
+        this.apply(this.protocol.handle({ type: 'leave' }, performance.now()));
+        await this.transport.settle(GOODBYE_GRACE_MS);
+      }
+    } finally {
+      await this.teardown();
+      this.state = 'stopped';
+      this.logger.info('node stopped');
+      this.emit('stopped');
     }
-    await this.teardown();
-    this.state = 'stopped';
-    this.logger.info('node stopped');
-    this.emit('stopped');
   }
 
   private async teardown(): Promise<void> {

@@ -151,6 +151,27 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     }
   });
 
+  it('closes down on stop even when a listener throws during the goodbye, and reports the error', async () => {
+    mesh = new TestMesh();
+    const nodes = await mesh.start(2);
+    await mesh.waitConnected();
+    const leaver = nodes[0]!;
+    const port = leaver.address()!.port;
+    leaver.on('peer:down', () => {
+      throw new Error('a bug in the application');
+    });
+    const stopped = new Promise<void>((resolve) => leaver.once('stopped', resolve));
+    await expect(leaver.stop()).rejects.toThrow('a bug in the application');
+    await stopped;
+    // Its port is free again: the listener was closed.
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
   it('stops when its AbortSignal is aborted', async () => {
     mesh = new TestMesh();
     const controller = new AbortController();
