@@ -43,16 +43,28 @@ function* portsToTry(port: PortSpec): Generator<number> {
 
 function listenOnce(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
+    const settle = (): void => {
+      server.off('error', onError);
       server.off('listening', onListening);
+      server.off('close', onClose);
+    };
+    const onError = (error: Error): void => {
+      settle();
       reject(error);
     };
     const onListening = (): void => {
-      server.off('error', onError);
+      settle();
       resolve();
+    };
+    // Closed while it still looks up its host (a stop right after start): neither 'listening' nor
+    // 'error' ever comes, and start() would wait for good.
+    const onClose = (): void => {
+      settle();
+      reject(new Error('closed while binding'));
     };
     server.once('error', onError);
     server.once('listening', onListening);
+    server.once('close', onClose);
     server.listen({ host, port, exclusive: true });
   });
 }

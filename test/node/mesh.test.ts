@@ -172,6 +172,21 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  it('settles start() when stopped at once (Ctrl+C during start-up)', async () => {
+    mesh = new TestMesh();
+    for (const stopAfter of ['same tick', 'a microtask']) {
+      const node = mesh.add();
+      const started = node.start().then(
+        () => 'resolved',
+        (error: Error) => `rejected: ${error.message}`,
+      );
+      if (stopAfter === 'a microtask') await Promise.resolve();
+      await node.stop();
+      expect(await started, stopAfter).toMatch(/^(resolved|rejected)/);
+      expect(() => node.broadcast('too late')).toThrow(/stopp/);
+    }
+  });
+
   it('stops when its AbortSignal is aborted', async () => {
     mesh = new TestMesh();
     const controller = new AbortController();
