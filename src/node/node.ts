@@ -16,7 +16,13 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager, SelfDialError } from '../transport/link-manager.js';
 import { GossipSigner, minSeqNow } from './gossip-signer.js';
 import { NodeTimers } from './node-timers.js';
-import { BOOTSTRAP_RETRY_MS, DEFAULT_PORT_RANGE, GOODBYE_GRACE_MS, type NodeOptions } from './options.js';
+import {
+  BOOTSTRAP_RETRY_MS,
+  DEFAULT_PORT_RANGE,
+  GOODBYE_GRACE_MS,
+  MAX_VERIFY_THREADS,
+  type NodeOptions,
+} from './options.js';
 import { acquireVerifyPool, DEFAULT_VERIFY_THREADS, releaseVerifyPool } from './verify-pool.js';
 
 /** What broadcast() returns: the message's network-wide id, and whether to slow down. */
@@ -112,6 +118,15 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   constructor(private readonly options: NodeOptions = {}) {
     super();
+    // Mistakes in the options fail here, before anything is bound or dialled.
+    for (const address of options.bootstrap ?? []) parseAddress(address);
+    const threads = options.verifyThreads;
+    if (
+      threads !== undefined &&
+      !(Number.isInteger(threads) && threads >= 0 && threads <= MAX_VERIFY_THREADS)
+    ) {
+      throw new RangeError(`verifyThreads must be an integer in [0, ${MAX_VERIFY_THREADS}], got ${threads}`);
+    }
     const identity = resolveIdentity(options);
     this.identity = identity;
     this.id = identity.id;
@@ -336,7 +351,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const addresses = (this.options.bootstrap ?? []).filter((a) => !this.ownBootstrap.has(a));
     if (addresses.length === 0) return;
     for (const address of addresses) {
-      parseAddress(address); // fail loudly on a typo rather than retrying it forever
       this.dialBootstrap(address, 'join');
     }
     this.timers.schedule(BOOTSTRAP_RETRY_MS, () => {

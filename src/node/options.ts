@@ -28,6 +28,8 @@ export const BOOTSTRAP_RETRY_MS = 5_000;
  * a second; a quarter of that is ample for a few frames on a LAN.
  */
 export const GOODBYE_GRACE_MS = 250;
+/** Most verify threads a node may ask for: more than the cores only adds threads to share them. */
+export const MAX_VERIFY_THREADS = 64;
 
 export interface NodeOptions {
   /**
@@ -60,7 +62,8 @@ export interface NodeOptions {
    * Worker threads that check broadcast signatures off the event loop, shared by every node of the
    * process (the most any node asked for). 0 checks them on the event loop. Default: one fewer
    * than the cores, at most 2 (DEFAULT_VERIFY_THREADS). They start once checks come at 100 a second
-   * and the host has an idle core (see verify-pool.ts); until then the event loop checks.
+   * and the host has an idle core (see verify-pool.ts); until then the event loop checks. An
+   * integer in [0, MAX_VERIFY_THREADS]; anything else is a RangeError from createNode().
    */
   readonly verifyThreads?: number;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */
