@@ -113,6 +113,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly ownBootstrap = new Set<string>();
   /** Bootstrap addresses being dialled now: one dial at a time each. */
   private readonly dialingBootstrap = new Set<string>();
+  /** When lateBootstrap may next dial (once per mergeInterval). */
+  private nextLateBootstrapAt = 0;
   private stopping: Promise<void> | undefined;
   private readonly removeAbortListener: () => void;
 
@@ -344,20 +346,27 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   }
 
   /**
-   * Dial each bootstrap address; while this node has no neighbour, try again every few seconds.
-   * Once it has neighbours, the addresses that never answered are left to lateBootstrap.
+   * Dial each bootstrap address, then look again every BOOTSTRAP_RETRY_MS for as long as the node
+   * runs: while it has no neighbour (at the start, or after every neighbour left or a restarted
+   * contact came back with a new identity), every address is dialled again; otherwise see
+   * lateBootstrap.
    */
   private bootstrap(): void {
-    const addresses = (this.options.bootstrap ?? []).filter((a) => !this.ownBootstrap.has(a));
+    const addresses = this.options.bootstrap ?? [];
     if (addresses.length === 0) return;
-    for (const address of addresses) {
-      this.dialBootstrap(address, 'join');
-    }
-    this.timers.schedule(BOOTSTRAP_RETRY_MS, () => {
+    for (const address of addresses) this.dialBootstrap(address, 'join');
+    this.nextLateBootstrapAt = performance.now() + (this.protocol?.options.mergeInterval ?? 0);
+    const tick = (): void => {
+      // stop() empties the active view before it clears the timers: no dial on the way out.
       if (this.state !== 'running') return;
-      if (this.peers().active.length === 0) this.bootstrap();
-      else this.lateBootstrap();
-    });
+      if (this.peers().active.length === 0) {
+        for (const address of addresses) if (!this.ownBootstrap.has(address)) this.dialBootstrap(address, 'join');
+      } else {
+        this.lateBootstrap();
+      }
+      this.timers.schedule(BOOTSTRAP_RETRY_MS, tick);
+    };
+    this.timers.schedule(BOOTSTRAP_RETRY_MS, tick);
   }
 
   /**
@@ -370,24 +379,13 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    */
   private lateBootstrap(): void {
     const protocol = this.protocol;
-    if (protocol === undefined) return;
-    const unanswered = () =>
-      (this.options.bootstrap ?? []).filter((address) => {
-        if (this.answeredBootstrap.has(address) || this.ownBootstrap.has(address)) return false;
-        const id = this.lateAnswers.get(address);
-        return id === undefined || !protocol.contactSettled(id);
-      });
-    if (unanswered().length === 0) return;
-    this.timers.schedule(protocol.options.mergeInterval, () => {
-      // stop() empties the active view before it clears the timers: no dial on the way out.
-      if (this.state !== 'running') return;
-      if (this.peers().active.length === 0) {
-        this.bootstrap();
-        return;
-      }
-      for (const address of unanswered()) this.dialBootstrap(address, 'lateContact');
-      this.lateBootstrap();
-    });
+    if (protocol === undefined || performance.now() < this.nextLateBootstrapAt) return;
+    this.nextLateBootstrapAt = performance.now() + protocol.options.mergeInterval;
+    for (const address of this.options.bootstrap ?? []) {
+      if (this.answeredBootstrap.has(address) || this.ownBootstrap.has(address)) continue;
+      const id = this.lateAnswers.get(address);
+      if (id === undefined || !protocol.contactSettled(id)) this.dialBootstrap(address, 'lateContact');
+    }
   }
 
   private dialBootstrap(address: string, as: 'join' | 'lateContact'): void {

@@ -1,5 +1,6 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_RETRY_MS } from '../../src/node/options.js';
 import { TestMesh } from '../helpers/mesh.js';
 
 let mesh: TestMesh;
@@ -98,6 +99,25 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await Promise.all(others.map((n) => n.start()));
     await mesh.waitConnected();
     await mesh.broadcastAndWait(others[0]!, 'via bootstrap');
+  });
+
+  it('dials its bootstrap address again once alone, after its node left and came back as another', async () => {
+    mesh = new TestMesh({ discovery: false });
+    const [first] = await mesh.start(1);
+    const port = first!.address()!.port;
+    const joiner = mesh.add({ bootstrap: [`127.0.0.1:${port}`] });
+    await joiner.start();
+    await mesh.waitConnected();
+    // The scenario, not a synchronisation: the start-up retries (every BOOTSTRAP_RETRY_MS while
+    // alone) are over once the joiner has had a neighbour through one of them.
+    await new Promise((resolve) => setTimeout(resolve, BOOTSTRAP_RETRY_MS + 500));
+    await mesh.leave(first!); // its goodbye leaves the joiner alone
+    expect(joiner.peers().active).toEqual([]);
+    // The same address, a new identity: only the address leads to it.
+    const back = mesh.add({ port });
+    await back.start();
+    await mesh.waitConnected();
+    expect(joiner.peers().active.map((p) => p.id)).toEqual([back.id]);
   });
 
   it('joins an overlay that formed apart once a bootstrap address that failed at the start answers', async () => {
