@@ -360,7 +360,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       // stop() empties the active view before it clears the timers: no dial on the way out.
       if (this.state !== 'running') return;
       if (this.peers().active.length === 0) {
-        for (const address of addresses) if (!this.ownBootstrap.has(address)) this.dialBootstrap(address, 'join');
+        for (const address of addresses)
+          if (!this.ownBootstrap.has(address)) this.dialBootstrap(address, 'join');
       } else {
         this.lateBootstrap();
       }
