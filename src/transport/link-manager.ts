@@ -52,6 +52,10 @@ interface UpPeer {
   direction: Direction;
   /** Host of the last active link: a replacement link comes from there. */
   host: string;
+  /** When the last link ended while a replacement may still come (see reconcile). */
+  lostAt: number | undefined;
+  /** linkUp was emitted: only then is a linkDown owed. */
+  announced: boolean;
 }
 
 /** Frames for a peer that has no usable link yet, and the dial that will carry them. */
@@ -645,7 +649,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
    * When the last link ended by the peer's FIN ('remote'), that may be the peer retiring a duplicate
    * whose winner has not finished its handshake here yet (the two sockets race). The peer then stays
    * up, sends queue, until no connection that could be the winner is still handshaking: a send() dial
-   * to it, or any handshake with its host. That wait is bounded by the handshake timeout.
+   * to it, or any handshake with its host, begun before the loss. That wait is bounded by the
+   * handshake timeout. linkUp is raised after the queued frames are flushed, and only if that left
+   * the link up, so that every linkDown follows its linkUp.
    */
   private reconcile(peerId: NodeId, reason: LinkDownReason): void {
     const candidates = [...this.connections].filter((c) => c.isUsable && c.peer?.id === peerId);
@@ -653,7 +659,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (candidates.length === 0) {
       if (up === undefined) return;
       up.active = undefined;
-      if (reason === 'remote' && this.replacementMayArrive(peerId, up.host)) {
+      up.lostAt ??= this.now();
+      if (reason === 'remote' && this.replacementMayArrive(peerId, up.host, up.lostAt)) {
         this.log.debug({ peer: peerId }, 'link ended; waiting for a replacement still handshaking');
         return;
       }
@@ -666,7 +673,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
           this.log.debug({ peer: peerId, frames: outbox.frames.length }, 'link lost');
       }
       this.log.debug({ peer: up.info, reason }, 'link down');
-      this.emit('linkDown', up.info, reason);
+      if (up.announced) this.emit('linkDown', up.info, reason);
       return;
     }
     const { active, retire } = resolveDuplicates(this.self, peerId, candidates);
@@ -677,21 +684,40 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
     const peer = active.peer as PeerInfo;
     if (up === undefined) {
-      this.upPeers.set(peerId, { info: peer, active, direction: active.direction, host: active.remoteHost });
+      const entry: UpPeer = {
+        info: peer,
+        active,
+        direction: active.direction,
+        host: active.remoteHost,
+        lostAt: undefined,
+        announced: false,
+      };
+      this.upPeers.set(peerId, entry);
+      // Queued frames go first; flushing them can overflow the send queue and drop the link, in
+      // which case it was never up for our listeners.
       this.flushOutbox(peerId, active);
+      if (this.upPeers.get(peerId) !== entry) return;
+      entry.announced = true;
       this.log.debug({ peer, direction: active.direction }, 'link up');
       this.emit('linkUp', peer, active.direction);
     } else if (up.active !== active) {
       up.active = active;
       up.direction = active.direction;
       up.host = active.remoteHost;
+      up.lostAt = undefined;
       this.flushOutbox(peerId, active);
     }
   }
 
-  private replacementMayArrive(peerId: NodeId, host: string): boolean {
+  /**
+   * Whether a connection that could replace the peer's lost link is still handshaking: a dial to
+   * it, or any handshake with its host, begun before the link was lost at `lostAt`. Later ones do
+   * not count, so that strangers from the same host, one after another, cannot hold the wait open.
+   */
+  private replacementMayArrive(peerId: NodeId, host: string, lostAt: number): boolean {
     for (const conn of this.connections) {
       if (conn.phase !== 'handshaking' || conn.gone || conn.drainFrames !== undefined) continue;
+      if (conn.openedAt > lostAt) continue;
       if (conn.expected?.id === peerId || conn.remoteHost === host) return true;
     }
     return false;

@@ -1,10 +1,12 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
+import { generateIdentity } from '../../src/identity/identity.js';
 import {
   eventually,
   gossip,
   LOOPBACK,
+  link,
   ManagerPool,
   nextEvent,
   orderedIdentities,
@@ -90,5 +92,70 @@ describe('LinkManager: replacement of a retired link', () => {
     await down;
     expect(events).toEqual(['up out', 'down remote']);
     expect(us.manager.links()).toEqual([]);
+  });
+});
+
+describe('LinkManager: the order and the bounds of linkUp and linkDown', () => {
+  it('never reports linkDown before linkUp when flushing queued frames drops a new link', async () => {
+    const a = await pool.start({ maxSendQueueBytes: 4 * 1024 * 1024 });
+    const identity = generateIdentity();
+    const accepted: Socket[] = [];
+    const server = createServer((socket) => {
+      accepted.push(socket);
+      const peer = new RawPeer(socket, false, identity);
+      // It says Hello, then never reads again: the queued frames overflow the send queue.
+      void peer.secured.then(() => {
+        peer.hello(4000);
+        socket.pause();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    const info: PeerInfo = {
+      id: identity.id,
+      address: `${LOOPBACK}:${(server.address() as AddressInfo).port}`,
+    };
+    const events: string[] = [];
+    a.manager.on('linkUp', () => events.push('up'));
+    a.manager.on('linkDown', () => events.push('down'));
+    a.manager.on('rejected', () => events.push('rejected'));
+    try {
+      // 6-byte frames queued while the link is dialled: 4.8 MB, more than the send queue takes.
+      for (let i = 0; i < 800_000; i++) a.manager.send(info, { type: 'join' });
+      await eventually('the link is refused', () => events.includes('rejected'));
+      const down = events.indexOf('down');
+      if (down !== -1) expect(events.indexOf('up')).toBeGreaterThanOrEqual(0);
+      if (down !== -1) expect(events.indexOf('up')).toBeLessThan(down);
+      expect(a.manager.links()).toEqual([]);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+    }
+  });
+
+  it('stops waiting for a replacement link when only handshakes begun after the loss are left', async () => {
+    const handshakeTimeoutMs = 300;
+    const a = await pool.start({ handshakeTimeoutMs });
+    const b = await pool.start();
+    await link(b, a);
+    let strangers = true;
+    const port = Number(a.info.address.split(':').pop());
+    const sockets: Socket[] = [];
+    // Silent connections from the same host, one after another, each until it times out.
+    const keepConnecting = (): void => {
+      if (!strangers) return;
+      const socket = connect({ host: LOOPBACK, port });
+      socket.on('error', () => {});
+      sockets.push(socket);
+      setTimeout(keepConnecting, handshakeTimeoutMs / 3);
+    };
+    keepConnecting();
+    const down = nextEvent(a.manager, 'linkDown');
+    b.manager.disconnect(a.info.id); // a FIN, as when a duplicate is retired
+    try {
+      await down;
+    } finally {
+      strangers = false;
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });
