@@ -201,6 +201,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       );
       if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
     } catch (error) {
+      // A later abort must not stop, nor announce as stopped, a node that never ran.
+      this.removeAbortListener();
       await this.teardown();
       this.state = 'stopped';
       throw error;

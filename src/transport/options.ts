@@ -97,7 +97,7 @@ export function resolveOptions(options: LinkManagerOptions): ResolvedOptions {
     handshakeTimeoutMs,
     keepAliveIntervalMs,
     idleTimeoutMs,
-    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxFrameBytes: count('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     maxSendQueueBytes: count('maxSendQueueBytes', options.maxSendQueueBytes, DEFAULT_MAX_SEND_QUEUE_BYTES),
     sendHighWaterBytes: count(
       'sendHighWaterBytes',

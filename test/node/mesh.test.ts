@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_RETRY_MS } from '../../src/node/options.js';
@@ -204,6 +205,21 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       await node.stop();
       expect(await started, stopAfter).toMatch(/^(resolved|rejected)/);
       expect(() => node.broadcast('too late')).toThrow(/stopp/);
+    }
+  });
+
+  it('lets go of its AbortSignal when start() fails', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    mesh = new TestMesh({ discovery: false });
+    const controller = new AbortController();
+    const node = mesh.add({ port, signal: controller.signal });
+    try {
+      await expect(node.start()).rejects.toThrow();
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
   });
 
