@@ -38,6 +38,8 @@ export interface AddressDial {
 export class Connection implements LinkCandidate {
   /** When the socket opened, moved later by our own pauses (see forgivePause); the handshake's deadline. */
   openedAt: number;
+  /** When the socket opened, never moved: the order of events (see LinkManager.replacementMayArrive). */
+  readonly startedAt: number;
   /** When bytes last arrived, moved later by our own pauses (see forgivePause); the idle deadline. */
   lastReceivedAt: number;
   lastSentAt: number;
@@ -77,6 +79,7 @@ export class Connection implements LinkCandidate {
   ) {
     this.channel = new SecureChannel(direction === 'out', self, networkHandshakeKey, maxFrameBytes);
     this.openedAt = now;
+    this.startedAt = now;
     this.lastReceivedAt = now;
     this.lastSentAt = now;
     this.closed = new Promise((resolve) => {

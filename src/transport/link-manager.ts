@@ -693,10 +693,17 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         announced: false,
       };
       this.upPeers.set(peerId, entry);
-      // Queued frames go first; flushing them can overflow the send queue and drop the link, in
-      // which case it was never up for our listeners.
+      // Queued frames go first; flushing them can overflow the send queue and drop the link. It was
+      // then never up for our listeners, and they learn of it as of any link that never came up.
       this.flushOutbox(peerId, active);
-      if (this.upPeers.get(peerId) !== entry) return;
+      if (this.upPeers.get(peerId) !== entry) {
+        this.emit(
+          'dialFailed',
+          peer,
+          new Error('the link was dropped before it came up: its send queue overflowed'),
+        );
+        return;
+      }
       entry.announced = true;
       this.log.debug({ peer, direction: active.direction }, 'link up');
       this.emit('linkUp', peer, active.direction);
@@ -717,7 +724,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private replacementMayArrive(peerId: NodeId, host: string, lostAt: number): boolean {
     for (const conn of this.connections) {
       if (conn.phase !== 'handshaking' || conn.gone || conn.drainFrames !== undefined) continue;
-      if (conn.openedAt > lostAt) continue;
+      if (conn.startedAt > lostAt) continue;
       if (conn.expected?.id === peerId || conn.remoteHost === host) return true;
     }
     return false;

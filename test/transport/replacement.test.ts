@@ -119,10 +119,14 @@ describe('LinkManager: the order and the bounds of linkUp and linkDown', () => {
     a.manager.on('linkUp', () => events.push('up'));
     a.manager.on('linkDown', () => events.push('down'));
     a.manager.on('rejected', () => events.push('rejected'));
+    a.manager.on('dialFailed', () => events.push('dialFailed'));
     try {
       // 6-byte frames queued while the link is dialled: 4.8 MB, more than the send queue takes.
       for (let i = 0; i < 800_000; i++) a.manager.send(info, { type: 'join' });
       await eventually('the link is refused', () => events.includes('rejected'));
+      await eventually('the caller learns the link is gone', () =>
+        events.some((e) => e === 'down' || e === 'dialFailed'),
+      );
       const down = events.indexOf('down');
       if (down !== -1) expect(events.indexOf('up')).toBeGreaterThanOrEqual(0);
       if (down !== -1) expect(events.indexOf('up')).toBeLessThan(down);
