@@ -359,7 +359,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     for (const address of addresses) this.dialBootstrap(address, 'join');
     this.nextLateBootstrapAt = performance.now() + (this.protocol?.options.mergeInterval ?? 0);
     const tick = (): void => {
-      // stop() empties the active view before it clears the timers: no dial on the way out.
+      // stop() empties the active view before it clears the timers: the state, not the empty
+      // view, is what keeps this from dialling on the way out.
       if (this.state !== 'running') return;
       if (this.peers().active.length === 0) {
         for (const address of addresses)

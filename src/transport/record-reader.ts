@@ -10,6 +10,9 @@ export type RecordResult =
  * accepts only tiny records, so a stranger cannot make us buffer a megabyte before proving anything.
  * A length above the limit is reported as soon as its prefix arrives, and the reader then stops.
  */
+/** The first room given to a record being assembled (see growAssembly). */
+const ASSEMBLY_MIN_BYTES = 16 * 1024;
+
 export class RecordReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -31,6 +34,13 @@ export class RecordReader {
     return this.buffered;
   }
 
+  /** Bytes of memory held: the chunks, and the room taken for the record being assembled. */
+  get heldBytes(): number {
+    let bytes = this.assembling?.length ?? 0;
+    for (const chunk of this.chunks) bytes += chunk.length;
+    return bytes;
+  }
+
   /** Buffers held (the record being assembled counts as one): a few, however the bytes arrive. */
   get heldBuffers(): number {
     return this.chunks.length + (this.assembling === undefined ? 0 : 1);
@@ -39,14 +49,28 @@ export class RecordReader {
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
     this.buffered += chunk.length;
-    const record = this.assembling;
+    let record = this.assembling;
     if (record === undefined) {
       this.chunks.push(chunk);
       return;
     }
-    const copied = chunk.copy(record, this.assembled);
+    const wanted = Math.min(chunk.length, (this.pendingLength as number) - this.assembled);
+    if (this.assembled + wanted > record.length) record = this.growAssembly(this.assembled + wanted);
+    const copied = chunk.copy(record, this.assembled, 0, wanted);
     this.assembled += copied;
     if (copied < chunk.length) this.chunks.push(chunk.subarray(copied));
+  }
+
+  /**
+   * Room for at least `bytes` of the record: doubling, at most its length. Memory follows what has
+   * arrived (at most twice that, or ASSEMBLY_MIN_BYTES), not what the length prefix announced.
+   */
+  private growAssembly(bytes: number): Buffer {
+    const old = this.assembling as Buffer;
+    const grown = Buffer.allocUnsafe(Math.min(this.pendingLength as number, Math.max(2 * old.length, bytes)));
+    old.copy(grown, 0, 0, this.assembled);
+    this.assembling = grown;
+    return grown;
   }
 
   /** The next complete record, an oversize report (once, then nothing), or undefined if more input is needed. */
@@ -66,7 +90,7 @@ export class RecordReader {
     }
     const assembling = this.assembling;
     if (assembling !== undefined) {
-      if (this.assembled < assembling.length) return undefined;
+      if (this.assembled < (this.pendingLength as number)) return undefined;
       this.assembling = undefined;
       this.buffered -= assembling.length;
       this.pendingLength = undefined;
@@ -74,7 +98,9 @@ export class RecordReader {
     }
     if (this.buffered < this.pendingLength) {
       // Every byte held belongs to this record: gather them, and copy the rest in as it comes.
-      const record = Buffer.allocUnsafe(this.pendingLength);
+      const record = Buffer.allocUnsafe(
+        Math.min(this.pendingLength, Math.max(2 * this.buffered, ASSEMBLY_MIN_BYTES)),
+      );
       let offset = 0;
       for (const chunk of this.chunks) offset += chunk.copy(record, offset);
       this.chunks = [];

@@ -59,6 +59,22 @@ describe('RecordReader', () => {
     expect(reader.bufferedBytes).toBe(0);
   });
 
+  it('takes memory as the bytes of a record arrive, not as its length prefix announces', () => {
+    const reader = new RecordReader(2 * 1024 * 1024);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(1024 * 1024);
+    reader.push(prefix);
+    for (let i = 0; i < 10; i++) {
+      reader.push(Buffer.from([i]));
+      expect(reader.next()).toBeUndefined();
+    }
+    expect(reader.heldBytes).toBeLessThanOrEqual(64 * 1024);
+    reader.push(Buffer.alloc(1024 * 1024 - 10, 7));
+    const result = reader.next();
+    expect(result?.ok && result.record.length).toBe(1024 * 1024);
+    expect(result?.ok && [...result.record.subarray(0, 11)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 7]);
+  });
+
   it('reports a length above the limit once, as soon as its prefix arrives, then reads nothing', () => {
     const reader = new RecordReader(10);
     reader.push(stream([Buffer.alloc(11)]).subarray(0, 4));

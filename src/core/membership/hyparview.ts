@@ -775,7 +775,8 @@ export class HyParView {
 
   /**
    * Forgets `peer` and the peers whose links went silent within reconnectInterval of its own: links
-   * across one cut are all found silent within an idle timeout of each other. A peer lost at
+   * across one cut are all found silent within an idle timeout of each other, which the transport's
+   * defaults keep at half of reconnectInterval (see DEFAULT_RECONNECT_INTERVAL). A peer lost at
    * another time may be behind another cut that still holds, and is still reached for.
    */
   private forgetLostWith(peer: NodeId): void {
