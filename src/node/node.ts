@@ -299,11 +299,14 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.removeAbortListener();
+    // Leaving emits 'peer:down' for each neighbour: an error a listener throws reaches the caller,
+    // once every goodbye is sent and the sockets, timers and identity lock are closed.
+    let listenerFailure: { readonly error: unknown } | undefined;
     try {
       if (goodbye && wasRunning && this.protocol) {
-        // Leaving emits 'peer:down' for each neighbour: a listener that throws must not keep the
-        // sockets, timers and identity lock open. Its error reaches the caller once all is closed.
-        this.apply(this.protocol.handle({ type: 'leave' }, performance.now()));
+        this.apply(this.protocol.handle({ type: 'leave' }, performance.now()), (error) => {
+          listenerFailure ??= { error };
+        });
         await this.transport.settle(GOODBYE_GRACE_MS);
       }
     } finally {
@@ -312,6 +315,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       this.logger.info('node stopped');
       this.emit('stopped');
     }
+    if (listenerFailure !== undefined) throw listenerFailure.error;
   }
 
   private async teardown(): Promise<void> {
@@ -421,39 +425,54 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     this.apply(this.protocol.handle(event, performance.now()));
   }
 
-  private apply(actions: readonly ProtocolAction[]): void {
+  /**
+   * Carries out the core's actions, every one of them: an application listener that throws must
+   * not leave the core believing in messages that were never sent, nor cut short the socket read
+   * that brought the event (its other frames would be lost). The listener's error is thrown again
+   * on its own, as Node does with a listener's error: an uncaught exception unless
+   * `onListenerError` takes it.
+   */
+  private apply(actions: readonly ProtocolAction[], onListenerError = throwOnItsOwn): void {
     for (const action of actions) {
-      switch (action.type) {
-        case 'send':
-          this.transport.send(action.to, action.message);
-          break;
-        case 'disconnect':
-          this.transport.disconnect(action.peer.id);
-          break;
-        case 'setTimer': {
-          const { timer } = action;
-          this.timers.schedule(action.after, () => this.handle({ type: 'timer', timer }));
-          break;
-        }
-        case 'neighborUp':
-          this.logger.debug({ peer: action.peer.address }, 'neighbour up');
-          this.updateDiscoveryCadence();
-          this.emit('peer:up', action.peer);
-          break;
-        case 'neighborDown':
-          this.logger.debug({ peer: action.peer.address }, 'neighbour down');
-          this.updateDiscoveryCadence();
-          this.emit('peer:down', action.peer);
-          break;
-        case 'deliver':
-          this.emit('message', {
-            origin: action.origin,
-            seq: action.seq,
-            hops: action.hops,
-            data: action.payload,
-          });
-          break;
+      try {
+        this.applyOne(action);
+      } catch (error) {
+        onListenerError(error);
       }
+    }
+  }
+
+  private applyOne(action: ProtocolAction): void {
+    switch (action.type) {
+      case 'send':
+        this.transport.send(action.to, action.message);
+        break;
+      case 'disconnect':
+        this.transport.disconnect(action.peer.id);
+        break;
+      case 'setTimer': {
+        const { timer } = action;
+        this.timers.schedule(action.after, () => this.handle({ type: 'timer', timer }));
+        break;
+      }
+      case 'neighborUp':
+        this.logger.debug({ peer: action.peer.address }, 'neighbour up');
+        this.updateDiscoveryCadence();
+        this.emit('peer:up', action.peer);
+        break;
+      case 'neighborDown':
+        this.logger.debug({ peer: action.peer.address }, 'neighbour down');
+        this.updateDiscoveryCadence();
+        this.emit('peer:down', action.peer);
+        break;
+      case 'deliver':
+        this.emit('message', {
+          origin: action.origin,
+          seq: action.seq,
+          hops: action.hops,
+          data: action.payload,
+        });
+        break;
     }
   }
 
@@ -462,6 +481,13 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (!this.discovery || !this.protocol) return;
     this.discovery.setWantsPeers(this.protocol.activeView().length < this.protocol.options.activeViewSize);
   }
+}
+
+/** Throws `error` from a fresh tick, away from the socket or timer callback it arose in. */
+function throwOnItsOwn(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
 }
 
 /** The key pair the options name, loading or creating its file; else a fresh ephemeral one. */

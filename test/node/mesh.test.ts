@@ -3,6 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_RETRY_MS } from '../../src/node/options.js';
 import { TestMesh } from '../helpers/mesh.js';
+import { captureUncaught } from '../helpers/uncaught.js';
 
 let mesh: TestMesh;
 afterEach(async () => {
@@ -191,6 +192,36 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       server.listen(port, '127.0.0.1', resolve);
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('carries out every protocol action even when an application listener throws', async () => {
+    // The contact's 'peer:up' listener throws on every join: before, the Neighbor reply that
+    // follows the join in the same batch of actions was never sent, and the joiners waited for
+    // neighbours that never answered. Its 'message' listener throws too: its relays must go out.
+    mesh = new TestMesh({ discovery: false });
+    const contact = mesh.add();
+    await contact.start();
+    const bootstrap = [`127.0.0.1:${contact.address()!.port}`];
+    const joiners = [mesh.add({ bootstrap }), mesh.add({ bootstrap })];
+    class ApplicationBug extends Error {}
+    const fail = (): never => {
+      throw new ApplicationBug('a bug in the application');
+    };
+    contact.on('peer:up', fail);
+    contact.on('message', fail);
+    const uncaught = captureUncaught();
+    try {
+      await Promise.all(joiners.map((node) => node.start()));
+      await mesh.waitConnected();
+      for (const [i, node] of mesh.nodes.entries()) await mesh.broadcastAndWait(node, `from ${i}`);
+      expectExactlyOnce(mesh, () => 2);
+      // Each error still surfaced, as an uncaught exception of its own, and nothing else did.
+      expect(uncaught.errors.length).toBeGreaterThanOrEqual(4);
+      expect(uncaught.errors.every((error) => error instanceof ApplicationBug)).toBe(true);
+      for (const node of mesh.nodes) expect(node.stats().transport.rejections['protocol-violation']).toBe(0);
+    } finally {
+      uncaught.restore();
+    }
   });
 
   it('settles start() when stopped at once (Ctrl+C during start-up)', async () => {
