@@ -819,7 +819,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     // Written at once, the record is the kernel's now; else the socket keeps the scratch memory.
     if (socket.writableLength > 0 && sealScratch.holds(sealed)) sealScratch.surrender();
     this.counters.framesOut++;
-    if (socket.writableLength > sendHighWaterBytes) conn.backlogged = true;
+    // Only a socket whose write() said "wait" will emit the 'drain' that ends the backlog: below
+    // its own buffer threshold (16 KiB on Node 20) a link is never marked, whatever the option.
+    if (socket.writableLength > sendHighWaterBytes && socket.writableNeedDrain) conn.backlogged = true;
   }
 
   /** Bytes to the socket as they are: handshake records, and frames writeFrame() has sealed. */

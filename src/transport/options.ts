@@ -39,7 +39,10 @@ export interface LinkManagerOptions {
   maxFrameBytes?: number;
   /** A peer whose unsent bytes reach this is disconnected; default DEFAULT_MAX_SEND_QUEUE_BYTES. */
   maxSendQueueBytes?: number;
-  /** Queued bytes above which a link counts as backlogged; default DEFAULT_SEND_HIGH_WATER_BYTES. */
+  /**
+   * Queued bytes above which a link counts as backlogged; default DEFAULT_SEND_HIGH_WATER_BYTES. A
+   * value below the socket's own write buffer threshold (16 KiB on Node 20) acts as that threshold.
+   */
   sendHighWaterBytes?: number;
   /** Inbound handshakes in progress, all hosts; default DEFAULT_MAX_PENDING_HANDSHAKES. */
   maxPendingHandshakes?: number;

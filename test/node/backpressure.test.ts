@@ -31,6 +31,27 @@ it('broadcast() reports backlog, drained() waits it out, and every message still
   expect(sender!.stats().transport.rejections['send-queue-full']).toBe(0);
 });
 
+it('ends a backlog even with a high-water mark below the socket buffer threshold', async () => {
+  // A link was marked backlogged as soon as its queue passed the option, but a socket emits
+  // 'drain' only once its own 16 KiB threshold was passed: below it, drained() waited for good.
+  mesh = new TestMesh({ transport: { sendHighWaterBytes: 1 } });
+  const [sender, receiver] = await mesh.start(2);
+  await mesh.waitConnected();
+  const payload = new Uint8Array(12 * 1024);
+  let sent = 0;
+  let backlogged = false;
+  while (!backlogged && sent < 2000) {
+    backlogged = sender!.broadcast(payload).backlogged;
+    sent++;
+  }
+  expect(backlogged).toBe(true);
+  await sender!.drained();
+  await waitUntil('every broadcast at the receiver', () => mesh.deliveryCounts(receiver!).size === sent, [
+    [receiver!, 'message'],
+  ]);
+  expect(sender!.stats().transport.rejections['send-queue-full']).toBe(0);
+});
+
 it('refuses a payload above the message size limit', async () => {
   mesh = new TestMesh();
   const [node] = await mesh.start(1);
