@@ -217,12 +217,17 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   /**
    * Send data (at most MAX_APPLICATION_PAYLOAD_BYTES, 1 MiB) to every other node of the mesh.
    * Returns the message's network-wide id and whether to wait for drained() before the next one.
-   * Throws if the node is not running or the payload is too large: both are the caller's mistake.
+   * Throws if the node is not running, or the payload is too large or not bytes nor a string: all
+   * are the caller's mistake.
    */
   broadcast(data: Uint8Array | string): BroadcastReceipt {
     if (this.state !== 'running' || !this.protocol)
       throw new Error(`broadcast() on a node that is ${this.state}`);
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // Untyped callers: a number or an object would otherwise go out as an empty or garbled message.
+    if (!(payload instanceof Uint8Array)) {
+      throw new TypeError(`broadcast() takes a Uint8Array or a string, got ${describeValue(data)}`);
+    }
     if (payload.length > MAX_APPLICATION_PAYLOAD_BYTES) {
       throw new RangeError(
         `broadcast() payload of ${payload.length} bytes, limit ${MAX_APPLICATION_PAYLOAD_BYTES}`,
@@ -481,6 +486,12 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (!this.discovery || !this.protocol) return;
     this.discovery.setWantsPeers(this.protocol.activeView().length < this.protocol.options.activeViewSize);
   }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return typeof value;
 }
 
 /** Throws `error` from a fresh tick, away from the socket or timer callback it arose in. */

@@ -58,3 +58,13 @@ it('refuses a payload above the message size limit', async () => {
   expect(() => node!.broadcast(new Uint8Array(MAX_APPLICATION_PAYLOAD_BYTES + 1))).toThrow(RangeError);
   expect(() => node!.broadcast(new Uint8Array(MAX_APPLICATION_PAYLOAD_BYTES))).not.toThrow();
 });
+
+it('refuses a payload that is neither bytes nor a string, and goes on serving', async () => {
+  mesh = new TestMesh();
+  const [node] = await mesh.start(1);
+  for (const value of [42, { text: 'hi' }, null, undefined, [1, 2, 3]]) {
+    expect(() => node!.broadcast(value as unknown as string)).toThrow(TypeError);
+  }
+  expect(node!.stats().protocol.broadcasts).toBe(0);
+  expect(() => node!.broadcast(Buffer.from('bytes'))).not.toThrow();
+});
