@@ -181,6 +181,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         this.releaseIdentity = lockIdentityFile(this.options.identityFile);
       }
       this.listening = await this.transport.listen();
+      this.throwIfStopped();
       const address = `${advertisedHost(this.listening.host)}:${this.listening.port}`;
       const protocolOptions = { initialSeq: minSeqNow(), ...this.options.protocol };
       if (this.options.signatures ?? true) {
@@ -200,18 +201,25 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         this.signer,
       );
       if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
+      this.throwIfStopped();
     } catch (error) {
+      // Closing the sockets under a start() makes its steps fail in their own words.
+      const interrupted = this.state !== 'starting';
       // A later abort must not stop, nor announce as stopped, a node that never ran.
       this.removeAbortListener();
       await this.teardown();
       this.state = 'stopped';
-      throw error;
+      throw interrupted ? interruptedStart(error) : error;
     }
-    if (this.state !== 'starting') return; // stop() ran while we were starting
     this.state = 'running';
     this.handle({ type: 'start' });
     this.bootstrap();
     this.logger.info({ port: this.listening.port }, 'node started');
+  }
+
+  /** stop() or the AbortSignal came while start() awaited: it must not go on starting. */
+  private throwIfStopped(): void {
+    if (this.state !== 'starting') throw interruptedStart(undefined);
   }
 
   /**
@@ -486,6 +494,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (!this.discovery || !this.protocol) return;
     this.discovery.setWantsPeers(this.protocol.activeView().length < this.protocol.options.activeViewSize);
   }
+}
+
+function interruptedStart(cause: unknown): Error {
+  return new Error('start() interrupted: the node was stopped while starting', { cause });
 }
 
 function describeValue(value: unknown): string {

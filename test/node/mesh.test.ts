@@ -224,19 +224,32 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     }
   });
 
-  it('settles start() when stopped at once (Ctrl+C during start-up)', async () => {
+  it('rejects start() when stopped before it finished (Ctrl+C during start-up), at every stage', async () => {
     mesh = new TestMesh();
-    for (const stopAfter of ['same tick', 'a microtask']) {
+    // Stopping after 0, 1, 2, ... ticks interrupts start() at each of its stages in turn (binding
+    // the listener, then discovery's socket), until one stop comes after start() resolved. Before,
+    // a stop while discovery started let start() resolve on the stopped node.
+    let reachedRunning = false;
+    for (let ticks = 0; ticks < 200 && !reachedRunning; ticks++) {
       const node = mesh.add();
+      let outcome: string | undefined;
       const started = node.start().then(
-        () => 'resolved',
-        (error: Error) => `rejected: ${error.message}`,
+        () => {
+          outcome = 'resolved';
+        },
+        (error: Error) => {
+          outcome = `rejected: ${error.message}`;
+        },
       );
-      if (stopAfter === 'a microtask') await Promise.resolve();
+      for (let tick = 0; tick < ticks; tick++) await new Promise((resolve) => process.nextTick(resolve));
+      const startedBeforeStop = outcome === 'resolved';
       await node.stop();
-      expect(await started, stopAfter).toMatch(/^(resolved|rejected)/);
+      await started;
+      if (!startedBeforeStop) expect(outcome, `stopped after ${ticks} ticks`).toMatch(/^rejected: .*stopped/);
       expect(() => node.broadcast('too late')).toThrow(/stopp/);
+      reachedRunning = startedBeforeStop;
     }
+    expect(reachedRunning).toBe(true);
   });
 
   it('lets go of its AbortSignal when start() fails', async () => {
