@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { MAX_APPLICATION_PAYLOAD_BYTES } from '../../src/codec/index.js';
+import type { MeshNode } from '../../src/node/node.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -8,48 +9,50 @@ afterEach(async () => {
   await mesh?.stopAll();
 });
 
-it('broadcast() reports backlog, drained() waits it out, and every message still arrives once', async () => {
-  mesh = new TestMesh({ transport: { sendHighWaterBytes: 256 * 1024 } });
-  const [sender, receiver] = await mesh.start(2);
+/**
+ * A fast sender: two started nodes, and broadcasts of `payload` from the first until it is told
+ * to slow down (bounded by `limit`, in case it never is). Returns them and how many went out.
+ */
+async function floodUntilBacklogged(
+  payload: Uint8Array,
+  limit: number,
+): Promise<{ sender: MeshNode; receiver: MeshNode; sent: number }> {
+  const [sender, receiver] = (await mesh.start(2)) as [MeshNode, MeshNode];
   await mesh.waitConnected();
-  const payload = new Uint8Array(256 * 1024);
   let sent = 0;
   let backlogged = false;
-  // A fast sender: broadcasts until told to slow down (bounded, in case it never is).
-  while (!backlogged && sent < 64) {
-    backlogged = sender!.broadcast(payload).backlogged;
+  while (!backlogged && sent < limit) {
+    backlogged = sender.broadcast(payload).backlogged;
     sent++;
   }
   expect(backlogged).toBe(true);
-  await sender!.drained();
-  expect(sender!.broadcast('after the drain').backlogged).toBe(false);
-  sent++;
-  await waitUntil('every broadcast at the receiver', () => mesh.deliveryCounts(receiver!).size === sent, [
-    [receiver!, 'message'],
+  return { sender, receiver, sent };
+}
+
+async function waitAllReceived(receiver: MeshNode, sent: number): Promise<void> {
+  await waitUntil('every broadcast at the receiver', () => mesh.deliveryCounts(receiver).size === sent, [
+    [receiver, 'message'],
   ]);
-  expect([...mesh.deliveryCounts(receiver!).values()].every((n) => n === 1)).toBe(true);
-  expect(sender!.stats().transport.rejections['send-queue-full']).toBe(0);
+  expect([...mesh.deliveryCounts(receiver).values()].every((n) => n === 1)).toBe(true);
+}
+
+it('broadcast() reports backlog, drained() waits it out, and every message still arrives once', async () => {
+  mesh = new TestMesh({ transport: { sendHighWaterBytes: 256 * 1024 } });
+  const { sender, receiver, sent } = await floodUntilBacklogged(new Uint8Array(256 * 1024), 64);
+  await sender.drained();
+  expect(sender.broadcast('after the drain').backlogged).toBe(false);
+  await waitAllReceived(receiver, sent + 1);
+  expect(sender.stats().transport.rejections['send-queue-full']).toBe(0);
 });
 
 it('ends a backlog even with a high-water mark below the socket buffer threshold', async () => {
   // A link was marked backlogged as soon as its queue passed the option, but a socket emits
   // 'drain' only once its own 16 KiB threshold was passed: below it, drained() waited for good.
   mesh = new TestMesh({ transport: { sendHighWaterBytes: 1 } });
-  const [sender, receiver] = await mesh.start(2);
-  await mesh.waitConnected();
-  const payload = new Uint8Array(12 * 1024);
-  let sent = 0;
-  let backlogged = false;
-  while (!backlogged && sent < 2000) {
-    backlogged = sender!.broadcast(payload).backlogged;
-    sent++;
-  }
-  expect(backlogged).toBe(true);
-  await sender!.drained();
-  await waitUntil('every broadcast at the receiver', () => mesh.deliveryCounts(receiver!).size === sent, [
-    [receiver!, 'message'],
-  ]);
-  expect(sender!.stats().transport.rejections['send-queue-full']).toBe(0);
+  const { sender, receiver, sent } = await floodUntilBacklogged(new Uint8Array(12 * 1024), 2000);
+  await sender.drained();
+  await waitAllReceived(receiver, sent);
+  expect(sender.stats().transport.rejections['send-queue-full']).toBe(0);
 });
 
 it('refuses a payload above the message size limit', async () => {
