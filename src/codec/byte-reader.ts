@@ -1,10 +1,7 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
 import { DecodeError } from './errors.js';
-import { SIGNATURE_BYTES, U32_RANGE, U53_HIGH_RANGE } from './field-limits.js';
+import { SIGNATURE_BYTES, U32_RANGE, U53_HIGH_RANGE, WIRE_ADDRESS_PATTERN } from './field-limits.js';
 import { decodeNodeId } from './node-id-cache.js';
-
-/** Fatal so that invalid UTF-8 is rejected; ignoreBOM so that a leading U+FEFF survives the trip. */
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads fields from untrusted bytes. Every method either returns a value within the field's domain
@@ -67,17 +64,16 @@ export class ByteReader {
     return id;
   }
 
-  /** u8 length + UTF-8. */
+  /** u8 length + ASCII: host:port (WIRE_ADDRESS_PATTERN), anything else is refused. */
   address(field: string): string {
     const length = this.u8(field);
     this.need(length, field);
-    const bytes = this.buffer.subarray(this.offset, this.offset + length);
+    const address = this.buffer.toString('latin1', this.offset, this.offset + length);
     this.offset += length;
-    try {
-      return utf8.decode(bytes);
-    } catch {
-      throw new DecodeError('bad-field', `${field} is not valid UTF-8`);
+    if (!WIRE_ADDRESS_PATTERN.test(address)) {
+      throw new DecodeError('bad-field', `${field} is not host:port in printable ASCII`);
     }
+    return address;
   }
 
   /**

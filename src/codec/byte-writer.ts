@@ -1,5 +1,13 @@
 import { NODE_ID_BYTES, type NodeId } from '../core/types.js';
-import { MAX_ADDRESS_BYTES, SIGNATURE_BYTES, U8_MAX, U16_MAX, U32_MAX, U32_RANGE } from './field-limits.js';
+import {
+  MAX_ADDRESS_BYTES,
+  SIGNATURE_BYTES,
+  U8_MAX,
+  U16_MAX,
+  U32_MAX,
+  U32_RANGE,
+  WIRE_ADDRESS_PATTERN,
+} from './field-limits.js';
 import { encodeNodeId } from './node-id-cache.js';
 
 /**
@@ -42,11 +50,11 @@ export class ByteWriter {
     this.offset += NODE_ID_BYTES;
   }
 
-  /** u8 length + UTF-8. */
+  /** u8 length + ASCII. */
   address(address: string): void {
     const byteLength = addressWireBytes(address) - 1;
     this.offset = this.buffer.writeUInt8(byteLength, this.offset);
-    this.offset += this.buffer.write(address, this.offset, byteLength, 'utf8');
+    this.offset += this.buffer.write(address, this.offset, byteLength, 'latin1');
   }
 
   /** u32 length + raw bytes. */
@@ -82,11 +90,16 @@ function checkUint(value: number, max: number, field: string): void {
   }
 }
 
-/** Bytes an address takes on the wire, length byte included. Throws if it cannot fit a u8 length. */
+/**
+ * Bytes an address takes on the wire, length byte included. Throws if it is not host:port in
+ * printable ASCII (WIRE_ADDRESS_PATTERN) or cannot fit a u8 length.
+ */
 export function addressWireBytes(address: string): number {
-  const byteLength = Buffer.byteLength(address, 'utf8');
-  if (byteLength > MAX_ADDRESS_BYTES) {
-    throw new RangeError(`address must be at most ${MAX_ADDRESS_BYTES} UTF-8 bytes, got ${byteLength}`);
+  if (!WIRE_ADDRESS_PATTERN.test(address)) {
+    throw new RangeError(`address must be host:port in printable ASCII, got ${JSON.stringify(address)}`);
   }
-  return 1 + byteLength;
+  if (address.length > MAX_ADDRESS_BYTES) {
+    throw new RangeError(`address must be at most ${MAX_ADDRESS_BYTES} bytes, got ${address.length}`);
+  }
+  return 1 + address.length;
 }

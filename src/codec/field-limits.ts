@@ -13,8 +13,16 @@ export const U32_RANGE = 0x1_0000_0000;
 /** High word of a u53 must stay below 2^21 so that high * 2^32 + low < 2^53 (a safe integer). */
 export const U53_HIGH_RANGE = 0x20_0000;
 
-/** An address is length-prefixed by a u8, so at most 255 UTF-8 bytes. */
+/** An address is length-prefixed by a u8, so at most 255 bytes. */
 export const MAX_ADDRESS_BYTES = U8_MAX;
+
+/**
+ * What an address looks like on the wire: "host:port" in printable ASCII without spaces, as the
+ * transport writes them (an IPv4 address, a hostname, an IPv6 address bracketed or not). Addresses
+ * pass from node to node in joins and shuffles and end up in logs and on chat screens: one holding
+ * control characters could rewrite a terminal, so the codec refuses it in both directions.
+ */
+export const WIRE_ADDRESS_PATTERN = /^[!-~]+:[0-9]{1,5}$/;
 
 /** On the wire: seq as two u32 halves. */
 export const SEQ_BYTES = 8;

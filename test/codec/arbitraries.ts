@@ -29,16 +29,21 @@ export const nodeIdArb: fc.Arbitrary<NodeId> = fc
   .uint8Array({ minLength: NODE_ID_BYTES, maxLength: NODE_ID_BYTES })
   .map((bytes) => Buffer.from(bytes).toString('hex'));
 
-const hostPortArb = fc
-  .tuple(fc.ipV4(), fc.integer({ min: 1, max: 65_535 }))
-  .map(([host, port]) => `${host}:${port}`);
+const listenPortArb = fc.integer({ min: 1, max: 65_535 });
 
-/** Any address the codec accepts: realistic ones, arbitrary Unicode, and the 255-byte edge. */
+/**
+ * Any address the codec accepts: host:port in printable ASCII (WIRE_ADDRESS_PATTERN), as IPv4,
+ * hostname, bracketed or bare IPv6, any printable ASCII host, and the 255-byte edge.
+ */
 export const addressArb: fc.Arbitrary<string> = fc.oneof(
-  hostPortArb,
-  // At most 4 UTF-8 bytes per code point: 63 code points always fit in 255 bytes.
-  fc.string({ unit: 'binary', maxLength: 63 }),
-  fc.string({ unit: 'binary-ascii', minLength: 255, maxLength: 255 }),
+  fc.tuple(fc.ipV4(), listenPortArb).map(([host, port]) => `${host}:${port}`),
+  fc.tuple(fc.domain(), listenPortArb).map(([host, port]) => `${host}:${port}`),
+  fc.tuple(fc.ipV6(), listenPortArb).map(([host, port]) => `[${host}]:${port}`),
+  fc.tuple(fc.ipV6(), listenPortArb).map(([host, port]) => `${host}:${port}`),
+  fc
+    .tuple(fc.stringMatching(/^[!-~]{1,240}$/), fc.stringMatching(/^[0-9]{1,5}$/))
+    .map(([host, port]) => `${host}:${port}`),
+  fc.constant(`${'h'.repeat(249)}:65535`),
 );
 
 export const peerInfoArb: fc.Arbitrary<PeerInfo> = fc.record({ id: nodeIdArb, address: addressArb });

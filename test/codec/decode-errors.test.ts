@@ -80,9 +80,14 @@ describe('decodeBody rejects each kind of bad body with its reason', () => {
     ['graft missing its request flag', hex('02 22', ID, '00000000 00000001'), 'truncated'],
     ['graft request flag 2', hex('02 22', ID, '00000000 00000001 02'), 'bad-field'],
     ['prune missing its origin', hex('02 23', 'ab'.repeat(31)), 'truncated'],
-    ['an address that is not UTF-8', hex('02 11', ID, '01 ff', '01'), 'bad-field'],
-    ['an overlong UTF-8 address', hex('02 11', ID, '02 c080', '01'), 'bad-field'],
+    ['an address that is not ASCII', hex('02 11', ID, '04 ff 3a3130', '01'), 'bad-field'],
+    ['an overlong UTF-8 address', hex('02 11', ID, '05 c080 3a3130', '01'), 'bad-field'],
     ['a UTF-8 encoded lone surrogate', hex('02 16 0001', ID, '03 eda080'), 'bad-field'],
+    // Addresses end up on screens: an escape sequence in one could rewrite a chat user's terminal.
+    ['an address holding an escape sequence', hex('02 11', ID, '07 1b5b324a 3a3130', '01'), 'bad-field'],
+    ['an address holding a space', hex('02 11', ID, '05 6120 3a3130', '01'), 'bad-field'],
+    ['an address without a port', hex('02 11', ID, '01 61', '01'), 'bad-field'],
+    ['an empty address', hex('02 11', ID, '00', '01'), 'bad-field'],
     ['ping with a trailing byte', hex('02 02 00'), 'trailing-bytes'],
     ['hello with a trailing byte', hex('02 01', ID, '1234 00'), 'trailing-bytes'],
     [
