@@ -25,8 +25,10 @@ export function decodeChat(data: Uint8Array): ChatPayload | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { kind, name, text } = value as Record<string, unknown>;
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_CHARS) return undefined;
+  if (typeof name !== 'string' || name.length > MAX_NAME_CHARS) return undefined;
+  // Checked once stripped: a name of control characters alone would show as nothing.
   const safeName = stripControl(name);
+  if (safeName.length === 0) return undefined;
   if (kind === 'line' && typeof text === 'string' && text.length <= MAX_LINE_CHARS) {
     return { kind, name: safeName, text: stripControl(text) };
   }
@@ -34,10 +36,13 @@ export function decodeChat(data: Uint8Array): ChatPayload | undefined {
   return undefined;
 }
 
-/** A peer must not be able to move our cursor or clear our screen with escape sequences. */
+/**
+ * A peer must not be able to move our cursor or clear our screen with escape sequences (control
+ * characters, C0 and C1), nor make its text read otherwise than it is: bidirectional overrides and
+ * other invisible format characters (Unicode category Cf) and line or paragraph separators go too.
+ */
 function stripControl(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '');
 }
 
 export function isValidName(name: string): boolean {
