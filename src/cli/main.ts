@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { runChat } from './chat.js';
 import { runDemo } from './demo.js';
@@ -11,22 +11,8 @@ import {
   type NetworkFlags,
   nodeOptionsFromFlags,
 } from './network-options.js';
+import { fractionBelowOne, whole } from './number-flags.js';
 import { registerSimCommand } from './sim-command.js';
-
-function parseCount(min: number, max: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function parseFraction(text: string): number {
-  const f = Number(text);
-  if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('expected a fraction from 0 to below 1');
-  return f;
-}
 
 const program = new Command()
   .name('meshcast')
@@ -72,9 +58,9 @@ program
 program
   .command('demo')
   .description('run a swarm on 127.0.0.1 in this process: discovery, broadcast, a crash, healing, a summary')
-  .option('--nodes <n>', 'how many nodes', parseCount(2, 500), 20)
-  .option('--broadcasts <n>', 'broadcasts before the crash and again after it', parseCount(1, 1000), 5)
-  .option('--kill <fraction>', 'fraction of nodes crashed at once', parseFraction, 1 / 3)
+  .option('--nodes <n>', 'how many nodes', whole(2, 500), 20)
+  .option('--broadcasts <n>', 'broadcasts before the crash and again after it', whole(1, 1000), 5)
+  .option('--kill <fraction>', 'fraction of nodes crashed at once', fractionBelowOne, 1 / 3)
   .addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default('warn'))
   .action(async (flags: { nodes: number; broadcasts: number; kill: number; logLevel: LogLevel }) => {
     const summary = await runDemo({

@@ -4,6 +4,7 @@ import { defaultIdentityPath } from '../identity/identity-file.js';
 import { NETWORK_KEY_FILE_ENV } from '../identity/network-key.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/logger.js';
 import type { NodeOptions } from '../node/options.js';
+import { fixedPort, listenPort } from './number-flags.js';
 
 /** The flags every command that runs a node shares, parsed into NodeOptions in one place. */
 export interface NetworkFlags {
@@ -18,14 +19,6 @@ export interface NetworkFlags {
   networkKey?: string;
   /** False with --no-signatures; commander sets it true otherwise. */
   signatures?: boolean;
-}
-
-export function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
-  }
-  return port;
 }
 
 function parseIPv4(text: string): string {
@@ -57,7 +50,7 @@ export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Co
     .option(
       '-p, --port <port>',
       'TCP port for links (default: a free port in 49152-65535; 0: any)',
-      parsePort,
+      listenPort,
     )
     .option(
       '-i, --interface <address>',
@@ -69,7 +62,7 @@ export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Co
       'multicast group of discovery beacons (default 239.255.77.77)',
       parseGroup,
     )
-    .option('--discovery-port <port>', 'UDP port of discovery beacons (default 49152)', parsePort)
+    .option('--discovery-port <port>', 'UDP port of discovery beacons (default 49152)', fixedPort)
     .option('-b, --bootstrap <host:port>', 'join through this peer too (repeatable)', collectBootstrap, [])
     .option('--no-discovery', 'do not send or listen for multicast beacons (use --bootstrap)')
     .option(

@@ -12,6 +12,7 @@ import {
 } from '../sim/options.js';
 import { formatSimReport } from '../sim/report.js';
 import { runSimulation } from '../sim/run.js';
+import { nonNegative, openFraction, positive, probability, whole } from './number-flags.js';
 
 interface SimFlags {
   nodes: number;
@@ -258,45 +259,6 @@ function progressReporter(stream: NodeJS.WriteStream): {
       if (tty && drawn) stream.write('\r\u001b[K');
     },
   };
-}
-
-/** Number(text), except that an empty or blank flag value is not a number (Number('') is 0). */
-function toNumber(text: string): number {
-  return text.trim() === '' ? Number.NaN : Number(text);
-}
-
-function whole(min: number, max: number) {
-  return (text: string): number => {
-    const n = toNumber(text);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
-function nonNegative(text: string): number {
-  const n = toNumber(text);
-  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError('expected a number >= 0');
-  return n;
-}
-
-function positive(text: string): number {
-  const n = toNumber(text);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function probability(text: string): number {
-  const n = toNumber(text);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a probability from 0 to 1');
-  return n;
-}
-
-function openFraction(text: string): number {
-  const n = toNumber(text);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a fraction above 0 and below 1');
-  return n;
 }
 
 function latencyFlag(text: string) {
