@@ -166,7 +166,7 @@ export function registerSimCommand(program: Command): Command {
     .option('--no-progress', 'no progress bar on stderr')
     .action((flags: SimFlags) => {
       const options = simOptionsFromFlags(flags);
-      const problems = checkSimOptions(resolveSimOptions(options));
+      const problems = [...flagsWithoutTheirScenario(flags), ...checkSimOptions(resolveSimOptions(options))];
       if (problems.length > 0) {
         process.stderr.write(`meshcast sim: ${problems.join('; ')}\n`);
         process.exitCode = 1;
@@ -177,6 +177,26 @@ export function registerSimCommand(program: Command): Command {
       progress?.done();
       process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : formatSimReport(result));
     });
+}
+
+/**
+ * A scenario's own flags given without the flag that asks for the scenario: ignored, they would
+ * leave the user believing in a run that did not happen.
+ */
+function flagsWithoutTheirScenario(flags: SimFlags): string[] {
+  const churning = flags.churn !== undefined || flags.joinRate !== undefined || flags.leaveRate !== undefined;
+  const needs: [given: boolean, flag: string, scenario: string, asked: boolean][] = [
+    [flags.silentCrash !== undefined, '--silent-crash', '--crash', flags.crash !== undefined],
+    [flags.afterCrash !== undefined, '--after-crash', '--crash', flags.crash !== undefined],
+    [flags.afterCrashInterval !== undefined, '--after-crash-interval', '--crash', flags.crash !== undefined],
+    [flags.partitionDuration !== undefined, '--partition-duration', '--partition', flags.partition === true],
+    [flags.afterRepair !== undefined, '--after-repair', '--partition', flags.partition === true],
+    [flags.churnDuration !== undefined, '--churn-duration', '--churn, --join-rate or --leave-rate', churning],
+    [flags.gracefulLeave !== undefined, '--graceful-leave', '--churn, --join-rate or --leave-rate', churning],
+  ];
+  return needs
+    .filter(([given, , , asked]) => given && !asked)
+    .map(([, flag, scenario]) => `${flag} needs ${scenario}`);
 }
 
 export function simOptionsFromFlags(flags: SimFlags): SimOptions {
@@ -232,7 +252,7 @@ export function simOptionsFromFlags(flags: SimFlags): SimOptions {
  * the first few seconds, then a line every few seconds. Reading the wall clock here changes nothing
  * in the simulation, which only calls `update`.
  */
-function progressReporter(stream: NodeJS.WriteStream): {
+export function progressReporter(stream: NodeJS.WriteStream): {
   update: (p: SimProgress) => void;
   done: () => void;
 } {
@@ -252,7 +272,8 @@ function progressReporter(stream: NodeJS.WriteStream): {
         `virtual ${(progress.virtualTime / 1000).toFixed(1)}/${(progress.endTime / 1000).toFixed(1)} s, ` +
         `${progress.liveNodes.toLocaleString('en-US')} live, ${progress.events.toLocaleString('en-US')} events, ` +
         `${((now - started) / 1000).toFixed(0)} s wall`;
-      stream.write(tty ? `\r${text}\u001b[K` : `${text}\n`);
+      // A line wider than the terminal wraps, and \r then redraws only its last row.
+      stream.write(tty ? `\r${text.slice(0, (stream.columns ?? 80) - 1)}\u001b[K` : `${text}\n`);
       drawn = true;
     },
     done() {

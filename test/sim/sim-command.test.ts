@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerSimCommand } from '../../src/cli/sim-command.js';
+import { progressReporter, registerSimCommand } from '../../src/cli/sim-command.js';
 
 function program(): Command {
   const root = new Command('meshcast').exitOverride();
@@ -100,5 +100,44 @@ describe('meshcast sim', () => {
     const sim = program().commands.find((command) => command.name() === 'sim');
     expect(sim?.helpInformation().replace(/\s+/g, ' ')).toMatch(/choices: "flood", "plumtree"/);
     await expect(runSim(['--strategy', 'no-such-strategy'])).rejects.toThrow(/Allowed choices/);
+  });
+
+  it("refuses a scenario's own flags given without the scenario, instead of ignoring them", async () => {
+    const errors: string[] = [];
+    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const [flags, needs] of [
+        [['--silent-crash'], '--silent-crash needs --crash'],
+        [['--after-crash', '2'], '--after-crash needs --crash'],
+        [['--partition-duration', '1000'], '--partition-duration needs --partition'],
+        [['--after-repair', '1'], '--after-repair needs --partition'],
+        [['--graceful-leave'], '--graceful-leave needs --churn'],
+      ] as const) {
+        process.exitCode = undefined;
+        errors.length = 0;
+        const out = await runSim(['--nodes', '10', ...flags, '--no-progress']);
+        expect(out).toBe('');
+        expect(errors.join('')).toContain(needs);
+        expect(process.exitCode).toBe(1);
+      }
+    } finally {
+      writeErr.mockRestore();
+    }
+  });
+});
+
+describe('the progress bar on a terminal', () => {
+  it('fits the width of the terminal, so that each redraw overwrites the last', () => {
+    const written: string[] = [];
+    const terminal = { isTTY: true, columns: 40, write: (text: string) => written.push(text) };
+    const progress = progressReporter(terminal as unknown as NodeJS.WriteStream);
+    progress.update({ virtualTime: 3_600, endTime: 50_000, liveNodes: 1_779, events: 131_072 });
+    expect(written).toHaveLength(1);
+    const visible = (written[0] as string).replace('\r', '').replace('\u001b[K', '');
+    expect(visible.length).toBeLessThan(40);
+    expect(visible).toMatch(/^\[#+-+\]/);
   });
 });
