@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { PeerInfo } from '../core/types.js';
 import { generateIdentity } from '../identity/identity.js';
 import { identityHolder } from '../identity/identity-lock.js';
@@ -21,18 +21,32 @@ export interface ChatOptions {
   readonly output?: NodeJS.WritableStream;
 }
 
+export interface ChatSummary {
+  /** Lines typed while no peer was connected, still waiting when the chat ended. */
+  readonly unsentLines: number;
+}
+
 const short = (id: string): string => id.slice(0, 8);
+
+/** "//text" sends "/text": the one way to start a line with a slash, which otherwise names a command. */
+function unescapeSlash(text: string): string {
+  return text.startsWith('//') ? text.slice(1) : text;
+}
+
+function isTerminal(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
+  return 'isTTY' in stream && stream.isTTY === true;
+}
 
 /**
  * Terminal chat: every line typed is broadcast to the mesh, every line received is printed with
  * its sender's name. Resolves when the user quits (/quit, end of input, Ctrl+C) and the node has
  * said goodbye.
  */
-export async function runChat(options: ChatOptions): Promise<void> {
+export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   if (!isValidName(options.name)) throw new Error('--name must be 1-32 printable characters');
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const say = (line: string): void => void output.write(`${line}\n`);
+  let say = (line: string): void => void output.write(`${line}\n`);
 
   let nodeOptions = options.node;
   const identityFile = nodeOptions.identityFile;
@@ -69,7 +83,9 @@ export async function runChat(options: ChatOptions): Promise<void> {
     if (pending.length > 0) {
       const lines = pending;
       pending = [];
-      for (const text of lines) node.broadcast(encodeChat({ kind: 'line', name: options.name, text }));
+      for (const text of lines) {
+        node.broadcast(encodeChat({ kind: 'line', name: options.name, text: unescapeSlash(text) }));
+      }
       say(`* sent ${lines.length} waiting line(s)`);
     }
   });
@@ -90,32 +106,49 @@ export async function runChat(options: ChatOptions): Promise<void> {
       : `* private network ${node.network}: only nodes with the same key can join`,
   );
 
-  const rl = createInterface({ input, output, terminal: 'isTTY' in output && output.isTTY === true });
+  // Line editing only when a person types at a terminal: piped input would be echoed back.
+  const terminal = isTerminal(input) && isTerminal(output);
+  const rl = createInterface({ input, output, terminal, prompt: '' });
+  if (terminal) {
+    // A received line is written over the line being typed, which is then drawn again below it.
+    say = (line) => {
+      clearLine(output, 0);
+      cursorTo(output, 0);
+      output.write(`${line}\n`);
+      rl.prompt(true);
+    };
+  }
   let quitting: Promise<void> | undefined;
+  let unsentLines = 0;
   const quit = (): Promise<void> => {
     quitting ??= (async () => {
       rl.close();
+      unsentLines = pending.length;
+      if (unsentLines > 0) say(`* ${unsentLines} waiting line(s) not sent: no peer connected`);
       if (node.peers().active.length > 0) node.broadcast(encodeChat({ kind: 'left', name: options.name }));
       await node.stop();
     })();
     return quitting;
   };
   const onSignal = (): void => void quit();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP: the terminal was closed; a goodbye is still owed.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, onSignal);
   rl.on('SIGINT', onSignal); // a TTY readline swallows Ctrl+C and reports it here instead
 
   rl.on('line', (line) => {
+    // Lines that came in the same chunk as /quit, or after Ctrl+C, are not the user's to send now.
+    if (quitting !== undefined) return;
     const text = line.trim();
     if (text === '') return;
-    if (text.startsWith('/')) return command(text);
+    if (text.startsWith('/') && !text.startsWith('//')) return command(text);
     if (text.length > MAX_LINE_CHARS)
       return say(`* not sent: lines are limited to ${MAX_LINE_CHARS} characters`);
     if (node.peers().active.length === 0) {
       pending.push(text);
       return say('* no peers yet: the line will be sent as soon as one connects');
     }
-    node.broadcast(encodeChat({ kind: 'line', name: options.name, text }));
+    node.broadcast(encodeChat({ kind: 'line', name: options.name, text: unescapeSlash(text) }));
   });
   rl.on('close', () => void quit());
 
@@ -135,6 +168,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
       case '/help':
         say('* /peers  list neighbours (active view) and reserve peers (passive view)');
         say('* /quit   leave the mesh (also Ctrl+C or end of input)');
+        say('* //text  send a line that starts with /');
         return;
       default:
         say(`* unknown command ${name}; /help lists them`);
@@ -142,9 +176,9 @@ export async function runChat(options: ChatOptions): Promise<void> {
   }
 
   await new Promise<void>((resolve) => node.once('stopped', resolve));
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  for (const signal of signals) process.off(signal, onSignal);
   // readline only pauses its input, and a pipe that stays open (a script feeding the chat) would
   // keep the process alive after /quit.
   if (input === process.stdin) process.stdin.destroy();
+  return { unsentLines };
 }

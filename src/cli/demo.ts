@@ -112,6 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
 
   const overlayHealed = (): boolean => {
+    // A lone survivor has no one to link to: nothing is left to heal.
+    if (alive.size <= 1) return true;
     const live = new Set([...alive].map((n) => n.id));
     const graph = new Map<NodeId, NodeId[]>();
     for (const node of alive) {

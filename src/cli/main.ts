@@ -14,6 +14,12 @@ import {
 import { fractionBelowOne, whole } from './number-flags.js';
 import { registerSimCommand } from './sim-command.js';
 
+// A reader that went away (`meshcast demo | head -1`) must not crash the program: what is left to
+// print goes nowhere, and the work under way (a chat's goodbye, the demo) ends as it would anyway.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const program = new Command()
   .name('meshcast')
   .description(
@@ -33,12 +39,14 @@ addNetworkFlags(
   'silent',
 ).action(async (flags: NetworkFlags & { name: string }) => {
   const logger = loggerFromFlags(flags);
-  await runChat({
+  const { unsentLines } = await runChat({
     name: flags.name,
     node: nodeOptionsFromFlags(flags, logger),
     temporaryIdentityIfTaken: flags.identity === undefined,
     logger,
   });
+  // A script that piped lines in must learn that they went nowhere.
+  if (unsentLines > 0) process.exitCode = 1;
 });
 
 program

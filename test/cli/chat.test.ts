@@ -170,10 +170,26 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     }
   });
 
-  it('keeps a line typed before any peer connects and says so', async () => {
-    const [alone] = startChats(1);
-    await (alone as ChatProcess).port();
-    (alone as ChatProcess).type('anyone there?');
-    await (alone as ChatProcess).waitForLine(/no peers yet/);
+  it('keeps a line typed before any peer connects and says so, and at /quit that it was not sent', async () => {
+    const [alone] = startChats(1) as [ChatProcess];
+    await alone.port();
+    alone.type('anyone there?');
+    await alone.waitForLine(/no peers yet/);
+    // Lines after /quit in the same input are not the user's to send any more.
+    alone.child.stdin?.write('/quit\nafter the quit\n');
+    await alone.waitForLine(/^\* 1 waiting line\(s\) not sent: no peer connected$/);
+    expect(await alone.exited()).toBe(1);
+    expect(alone.count(/no peers yet/)).toBe(1);
+  });
+
+  it('sends a line that starts with / when typed as //, and says goodbye when its terminal closes', async () => {
+    const chats = startChats(2);
+    await waitConnected(chats);
+    const [writer, reader] = chats as [ChatProcess, ChatProcess];
+    writer.type('//etc/hosts is a path');
+    await reader.waitForLine(new RegExp(`^<${writer.name}> /etc/hosts is a path$`));
+    writer.kill('SIGHUP');
+    expect(await writer.exited()).toBe(0);
+    await reader.waitForLine(new RegExp(`^\\* ${writer.name} left the mesh$`));
   });
 });
