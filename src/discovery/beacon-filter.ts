@@ -92,6 +92,11 @@ export class BeaconFilter {
   private readonly lastSentAt = new Map<NodeId, number>();
   /** Send time of our previous beacon: each one is later, even if the wall clock is not. */
   private lastOwnSentAt = 0;
+  /**
+   * Send times of our recent beacons, oldest first: only those within the time window matter, since
+   * older ones are refused as stale anyway. At most MAX_TRACKED_BEACON_SOURCES, like the other tables.
+   */
+  private readonly ownSendTimes = new Set<number>();
 
   constructor(private readonly options: BeaconFilterOptions) {
     this.clock = options.clock ?? Date.now;
@@ -104,15 +109,31 @@ export class BeaconFilter {
     const key = this.options.beaconKey;
     if (key === undefined) return encodeBeacon(beacon);
     this.lastOwnSentAt = Math.max(this.clock(), this.lastOwnSentAt + 1);
+    this.rememberOwnSendTime(this.lastOwnSentAt);
     return encodeAuthenticatedBeacon({ ...beacon, sentAt: this.lastOwnSentAt }, key);
+  }
+
+  private rememberOwnSendTime(sentAt: number): void {
+    const staleBefore = this.clock() - this.maxAgeMs;
+    for (const oldest of this.ownSendTimes) {
+      if (oldest >= staleBefore && this.ownSendTimes.size < MAX_TRACKED_BEACON_SOURCES) break;
+      this.ownSendTimes.delete(oldest);
+    }
+    this.ownSendTimes.add(sentAt);
   }
 
   check(datagram: Buffer, host: string): BeaconVerdict {
     const decoded = this.decode(datagram);
     if (!decoded.ok) return decoded;
     const { beacon, sentAt } = decoded;
+    // Before the conflict check: an outsider without the key must not pass off a recording of one
+    // of our beacons, replayed from its own address, as a copy of our identity.
+    if (sentAt !== undefined) {
+      const refusal = this.checkFreshness(beacon, sentAt, host);
+      if (refusal !== undefined) return { ok: false, kind: 'replayed', reason: refusal };
+    }
     if (beacon.id === this.options.self) {
-      if (beacon.port === this.options.listenPort && this.options.isOwnAddress(host)) {
+      if (this.isOwnSource(beacon, host)) {
         return { ok: false, kind: 'own', reason: 'our own beacon' };
       }
       const address = `${host}:${beacon.port}`;
@@ -127,16 +148,17 @@ export class BeaconFilter {
       // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
       return { ok: false, kind: 'malformed', reason: 'bad-field: beacon announces TCP port 0' };
     }
-    if (sentAt !== undefined) {
-      const refusal = this.checkFreshness(beacon.id, sentAt);
-      if (refusal !== undefined) return { ok: false, kind: 'replayed', reason: refusal };
-    }
     const now = this.monotonic();
     if (!this.perHost.take(host, now) || !this.perNode.take(`${host}/${beacon.id}`, now)) {
       return { ok: false, kind: 'rate-limited', reason: `rate-limited: too many beacons from ${host}` };
     }
     if (sentAt !== undefined) this.remember(beacon.id, sentAt);
     return { ok: true, beacon };
+  }
+
+  /** Whether a beacon with our id comes from where our own beacons loop back from. */
+  private isOwnSource(beacon: Beacon, host: string): boolean {
+    return beacon.port === this.options.listenPort && this.options.isOwnAddress(host);
   }
 
   private decode(
@@ -168,10 +190,19 @@ export class BeaconFilter {
     return { ok: false, kind: 'malformed', reason: result.error.message };
   }
 
-  private checkFreshness(id: NodeId, sentAt: number): string | undefined {
+  private checkFreshness(beacon: Beacon, sentAt: number, host: string): string | undefined {
     const skew = this.clock() - sentAt;
     if (Math.abs(skew) > this.maxAgeMs) {
       return `replayed: beacon time is ${skew} ms off our clock, window ${this.maxAgeMs} ms`;
+    }
+    const id = beacon.id;
+    if (id === this.options.self) {
+      // A copy of our identity stamps its beacons by its own clock, interleaved with ours, so "newer
+      // than the last" cannot apply to our id. A send time we stamped ourselves is ours, though: heard
+      // from anywhere but where our beacons loop back from, it is a recording replayed.
+      const ours = this.ownSendTimes.has(sentAt);
+      if (ours && !this.isOwnSource(beacon, host)) return 'replayed: our own beacon, from another address';
+      return undefined;
     }
     const last = this.lastSentAt.get(id);
     if (last !== undefined && sentAt <= last) return 'replayed: not newer than the last beacon of that node';

@@ -120,6 +120,21 @@ describe('BeaconFilter', () => {
     expect(closed.f.check(beacon, host)).toEqual(conflict);
   });
 
+  it('refuses a recording of our own beacon replayed from another address, instead of reporting a conflict', () => {
+    const { f, time, self } = filter(KEY);
+    const ours = { id: self, port: OWN_PORT, wantsPeers: true, tag: self };
+    const recorded = f.encode(ours);
+    const outsider = '10.0.0.66';
+    expect(f.check(recorded, HOST)).toMatchObject({ ok: false, kind: 'own' });
+    expect(f.check(recorded, outsider)).toMatchObject({ ok: false, kind: 'replayed' });
+    time.wall += 3_600_000;
+    expect(f.check(recorded, outsider)).toMatchObject({ ok: false, kind: 'replayed' });
+    // A real copy of our identity stamps by its own clock, which may run behind ours: still reported.
+    f.encode(ours);
+    const copy = encodeAuthenticatedBeacon({ ...ours, sentAt: time.wall - 2000 }, KEY);
+    expect(f.check(copy, '10.0.0.2')).toMatchObject({ ok: false, kind: 'conflict' });
+  });
+
   it('limits the beacons believed per node, refilling with time', () => {
     const { f, time } = filter();
     const datagram = encodeBeacon(peer);
