@@ -132,10 +132,19 @@ export class BeaconFilter {
       const refusal = this.checkFreshness(beacon, sentAt, host);
       if (refusal !== undefined) return { ok: false, kind: 'replayed', reason: refusal };
     }
-    if (beacon.id === this.options.self) {
-      if (this.isOwnSource(beacon, host)) {
-        return { ok: false, kind: 'own', reason: 'our own beacon' };
-      }
+    const self = beacon.id === this.options.self;
+    // Ahead of the rate limits: our own beacons must not use up our host's allowance, which the
+    // other nodes on this host share. Dropping a forged one costs no more than rate-limiting it.
+    if (self && this.isOwnSource(beacon, host)) return { ok: false, kind: 'own', reason: 'our own beacon' };
+    if (beacon.port === 0) {
+      // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
+      return { ok: false, kind: 'malformed', reason: 'bad-field: beacon announces TCP port 0' };
+    }
+    // Beacons with our id count against their host's allowance too: a host announcing a new port in
+    // each would otherwise make a warning and an event of every one.
+    const now = this.monotonic();
+    if (!this.perHost.take(host, now)) return rateLimited(host);
+    if (self) {
       const address = `${host}:${beacon.port}`;
       return {
         ok: false,
@@ -144,14 +153,7 @@ export class BeaconFilter {
         address,
       };
     }
-    if (beacon.port === 0) {
-      // Port 0 cannot be dialled; the codec accepts any u16, so the check belongs here.
-      return { ok: false, kind: 'malformed', reason: 'bad-field: beacon announces TCP port 0' };
-    }
-    const now = this.monotonic();
-    if (!this.perHost.take(host, now) || !this.perNode.take(`${host}/${beacon.id}`, now)) {
-      return { ok: false, kind: 'rate-limited', reason: `rate-limited: too many beacons from ${host}` };
-    }
+    if (!this.perNode.take(`${host}/${beacon.id}`, now)) return rateLimited(host);
     if (sentAt !== undefined) this.remember(beacon.id, sentAt);
     return { ok: true, beacon };
   }
@@ -221,4 +223,8 @@ export class BeaconFilter {
 
 function unauthenticated(detail: string): BeaconVerdict & { ok: false } {
   return { ok: false, kind: 'unauthenticated', reason: `wrong-network-key: ${detail}` };
+}
+
+function rateLimited(host: string): BeaconVerdict & { ok: false } {
+  return { ok: false, kind: 'rate-limited', reason: `rate-limited: too many beacons from ${host}` };
 }

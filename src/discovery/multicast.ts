@@ -4,8 +4,9 @@ import { networkInterfaces } from 'node:os';
 import { type Random, systemRandom } from '../core/random.js';
 import type { NodeId } from '../core/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { BeaconFilter, MAX_TRACKED_BEACON_SOURCES } from './beacon-filter.js';
+import { BeaconFilter } from './beacon-filter.js';
 import { nextAnnounceDelay, startupBurstGaps } from './cadence.js';
+import { ConflictReports } from './conflict-reports.js';
 import {
   DEFAULT_WANTS_PEERS,
   type MulticastDiscoveryOptions,
@@ -48,7 +49,7 @@ export interface MulticastDiscoveryEvents {
   rejected: [from: string, reason: string];
   /**
    * A beacon carries our node id but is not ours: another node, whose address is given, runs with
-   * our identity. Each such address is reported once.
+   * our identity. Each such address is reported once while it keeps being heard (see ConflictReports).
    */
   conflict: [address: string];
 }
@@ -119,8 +120,8 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     identityConflicts: 0,
     sendErrors: 0,
   };
-  /** Addresses already reported as running with our identity; bounded like the filter's tables. */
-  private readonly conflicts = new Set<string>();
+  /** Addresses already reported as running with our identity. */
+  private readonly conflicts = new ConflictReports();
 
   constructor(private readonly options: MulticastDiscoveryOptions) {
     super();
@@ -317,8 +318,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
 
   private conflicting(address: string): void {
     this.counters.identityConflicts++;
-    if (this.conflicts.has(address) || this.conflicts.size >= MAX_TRACKED_BEACON_SOURCES) return;
-    this.conflicts.add(address);
+    if (!this.conflicts.heardFrom(address)) return;
     this.logger.warn(
       { address },
       'a beacon from another node carries our node id: it runs with our identity (a copied or shared ' +

@@ -61,8 +61,9 @@ export interface NodeEvents {
   /**
    * Another node, at this address (host:port), announces this node's id: it runs with the same
    * identity (a copied or shared key file). The two can never link, each taking the other for
-   * itself; give each node its own identity. Reported once per address. In the open network
-   * anyone can forge a beacon with any id, so this may also be someone else's doing.
+   * itself; give each node its own identity. Reported once per address while it keeps being heard
+   * (the 4,096 most recently heard are remembered). In the open network anyone can forge a beacon
+   * with any id, so this may also be someone else's doing; in a private network only a key holder can.
    */
   'identity:conflict': [address: string];
   /** The node stopped, by stop(), by its AbortSignal, or because it could not go on. */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAuthenticatedBeacon, encodeBeacon } from '../../src/codec/beacon.js';
 import {
+  BEACON_BURST_PER_HOST,
   BEACON_BURST_PER_NODE,
   BEACON_MAX_AGE_MS,
   BEACONS_PER_NODE_PER_SECOND,
   BeaconFilter,
+  type BeaconVerdict,
 } from '../../src/discovery/beacon-filter.js';
 import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { randomNodeId } from './helpers.js';
@@ -31,6 +33,11 @@ function filter(beaconKey?: Buffer) {
 }
 
 const peer = { id: randomNodeId(), port: 4000, wantsPeers: true, tag: randomNodeId() };
+
+/** 'ok' for a beacon believed, else why it was not. */
+function kindOf(verdict: BeaconVerdict): string {
+  return verdict.ok ? 'ok' : verdict.kind;
+}
 
 describe('BeaconFilter', () => {
   it('believes a fresh beacon MACd under our key', () => {
@@ -133,6 +140,22 @@ describe('BeaconFilter', () => {
     f.encode(ours);
     const copy = encodeAuthenticatedBeacon({ ...ours, sentAt: time.wall - 2000 }, KEY);
     expect(f.check(copy, '10.0.0.2')).toMatchObject({ ok: false, kind: 'conflict' });
+  });
+
+  it('rate-limits beacons with our id from elsewhere and refuses their port 0, as it does any other', () => {
+    const { f, self } = filter();
+    const fromPort = (port: number) => encodeBeacon({ id: self, port, wantsPeers: true, tag: self });
+    expect(f.check(fromPort(0), '10.0.0.2')).toMatchObject({ ok: false, kind: 'malformed' });
+    // One host inventing a new address (port) per beacon: each conflict would be a warning and an event.
+    const kinds = Array.from({ length: BEACON_BURST_PER_HOST + 10 }, (_, i) =>
+      kindOf(f.check(fromPort(i + 1), '10.0.0.66')),
+    );
+    expect(kinds.filter((kind) => kind === 'conflict')).toHaveLength(BEACON_BURST_PER_HOST);
+    expect(kinds.slice(BEACON_BURST_PER_HOST)).toEqual(Array(10).fill('rate-limited'));
+    // Our own beacons looping back are neither limited nor limit anyone else on our host.
+    const own = fromPort(OWN_PORT);
+    for (let i = 0; i < BEACON_BURST_PER_HOST; i++) expect(kindOf(f.check(own, HOST))).toBe('own');
+    expect(f.check(encodeBeacon(peer), HOST).ok).toBe(true);
   });
 
   it('limits the beacons believed per node, refilling with time', () => {

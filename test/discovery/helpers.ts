@@ -97,14 +97,18 @@ export function probe(group: string, options: Partial<MulticastDiscoveryOptions>
   };
 }
 
-/** A plain UDP socket that sends to the group over loopback, like a foreign or hostile program. */
-export async function rawSender(): Promise<
-  Socket & { sendTo(group: string, port: number, data: Uint8Array): Promise<void> }
-> {
+/**
+ * A plain UDP socket that sends to the group over loopback, like a foreign or hostile program.
+ * `source` is the address its datagrams come from: any of 127.0.0.0/8, all of it on the loopback
+ * interface, stands for another host.
+ */
+export async function rawSender(
+  source: string = LOOPBACK,
+): Promise<Socket & { sendTo(group: string, port: number, data: Uint8Array): Promise<void> }> {
   const socket = createSocket({ type: 'udp4' });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, LOOPBACK, () => resolve());
+    socket.bind(0, source, () => resolve());
   });
   socket.setMulticastInterface(LOOPBACK);
   socket.setMulticastTTL(1);

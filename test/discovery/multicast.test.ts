@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BEACON_BYTES, BEACON_VERSION, encodeBeacon } from '../../src/codec/index.js';
+import { MAX_TRACKED_BEACON_SOURCES } from '../../src/discovery/beacon-filter.js';
 import { DEFAULT_DISCOVERY_PORT } from '../../src/discovery/multicast.js';
 import { type Probe, probe, randomNodeId, rawSender, uniqueGroup, waitFor, withDeadline } from './helpers.js';
 
@@ -83,6 +84,33 @@ describe('MulticastDiscovery on loopback', () => {
       expect(p.peers).toEqual([]);
       expect(p.rejected).toEqual([]);
       expect(p.discovery.stats().ownIgnored).toBeGreaterThan(0);
+    }
+  });
+
+  it('still reports a real copy of its identity after a flood of beacons with its id from invented addresses', async () => {
+    const group = uniqueGroup();
+    const [a] = (await started(group, { announceIntervalMs: 60_000, wantsPeers: false })) as [Probe];
+    const withOurId = (port: number) => encodeBeacon({ id: a.id, port, wantsPeers: true, tag: a.id });
+    // Every beacon with our id from elsewhere is counted as one or the other.
+    const counted = () => a.discovery.stats().identityConflicts + a.discovery.stats().rateLimited;
+    const flooder = await rawSender();
+    const copy = await rawSender('127.0.0.2');
+    try {
+      // More invented addresses than discovery remembers, in batches small enough for the socket buffer.
+      const batches = Math.ceil(MAX_TRACKED_BEACON_SOURCES / 100) + 1;
+      let sent = 0;
+      for (let b = 0; b < batches; b++) {
+        for (let i = 0; i < 100; i++) await flooder.sendTo(group, DEFAULT_DISCOVERY_PORT, withOurId(++sent));
+        await waitFor(`${sent} beacons to be counted`, () => counted() === sent);
+      }
+      await copy.sendTo(group, DEFAULT_DISCOVERY_PORT, withOurId(4000));
+      await waitFor("the copy's beacon to be counted", () => counted() === sent + 1);
+
+      expect(a.conflicts).toContain('127.0.0.2:4000');
+      expect(a.discovery.stats().rateLimited).toBeGreaterThan(0);
+    } finally {
+      flooder.close();
+      copy.close();
     }
   });
 
