@@ -90,7 +90,7 @@ export class BeaconFilter {
   );
   /** Send time of the last beacon accepted from each node (private networks only). */
   private readonly lastSentAt = new Map<NodeId, number>();
-  /** Send time of our previous beacon: each one is later, even if the wall clock is not. */
+  /** Send time of our previous beacon: the next one is later (see nextOwnSendTime). */
   private lastOwnSentAt = 0;
   /**
    * Send times of our recent beacons, oldest first: only those within the time window matter, since
@@ -108,9 +108,26 @@ export class BeaconFilter {
   encode(beacon: Beacon): Buffer {
     const key = this.options.beaconKey;
     if (key === undefined) return encodeBeacon(beacon);
-    this.lastOwnSentAt = Math.max(this.clock(), this.lastOwnSentAt + 1);
+    this.lastOwnSentAt = this.nextOwnSendTime();
     this.rememberOwnSendTime(this.lastOwnSentAt);
     return encodeAuthenticatedBeacon({ ...beacon, sentAt: this.lastOwnSentAt }, key);
+  }
+
+  /**
+   * Later than our previous beacon's, so that receivers take each one for new, even within one
+   * millisecond or after the clock went back a little (up to half the time window ahead, a time is
+   * still accepted by receivers whose clocks are that far behind ours). After a larger step back
+   * (NTP correcting a clock that ran ahead), staying later would keep our beacons ahead of every
+   * receiver's clock, refused for as long as the step: we start again from the clock. A receiver
+   * then refuses ours only until they are later than the last it accepted, which was within the
+   * window of its clock: a window's length at most. The replay guard loses nothing: the recordings
+   * it could now take for new, of beacons stamped ahead of its clock, it would take just the same
+   * while our own beacons stayed ahead.
+   */
+  private nextOwnSendTime(): number {
+    const now = this.clock();
+    const later = this.lastOwnSentAt + 1;
+    return later - now > this.maxAgeMs / 2 ? now : Math.max(now, later);
   }
 
   private rememberOwnSendTime(sentAt: number): void {

@@ -96,6 +96,23 @@ describe('BeaconFilter', () => {
     expect(receiver.check(b, HOST).ok).toBe(true);
   });
 
+  it('is heard again at once after its clock is stepped back by hours, and stays ordered after a small step', () => {
+    const sender = filter(KEY);
+    const receiver = filter(KEY);
+    const trueTime = receiver.time.wall;
+    sender.time.wall = trueTime + 2 * 3_600_000; // started with a clock two hours ahead
+    expect(receiver.f.check(sender.f.encode(peer), HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+    sender.time.wall = trueTime; // NTP steps it back
+    expect(receiver.f.check(sender.f.encode(peer), HOST)).toEqual({ ok: true, beacon: peer });
+    // A step back within half the window keeps the times increasing: every beacon is still new.
+    receiver.time.wall += 1000;
+    sender.time.wall = receiver.time.wall;
+    expect(receiver.f.check(sender.f.encode(peer), HOST).ok).toBe(true);
+    sender.time.wall -= BEACON_MAX_AGE_MS / 2 - 1000;
+    expect(receiver.f.check(sender.f.encode(peer), HOST).ok).toBe(true);
+    expect(receiver.f.check(sender.f.encode(peer), HOST).ok).toBe(true);
+  });
+
   it('ignores its own beacons and refuses port 0', () => {
     const { f, self } = filter();
     const own = encodeBeacon({ id: self, port: OWN_PORT, wantsPeers: true, tag: self });
