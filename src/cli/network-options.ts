@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { parseAddress } from '../discovery/bootstrap.js';
+import { normalizeAddress } from '../discovery/bootstrap.js';
 import { defaultIdentityPath } from '../identity/identity-file.js';
 import { NETWORK_KEY_FILE_ENV } from '../identity/network-key.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../log/logger.js';
@@ -38,11 +38,10 @@ function parseGroup(text: string): string {
 
 function collectBootstrap(text: string, previous: string[]): string[] {
   try {
-    parseAddress(text);
+    return [...previous, normalizeAddress(text)];
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-  return [...previous, text];
 }
 
 export function addNetworkFlags(command: Command, defaultLogLevel: LogLevel): Command {

@@ -89,6 +89,15 @@ export function formatAddress(address: HostPort): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
+/**
+ * The form in which a bootstrap address is kept and dialled: parsed and formatted again, so that
+ * what parseAddress forgives (surrounding whitespace, as a CRLF config file leaves; a port's
+ * leading zeros) never reaches the dialer, which is strict. Throws AddressError, as parseAddress.
+ */
+export function normalizeAddress(text: string): string {
+  return formatAddress(parseAddress(text));
+}
+
 /** Why `host` is neither an IPv4 address nor a hostname, or undefined if it is fine. */
 function checkHost(host: string): string | undefined {
   if (host === '') return 'missing host; expected host:port';

@@ -6,7 +6,7 @@ import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
-import { parseAddress } from '../discovery/bootstrap.js';
+import { normalizeAddress } from '../discovery/bootstrap.js';
 import { MulticastDiscovery } from '../discovery/multicast.js';
 import { generateIdentity, type Identity } from '../identity/identity.js';
 import { loadOrCreateIdentity } from '../identity/identity-file.js';
@@ -106,6 +106,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private readonly timers = new NodeTimers();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
+  /** options.bootstrap in the form the dialer takes (see normalizeAddress). */
+  private readonly bootstrapAddresses: readonly string[];
   /** Bootstrap addresses that answered at the start, joined through (see lateBootstrap). */
   private readonly answeredBootstrap = new Set<string>();
   /** Bootstrap addresses that answered late, with their node's id (see lateBootstrap). */
@@ -122,7 +124,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   constructor(private readonly options: NodeOptions = {}) {
     super();
     // Mistakes in the options fail here, before anything is bound or dialled.
-    for (const address of options.bootstrap ?? []) parseAddress(address);
+    this.bootstrapAddresses = (options.bootstrap ?? []).map(normalizeAddress);
     const threads = options.verifyThreads;
     if (
       threads !== undefined &&
@@ -372,7 +374,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    * lateBootstrap.
    */
   private bootstrap(): void {
-    const addresses = this.options.bootstrap ?? [];
+    const addresses = this.bootstrapAddresses;
     if (addresses.length === 0) return;
     for (const address of addresses) this.dialBootstrap(address, 'join');
     this.nextLateBootstrapAt = performance.now() + (this.protocol?.options.mergeInterval ?? 0);
@@ -403,7 +405,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const protocol = this.protocol;
     if (protocol === undefined || performance.now() < this.nextLateBootstrapAt) return;
     this.nextLateBootstrapAt = performance.now() + protocol.options.mergeInterval;
-    for (const address of this.options.bootstrap ?? []) {
+    for (const address of this.bootstrapAddresses) {
       if (this.answeredBootstrap.has(address) || this.ownBootstrap.has(address)) continue;
       const id = this.lateAnswers.get(address);
       if (id === undefined || !protocol.contactSettled(id)) this.dialBootstrap(address, 'lateContact');

@@ -78,8 +78,9 @@ export interface NodeOptions {
   /** UDP port of the beacons. Default 49152. */
   readonly discoveryPort?: number;
   /**
-   * Static "host:port" addresses to join through, for peers that multicast cannot reach. One that
-   * does not answer is tried again every 5 s while the node is alone, then once per
+   * Static "host:port" addresses to join through, for peers that multicast cannot reach; whitespace
+   * around one is ignored, and one that does not parse makes createNode throw an AddressError. One
+   * that does not answer is tried again every 5 s while the node is alone, then once per
    * `protocol.mergeInterval` (a minute) until it answers.
    */
   readonly bootstrap?: readonly string[];

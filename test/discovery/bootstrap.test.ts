@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AddressError, formatAddress, parseAddress, tryParseAddress } from '../../src/discovery/bootstrap.js';
+import {
+  AddressError,
+  formatAddress,
+  normalizeAddress,
+  parseAddress,
+  tryParseAddress,
+} from '../../src/discovery/bootstrap.js';
+import { parseAddress as parseDialAddress } from '../../src/transport/address.js';
 
 describe('parseAddress', () => {
   it.each([
@@ -89,6 +96,41 @@ describe('formatAddress', () => {
     fc.assert(
       fc.property(host, fc.integer({ min: 1, max: 65535 }), (h, port) => {
         expect(parseAddress(formatAddress({ host: h, port }))).toEqual({ host: h, port });
+      }),
+    );
+  });
+});
+
+describe('normalizeAddress', () => {
+  it.each([
+    ['127.0.0.1:4000 ', '127.0.0.1:4000'],
+    ['\t[::1]:4000\r\n', '[::1]:4000'],
+    ['node-1.lan:04000', 'node-1.lan:4000'],
+    ['[fe80::1%eth0]:1', '[fe80::1%eth0]:1'],
+  ])('keeps %j as %j, which the dialer takes', (text, normalized) => {
+    expect(normalizeAddress(text)).toBe(normalized);
+    expect(parseDialAddress(normalized)).toBeDefined();
+  });
+
+  it('refuses what parseAddress refuses, with its AddressError', () => {
+    expect(() => normalizeAddress('host:0')).toThrow(AddressError);
+  });
+
+  it('gives only addresses the dialer takes, whatever parseAddress accepts (property)', () => {
+    const space = fc.constantFrom('', ' ', '\t', '\r\n', '  \n');
+    const host = fc.oneof(
+      fc.ipV4(),
+      fc.domain(),
+      fc.ipV6().map((v6) => `[${v6}]`),
+    );
+    const port = fc.integer({ min: 1, max: 65_535 }).map((n) => String(n).padStart(5, '0'));
+    const text = fc
+      .tuple(space, host, port, space)
+      .map(([before, h, p, after]) => `${before}${h}:${p}${after}`);
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string({ maxLength: 100 })), (text) => {
+        if (!tryParseAddress(text).ok) return;
+        expect(parseDialAddress(normalizeAddress(text))).toEqual(parseAddress(text));
       }),
     );
   });

@@ -103,6 +103,15 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await mesh.broadcastAndWait(others[0]!, 'via bootstrap');
   });
 
+  it('joins through a bootstrap address written with surrounding whitespace, as a CRLF config file gives it', async () => {
+    mesh = new TestMesh({ discovery: false });
+    const [seed] = await mesh.start(1);
+    const joiner = mesh.add({ bootstrap: [` 127.0.0.1:${seed!.address()!.port}\r\n`] });
+    await joiner.start();
+    await mesh.waitConnected();
+    expect(joiner.peers().active.map((p) => p.id)).toEqual([seed!.id]);
+  });
+
   it('dials its bootstrap address again once alone, after its node left and came back as another', async () => {
     mesh = new TestMesh({ discovery: false });
     const [first] = await mesh.start(1);
