@@ -3,8 +3,8 @@ import { NODE_ID_PATTERN } from '../codec/field-limits.js';
 import type { Random } from '../core/random.js';
 import type { Millis, NodeId } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_EAGER_INTERVAL_MS } from './cadence.js';
-import type { Scheduler } from './scheduler.js';
+import { ANNOUNCE_JITTER, DEFAULT_ANNOUNCE_INTERVAL_MS, DEFAULT_EAGER_INTERVAL_MS } from './cadence.js';
+import { MAX_TIMER_DELAY_MS, type Scheduler } from './scheduler.js';
 
 /**
  * Default multicast group: inside 239.255.0.0/16, the IPv4 Local Scope of administratively scoped
@@ -14,6 +14,12 @@ export const DEFAULT_GROUP = '239.255.77.77';
 
 /** Default UDP port for beacons: the first port of the IANA dynamic range (RFC 6335 section 6), so it needs no registration and no privileges. */
 export const DEFAULT_DISCOVERY_PORT = 49152;
+
+/**
+ * Longest announce or eager interval: jittered up by ANNOUNCE_JITTER it still fits a timer
+ * (MAX_TIMER_DELAY_MS), about 19.9 days. A longer one would send a beacon every millisecond.
+ */
+export const MAX_ANNOUNCE_INTERVAL_MS: Millis = Math.floor(MAX_TIMER_DELAY_MS / (1 + ANNOUNCE_JITTER));
 
 /** A freshly started node has no peers yet, so by default it asks for them. */
 export const DEFAULT_WANTS_PEERS = true;
@@ -29,9 +35,9 @@ export interface MulticastDiscoveryOptions {
   readonly port?: number;
   /** IPv4 address of the interface to send and join on; undefined lets the OS pick (its multicast route). */
   readonly interfaceAddress?: string;
-  /** Steady-state beacon interval, jittered ±25%. */
+  /** Steady-state beacon interval, jittered ±25%; at most MAX_ANNOUNCE_INTERVAL_MS. */
   readonly announceIntervalMs?: Millis;
-  /** Beacon interval while we want peers, jittered ±25%. */
+  /** Beacon interval while we want peers, jittered ±25%; at most MAX_ANNOUNCE_INTERVAL_MS. */
   readonly eagerIntervalMs?: Millis;
   /** Initial value of the "wants more peers" flag; change it later with setWantsPeers(). */
   readonly wantsPeers?: boolean;
@@ -97,8 +103,8 @@ function isIPv4Multicast(address: string): boolean {
   return firstOctet >= 224 && firstOctet <= 239;
 }
 
-function isPositiveDuration(value: number): boolean {
-  return Number.isFinite(value) && value > 0;
+function isInterval(value: number): boolean {
+  return Number.isFinite(value) && value > 0 && value <= MAX_ANNOUNCE_INTERVAL_MS;
 }
 
 /** Fills in defaults and checks every field; never throws. */
@@ -127,11 +133,8 @@ export function validateOptions(options: MulticastDiscoveryOptions): ValidatedOp
   if (v.interfaceAddress !== undefined && !isIPv4(v.interfaceAddress)) {
     return invalid('interfaceAddress', 'the IPv4 address of a local interface', v.interfaceAddress);
   }
-  if (!isPositiveDuration(v.announceIntervalMs)) {
-    return invalid('announceIntervalMs', 'a positive number of milliseconds', v.announceIntervalMs);
-  }
-  if (!isPositiveDuration(v.eagerIntervalMs)) {
-    return invalid('eagerIntervalMs', 'a positive number of milliseconds', v.eagerIntervalMs);
-  }
+  const interval = `a positive number of milliseconds, at most ${MAX_ANNOUNCE_INTERVAL_MS}`;
+  if (!isInterval(v.announceIntervalMs)) return invalid('announceIntervalMs', interval, v.announceIntervalMs);
+  if (!isInterval(v.eagerIntervalMs)) return invalid('eagerIntervalMs', interval, v.eagerIntervalMs);
   return v;
 }

@@ -1,5 +1,11 @@
 import type { Millis } from '../core/types.js';
 
+/**
+ * The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days): Node runs a longer one after
+ * 1 ms instead, with only a warning.
+ */
+export const MAX_TIMER_DELAY_MS: Millis = 2_147_483_647;
+
 /** Cancels a scheduled callback; calling it twice, or after the callback ran, does nothing. */
 export type Cancel = () => void;
 

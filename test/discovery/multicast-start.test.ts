@@ -45,6 +45,7 @@ describe('MulticastDiscovery start-up errors', () => {
     [{ interfaceAddress: 'lo' }, 'interfaceAddress'],
     [{ interfaceAddress: '::1' }, 'interfaceAddress'],
     [{ announceIntervalMs: 0 }, 'announceIntervalMs'],
+    [{ announceIntervalMs: 3e9 }, 'announceIntervalMs'],
     [{ eagerIntervalMs: Number.NaN }, 'eagerIntervalMs'],
   ])('rejects %j naming the option %s', async (options, option) => {
     const error = await startError(make(options));
