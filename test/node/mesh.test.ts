@@ -1,11 +1,20 @@
 import { getEventListeners } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/identity/identity.js';
+import type { MeshNode } from '../../src/node/node.js';
 import { BOOTSTRAP_RETRY_MS } from '../../src/node/options.js';
+import type { LinkManager } from '../../src/transport/link-manager.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 
 let mesh: TestMesh;
+
+/** The node's transport, to play a peer that sends what an honest node would not. */
+function transportOf(node: MeshNode): LinkManager {
+  return (node as unknown as { transport: LinkManager }).transport;
+}
+
 afterEach(async () => {
   await mesh?.stopAll();
 });
@@ -91,6 +100,46 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
       expect(node.peers().active.map((p) => p.id)).not.toContain(leaver.id);
       expect(node.peers().passive.map((p) => p.id)).not.toContain(leaver.id);
     }
+  });
+
+  it('reports a neighbour with peer:up only once a link to it is up, and not at all if none comes up', async () => {
+    mesh = new TestMesh({ discovery: false });
+    const victim = mesh.add();
+    await victim.start();
+    const named = mesh.add({ bootstrap: [`127.0.0.1:${victim.address()!.port}`] });
+    await named.start();
+    await mesh.waitConnected();
+    // A port nobody listens on: a dial to it is refused at once.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const reported: string[] = [];
+    victim.on('peer:up', (peer) => reported.push(`up ${peer.id}`));
+    victim.on('peer:down', (peer) => reported.push(`down ${peer.id}`));
+    const ghost = generateIdentity().id;
+    const dialFailed = new Promise((resolve) => transportOf(victim).once('dialFailed', resolve));
+    // A ForwardJoin at the end of its walk: the victim takes the named peer as a neighbour at once,
+    // and dials it. Before, 'peer:up' came then, and a 'peer:down' when the dial failed.
+    transportOf(named).send(
+      { id: victim.id, address: `127.0.0.1:${victim.address()!.port}` },
+      {
+        type: 'forwardJoin',
+        peer: { id: ghost, address: `127.0.0.1:${closedPort}` },
+        ttl: 0,
+      },
+    );
+    await dialFailed;
+    expect(victim.peers().active.map((p) => p.id)).not.toContain(ghost);
+    expect(reported).toEqual([]);
+
+    // A neighbour whose link does come up is reported, once.
+    const late = mesh.add({ bootstrap: [`127.0.0.1:${victim.address()!.port}`] });
+    await late.start();
+    await mesh.waitConnected();
+    expect(reported).toContain(`up ${late.id}`);
+    expect(reported.filter((event) => event === `up ${late.id}`)).toHaveLength(1);
   });
 
   it('joins through a bootstrap address with discovery off', async () => {
