@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { SECRET_FILE_MODE } from './key-file.js';
 
 /**
@@ -8,9 +9,10 @@ import { SECRET_FILE_MODE } from './key-file.js';
  * lock stops the second node on one machine; a copy on another machine is caught by discovery
  * (the 'identity:conflict' event).
  *
- * A lock whose process is gone (killed, crashed) is stale and taken over. A process id the system
- * has since given to another program makes a stale lock look held: the error says which file to
- * delete then.
+ * A lock whose process is gone (killed, crashed) is stale and taken over, and so is one naming this
+ * process that this process did not take (in a container every run is process 1). A process id the
+ * system has since given to another program makes a stale lock look held: the error says which file
+ * to delete then.
  */
 export class IdentityInUseError extends Error {
   override readonly name = 'IdentityInUseError';
@@ -27,6 +29,13 @@ export class IdentityInUseError extends Error {
     );
   }
 }
+
+/**
+ * The lock files this process holds, by absolute path. A lock naming this process's id is live only
+ * if it is one of them: a run killed before this one may have had the same id (every run of a
+ * container is process 1), and its lock must not stop this one forever.
+ */
+const locksHeldHere = new Set<string>();
 
 /** Gives the lock back; does nothing the second time, or if the lock is no longer ours. */
 export type ReleaseIdentity = () => void;
@@ -46,7 +55,7 @@ export function lockIdentityFile(identityPath: string): ReleaseIdentity {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: SECRET_FILE_MODE });
-      return releaseOnce(lockPath);
+      return holdUntilReleased(lockPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return () => {};
     }
@@ -59,17 +68,25 @@ export function lockIdentityFile(identityPath: string): ReleaseIdentity {
 
 /** The live process that holds `identityPath`'s lock, or undefined if none does. */
 export function identityHolder(identityPath: string): number | undefined {
-  const pid = readPid(lockPathOf(identityPath));
-  return pid !== undefined && isAlive(pid) ? pid : undefined;
+  const lockPath = lockPathOf(identityPath);
+  const pid = readPid(lockPath);
+  if (pid === undefined) return undefined;
+  if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : undefined;
+  return isAlive(pid) ? pid : undefined;
 }
 
-function releaseOnce(lockPath: string): ReleaseIdentity {
+/** Records the lock just created as this process's, and returns what gives it back. */
+function holdUntilReleased(lockPath: string): ReleaseIdentity {
+  // Resolved now: a relative path would name another file once the working directory changes.
+  const heldPath = resolve(lockPath);
+  locksHeldHere.add(heldPath);
   let held = true;
   return () => {
     if (!held) return;
     held = false;
+    locksHeldHere.delete(heldPath);
     // Only our own: a lock taken over as stale (we were thought gone) belongs to its new holder.
-    if (readPid(lockPath) === process.pid) rmSync(lockPath, { force: true });
+    if (readPid(heldPath) === process.pid) rmSync(heldPath, { force: true });
   };
 }
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   IdentityInUseError,
@@ -52,6 +52,8 @@ describe('identity file lock', () => {
     ['a process that has exited', () => `${deadPid()}\n`],
     ['no process id at all', () => 'not a pid\n'],
     ['nothing', () => ''],
+    // In a container every run is process 1, so the lock of a run killed with -9 names the next run.
+    ['this process, which never took it', () => `${process.pid}\n`],
   ])('takes over a stale lock that names %s', (_label, content) => {
     writeFileSync(lockPathOf(identityPath), content());
     expect(identityHolder(identityPath)).toBeUndefined();
@@ -59,6 +61,12 @@ describe('identity file lock', () => {
     expect(identityHolder(identityPath)).toBe(process.pid);
     release();
     expect(existsSync(lockPathOf(identityPath))).toBe(false);
+  });
+
+  it('refuses a second node of this process that names the same file by another path', () => {
+    const release = lockIdentityFile(identityPath);
+    expect(() => lockIdentityFile(relative(process.cwd(), identityPath))).toThrow(IdentityInUseError);
+    release();
   });
 
   it('leaves a lock that another process took over in the meantime', () => {
