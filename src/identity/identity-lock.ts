@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createWhole } from './create-whole.js';
 import { SECRET_FILE_MODE } from './key-file.js';
 
 /**
@@ -53,12 +54,14 @@ export function lockIdentityFile(identityPath: string): ReleaseIdentity {
   const lockPath = lockPathOf(identityPath);
   // Another attempt only after removing a stale lock; a racing process may win it, and then holds it.
   for (let attempt = 0; attempt < 3; attempt++) {
+    let created: boolean;
     try {
-      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: SECRET_FILE_MODE });
-      return holdUntilReleased(lockPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return () => {};
+      // Whole, never empty: a racer reading an empty lock would take it for stale and remove it.
+      created = createWhole(lockPath, `${process.pid}\n`, SECRET_FILE_MODE);
+    } catch {
+      return () => {};
     }
+    if (created) return holdUntilReleased(lockPath);
     const holder = identityHolder(identityPath);
     if (holder !== undefined) throw new IdentityInUseError(identityPath, holder);
     rmSync(lockPath, { force: true });

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IdentityInUseError, lockIdentityFile, lockPathOf } from '../../src/identity/identity-lock.js';
+
+/**
+ * Two nodes starting at the same moment, made deterministic: the file system calls of the code under
+ * test are wrapped so that, at one chosen moment, another starter runs to completion before this one
+ * goes on. The OS may schedule another process at any of these moments.
+ */
+type Moment =
+  /** Just after this starter read `path`, and before it acts on what it read. */
+  | 'after-reading'
+  /** Just before this starter creates a file whose name begins with `path`. */
+  | 'before-creating'
+  /** Between creating such a file and writing its contents: it exists, empty. */
+  | 'while-creating';
+
+interface Race {
+  readonly moment: Moment;
+  readonly path: string;
+  readonly otherStarter: () => void;
+}
+
+const armed = vi.hoisted(() => ({ race: undefined as Race | undefined }));
+
+/** The race armed for `moment` on `file`, disarmed so that it runs once and its starter runs undisturbed. */
+function raceAt(moment: Moment, file: fs.PathOrFileDescriptor): Race | undefined {
+  const race = armed.race;
+  if (race === undefined || race.moment !== moment || typeof file !== 'string') return undefined;
+  const matches = moment === 'after-reading' ? file === race.path : file.startsWith(race.path);
+  if (!matches) return undefined;
+  armed.race = undefined;
+  return race;
+}
+
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const readFileSync = ((file: fs.PathOrFileDescriptor, options?: unknown) => {
+    const contents = real.readFileSync(file, options as BufferEncoding);
+    raceAt('after-reading', file)?.otherStarter();
+    return contents;
+  }) as typeof real.readFileSync;
+  const writeFileSync = (
+    file: fs.PathOrFileDescriptor,
+    data: string | NodeJS.ArrayBufferView,
+    options?: fs.WriteFileOptions,
+  ): void => {
+    raceAt('before-creating', file)?.otherStarter();
+    const race = raceAt('while-creating', file);
+    if (race === undefined) {
+      real.writeFileSync(file, data, options);
+      return;
+    }
+    // What writeFileSync does inside: create (open), then write; the other starter runs in between.
+    const { flag = 'w', mode } = typeof options === 'object' && options !== null ? options : {};
+    const fd = real.openSync(file as string, flag, mode);
+    try {
+      race.otherStarter();
+      real.writeFileSync(fd, data);
+    } finally {
+      real.closeSync(fd);
+    }
+  };
+  return { ...real, default: { ...real, readFileSync, writeFileSync }, readFileSync, writeFileSync };
+});
+
+let dir: string;
+let identityPath: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(join(tmpdir(), 'meshcast-races-'));
+  identityPath = join(dir, 'meshcast', 'identity.key');
+  fs.mkdirSync(join(dir, 'meshcast'));
+});
+afterEach(() => {
+  armed.race = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Tries to take the lock as a starting node does; a lock it takes goes into `held`. */
+function startLocking(held: Array<() => void>): 'locked' | 'refused' {
+  try {
+    held.push(lockIdentityFile(identityPath));
+    return 'locked';
+  } catch (error) {
+    if (error instanceof IdentityInUseError) return 'refused';
+    throw error;
+  }
+}
+
+describe('two nodes starting at once with one identity file', () => {
+  it('never see the lock file before it names its holder, so one of them holds it, not both', () => {
+    const held: Array<() => void> = [];
+    let other: 'locked' | 'refused' | undefined;
+    armed.race = {
+      moment: 'while-creating',
+      path: lockPathOf(identityPath),
+      otherStarter: () => {
+        other = startLocking(held);
+      },
+    };
+    const first = startLocking(held);
+    for (const release of held) release();
+    expect([first, other].sort()).toEqual(['locked', 'refused']);
+    expect(fs.readdirSync(join(dir, 'meshcast'))).toEqual([]);
+    lockIdentityFile(identityPath)(); // and the lock is free again
+  });
+});
