@@ -51,27 +51,102 @@ export function lockPathOf(identityPath: string): string {
  * directory, say) the node runs unlocked: refusing to start would be worse than the risk guarded.
  */
 export function lockIdentityFile(identityPath: string): ReleaseIdentity {
-  const lockPath = lockPathOf(identityPath);
-  // Another attempt only after removing a stale lock; a racing process may win it, and then holds it.
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const attempt = takeLock(lockPathOf(identityPath));
+  switch (attempt.outcome) {
+    case 'taken':
+      return attempt.release;
+    case 'held':
+      throw new IdentityInUseError(identityPath, attempt.holder);
+    case 'unwritable':
+      return () => {};
+  }
+}
+
+/** The live process that holds `identityPath`'s lock, or undefined if none does. */
+export function identityHolder(identityPath: string): number | undefined {
+  return liveHolder(lockPathOf(identityPath));
+}
+
+/** How long a start waits for another process to finish clearing a stale lock (it takes microseconds). */
+const CLEARING_PATIENCE_MS = 1000;
+
+const CLEARING_POLL_MS = 1;
+
+/** What trying to take a lock file came to. */
+type Attempt =
+  | { readonly outcome: 'taken'; readonly release: ReleaseIdentity }
+  | { readonly outcome: 'held'; readonly holder: number }
+  /** No lock file can be written or removed there (a read-only directory, say). */
+  | { readonly outcome: 'unwritable' };
+
+/**
+ * Takes the lock file `lockPath`, clearing it first if it is stale. A stale lock is removed only by
+ * a process that holds `<lockPath>.break` and has read it stale again while holding that: two
+ * starters that both read it stale would otherwise both remove it, the second removing the lock
+ * the first had just taken. The break lock is a lock file too, cleared the same way if stale.
+ */
+function takeLock(lockPath: string): Attempt {
+  const giveUpAt = Date.now() + CLEARING_PATIENCE_MS;
+  for (;;) {
     let created: boolean;
     try {
       // Whole, never empty: a racer reading an empty lock would take it for stale and remove it.
       created = createWhole(lockPath, `${process.pid}\n`, SECRET_FILE_MODE);
     } catch {
-      return () => {};
+      return { outcome: 'unwritable' };
     }
-    if (created) return holdUntilReleased(lockPath);
-    const holder = identityHolder(identityPath);
-    if (holder !== undefined) throw new IdentityInUseError(identityPath, holder);
-    rmSync(lockPath, { force: true });
+    if (created) return { outcome: 'taken', release: holdUntilReleased(lockPath) };
+    const holder = liveHolder(lockPath);
+    if (holder !== undefined) return { outcome: 'held', holder };
+    const clearing = clearStaleLock(lockPath);
+    if (clearing === 'unwritable') return { outcome: 'unwritable' };
+    if (Date.now() > giveUpAt) throw stuckLockError(lockPath, clearing);
+    // Another process is clearing it: it will have taken the lock, or left it free, in a moment.
+    if (clearing !== 'cleared') pause(CLEARING_POLL_MS);
   }
-  throw new Error(`cannot lock identity file ${identityPath}: stale locks in ${lockPath} keep reappearing`);
 }
 
-/** The live process that holds `identityPath`'s lock, or undefined if none does. */
-export function identityHolder(identityPath: string): number | undefined {
-  const lockPath = lockPathOf(identityPath);
+/**
+ * Removes `lockPath` if it is still stale when read again under its break lock. 'cleared' also when
+ * another process cleared and took it meanwhile; `clearer` when another process holds the break lock.
+ */
+function clearStaleLock(lockPath: string): 'cleared' | 'unwritable' | { readonly clearer: number } {
+  const breakLock = takeLock(breakLockPathOf(lockPath));
+  if (breakLock.outcome === 'unwritable') return 'unwritable';
+  if (breakLock.outcome === 'held') return { clearer: breakLock.holder };
+  try {
+    if (liveHolder(lockPath) === undefined) rmSync(lockPath, { force: true });
+    return 'cleared';
+  } catch {
+    return 'unwritable'; // say, another user's stale lock in a sticky directory such as /tmp
+  } finally {
+    breakLock.release();
+  }
+}
+
+function breakLockPathOf(lockPath: string): string {
+  return `${lockPath}.break`;
+}
+
+function stuckLockError(lockPath: string, clearing: 'cleared' | { readonly clearer: number }): Error {
+  const why =
+    clearing === 'cleared'
+      ? 'stale locks kept reappearing'
+      : `process ${clearing.clearer} holds ${breakLockPathOf(lockPath)} to clear it. If no meshcast ` +
+        `node is starting, delete ${breakLockPathOf(lockPath)}`;
+  return new Error(`cannot take the lock ${lockPath} within ${CLEARING_PATIENCE_MS} ms: ${why}`);
+}
+
+/** Blocks this thread for `ms`: locking is synchronous, as createNode() and start-up are. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The live process that holds the lock file, or undefined if it is stale: absent, naming no
+ * process, a process that is gone, or this process without being one of the locks it holds.
+ */
+function liveHolder(lockPath: string): number | undefined {
   const pid = readPid(lockPath);
   if (pid === undefined) return undefined;
   if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : undefined;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,6 +61,28 @@ describe('identity file lock', () => {
     expect(identityHolder(identityPath)).toBe(process.pid);
     release();
     expect(existsSync(lockPathOf(identityPath))).toBe(false);
+  });
+
+  it('clears a stale lock even when a process that was clearing it died, leaving only its own lock', () => {
+    const lockPath = lockPathOf(identityPath);
+    writeFileSync(lockPath, `${deadPid()}\n`);
+    writeFileSync(`${lockPath}.break`, `${deadPid()}\n`);
+    const release = lockIdentityFile(identityPath);
+    expect(readdirSync(dir)).toEqual(['identity.key.lock']);
+    expect(identityHolder(identityPath)).toBe(process.pid);
+    release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('gives up on a stale lock that a live process keeps clearing, and says which file to delete', () => {
+    const lockPath = lockPathOf(identityPath);
+    writeFileSync(lockPath, `${deadPid()}\n`);
+    writeFileSync(`${lockPath}.break`, `${process.ppid}\n`); // alive, and not this process
+    expect(() => lockIdentityFile(identityPath)).toThrow(
+      `process ${process.ppid} holds ${lockPath}.break to clear it. If no meshcast node is starting, delete ${lockPath}.break`,
+    );
+    rmSync(`${lockPath}.break`);
+    lockIdentityFile(identityPath)();
   });
 
   it('refuses a second node of this process that names the same file by another path', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,12 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** The id of a process that has exited: nothing runs under it (until the system reuses it). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(child.stdout.toString());
+}
+
 /** Tries to take the lock as a starting node does; a lock it takes goes into `held`. */
 function startLocking(held: Array<() => void>): 'locked' | 'refused' {
   try {
@@ -90,6 +97,24 @@ function startLocking(held: Array<() => void>): 'locked' | 'refused' {
 }
 
 describe('two nodes starting at once with one identity file', () => {
+  it('do not both clear a stale lock: the one that looks second leaves the lock the first took', () => {
+    const lockPath = lockPathOf(identityPath);
+    fs.writeFileSync(lockPath, `${deadPid()}\n`);
+    const firstHolder = process.ppid; // alive, and not this process
+    armed.race = {
+      moment: 'after-reading',
+      path: lockPath,
+      // It too found the lock stale: it cleared it and took the lock.
+      otherStarter: () => {
+        fs.rmSync(lockPath);
+        fs.writeFileSync(lockPath, `${firstHolder}\n`);
+      },
+    };
+    expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
+    expect(armed.race).toBeUndefined();
+    expect(fs.readFileSync(lockPath, 'utf8')).toBe(`${firstHolder}\n`);
+  });
+
   it('never see the lock file before it names its holder, so one of them holds it, not both', () => {
     const held: Array<() => void> = [];
     let other: 'locked' | 'refused' | undefined;
