@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { generateIdentity, type Identity, identityFromSeed, seedOf } from './identity.js';
-import { configDirectory, KeyFileError, readSecretFile, writeSecretFile } from './key-file.js';
+import { configDirectory, createSecretFile, KeyFileError, readSecretFile } from './key-file.js';
 
 /** Tells a meshcast identity file from any other JSON; bump `version` on an incompatible change. */
 const FILE_TYPE = 'meshcast-identity';
@@ -25,7 +25,10 @@ export interface LoadedIdentity {
   readonly created: boolean;
 }
 
-/** Loads the identity in `path`, or creates the file (mode 0600) with a new key pair if there is none. */
+/**
+ * Loads the identity in `path`, or creates the file (mode 0600) with a new key pair if there is none.
+ * Of first runs racing to create it, the first to land its file decides the identity for all.
+ */
 export function loadOrCreateIdentity(path: string): LoadedIdentity {
   const text = readSecretFile(path);
   if (text !== undefined) return { identity: parseIdentityFile(path, text), created: false };
@@ -36,7 +39,9 @@ export function loadOrCreateIdentity(path: string): LoadedIdentity {
     id: identity.id,
     seed: seedOf(identity).toString('hex'),
   };
-  writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
+  if (!createSecretFile(path, `${JSON.stringify(file, null, 2)}\n`)) {
+    return { identity: loadIdentity(path), created: false };
+  }
   return { identity, created: true };
 }
 

@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createWhole } from './create-whole.js';
 
 /**
  * Secret files (identity keys, network keys): created owner-only, refused when others may read them.
@@ -67,14 +68,22 @@ export function readSecretFile(path: string): string | undefined {
  * overwrites: an existing key may be the only copy of an identity or a network's key.
  */
 export function writeSecretFile(path: string, text: string): void {
+  if (!createSecretFile(path, text)) {
+    throw new KeyFileError(path, `cannot create key file ${path}: it already exists`);
+  }
+}
+
+/**
+ * As writeSecretFile, but returns false, changing nothing, if the file exists. The file appears
+ * whole, already 0600: a process reading it at any moment finds it complete or absent.
+ */
+export function createSecretFile(path: string, text: string): boolean {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, text, { mode: SECRET_FILE_MODE, flag: 'wx' });
-    // The umask may have cleared bits of the mode but never adds any; chmod makes it exact anyway.
-    chmodSync(path, SECRET_FILE_MODE);
+    return createWhole(path, text, SECRET_FILE_MODE);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'EEXIST' ? 'it already exists' : (error as Error).message;
-    throw new KeyFileError(path, `cannot create key file ${path}: ${reason}`, { cause: error });
+    throw new KeyFileError(path, `cannot create key file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

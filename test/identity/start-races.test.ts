@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type LoadedIdentity, loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { IdentityInUseError, lockIdentityFile, lockPathOf } from '../../src/identity/identity-lock.js';
 
 /**
@@ -130,5 +131,34 @@ describe('two nodes starting at once with one identity file', () => {
     expect([first, other].sort()).toEqual(['locked', 'refused']);
     expect(fs.readdirSync(join(dir, 'meshcast'))).toEqual([]);
     lockIdentityFile(identityPath)(); // and the lock is free again
+  });
+});
+
+describe('two first runs at once', () => {
+  /** Runs loadOrCreateIdentity twice, the second at `moment` of the first; both results. */
+  function firstRunsAt(moment: Moment): [LoadedIdentity, LoadedIdentity | undefined] {
+    let other: LoadedIdentity | undefined;
+    armed.race = {
+      moment,
+      path: identityPath,
+      otherStarter: () => {
+        other = loadOrCreateIdentity(identityPath);
+      },
+    };
+    const first = loadOrCreateIdentity(identityPath);
+    expect(armed.race).toBeUndefined();
+    return [first, other];
+  }
+
+  it.each<[string, Moment]>([
+    ['just before this one creates it', 'before-creating'],
+    ['while this one writes it', 'while-creating'],
+  ])('share one identity when the other creates the file %s', (_label, moment) => {
+    const [first, other] = firstRunsAt(moment);
+    expect(other?.created).toBe(true);
+    expect(first.created).toBe(false);
+    expect(first.identity).toEqual(other?.identity);
+    expect(loadOrCreateIdentity(identityPath)).toEqual({ identity: first.identity, created: false });
+    expect(fs.statSync(identityPath).mode & 0o777).toBe(0o600);
   });
 });
