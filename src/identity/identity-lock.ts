@@ -64,7 +64,8 @@ export function lockIdentityFile(identityPath: string): ReleaseIdentity {
 
 /** The live process that holds `identityPath`'s lock, or undefined if none does. */
 export function identityHolder(identityPath: string): number | undefined {
-  return liveHolder(lockPathOf(identityPath));
+  const lock = readLock(lockPathOf(identityPath));
+  return typeof lock === 'number' ? lock : undefined;
 }
 
 /** How long a start waits for another process to finish clearing a stale lock (it takes microseconds). */
@@ -96,9 +97,10 @@ function takeLock(lockPath: string): Attempt {
       return { outcome: 'unwritable' };
     }
     if (created) return { outcome: 'taken', release: holdUntilReleased(lockPath) };
-    const holder = liveHolder(lockPath);
-    if (holder !== undefined) return { outcome: 'held', holder };
-    const clearing = clearStaleLock(lockPath);
+    const lock = readLock(lockPath);
+    if (typeof lock === 'number') return { outcome: 'held', holder: lock };
+    // Gone already (let go, or cleared, since we tried), it needs no clearing: try again.
+    const clearing = lock === 'absent' ? 'cleared' : clearStaleLock(lockPath);
     if (clearing === 'unwritable') return { outcome: 'unwritable' };
     if (Date.now() > giveUpAt) throw stuckLockError(lockPath, clearing);
     // Another process is clearing it: it will have taken the lock, or left it free, in a moment.
@@ -107,15 +109,17 @@ function takeLock(lockPath: string): Attempt {
 }
 
 /**
- * Removes `lockPath` if it is still stale when read again under its break lock. 'cleared' also when
- * another process cleared and took it meanwhile; `clearer` when another process holds the break lock.
+ * Removes `lockPath` if it is still stale when read again under its break lock; 'cleared' also when
+ * it is gone or taken by then. `clearer` when another process holds the break lock.
  */
 function clearStaleLock(lockPath: string): 'cleared' | 'unwritable' | { readonly clearer: number } {
   const breakLock = takeLock(breakLockPathOf(lockPath));
   if (breakLock.outcome === 'unwritable') return 'unwritable';
   if (breakLock.outcome === 'held') return { clearer: breakLock.holder };
   try {
-    if (liveHolder(lockPath) === undefined) rmSync(lockPath, { force: true });
+    // A stale lock cannot change while we hold the break lock: no live process holds it, and no other
+    // may remove it. An absent one is left alone: another process may be creating it this moment.
+    if (readLock(lockPath) === 'stale') rmSync(lockPath, { force: true });
     return 'cleared';
   } catch {
     return 'unwritable'; // say, another user's stale lock in a sticky directory such as /tmp
@@ -131,7 +135,7 @@ function breakLockPathOf(lockPath: string): string {
 function stuckLockError(lockPath: string, clearing: 'cleared' | { readonly clearer: number }): Error {
   const why =
     clearing === 'cleared'
-      ? 'stale locks kept reappearing'
+      ? 'it kept changing hands, or going stale again'
       : `process ${clearing.clearer} holds ${breakLockPathOf(lockPath)} to clear it. If no meshcast ` +
         `node is starting, delete ${breakLockPathOf(lockPath)}`;
   return new Error(`cannot take the lock ${lockPath} within ${CLEARING_PATIENCE_MS} ms: ${why}`);
@@ -140,17 +144,6 @@ function stuckLockError(lockPath: string, clearing: 'cleared' | { readonly clear
 /** Blocks this thread for `ms`: locking is synchronous, as createNode() and start-up are. */
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * The live process that holds the lock file, or undefined if it is stale: absent, naming no
- * process, a process that is gone, or this process without being one of the locks it holds.
- */
-function liveHolder(lockPath: string): number | undefined {
-  const pid = readPid(lockPath);
-  if (pid === undefined) return undefined;
-  if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : undefined;
-  return isAlive(pid) ? pid : undefined;
 }
 
 /** Records the lock just created as this process's, and returns what gives it back. */
@@ -162,22 +155,27 @@ function holdUntilReleased(lockPath: string): ReleaseIdentity {
   return () => {
     if (!held) return;
     held = false;
-    locksHeldHere.delete(heldPath);
     // Only our own: a lock taken over as stale (we were thought gone) belongs to its new holder.
-    if (readPid(heldPath) === process.pid) rmSync(heldPath, { force: true });
+    if (readLock(heldPath) === process.pid) rmSync(heldPath, { force: true });
+    locksHeldHere.delete(heldPath);
   };
 }
 
-/** The process id in a lock file; undefined if there is none or it holds something else. */
-function readPid(lockPath: string): number | undefined {
+/**
+ * The live process that holds the lock file, 'absent' if there is none, or 'stale': naming no
+ * process, or one that is gone, or this process without being one of the locks it holds.
+ */
+function readLock(lockPath: string): number | 'absent' | 'stale' {
   let text: string;
   try {
     text = readFileSync(lockPath, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'stale';
   }
   const pid = Number(text.trim());
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return 'stale';
+  if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : 'stale';
+  return isAlive(pid) ? pid : 'stale';
 }
 
 /** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user's. */

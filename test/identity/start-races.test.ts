@@ -7,12 +7,14 @@ import { type LoadedIdentity, loadOrCreateIdentity } from '../../src/identity/id
 import { IdentityInUseError, lockIdentityFile, lockPathOf } from '../../src/identity/identity-lock.js';
 
 /**
- * Two nodes starting at the same moment, made deterministic: the file system calls of the code under
- * test are wrapped so that, at one chosen moment, another starter runs to completion before this one
- * goes on. The OS may schedule another process at any of these moments.
+ * Nodes starting at the same moment, made deterministic: the file system calls of the code under
+ * test are wrapped so that, at chosen moments, another starter does its part before this one goes
+ * on. The OS may schedule another process at any of these moments.
  */
 type Moment =
-  /** Just after this starter read `path`, and before it acts on what it read. */
+  /** Just before this starter reads `path`. */
+  | 'before-reading'
+  /** Just after this starter read `path` (or failed to), before it acts on what it read. */
   | 'after-reading'
   /** Just before this starter creates a file whose name begins with `path`. */
   | 'before-creating'
@@ -22,27 +24,37 @@ type Moment =
 interface Race {
   readonly moment: Moment;
   readonly path: string;
+  /** How many of these moments go by first; none unless said. */
+  passing?: number;
   readonly otherStarter: () => void;
 }
 
-const armed = vi.hoisted(() => ({ race: undefined as Race | undefined }));
+/** The races still to come, in order; each runs once. */
+const armed = vi.hoisted(() => ({ races: [] as Race[] }));
 
-/** The race armed for `moment` on `file`, disarmed so that it runs once and its starter runs undisturbed. */
+/** The next race if it is due at `moment` on `file`, taken off the list so that its starter runs undisturbed. */
 function raceAt(moment: Moment, file: fs.PathOrFileDescriptor): Race | undefined {
-  const race = armed.race;
+  const race = armed.races[0];
   if (race === undefined || race.moment !== moment || typeof file !== 'string') return undefined;
-  const matches = moment === 'after-reading' ? file === race.path : file.startsWith(race.path);
-  if (!matches) return undefined;
-  armed.race = undefined;
+  const creating = moment === 'before-creating' || moment === 'while-creating';
+  if (!(creating ? file.startsWith(race.path) : file === race.path)) return undefined;
+  if (race.passing) {
+    race.passing--;
+    return undefined;
+  }
+  armed.races.shift();
   return race;
 }
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((file: fs.PathOrFileDescriptor, options?: unknown) => {
-    const contents = real.readFileSync(file, options as BufferEncoding);
-    raceAt('after-reading', file)?.otherStarter();
-    return contents;
+    raceAt('before-reading', file)?.otherStarter();
+    try {
+      return real.readFileSync(file, options as BufferEncoding);
+    } finally {
+      raceAt('after-reading', file)?.otherStarter();
+    }
   }) as typeof real.readFileSync;
   const writeFileSync = (
     file: fs.PathOrFileDescriptor,
@@ -76,7 +88,7 @@ beforeEach(() => {
   fs.mkdirSync(join(dir, 'meshcast'));
 });
 afterEach(() => {
-  armed.race = undefined;
+  armed.races = [];
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -102,30 +114,60 @@ describe('two nodes starting at once with one identity file', () => {
     const lockPath = lockPathOf(identityPath);
     fs.writeFileSync(lockPath, `${deadPid()}\n`);
     const firstHolder = process.ppid; // alive, and not this process
-    armed.race = {
-      moment: 'after-reading',
-      path: lockPath,
-      // It too found the lock stale: it cleared it and took the lock.
-      otherStarter: () => {
-        fs.rmSync(lockPath);
-        fs.writeFileSync(lockPath, `${firstHolder}\n`);
+    armed.races = [
+      {
+        moment: 'after-reading',
+        path: lockPath,
+        // It too found the lock stale: it cleared it and took the lock.
+        otherStarter: () => {
+          fs.rmSync(lockPath);
+          fs.writeFileSync(lockPath, `${firstHolder}\n`);
+        },
       },
-    };
+    ];
     expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
-    expect(armed.race).toBeUndefined();
+    expect(armed.races).toEqual([]);
     expect(fs.readFileSync(lockPath, 'utf8')).toBe(`${firstHolder}\n`);
+  });
+
+  it.each([
+    ['as it found the lock gone', 0],
+    ['as it looked again', 1],
+  ])('do not remove a lock that was let go as one looked, and that a third took %s', (_label, passing) => {
+    const lockPath = lockPathOf(identityPath);
+    fs.writeFileSync(lockPath, `${process.ppid}\n`);
+    let third: 'locked' | undefined;
+    armed.races = [
+      { moment: 'before-reading', path: lockPath, otherStarter: () => fs.rmSync(lockPath) },
+      {
+        moment: 'after-reading',
+        path: lockPath,
+        passing,
+        otherStarter: () => {
+          fs.writeFileSync(lockPath, `${process.ppid}\n`); // alive, and not this process
+          third = 'locked';
+        },
+      },
+    ];
+    const held: Array<() => void> = [];
+    const holders = [startLocking(held), third].filter((outcome) => outcome === 'locked');
+    armed.races = [];
+    for (const release of held) release();
+    expect(holders).toEqual(['locked']);
   });
 
   it('never see the lock file before it names its holder, so one of them holds it, not both', () => {
     const held: Array<() => void> = [];
     let other: 'locked' | 'refused' | undefined;
-    armed.race = {
-      moment: 'while-creating',
-      path: lockPathOf(identityPath),
-      otherStarter: () => {
-        other = startLocking(held);
+    armed.races = [
+      {
+        moment: 'while-creating',
+        path: lockPathOf(identityPath),
+        otherStarter: () => {
+          other = startLocking(held);
+        },
       },
-    };
+    ];
     const first = startLocking(held);
     for (const release of held) release();
     expect([first, other].sort()).toEqual(['locked', 'refused']);
@@ -138,15 +180,17 @@ describe('two first runs at once', () => {
   /** Runs loadOrCreateIdentity twice, the second at `moment` of the first; both results. */
   function firstRunsAt(moment: Moment): [LoadedIdentity, LoadedIdentity | undefined] {
     let other: LoadedIdentity | undefined;
-    armed.race = {
-      moment,
-      path: identityPath,
-      otherStarter: () => {
-        other = loadOrCreateIdentity(identityPath);
+    armed.races = [
+      {
+        moment,
+        path: identityPath,
+        otherStarter: () => {
+          other = loadOrCreateIdentity(identityPath);
+        },
       },
-    };
+    ];
     const first = loadOrCreateIdentity(identityPath);
-    expect(armed.race).toBeUndefined();
+    expect(armed.races).toEqual([]);
     return [first, other];
   }
 
