@@ -30,6 +30,8 @@ export class Link {
   /** Arrival time of the latest message scheduled in each direction, to keep each one FIFO. */
   lastArrivalAtoB: Millis = 0;
   lastArrivalBtoA: Millis = 0;
+  /** When the responder (the end that did not dial) finished its handshake: see HANDSHAKE_LEGS. */
+  responderUpAt: Millis = 0;
   queueFrom: number[] | undefined;
   queueMessages: ProtocolMessage[] | undefined;
   /** Positions in each end's list of links (see SimNetwork), for O(1) removal. */

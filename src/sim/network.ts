@@ -34,6 +34,17 @@ export interface NetworkOptions {
   readonly idleTimeout: Millis;
 }
 
+/**
+ * One-way latencies from the start of a dial until the dialer's link is up, as in the TCP runtime
+ * (src/transport/link-manager.ts, secure-channel.ts). With the dial at 0: SYN reaches the target at
+ * 1, SYN-ACK the dialer at 2 (connected), Noise XX message 1 (e) reaches the target at 3, message 2
+ * (e, ee, s, es) the dialer at 4, which is then secured and sends message 3 (s, se) and its sealed
+ * Hello, reaching the target at 5: the responder is established and sends its own Hello, reaching
+ * the dialer at 6, when the dialer is established. So the dialer's first data arrives at about 7
+ * one-way latencies, the responder's at about 6. Each leg draws its own latency like any message.
+ */
+export const HANDSHAKE_LEGS = 6;
+
 export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = {
   latency: DEFAULT_LATENCY,
   latencyPerLink: false,
@@ -76,8 +87,10 @@ export interface NetworkCounters {
 
 /**
  * A simulated transport with the semantics of the TCP LinkManager, as the Protocol sees them:
- * - a `send` without a link dials: after one latency the link is up at both ends and the queued
- *   messages go out (so a fresh link's first message takes two latencies, like connect + data);
+ * - a `send` without a link dials: TCP's connect, then the Noise handshake and a Hello each way
+ *   (HANDSHAKE_LEGS, six one-way latencies), then the link is up at both ends and the queued
+ *   messages go out, the dialer's arriving about seven latencies after the dial started, the
+ *   responder's (sent when its own handshake ended, a leg earlier) about six;
  *   a dial to a dead or unreachable node fails with `dialFailed` after one round trip (refused: the
  *   process is gone, its host answers) or `connectTimeout` (silent crash, partition);
  * - each direction of a link is FIFO: a message arrives at max(now + latency, previous arrival);
@@ -289,7 +302,12 @@ export class SimNetwork {
     this.counters.dials++;
     const now = this.host.now;
     if (this.host.isAlive(target) && this.reachable(from, target)) {
-      this.host.schedule(now + this.latency(from, target), simEvent(EventKind.linkOpen, -1, -1, link));
+      // The responder is established one leg before the dialer (see HANDSHAKE_LEGS).
+      let responderUp = now;
+      for (let leg = 1; leg < HANDSHAKE_LEGS; leg++) responderUp += this.latency(from, target);
+      link.responderUpAt = responderUp;
+      const dialerUp = responderUp + this.latency(from, target);
+      this.host.schedule(dialerUp, simEvent(EventKind.linkOpen, -1, -1, link));
     } else {
       const delay = this.dialFailureDelay(from, target);
       this.host.schedule(now + delay, simEvent(EventKind.dialFail, -1, -1, link));
@@ -328,7 +346,10 @@ export class SimNetwork {
     if (from !== undefined && messages !== undefined) {
       for (let i = 0; i < from.length; i++) {
         const sender = from[i] as number;
-        this.transmit(link, sender, link.other(sender), messages[i] as ProtocolMessage);
+        // The responder was up a leg earlier: what it queued left then, behind its Hello, which
+        // arrives now.
+        const sentAt = sender === dialer ? this.host.now : link.responderUpAt;
+        this.transmit(link, sender, link.other(sender), messages[i] as ProtocolMessage, sentAt);
       }
     }
     // An end that disconnected during the dial: its messages went out, now it closes.
@@ -351,9 +372,15 @@ export class SimNetwork {
 
   // --- Messages -----------------------------------------------------------------------------------
 
-  private transmit(link: Link, from: number, to: number, message: ProtocolMessage): void {
+  private transmit(
+    link: Link,
+    from: number,
+    to: number,
+    message: ProtocolMessage,
+    sentAt: Millis = this.host.now,
+  ): void {
     this.counters.messagesSent++;
-    const arrival = this.nextArrival(link, from);
+    const arrival = this.nextArrival(link, from, sentAt);
     if (this.options.loss > 0 && this.random.next() < this.options.loss) {
       this.counters.lossEvents++;
       this.host.schedule(arrival, simEvent(EventKind.linkBreak, -1, -1, link));
@@ -363,8 +390,10 @@ export class SimNetwork {
   }
 
   /** Arrival time of the next message from `from` on `link`: FIFO per direction. */
-  private nextArrival(link: Link, from: number): Millis {
-    let arrival = this.host.now + this.latency(link.a, link.b);
+  private nextArrival(link: Link, from: number, sentAt: Millis = this.host.now): Millis {
+    // Never before now: a message sent earlier (see open) still arrives no sooner than its link's
+    // last handshake message, which arrives now.
+    let arrival = Math.max(sentAt + this.latency(link.a, link.b), this.host.now);
     if (from === link.a) {
       if (arrival < link.lastArrivalAtoB) arrival = link.lastArrivalAtoB;
       link.lastArrivalAtoB = arrival;

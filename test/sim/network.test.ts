@@ -4,13 +4,22 @@ import { NetworkHarness, numbered, seqOf } from './network-host.js';
 const constant5 = { latency: { kind: 'constant', ms: 5 } } as const;
 
 describe('SimNetwork links', () => {
-  it('dials on the first send: up after one latency, first message after two', () => {
+  it('dials on the first send: up after the handshake (six latencies), first message after seven', () => {
     const net = new NetworkHarness(2, constant5);
     net.send(0, 1, numbered(1));
     net.run();
-    expect(net.messagesTo(1)).toMatchObject([{ at: 10, from: 0 }]);
+    expect(net.messagesTo(1)).toMatchObject([{ at: 35, from: 0 }]);
     expect(net.network.counters.dials).toBe(1);
     expect(net.network.currentLink(0, 1)?.dialer).toBe(0);
+  });
+
+  it("the responder's messages queued on the dial leave when its handshake ends, a leg before the dialer's", () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.send(1, 0, numbered(2)); // 1 uses the link 0 is dialling
+    net.run();
+    expect(net.messagesTo(0)).toMatchObject([{ at: 30, from: 1 }]);
+    expect(net.messagesTo(1)).toMatchObject([{ at: 35, from: 0 }]);
   });
 
   it('keeps each direction FIFO under random latency, on one shared link', () => {
@@ -32,6 +41,10 @@ describe('SimNetwork links', () => {
       { latency: { kind: 'uniform', min: 1, max: 50 }, latencyPerLink: true },
       3,
     );
+    // Links up first (a handshake takes six latencies): then every send leaves at a multiple of 100.
+    net.send(0, 1, numbered(-1));
+    net.send(0, 2, numbered(-1));
+    net.run(1000);
     for (let i = 0; i < 20; i++) {
       net.send(0, 1, numbered(i));
       net.send(1, 0, numbered(i));
@@ -79,23 +92,23 @@ describe('SimNetwork links', () => {
     net.network.disconnect(0, 1);
     net.run();
     expect(net.observed).toEqual([
-      { kind: 'message', at: 10, to: 1, from: 0, message: numbered(1) },
-      { kind: 'linkDown', at: 10, node: 1, peer: 0 },
+      { kind: 'message', at: 35, to: 1, from: 0, message: numbered(1) },
+      { kind: 'linkDown', at: 35, node: 1, peer: 0 },
     ]);
   });
 
   it('disconnect flushes, then the other end alone gets linkDown; it can still answer until the FIN', () => {
     const net = new NetworkHarness(2, constant5);
     net.send(0, 1, numbered(1));
-    net.run(); // link up, message 1 delivered at 10
+    net.run(); // link up at 30, message 1 delivered at 35
     net.send(0, 1, numbered(2));
     net.network.disconnect(0, 1);
     net.send(1, 0, numbered(3)); // sent before 1 learns of the close
     net.run();
     expect(net.observed.slice(1)).toEqual([
-      { kind: 'message', at: 15, to: 1, from: 0, message: numbered(2) },
-      { kind: 'linkDown', at: 15, node: 1, peer: 0 },
-      { kind: 'message', at: 15, to: 0, from: 1, message: numbered(3) },
+      { kind: 'message', at: 40, to: 1, from: 0, message: numbered(2) },
+      { kind: 'linkDown', at: 40, node: 1, peer: 0 },
+      { kind: 'message', at: 40, to: 0, from: 1, message: numbered(3) },
     ]);
     expect(net.network.linkCount).toBe(0);
   });
@@ -122,9 +135,9 @@ describe('SimNetwork links', () => {
     net.kill(0, false);
     net.run();
     expect(net.observed.slice(2)).toEqual([
-      { kind: 'message', at: 15, to: 1, from: 0, message: numbered(3) },
-      { kind: 'linkDown', at: 15, node: 1, peer: 0 },
-      { kind: 'linkDown', at: 15, node: 2, peer: 0 },
+      { kind: 'message', at: 40, to: 1, from: 0, message: numbered(3) },
+      { kind: 'linkDown', at: 40, node: 1, peer: 0 },
+      { kind: 'linkDown', at: 40, node: 2, peer: 0 },
     ]);
     expect(net.network.counters.droppedAtDeadNode).toBe(1);
   });
@@ -135,7 +148,7 @@ describe('SimNetwork links', () => {
     net.run();
     net.kill(0, true);
     net.run();
-    expect(net.events('linkDown')).toEqual([{ kind: 'linkDown', at: 3010, node: 1, peer: 0 }]);
+    expect(net.events('linkDown')).toEqual([{ kind: 'linkDown', at: 3035, node: 1, peer: 0 }]);
   });
 
   it('a partition drops traffic across it, breaks its links after the idle timeout, fails dials', () => {
@@ -149,10 +162,10 @@ describe('SimNetwork links', () => {
     net.run();
     expect(net.messagesTo(1).map(seqOf)).toEqual([1]);
     expect(net.messagesTo(0).map(seqOf)).toEqual([4]);
-    expect(net.events('dialFailed')).toEqual([{ kind: 'dialFailed', at: 2010, node: 2, peer: 1 }]);
+    expect(net.events('dialFailed')).toEqual([{ kind: 'dialFailed', at: 2035, node: 2, peer: 1 }]);
     expect(net.events('linkDown')).toEqual([
-      { kind: 'linkDown', at: 3010, node: 0, peer: 1 },
-      { kind: 'linkDown', at: 3010, node: 1, peer: 0 },
+      { kind: 'linkDown', at: 3035, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 3035, node: 1, peer: 0 },
     ]);
     net.network.repair();
     net.send(2, 1, numbered(5));
@@ -167,8 +180,8 @@ describe('SimNetwork links', () => {
     net.run();
     expect(net.events('message')).toEqual([]);
     expect(net.events('linkDown')).toEqual([
-      { kind: 'linkDown', at: 10, node: 0, peer: 1 },
-      { kind: 'linkDown', at: 10, node: 1, peer: 0 },
+      { kind: 'linkDown', at: 35, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 35, node: 1, peer: 0 },
     ]);
   });
 
