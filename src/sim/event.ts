@@ -22,6 +22,11 @@ export const EventKind = {
   beacon: 6,
   // Scenario (src/sim/scenarios.ts): `node` carries the step, `peer` its argument.
   scenario: 7,
+  /**
+   * A lost message was due on `link` (src/sim/network.ts): from now on nothing more arrives on it,
+   * in either direction; its ends find out `idleTimeout` later (a linkBreak).
+   */
+  linkLoss: 8,
 } as const;
 
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];

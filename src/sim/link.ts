@@ -27,6 +27,11 @@ export class Link {
   closeB = false;
   /** Set once the link broke abruptly: whatever is still in flight on it is lost. */
   broken = false;
+  /**
+   * Set when a lost message was due (see SimNetwork's loss): the connection is dead, so nothing
+   * more arrives on it, but its ends do not know until their idle timeout breaks it.
+   */
+  dead = false;
   /** Arrival time of the latest message scheduled in each direction, to keep each one FIFO. */
   lastArrivalAtoB: Millis = 0;
   lastArrivalBtoA: Millis = 0;

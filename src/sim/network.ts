@@ -18,8 +18,9 @@ export interface NetworkOptions {
   /**
    * Probability that a message breaks its link. TCP never loses a message on a live link: it
    * retransmits, and when it cannot get through the connection dies. So "loss" here is the
-   * unrecoverable kind: the message and everything after it on that link are lost, and both ends
-   * see `linkDown` when the lost message was due. Off (0) by default.
+   * unrecoverable kind: the message and everything due after it on that link, in both directions,
+   * are lost, and both ends see `linkDown` `idleTimeout` after the lost message was due (the
+   * transport notices a dead connection only by its silence). Off (0) by default.
    */
   readonly loss: number;
   /**
@@ -287,6 +288,9 @@ export class SimNetwork {
       case EventKind.linkBreak:
         this.breakLink(link);
         return true;
+      case EventKind.linkLoss:
+        this.loseLink(link);
+        return true;
       default:
         return false;
     }
@@ -383,7 +387,8 @@ export class SimNetwork {
     const arrival = this.nextArrival(link, from, sentAt);
     if (this.options.loss > 0 && this.random.next() < this.options.loss) {
       this.counters.lossEvents++;
-      this.host.schedule(arrival, simEvent(EventKind.linkBreak, -1, -1, link));
+      // Queued behind what was sent before it (events at one time run in order), so those arrive.
+      this.host.schedule(arrival, simEvent(EventKind.linkLoss, -1, -1, link));
       return;
     }
     this.host.schedule(arrival, simEvent(EventKind.deliver, to, from, link, message));
@@ -405,7 +410,7 @@ export class SimNetwork {
   }
 
   private arrive(link: Link, from: number, to: number, message: ProtocolMessage): void {
-    if (link.broken) {
+    if (link.broken || link.dead) {
       this.counters.droppedOnBrokenLink++;
     } else if (!this.host.isAlive(to)) {
       this.counters.droppedAtDeadNode++;
@@ -430,15 +435,27 @@ export class SimNetwork {
 
   private finArrives(link: Link, from: number, to: number): void {
     // Across a partition the FIN is lost like everything else; the link breaks on its own.
-    if (link.broken || !link.isUp(to) || !this.reachable(from, to)) return;
+    if (link.broken || link.dead || !link.isUp(to) || !this.reachable(from, to)) return;
     link.setUp(to, false);
     if (!link.upA && !link.upB) this.retire(link);
     this.notifyLinkDown(link, to, false);
   }
 
+  /**
+   * A lost message was due: the connection is dead from here on, both ways. Its ends keep it (and
+   * keep sending into it) until their idle timeout, as the transport has no other way to tell.
+   */
+  private loseLink(link: Link): void {
+    if (link.dead || link.broken) return;
+    link.dead = true;
+    this.host.schedule(this.host.now + this.options.idleTimeout, simEvent(EventKind.linkBreak, -1, -1, link));
+  }
+
   private breakLink(link: Link): void {
-    if (link.broken || link.state === LinkState.closed) return;
+    if (link.broken) return;
+    // Even if both ends already closed it: whatever is still in flight on it is lost.
     link.broken = true;
+    if (link.state === LinkState.closed) return;
     const wasUpA = link.upA;
     const wasUpB = link.upB;
     link.upA = false;

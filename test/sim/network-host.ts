@@ -30,8 +30,12 @@ export class NetworkHarness implements NetworkHost {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly alive = new Set<number>();
 
+  /** The network's options, which a test may change between sends (e.g. `loss`). */
+  readonly options: { -readonly [K in keyof NetworkOptions]: NetworkOptions[K] };
+
   constructor(nodes: number, options: Partial<NetworkOptions> = {}, seed = 1) {
-    this.network = new SimNetwork(this, { ...DEFAULT_NETWORK_OPTIONS, ...options }, seededRandom(seed));
+    this.options = { ...DEFAULT_NETWORK_OPTIONS, ...options };
+    this.network = new SimNetwork(this, this.options, seededRandom(seed));
     for (let node = 0; node < nodes; node++) {
       this.network.addNode(node);
       this.alive.add(node);

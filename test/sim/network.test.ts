@@ -173,16 +173,52 @@ describe('SimNetwork links', () => {
     expect(net.messagesTo(1).map(seqOf)).toEqual([1, 5]);
   });
 
-  it('loss breaks the link at the lost message: it and what follows are gone, both ends told', () => {
-    const net = new NetworkHarness(2, { ...constant5, loss: 1 });
+  it('loss kills the link at the lost message: it and what follows are gone, both ends told after the idle timeout', () => {
+    const net = new NetworkHarness(2, { ...constant5, loss: 1, idleTimeout: 3000 });
     net.send(0, 1, numbered(1));
     net.send(0, 1, numbered(2));
     net.run();
     expect(net.events('message')).toEqual([]);
     expect(net.events('linkDown')).toEqual([
-      { kind: 'linkDown', at: 35, node: 0, peer: 1 },
-      { kind: 'linkDown', at: 35, node: 1, peer: 0 },
+      { kind: 'linkDown', at: 3035, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 3035, node: 1, peer: 0 },
     ]);
+  });
+
+  it('after a lost message nothing more arrives either way until the idle timeout breaks the link', () => {
+    const options = { ...constant5, idleTimeout: 3000 };
+    const net = new NetworkHarness(2, options);
+    net.send(0, 1, numbered(1));
+    net.run(); // up at 30, message 1 at 35
+    net.options.loss = 1;
+    net.send(0, 1, numbered(2)); // lost, due at 40
+    net.options.loss = 0;
+    net.send(0, 1, numbered(3)); // behind it: gone
+    net.run(100);
+    net.send(1, 0, numbered(4)); // the other way, after the loss: gone too
+    net.send(0, 1, numbered(5)); // the ends still use the link until they notice
+    net.run();
+    expect(net.events('message').map(seqOf)).toEqual([1]);
+    expect(net.events('linkDown')).toEqual([
+      { kind: 'linkDown', at: 3040, node: 0, peer: 1 },
+      { kind: 'linkDown', at: 3040, node: 1, peer: 0 },
+    ]);
+    expect(net.network.counters.dials).toBe(1);
+  });
+
+  it('a lost message still kills the link if both ends closed it before it was due', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.run(); // up at 30
+    net.options.loss = 1;
+    net.send(0, 1, numbered(2)); // lost, due at 40
+    net.options.loss = 0;
+    net.send(0, 1, numbered(3)); // behind the lost one
+    net.network.disconnect(0, 1);
+    net.network.disconnect(1, 0);
+    net.run();
+    expect(net.events('message').map(seqOf)).toEqual([1]);
+    expect(net.events('linkDown')).toEqual([]);
   });
 
   it('sends to an address that is no node are counted, not thrown', () => {
