@@ -205,7 +205,8 @@ function assemble(
     ldh: stable.ldh.max,
     latency: stable.latency,
     controlPerBroadcast: { total: stable.controlTotalPerBroadcast, byType: stable.controlPerBroadcast },
-    healingTime: crash?.healingTime ?? partition?.healingTime ?? null,
+    // The crash's, whenever there was one: a crash that never healed is null, not the partition's.
+    healingTime: crash !== null ? crash.healingTime : (partition?.healingTime ?? null),
     phases,
     crash,
     partition,

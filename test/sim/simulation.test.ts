@@ -28,6 +28,22 @@ describe('simulation', () => {
     expect(other).not.toBe(first);
   });
 
+  it("the top-level healing time is the crash's when there was a crash, even one that never healed", () => {
+    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: the crash
+    // never heals within the run, while the partition before it did.
+    const result = runSimulation({
+      nodes: 100,
+      seed: 1,
+      broadcasts: 1,
+      settleTime: 5_000,
+      partition: { duration: 8_000, broadcasts: 3 },
+      crash: { fraction: 0.95, broadcasts: 1 },
+    });
+    expect(result.partition?.healingTime).not.toBeNull();
+    expect(result.crash?.healingTime).toBeNull();
+    expect(result.healingTime).toBeNull();
+  });
+
   it.each(BROADCAST_KINDS)(
     'N = 1,000, stable, %s: every broadcast reaches every node exactly once',
     (broadcast) => {
