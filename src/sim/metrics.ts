@@ -87,8 +87,13 @@ export class BroadcastTracker implements SimObserver {
   /** Messages sent by live nodes during the whole run, by type (index as MESSAGE_TYPES). */
   readonly sent: number[] = MESSAGE_TYPES.map(() => 0);
   readonly results: BroadcastResult[] = [];
-  /** Deliveries or copies of a broadcast whose window had already closed. */
+  /**
+   * Deliveries of a broadcast after its window had closed (each once). Copies due after the run's
+   * end are never simulated, so a late delivery of the last broadcast is not seen.
+   */
   lateDeliveries = 0;
+  /** Payload copies (duplicates included) received after their broadcast's window had closed. */
+  lateCopies = 0;
   /** Deliveries, late ones included, more than `slowAfter` after their broadcast was sent. */
   slowDeliveries = 0;
   /** The longest time from a broadcast to one of its deliveries, late ones included. */
@@ -185,7 +190,7 @@ export class BroadcastTracker implements SimObserver {
   onReceive(_node: number, message: ProtocolMessage): void {
     if (message.type !== 'gossip') return;
     const open = this.open.get(broadcastIndex(message.payload));
-    if (open === undefined) this.lateDeliveries++;
+    if (open === undefined) this.lateCopies++;
     else open.payloadsReceived++;
   }
 

@@ -98,8 +98,13 @@ export interface SimResult {
     readonly left: number;
     readonly live: number;
   };
-  /** Copies or deliveries that arrived after their broadcast's window closed. */
+  /**
+   * Deliveries after their broadcast's window closed, each counted once. The run stops when the
+   * last window closes, so a delivery of the last broadcast due after that is never simulated.
+   */
   readonly lateDeliveries: number;
+  /** Payload copies, duplicates included, received after their broadcast's window closed. */
+  readonly lateCopies: number;
   /**
    * Deliveries, late ones included, more than a graft timeout after their broadcast: in a stable
    * network each one waited for a repair (IHave, timer, Graft), so a broken tree shows here.
@@ -223,6 +228,7 @@ function assemble(
       live: sim.liveCount,
     },
     lateDeliveries: tracker.lateDeliveries,
+    lateCopies: tracker.lateCopies,
     slowDeliveries: tracker.slowDeliveries,
     slowestDelivery: tracker.slowestDelivery,
     virtualTime: round(sim.now) as number,
