@@ -33,7 +33,11 @@ export interface BroadcastResult {
   readonly delivered: number;
   /** delivered / live. */
   readonly reliability: number;
-  /** Payload copies (gossip messages) received by live nodes, duplicates included. */
+  /**
+   * Payload copies (gossip messages) received during its window by the nodes counted in `live`,
+   * duplicates included; copies received by others (nodes that died during the window, or joined
+   * after it was sent) are left out, as they are of `delivered`.
+   */
   readonly payloadsReceived: number;
   /**
    * Relative message redundancy (Plumtree paper, §5): payloadsReceived / (delivered - 1) - 1, so
@@ -66,8 +70,9 @@ interface OpenBroadcast {
   /** Nodes that existed when it was sent: only they can count. */
   readonly population: number;
   readonly reached: Uint8Array;
+  /** Payload copies received by each node that existed when it was sent. */
+  readonly copies: Uint32Array;
   readonly sentAtStart: number[];
-  payloadsReceived: number;
   ldh: number;
   lastDelivery: Millis;
   duplicateDeliveries: number;
@@ -126,8 +131,8 @@ export class BroadcastTracker implements SimObserver {
       originEccentricity,
       population,
       reached,
+      copies: new Uint32Array(population),
       sentAtStart: this.sent.slice(),
-      payloadsReceived: 0,
       ldh: 0,
       lastDelivery: time,
       duplicateDeliveries: 0,
@@ -147,10 +152,12 @@ export class BroadcastTracker implements SimObserver {
     this.open.delete(index);
     let live = 0;
     let delivered = 0;
+    let payloadsReceived = 0;
     for (let node = 0; node < open.population; node++) {
       if (node !== open.origin && !counts(node, open.origin)) continue;
       live++;
       if (open.reached[node] === 1) delivered++;
+      payloadsReceived += open.copies[node] as number;
     }
     const control: Partial<MessageCounts> = {};
     let controlTotal = 0;
@@ -169,8 +176,8 @@ export class BroadcastTracker implements SimObserver {
       live,
       delivered,
       reliability: live === 0 ? 1 : delivered / live,
-      payloadsReceived: open.payloadsReceived,
-      rmr: delivered > 1 ? open.payloadsReceived / (delivered - 1) - 1 : null,
+      payloadsReceived,
+      rmr: delivered > 1 ? payloadsReceived / (delivered - 1) - 1 : null,
       ldh: open.ldh,
       originEccentricity: open.originEccentricity,
       latency: open.lastDelivery - open.time,
@@ -187,11 +194,11 @@ export class BroadcastTracker implements SimObserver {
     if (index !== undefined) this.sent[index] = (this.sent[index] as number) + 1;
   }
 
-  onReceive(_node: number, message: ProtocolMessage): void {
+  onReceive(node: number, message: ProtocolMessage): void {
     if (message.type !== 'gossip') return;
     const open = this.open.get(broadcastIndex(message.payload));
     if (open === undefined) this.lateCopies++;
-    else open.payloadsReceived++;
+    else if (node < open.population) open.copies[node] = (open.copies[node] as number) + 1;
   }
 
   onDeliver(node: number, action: ProtocolAction & { type: 'deliver' }, now: Millis): void {

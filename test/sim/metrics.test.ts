@@ -24,4 +24,19 @@ describe('BroadcastTracker', () => {
     expect(tracker.lateDeliveries).toBe(2);
     expect(tracker.lateCopies).toBe(3);
   });
+
+  it("RMR counts only the copies received by the nodes it counts, like 'delivered'", () => {
+    const tracker = new BroadcastTracker(1_000);
+    // Nodes 0 (origin) to 3 exist when it is sent; node 3 crashes during the window, node 4 joins.
+    const payload = tracker.begin(0, 'stable', 0, 1, 0, 4);
+    for (const node of [1, 2, 3, 4]) {
+      tracker.onReceive(node, copy(payload));
+      tracker.onDeliver(node, deliver(payload), 10);
+    }
+    tracker.onReceive(2, copy(payload)); // one duplicate at a counted node
+    tracker.onReceive(3, copy(payload)); // and one at the node that crashes
+    const result = tracker.finish(0, (node) => node !== 3);
+    expect(result).toMatchObject({ live: 3, delivered: 3, payloadsReceived: 3 });
+    expect(result?.rmr).toBe(0.5); // 3 copies / 2 deliveries besides the origin's - 1
+  });
 });
