@@ -94,6 +94,8 @@ export class ScenarioRunner {
   private partitionSides: [number, number] = [0, 0];
   /** The nodes that broadcast, when `origins` > 0. */
   private readonly origins: number[] = [];
+  /** Planned steps due no later than the last join: queued by the last join, so they follow it. */
+  private afterJoins: PlannedStep[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -105,7 +107,11 @@ export class ScenarioRunner {
     sim.setScenario((step, argument) => this.onStep(step, argument));
   }
 
-  /** Queues the planned steps; the joins chain themselves from the first one. */
+  /**
+   * Queues the planned steps; the joins chain themselves from the first one. A step due at the
+   * time of the last join (with `settleTime` 0) would otherwise run before it, as the last join is
+   * queued later (ties are FIFO): the last join queues such steps itself.
+   */
   start(): void {
     const ordered = this.steps
       .map((step, order) => ({ step, order }))
@@ -116,7 +122,11 @@ export class ScenarioRunner {
           x.order - y.order,
       );
     this.scheduleStep(0, Step.join, 0);
-    for (const { step } of ordered) this.scheduleStep(step.time, step.step, step.argument);
+    const lastJoin = (this.options.nodes - 1) * this.options.joinInterval;
+    for (const { step } of ordered) {
+      if (step.time <= lastJoin) this.afterJoins.push(step);
+      else this.scheduleStep(step.time, step.step, step.argument);
+    }
   }
 
   private plan(): Millis {
@@ -218,7 +228,12 @@ export class ScenarioRunner {
     this.sim.addNode(contact);
     if (this.sim.nodeCount < this.options.nodes) {
       this.scheduleStep(this.sim.now + this.options.joinInterval, Step.join, 0);
+      return;
     }
+    const steps = this.afterJoins;
+    this.afterJoins = [];
+    const now = this.sim.now; // join times add up intervals: never queue a step in the past
+    for (const step of steps) this.scheduleStep(Math.max(step.time, now), step.step, step.argument);
   }
 
   private broadcast(index: number): void {

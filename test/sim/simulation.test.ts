@@ -44,6 +44,13 @@ describe('simulation', () => {
     expect(result.healingTime).toBeNull();
   });
 
+  it('with no settle time, the "joined" snapshot and the first broadcast come after the last join', () => {
+    const result = runSimulation({ nodes: 50, seed: 1, broadcasts: 2, settleTime: 0 });
+    const joined = result.snapshots.find((snapshot) => snapshot.label === 'joined');
+    expect(joined?.liveNodes).toBe(50);
+    expect(result.broadcasts[0]?.live).toBe(50);
+  });
+
   it.each(BROADCAST_KINDS)(
     'N = 1,000, stable, %s: every broadcast reaches every node exactly once',
     (broadcast) => {
