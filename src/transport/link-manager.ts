@@ -91,7 +91,8 @@ const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
  * shuffle or a probe, pass a smaller overlay tag on to every neighbour): a peer may send only so
  * many per second. An honest peer sends an overlay tag when the link comes up, when its overlay's
  * tag falls (at most once a second) and now and then again (once a shuffle period, to one
- * neighbour), far below the limit. Replies, goodbyes and broadcasts are not limited here:
+ * neighbour), far below the limit. ShuffleReply is limited too: it answers one of our shuffles,
+ * but any peer may send one unasked. Other replies, goodbyes and broadcasts are not limited here:
  * they answer our own requests or are bounded by the broadcast layer.
  */
 const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
@@ -99,6 +100,7 @@ const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'forwardJoin',
   'neighbor',
   'shuffle',
+  'shuffleReply',
   'overlayTag',
 ]);
 

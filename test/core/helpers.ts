@@ -36,9 +36,14 @@ export class Harness {
     return this;
   }
 
-  /** Fills the passive view through a shuffle reply (no active view needed for that). */
+  /** Fills the passive view through discovery beacons (a ShuffleReply is taken only after our Shuffle). */
   withPassive(...indices: number[]): ProtocolAction[] {
-    return this.receive(99, { type: 'shuffleReply', peers: indices.map(peer) });
+    const actions: ProtocolAction[] = [];
+    for (const index of indices) {
+      for (const action of this.protocol.handle({ type: 'discovered', peer: peer(index) }, this.now))
+        actions.push(action);
+    }
+    return actions;
   }
 
   active(): NodeId[] {

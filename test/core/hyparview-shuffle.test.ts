@@ -121,6 +121,7 @@ describe('HyParView shuffle (§4.4)', () => {
 
   it('never learns itself or an active neighbour as passive', () => {
     const node = new Harness().withNeighbours(1, 2);
+    shuffleTimer(node);
     node.receive(1, { type: 'shuffleReply', peers: [node.self, peer(2), peer(30)] });
     expect(node.passive()).toEqual([peer(30).id]);
   });

@@ -107,6 +107,24 @@ describe('LinkManager: limits', () => {
     expect(b.manager.links()).toHaveLength(1);
   });
 
+  it('drops unasked ShuffleReplies above the per-peer rate too', async () => {
+    const b = await pool.start();
+    const flooder = await RawPeer.dial(b.info.address);
+    flooder.hello();
+    let replies = 0;
+    b.manager.on('message', (_from, message) => {
+      if (message.type === 'shuffleReply') replies++;
+    });
+    const atB = recordMessages(b.manager);
+    const flood = 2000;
+    for (let i = 0; i < flood; i++) flooder.send({ type: 'shuffleReply', peers: [] });
+    flooder.send(gossip(flooder.id, 1));
+    await eventually('the gossip after the flood', () => atB.length === 1);
+    expect(replies).toBeGreaterThanOrEqual(DEFAULT_MEMBERSHIP_REQUEST_BURST);
+    expect(replies).toBeLessThan(flood / 4);
+    expect(b.manager.stats().rejections['rate-limited']).toBe(flood - replies);
+  });
+
   it("reports backlog while a link's queue is above the high-water mark, then 'drain'", async () => {
     const a = await pool.start({ sendHighWaterBytes: 64 * 1024 });
     const b = await pool.start();

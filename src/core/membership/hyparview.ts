@@ -133,6 +133,18 @@ export class HyParView {
   private readonly formerPassive: PeerInfo[] = [];
   /** Ids sent in our last Shuffle: evicted first when integrating its reply (§4.4). */
   private lastShuffleSample: NodeId[] = [];
+  /**
+   * Whether our last Shuffle still awaits its reply. Only then is a ShuffleReply integrated, and
+   * only the first: any peer could otherwise fill our passive view with made-up peers, frame after
+   * frame (32 peers each; 30 of 30 entries were fake after five).
+   */
+  private shuffleOutstanding = false;
+  /**
+   * The candidates a neighbour handed us, unasked, just before evicting us (see
+   * evictRandomNeighbour), by neighbour: learnt only when its Disconnect{alive:true} follows.
+   * At most one per active peer.
+   */
+  private readonly evictionHints = new Map<NodeId, readonly PeerInfo[]>();
   private nextRequestId = 1;
   private started = false;
   private left = false;
@@ -312,7 +324,7 @@ export class HyParView {
         this.onShuffle(from, message, out);
         return;
       case 'shuffleReply':
-        this.onShuffleReply(message);
+        this.onShuffleReply(from, message);
         return;
       case 'overlayTag':
         this.onOverlayTag(from, message, now, out);
@@ -423,6 +435,8 @@ export class HyParView {
     this.formerPassive.length = 0;
     this.silent.clear();
     this.lastShuffleSample = [];
+    this.shuffleOutstanding = false;
+    this.evictionHints.clear();
     this.left = true;
   }
 
@@ -540,12 +554,14 @@ export class HyParView {
   private onDisconnect(from: PeerInfo, message: Disconnect, now: Millis, out: ProtocolAction[]): void {
     const wasCandidate = this.pending.delete(from.id);
     const wasActive = this.active.has(from.id);
+    const hint = this.evictionHints.get(from.id);
     if (wasActive) {
       this.removeActive(from.id, out);
       out.push({ type: 'disconnect', peer: from });
       this.lostActivePeer();
     }
     if (message.alive) {
+      if (wasActive && hint !== undefined) for (const peer of hint) this.integrate(peer, []);
       // Evicted by a full peer. Refilling is left to the next repair tick: refilling at once would
       // let evictions chase each other without end (each high-priority request evicts someone,
       // who asks again at once) when many nodes know only a few others.
@@ -848,6 +864,7 @@ export class HyParView {
     const activeSample = this.active.sampleExcept(this.random, this.options.shuffleActiveCount, [target.id]);
     const peers = activeSample.concat(this.passive.sample(this.random, this.options.shufflePassiveCount));
     this.lastShuffleSample = peers.map((peer) => peer.id);
+    this.shuffleOutstanding = true;
     this.counters.shufflesStarted++;
     this.send(target, { type: 'shuffle', origin: this.self, ttl: this.options.shuffleTtl, peers }, out);
   }
@@ -857,8 +874,8 @@ export class HyParView {
       this.counters.invalidMessages++;
       return;
     }
-    const origin = message.origin;
-    if (origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
+    if (message.origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
+    const origin = this.known(message.origin);
     const peers = capPeers(message.peers);
     const ttl = Math.min(message.ttl, this.options.shuffleTtl);
     if (ttl > 0 && this.active.size > 1) {
@@ -892,14 +909,42 @@ export class HyParView {
     for (const peer of peers) this.integrate(peer, sent);
   }
 
-  private onShuffleReply(message: ShuffleReply): void {
-    for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample);
+  /**
+   * The reply to our Shuffle, from whichever node the walk ended at: integrated only while our
+   * Shuffle awaits it, and only once. Unasked, a reply from a neighbour is the eviction hint that
+   * precedes its Disconnect{alive:true} (see evictRandomNeighbour), kept until that arrives; any
+   * other is ignored.
+   */
+  private onShuffleReply(from: PeerInfo, message: ShuffleReply): void {
+    if (this.shuffleOutstanding) {
+      this.shuffleOutstanding = false;
+      for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample);
+      return;
+    }
+    if (this.active.has(from.id)) this.evictionHints.set(from.id, capPeers(message.peers));
   }
 
-  /** §4.4: learn a peer into the passive view, evicting first the peers we just sent away. */
+  /**
+   * §4.4: learn a peer into the passive view, evicting first the peers we just sent away. The entry
+   * is second-hand: it never changes the address of a peer we know (see known).
+   */
   private integrate(peer: PeerInfo, evictFirst: readonly NodeId[]): void {
+    if (this.passive.has(peer.id)) return;
     // addPassive skips ourselves and active peers.
-    this.addPassive(peer, evictFirst);
+    this.addPassive(this.known(peer), evictFirst);
+  }
+
+  /**
+   * The address card to use for a peer named second-hand (a Shuffle's origin and entries, a
+   * ForwardJoin's joiner): ours if we know the peer. Only the peer's own link and discovery
+   * beacons change a known address: a hostile sender could otherwise point honest peers' ids at
+   * addresses where nobody answers, and the failed dials would make us forget them.
+   */
+  private known(peer: PeerInfo): PeerInfo {
+    const stored = this.active.get(peer.id) ?? this.passive.get(peer.id);
+    if (stored !== undefined) return stored;
+    const former = indexOfId(this.formerPassive, peer.id);
+    return former >= 0 ? (this.formerPassive[former] as PeerInfo) : peer;
   }
 
   // --- View bookkeeping --------------------------------------------------------------------------
@@ -933,6 +978,7 @@ export class HyParView {
         : this.active.pickRandom(this.random);
     if (victim === undefined) return;
     this.active.remove(victim.id);
+    this.evictionHints.delete(victim.id);
     this.counters.evictions++;
     // Hand the victim fresh candidates first, so that it does not come straight back to us or
     // evict its way into the few peers it knew (as iroh-gossip does).
@@ -949,6 +995,7 @@ export class HyParView {
   private removeActive(peerId: NodeId, out: ProtocolAction[]): PeerInfo | undefined {
     const peer = this.active.remove(peerId);
     if (peer === undefined) return undefined;
+    this.evictionHints.delete(peerId);
     this.counters.neighborDowns++;
     out.push({ type: 'neighborDown', peer });
     this.armRepairTick(out);

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { ProtocolAction } from '../../src/core/actions.js';
+import type { PeerInfo } from '../../src/core/types.js';
+import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
+
+/** The view invariants: no duplicates, disjoint views, never ourselves, within their sizes. */
+function expectSaneViews(node: Harness, activeViewSize = 5, passiveViewSize = 30): void {
+  const active = node.active();
+  const passive = node.passive();
+  expect(new Set(active).size).toBe(active.length);
+  expect(new Set(passive).size).toBe(passive.length);
+  expect(active.filter((id) => passive.includes(id))).toEqual([]);
+  expect([...active, ...passive]).not.toContain(node.self.id);
+  expect(active.length).toBeLessThanOrEqual(activeViewSize);
+  expect(passive.length).toBeLessThanOrEqual(passiveViewSize);
+}
+
+function shuffleTimer(node: Harness): ProtocolAction[] {
+  return node.protocol.handle({ type: 'timer', timer: { type: 'shuffle' } }, node.now);
+}
+
+/** A made-up peer at an address of the attacker's choosing. */
+function fake(index: number): PeerInfo {
+  return { id: peer(1000 + index).id, address: `attacker-${index}` };
+}
+
+const HONEST_PASSIVE = Array.from({ length: 30 }, (_, i) => 100 + i);
+
+describe('HyParView against a hostile peer: passive view', () => {
+  it('ignores a ShuffleReply when no shuffle of ours awaits one, from a stranger or a neighbour', () => {
+    const node = new Harness().withNeighbours(1, 2, 3, 4, 5);
+    node.withPassive(...HONEST_PASSIVE);
+    const before = node.protocol.passiveView();
+    for (const sender of [66, 1]) {
+      for (let frame = 0; frame < 6; frame++) {
+        const peers = Array.from({ length: 32 }, (_, j) => fake(frame * 32 + j));
+        expect(node.receive(sender, { type: 'shuffleReply', peers })).toEqual([]);
+      }
+    }
+    expect(node.protocol.passiveView()).toEqual(before);
+    expectSaneViews(node);
+  });
+
+  it('integrates one reply per shuffle of ours, and no second one', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    shuffleTimer(node);
+    node.receive(40, { type: 'shuffleReply', peers: [peer(41), peer(42)] });
+    node.receive(43, { type: 'shuffleReply', peers: [fake(1), fake(2)] });
+    expect(node.passive().sort()).toEqual([peer(41).id, peer(42).id].sort());
+    shuffleTimer(node);
+    node.receive(44, { type: 'shuffleReply', peers: [peer(45)] });
+    expect(node.passive()).toContain(peer(45).id);
+    expectSaneViews(node);
+  });
+
+  it('learns the candidates an evicting neighbour hands it, once its Disconnect{alive:true} follows', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.receive(1, { type: 'shuffleReply', peers: [peer(50), peer(51)] });
+    expect(node.passive()).toEqual([]);
+    node.receive(1, { type: 'disconnect', alive: true });
+    expect(node.passive().sort()).toEqual([peer(1).id, peer(50).id, peer(51).id].sort());
+    expect(node.active()).toEqual([peer(2).id]);
+    expectSaneViews(node);
+  });
+
+  it('never takes a known peer’s address from a ShuffleReply or a Shuffle’s entries', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    node.withPassive(...HONEST_PASSIVE);
+    shuffleTimer(node);
+    const rewritten = HONEST_PASSIVE.map((index) => ({ id: peer(index).id, address: 'attacker-0' }));
+    node.receive(66, { type: 'shuffleReply', peers: rewritten });
+    node.receive(1, { type: 'shuffle', origin: peer(60), ttl: 0, peers: rewritten });
+    // Every entry is an honest peer (or the origin, 60, which took one's place) at its own address.
+    const honest = [...HONEST_PASSIVE, 60].map(peer);
+    for (const known of node.protocol.passiveView()) expect(honest).toContainEqual(known);
+    expect(node.passive()).toHaveLength(30);
+    expectSaneViews(node);
+  });
+
+  it('answers a Shuffle whose origin it knows at the address it knows, not the one the Shuffle names', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    node.withPassive(...HONEST_PASSIVE);
+    const victim = peer(100);
+    const actions = node.receive(1, {
+      type: 'shuffle',
+      origin: { id: victim.id, address: 'attacker-0' },
+      ttl: 0,
+      peers: [],
+    });
+    expect(sends(actions, 'shuffleReply').map((s) => s.to)).toEqual([victim]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer)).toEqual([victim]);
+    expect(node.protocol.passiveView().find((p) => p.id === victim.id)).toEqual(victim);
+    expect(ids(node.protocol.passiveView())).toHaveLength(30);
+    expectSaneViews(node);
+  });
+});
