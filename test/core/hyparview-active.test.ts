@@ -215,12 +215,13 @@ describe('HyParView active view repair', () => {
     expect(neighborRequests(actions)[0]?.to).not.toBe(first);
   });
 
-  it('a failed dial to a peer a ForwardJoin made active removes it', () => {
+  it('a failed dial to the joiner a ForwardJoin named forgets it, and it never was a neighbour', () => {
     const node = new Harness().withNeighbours(1);
     node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 0 });
     const actions = node.protocol.handle({ type: 'dialFailed', peer: peer(9).id }, 0);
     expect(node.active()).toEqual([peer(1).id]);
-    expect(actionsOf(actions, 'neighborDown').map((a) => a.peer)).toEqual([peer(9)]);
+    expect(node.passive()).not.toContain(peer(9).id);
+    expect(actionsOf(actions, 'neighborDown')).toEqual([]);
   });
 
   it('ignores a link closing to a peer it has no use for', () => {

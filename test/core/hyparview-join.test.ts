@@ -69,20 +69,29 @@ describe('HyParView join (§4.2)', () => {
 });
 
 describe('HyParView ForwardJoin walk (§4.2)', () => {
-  it('takes the joiner when the ttl is spent', () => {
+  // Beyond the paper, which takes the joiner at the end of the walk even if it must evict: here the
+  // joiner gets a free slot only, through a Neighbor{low} it must accept (see endWalk).
+  it('asks the joiner into a free slot when the ttl is spent, and takes it once it accepts', () => {
     const node = new Harness().withNeighbours(1, 2, 3);
     const actions = node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 0 });
-    expect(node.active()).toContain(peer(9).id);
-    expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(9)]);
+    expect(node.active()).not.toContain(peer(9).id);
+    expect(actionsOf(actions, 'neighborUp')).toEqual([]);
     expect(sends(actions)).toEqual([
-      { type: 'send', to: peer(9), message: { type: 'neighbor', priority: 'high' } },
-      greeting(peer(9), node.protocol.overlayTag()),
+      { type: 'send', to: peer(9), message: { type: 'neighbor', priority: 'low' } },
     ]);
+    const accepted = node.receive(9, { type: 'neighborReply', accepted: true });
+    expect(node.active()).toContain(peer(9).id);
+    expect(actionsOf(accepted, 'neighborUp').map((a) => a.peer)).toEqual([peer(9)]);
+    expect(sends(accepted)).toEqual([greeting(peer(9), node.protocol.overlayTag())]);
   });
 
-  it('takes the joiner when the sender is its only neighbour', () => {
+  it('asks the joiner when the sender is its only neighbour', () => {
     const node = new Harness().withNeighbours(1);
-    node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 5 });
+    const actions = node.receive(1, { type: 'forwardJoin', peer: peer(9), ttl: 5 });
+    expect(sends(actions).map((s) => [s.to, s.message])).toEqual([
+      [peer(9), { type: 'neighbor', priority: 'low' }],
+    ]);
+    node.receive(9, { type: 'neighborReply', accepted: true });
     expect(node.active().sort()).toEqual([peer(1).id, peer(9).id].sort());
   });
 

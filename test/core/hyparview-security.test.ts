@@ -94,3 +94,51 @@ describe('HyParView against a hostile peer: passive view', () => {
     expectSaneViews(node);
   });
 });
+
+describe('HyParView against a hostile peer: active view', () => {
+  const HONEST = [1, 2, 3, 4, 5];
+
+  it('ignores a ForwardJoin or a Shuffle from a peer that is not an active neighbour', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    node.withPassive(7, 8);
+    const passive = node.passive();
+    expect(node.receive(66, { type: 'forwardJoin', peer: fake(1), ttl: 0 })).toEqual([]);
+    expect(node.receive(66, { type: 'shuffle', origin: fake(2), ttl: 0, peers: [fake(3)] })).toEqual([]);
+    expect(node.receive(7, { type: 'forwardJoin', peer: fake(4), ttl: 0 })).toEqual([]);
+    expect(node.active()).toEqual([1, 2, 3].map((i) => peer(i).id));
+    expect(node.passive()).toEqual(passive);
+    expectSaneViews(node);
+  });
+
+  it('never evicts a neighbour for the joiner a ForwardJoin names: a full node keeps it passive', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const node = new Harness({}, seed).withNeighbours(...HONEST);
+      for (let frame = 0; frame < 20; frame++) {
+        const actions = node.receive(5, { type: 'forwardJoin', peer: fake(frame), ttl: 0 });
+        expect(actionsOf(actions, 'neighborDown')).toEqual([]);
+        expect(actionsOf(actions, 'disconnect')).toEqual([]);
+        expect(sends(actions, 'neighbor')).toEqual([]);
+        expect(sends(actions, 'disconnect')).toEqual([]);
+      }
+      expect(node.active()).toEqual(HONEST.map((i) => peer(i).id));
+      expect(node.passive()).toHaveLength(20);
+      expectSaneViews(node);
+    }
+  });
+
+  it('takes a ForwardJoin’s joiner only once it accepts, into a free slot: a name nobody answers to never gets in', () => {
+    const node = new Harness().withNeighbours(1, 2, 3, 4);
+    const actions = node.receive(1, { type: 'forwardJoin', peer: fake(1), ttl: 0 });
+    expect(sends(actions, 'neighbor').map((s) => [s.to, s.message])).toEqual([
+      [fake(1), { type: 'neighbor', priority: 'low' }],
+    ]);
+    // The slot is held for the request: a second walk ending here only stores its joiner.
+    const second = node.receive(2, { type: 'forwardJoin', peer: fake(2), ttl: 0 });
+    expect(sends(second, 'neighbor')).toEqual([]);
+    const failed = node.protocol.handle({ type: 'dialFailed', peer: fake(1).id }, node.now);
+    expect(actionsOf(failed, 'neighborDown')).toEqual([]);
+    expect(node.active()).toEqual([1, 2, 3, 4].map((i) => peer(i).id));
+    expect(node.passive()).not.toContain(fake(1).id);
+    expectSaneViews(node);
+  });
+});

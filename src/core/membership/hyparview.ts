@@ -309,7 +309,10 @@ export class HyParView {
         this.onJoin(from, out);
         return;
       case 'forwardJoin':
-        this.onForwardJoin(from, message, out);
+        // Honest nodes walk a ForwardJoin and a Shuffle only over active links (onJoin,
+        // onForwardJoin, startShuffle, onShuffle): from anyone else, one is a forgery, or crossed
+        // our dropping the sender, and is ignored.
+        if (this.active.has(from.id)) this.onForwardJoin(from, message, out);
         return;
       case 'neighbor':
         this.onNeighbor(from, message, out);
@@ -321,7 +324,7 @@ export class HyParView {
         this.onDisconnect(from, message, now, out);
         return;
       case 'shuffle':
-        this.onShuffle(from, message, out);
+        if (this.active.has(from.id)) this.onShuffle(from, message, out);
         return;
       case 'shuffleReply':
         this.onShuffleReply(from, message);
@@ -469,8 +472,9 @@ export class HyParView {
       this.counters.invalidMessages++;
       return;
     }
-    const joiner = message.peer;
-    if (joiner.id === this.self.id || this.active.has(joiner.id)) return;
+    if (message.peer.id === this.self.id || this.active.has(message.peer.id)) return;
+    // Second-hand: a known peer keeps the address we know (see known).
+    const joiner = this.known(message.peer);
     const ttl = Math.min(message.ttl, this.options.activeRandomWalkLength);
     // "If the time to live is equal to zero or if the number of nodes in p's active view is equal
     // to one, it will add the new node to its active view" — likewise when nobody is left to walk to.
@@ -479,13 +483,32 @@ export class HyParView {
         ? this.active.pickRandomExcept(this.random, [sender.id, joiner.id])
         : undefined;
     if (next === undefined) {
-      this.addActive(joiner, out);
-      this.send(joiner, { type: 'neighbor', priority: 'high' }, out);
+      this.endWalk(joiner, out);
       return;
     }
-    if (ttl === this.options.passiveRandomWalkLength) this.addPassive(joiner);
+    if (ttl === this.options.passiveRandomWalkLength) this.integrate(joiner, []);
     this.counters.forwardJoinsSent++;
     this.send(next, { type: 'forwardJoin', peer: joiner, ttl: ttl - 1 }, out);
+  }
+
+  /**
+   * The end of a ForwardJoin walk. The paper (§4.2) adds the joiner to the active view, evicting a
+   * random neighbour if full, and sends it Neighbor{high}. But the joiner is named second-hand,
+   * and a neighbour could send ForwardJoin{ttl:0} naming made-up peers, each evicting one of our
+   * honest neighbours (ten frames, within the transport's burst, evicted all five). So the joiner
+   * gets only a free slot, through a Neighbor{low} request like any repair (it becomes a
+   * neighbour when it accepts, so a name nobody answers to never does, and it is not made to
+   * evict for us either); with no free slot it only goes to the passive view. A joiner then
+   * reaches a full view through its contact, the walks that end at nodes with room, and its own
+   * repair (see exhausted), which evicts only for a peer's own first-hand request.
+   */
+  private endWalk(joiner: PeerInfo, out: ProtocolAction[]): void {
+    if (this.pending.has(joiner.id)) return;
+    // Kept as a candidate either way; a refusal then marks it declined, as in a repair.
+    this.integrate(joiner, []);
+    if (this.active.size + this.pending.size < this.options.activeViewSize) {
+      this.sendNeighborRequest(joiner, 'low', out);
+    }
   }
 
   // --- Neighbor requests (§4.3) ------------------------------------------------------------------
