@@ -141,4 +141,18 @@ describe('HyParView against a hostile peer: active view', () => {
     expect(node.passive()).not.toContain(fake(1).id);
     expectSaneViews(node);
   });
+
+  it('starts no ForwardJoin walks when an active neighbour joins again', () => {
+    const node = new Harness().withNeighbours(...HONEST);
+    let forwardJoins = 0;
+    for (let frame = 0; frame < 100; frame++) {
+      const actions = node.receive(5, { type: 'join' });
+      forwardJoins += sends(actions, 'forwardJoin').length;
+      expect(sends(actions, 'neighbor').map((s) => s.to)).toEqual([peer(5)]);
+      expect(actionsOf(actions, 'neighborDown')).toEqual([]);
+    }
+    expect(forwardJoins).toBe(0);
+    expect(node.active()).toEqual(HONEST.map((i) => peer(i).id));
+    expectSaneViews(node);
+  });
 });

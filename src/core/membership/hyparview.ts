@@ -453,8 +453,13 @@ export class HyParView {
     const rejoined = this.active.has(joiner.id);
     if (!rejoined) this.addActive(joiner, out);
     this.send(joiner, { type: 'neighbor', priority: 'high' }, out);
-    // A neighbour that restarted gets no neighborUp, so no greeting: it learns our tag here.
-    if (rejoined) this.greet(joiner, out);
+    if (rejoined) {
+      // A neighbour that restarted gets no neighborUp, so no greeting: it learns our tag here. No
+      // walks: it was in the overlay already, and a neighbour repeating Join started four walks a
+      // frame, each ending in an eviction somewhere (12,396 ForwardJoins in 60 s in a 100-node mesh).
+      this.greet(joiner, out);
+      return;
+    }
     const forward: ForwardJoin = {
       type: 'forwardJoin',
       peer: joiner,
