@@ -127,6 +127,28 @@ describe.each(['plumtree', 'flood'] as const)('%s with an authenticator', (kind)
     expect(harness.protocol.stats()).toMatchObject({ staleMessages: 1, invalidSignatures: 0 });
     expect(actionsOf(harness.receive(1, signed(7, 100, new Uint8Array([1]))), 'deliver')).toHaveLength(1);
   });
+
+  it('refuses a replay of a message that validly signed junk pushed out of the seen cache by count', () => {
+    // The freshness window still lets the replay in (the fake says valid for every seq): only the
+    // seen cache can stop it, and its count bound (here 50) is what the junk exhausts.
+    const authenticator = new FakeAuthenticator();
+    const harness = new Harness({ broadcast: kind, seenCacheMaxEntries: 50 }, 1, authenticator);
+    harness.withNeighbours(1, 2, 3);
+    harness.protocol.handle({ type: 'start' }, 0);
+    const genuine = signed(7, 1_000, new Uint8Array([1]));
+    expect(actionsOf(harness.receive(1, genuine), 'deliver')).toHaveLength(1);
+    harness.now = 1_000;
+    for (let seq = 1; seq <= 60; seq++) harness.receive(2, signed(9, seq, new Uint8Array([0])));
+    harness.now = 5_000;
+    const replay = harness.receive(2, { ...genuine, hops: 0 });
+    expect(actionsOf(replay, 'deliver')).toEqual([]);
+    expect(sends(replay, 'gossip')).toEqual([]);
+    expect(harness.protocol.stats()).toMatchObject({ delivered: 61, staleMessages: 1, invalidSignatures: 0 });
+    // The origin's next message, and the junk's, are still delivered: only what the cache can no
+    // longer tell from a replay is refused.
+    expect(actionsOf(harness.receive(1, signed(7, 1_001, new Uint8Array([2]))), 'deliver')).toHaveLength(1);
+    expect(actionsOf(harness.receive(2, signed(9, 61, new Uint8Array([0]))), 'deliver')).toHaveLength(1);
+  });
 });
 
 describe('plumtree with an authenticator', () => {

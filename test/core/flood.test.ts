@@ -67,9 +67,12 @@ describe('flood broadcast', () => {
     const node = new Harness({ ...FLOOD, seenCacheMaxEntries: 3 }).withNeighbours(1);
     for (let seq = 1; seq <= 4; seq++) node.receive(1, gossip(9, seq));
     expect(node.protocol.stats().seenCacheSize).toBe(3);
-    // seq 1 was forgotten: it would be delivered again; seq 2..4 are still duplicates.
+    // seq 2..4 are still duplicates; seq 1 was forgotten, and is refused by the origin's horizon
+    // instead of being delivered again (a flush of the cache must not open it to replays).
     expect(actionsOf(node.receive(1, gossip(9, 4)), 'deliver')).toEqual([]);
-    expect(actionsOf(node.receive(1, gossip(9, 1)), 'deliver')).toHaveLength(1);
+    expect(actionsOf(node.receive(1, gossip(9, 1)), 'deliver')).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ duplicates: 1, staleMessages: 1 });
+    expect(actionsOf(node.receive(1, gossip(9, 5)), 'deliver')).toHaveLength(1);
   });
 
   it('forgets entries older than seenCacheMaxAge on the sweep timer, which re-arms itself', () => {

@@ -33,6 +33,32 @@ describe('SeenCache', () => {
     expect(cache.has('b')).toBe(false);
   });
 
+  it("refuses an origin's messages up to the newest it forgot by count, for its maximum age", () => {
+    const cache = new SeenCache(2, 1_000);
+    cache.add('h5', 0, 'h', 5);
+    cache.add('a1', 10, 'a', 1);
+    expect(cache.refuses('h', 5)).toBe(false);
+    cache.add('a2', 20, 'a', 2); // pushes h5 out
+    expect(cache.has('h5')).toBe(false);
+    expect([4, 5, 6].map((seq) => cache.refuses('h', seq))).toEqual([true, true, false]);
+    expect(cache.refuses('a', 1)).toBe(false);
+    cache.sweep(1_019);
+    expect(cache.refuses('h', 5)).toBe(true);
+    cache.sweep(1_020); // a replay of h5 is outside the freshness window by now
+    expect(cache.refuses('h', 5)).toBe(false);
+  });
+
+  it('refuses what it cannot make room for while every horizon slot is taken', () => {
+    const cache = new SeenCache(1, 1_000);
+    cache.add('a1', 0, 'a', 1);
+    cache.add('b1', 10, 'b', 1); // a's horizon takes the only slot
+    expect(cache.refuses('c', 1)).toBe(true); // room for it would need a horizon for b
+    cache.add('own', 20); // own messages need none: b1 goes, past the bound
+    expect(cache.refuses('b', 1)).toBe(true);
+    cache.sweep(1_010); // a's horizon (set at 10) ages out
+    expect(cache.refuses('c', 1)).toBe(false);
+  });
+
   it('never exceeds its count bound, keeping the newest keys (model check)', () => {
     fc.assert(
       fc.property(

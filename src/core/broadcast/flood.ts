@@ -166,8 +166,14 @@ export class FloodBroadcast implements BroadcastStrategy {
       this.counters.duplicates++;
       return;
     }
+    // The seen cache forgot a later message of this origin by count, so it could not tell this one
+    // from a replay (see SeenCache): refused like a message outside the freshness window.
+    if (this.seen.refuses(message.origin, message.seq)) {
+      this.counters.staleMessages++;
+      return;
+    }
     if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
-    this.seen.add(key, now);
+    this.seen.add(key, now, message.origin, message.seq);
     this.counters.delivered++;
     out.push({
       type: 'deliver',

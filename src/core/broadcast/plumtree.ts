@@ -292,8 +292,14 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
     // Checked only now that it is new, and before it is remembered: a forged copy must not make
     // the genuine one look like a duplicate.
+    // The seen cache forgot a later message of this origin by count, so it could not tell this one
+    // from a replay (see SeenCache): refused like a message outside the freshness window.
+    if (this.seen.refuses(message.origin, message.seq)) {
+      this.counters.staleMessages++;
+      return;
+    }
     if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
-    this.seen.add(key, now);
+    this.seen.add(key, now, message.origin, message.seq);
     this.counters.delivered++;
     this.noteMessage(message.origin, message.seq, from.id, now);
     const hops = message.hops + 1;
@@ -498,6 +504,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         }
         continue;
       }
+      // One the seen cache would refuse (see SeenCache.refuses) is not worth a Graft.
+      if (this.seen.refuses(entry.origin, entry.seq)) continue;
       const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops);
       if (result.kind === 'overLimit') {
         this.counters.announcementsDropped++;
