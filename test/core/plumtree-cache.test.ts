@@ -130,6 +130,28 @@ describe('Announcements', () => {
     expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(1));
     expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(3));
     expect(table.takeNextAnnouncer(a)).toBeUndefined();
+    // Asked, they still count until the message is resolved.
+    expect(table.countFrom(peer(1).id) + table.countFrom(peer(3).id)).toBe(2);
+    expect(table.graftsInFlight(peer(1).id)).toBe(1);
+    table.delete(a);
     expect(table.countFrom(peer(1).id) + table.countFrom(peer(3).id)).toBe(0);
+    expect(table.graftsInFlight(peer(1).id)).toBe(0);
+  });
+
+  it('skips announcers with their limit of Grafts in flight, and frees it when a message resolves', () => {
+    const table = new Announcements(10);
+    table.announce('a', 'o', 1, peer(1), 0);
+    table.announce('a', 'o', 1, peer(2), 0);
+    table.announce('b', 'o', 2, peer(1), 0);
+    const [a, b] = [table.get('a'), table.get('b')];
+    if (a === undefined || b === undefined) throw new Error('missing');
+    expect(table.takeNextAnnouncer(a, peer(1).id, 1)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(b, peer(1).id, 1)).toBeUndefined();
+    expect(b.announcers).toHaveLength(1);
+    table.delete(a);
+    expect(table.takeNextAnnouncer(b, peer(1).id, 1)?.peer).toEqual(peer(1));
+    table.dropPeer(peer(1).id);
+    expect(table.graftsInFlight(peer(1).id)).toBe(0);
+    expect(b.asked).toEqual([]);
   });
 });

@@ -4,9 +4,11 @@ import {
   DEFAULT_GRAFT_RETRY_TIMEOUT,
   DEFAULT_GRAFT_TIMEOUT,
   DEFAULT_IHAVE_FLUSH_INTERVAL,
+  DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
   MAX_GRAFT_DEFERRALS,
+  MAX_GRAFTS_IN_FLIGHT_PER_PEER,
 } from '../../src/core/broadcast/plumtree-options.js';
 import type { Gossip, IHave, ProtocolMessage } from '../../src/core/messages.js';
 import { DEFAULT_PROTOCOL_OPTIONS, type ProtocolOptions } from '../../src/core/protocol.js';
@@ -805,5 +807,39 @@ describe('Plumtree broadcast', () => {
     expect(() => new Node({ ihaveBatchMax: IHAVE_ENTRIES_LIMIT + 1 })).toThrow(RangeError);
     expect(() => new Node({ payloadCacheMaxBytes: 1.5 })).toThrow(RangeError);
     expect(() => new Node({ broadcast: 'gossipsub' as ProtocolOptions['broadcast'] })).toThrow(RangeError);
+  });
+});
+
+describe('Plumtree under hostile control messages', () => {
+  it("counts a tree link's announcements until their messages are resolved, and bounds its Grafts in flight", () => {
+    // Peer 5 is a new neighbour, so a tree link: what it announces is grafted at once.
+    const node = new Node().withNeighbours(1, 2, 3, 4, 5);
+    node.protocol.handle({ type: 'start' }, 0);
+    const frames = 5;
+    let grafts = 0;
+    let timers = 0;
+    for (let frame = 0; frame < frames; frame++) {
+      const entries: [number, number, number][] = [];
+      for (let j = 0; j < IHAVE_ENTRIES_LIMIT; j++)
+        entries.push([1_000 + frame * IHAVE_ENTRIES_LIMIT + j, 1, 0]);
+      const out = node.receive(5, ihave(...entries));
+      grafts += sent(out, 'graft').length;
+      timers += timersOf(out).filter((t) => t.timer.type === 'graftTimeout').length;
+    }
+    const stats = node.protocol.stats();
+    expect(stats.missingMessages).toBe(DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER);
+    expect(stats.announcementsDropped).toBe(
+      frames * IHAVE_ENTRIES_LIMIT - DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
+    );
+    expect(grafts).toBe(MAX_GRAFTS_IN_FLIGHT_PER_PEER);
+    expect(timers).toBe(DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER);
+    // A grafted message that arrives frees its announcement: the peer may announce one more.
+    node.receive(5, gossip(1_000, 1, 0));
+    expect(node.protocol.stats().missingMessages).toBe(DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER - 1);
+    node.receive(5, ihave([9_000, 1, 0], [9_001, 1, 0]));
+    expect(node.protocol.stats()).toMatchObject({
+      missingMessages: DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
+      announcementsDropped: frames * IHAVE_ENTRIES_LIMIT - DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER + 1,
+    });
   });
 });

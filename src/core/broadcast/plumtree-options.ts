@@ -111,6 +111,15 @@ export const DEFAULT_PAYLOAD_CACHE_MAX_BYTES = 64 * 1024 * 1024;
  */
 export const DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER = 2_048;
 /**
+ * Most Grafts one neighbour may have in flight (sent for messages not resolved yet, see
+ * Announcements); a message whose only announcers are at this limit waits another graft timeout.
+ * The paper's Graft (Alg. 2) fetches one missing message; a neighbour whose announcements are all
+ * grafted at once (a tree link: every new neighbour starts as one) would otherwise get a Graft and
+ * cost us a timer for every entry it names. 256 is one full IHave batch (DEFAULT_IHAVE_BATCH_MAX):
+ * a broken tree link leaves far fewer messages missing than that within a graft timeout.
+ */
+export const MAX_GRAFTS_IN_FLIGHT_PER_PEER = 256;
+/**
  * A tree costs a few lazy neighbour ids per origin (~150 bytes), so 1,024 origins cost ~150 KB at
  * most. An origin beyond that follows the shared tree for one message, then copies it again.
  */

@@ -21,6 +21,7 @@ import {
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
   MAX_GRAFT_DEFERRALS,
+  MAX_GRAFTS_IN_FLIGHT_PER_PEER,
   type PlumtreeOptions,
 } from './plumtree-options.js';
 import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
@@ -629,7 +630,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   /**
    * Asks `preferred` for a missing message if it announced it and was not asked yet, else its
-   * oldest announcer not asked yet; forgets the message when nobody is left to ask.
+   * oldest announcer not asked yet; forgets the message when nobody is left to ask. An announcer
+   * with MAX_GRAFTS_IN_FLIGHT_PER_PEER Grafts in flight is not asked; if every one left is at that
+   * limit, the message waits another graft timeout.
    */
   private graftFrom(
     missing: MissingMessage,
@@ -638,9 +641,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out: ProtocolAction[],
   ): void {
     const { origin, seq } = missing;
-    const next = this.missing.takeNextAnnouncer(missing, preferred);
+    const next = this.missing.takeNextAnnouncer(missing, preferred, MAX_GRAFTS_IN_FLIGHT_PER_PEER);
     if (next === undefined) {
-      this.missing.delete(missing);
+      if (missing.announcers.length === 0) this.missing.delete(missing);
+      else this.armGraftTimer(missing, this.options.graftTimeout, out);
       return;
     }
     this.lastGraft = { peer: next.peer.id, at: now };
