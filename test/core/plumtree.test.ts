@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction, ProtocolTimer } from '../../src/core/actions.js';
 import {
+  CATCH_UP_BYTES_PER_PEER,
   DEFAULT_GRAFT_RETRY_TIMEOUT,
   DEFAULT_GRAFT_TIMEOUT,
   DEFAULT_IHAVE_FLUSH_INTERVAL,
@@ -841,5 +842,51 @@ describe('Plumtree under hostile control messages', () => {
       missingMessages: DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
       announcementsDropped: frames * IHAVE_ENTRIES_LIMIT - DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER + 1,
     });
+  });
+
+  it('answers each Graft for a cached message once per peer, and caps catch-up bytes per peer', () => {
+    const node = new Node().withNeighbours(1, 2, 3, 4, 5);
+    node.protocol.handle({ type: 'start' }, 0);
+    // Eight half-MiB broadcasts of one-off origins follow the shared tree from peer 1.
+    const half = CATCH_UP_BYTES_PER_PEER / 2;
+    for (let i = 0; i < 8; i++) {
+      node.now += 300;
+      node.receive(1, gossip(100 + i, 1, 2, new Uint8Array(half)));
+    }
+    const payloadsTo5 = (actions: readonly ProtocolAction[]) =>
+      sent(actions, 'gossip').filter((s) => s.to.id === peer(5).id).length;
+    // A Graft that asks for nothing, naming the oldest: the catch-up is capped at the budget.
+    const graft = { type: 'graft', origin: peer(100).id, seq: 1, request: false } as const;
+    expect(payloadsTo5(node.receive(5, graft))).toBe(2);
+    let repeats = 0;
+    for (let k = 0; k < 100; k++) repeats += payloadsTo5(node.receive(5, graft));
+    expect(repeats).toBe(0);
+    // Later windows send the rest of the catch-up, but no payload twice.
+    let later = 0;
+    for (let window = 0; window < 10; window++) {
+      node.now += DEFAULT_GRAFT_TIMEOUT;
+      later += payloadsTo5(node.receive(5, graft));
+    }
+    expect(later).toBe(5);
+    // A hundred Grafts asking for one message (not among the catch-up's) get one answer.
+    const request = { type: 'graft', origin: peer(100).id, seq: 1, request: true } as const;
+    let answers = 0;
+    for (let k = 0; k < 100; k++) answers += payloadsTo5(node.receive(5, request));
+    expect(answers).toBe(1);
+    expect(node.protocol.stats().graftsAnswered).toBe(1);
+    // Another neighbour still gets its own answer.
+    expect(payloadsTo5(node.receive(5, request))).toBe(0);
+    expect(sent(node.receive(4, request), 'gossip').map((s) => s.to.id)).toEqual([peer(4).id]);
+  });
+
+  it('answers a hundred Grafts asking for one cached message once', () => {
+    const node = new Node().withNeighbours(1, 2, 5);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.receive(1, gossip(100, 1, 2, new Uint8Array(1024)));
+    const request = { type: 'graft', origin: peer(100).id, seq: 1, request: true } as const;
+    let answers = 0;
+    for (let k = 0; k < 100; k++) answers += sent(node.receive(5, request), 'gossip').length;
+    expect(answers).toBe(1);
+    expect(node.protocol.stats()).toMatchObject({ graftsAnswered: 1, graftAnswersWithheld: 99 });
   });
 });

@@ -120,6 +120,15 @@ export const DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER = 2_048;
  */
 export const MAX_GRAFTS_IN_FLIGHT_PER_PEER = 256;
 /**
+ * Most catch-up bytes (see PlumtreeBroadcast.sendCatchUp) sent to one neighbour per graft timeout.
+ * A catch-up repeats the few payloads (at most 7) that may have passed us while the neighbour's
+ * Graft was on its way: a race of one graft timeout, not a backlog. 1 MiB covers seven payloads
+ * of up to 146 KiB, and always at least one payload of any size (the largest is 1 MiB); a payload
+ * the budget holds back reaches the neighbour by IHave and Graft, a graft timeout later. Without
+ * it, one 45-byte Graft naming an old message had 7 cached payloads sent (7 MiB of 1 MiB ones).
+ */
+export const CATCH_UP_BYTES_PER_PEER = 1024 * 1024;
+/**
  * A tree costs a few lazy neighbour ids per origin (~150 bytes), so 1,024 origins cost ~150 KB at
  * most. An origin beyond that follows the shared tree for one message, then copies it again.
  */

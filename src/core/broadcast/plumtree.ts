@@ -18,6 +18,7 @@ import { NeighbourList } from './neighbour-list.js';
 import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import {
+  CATCH_UP_BYTES_PER_PEER,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
   MAX_GRAFT_DEFERRALS,
@@ -85,6 +86,14 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * may have crossed that Prune (see revokePrune). At most one entry per neighbour.
    */
   private readonly lastPruned = new Map<NodeId, Millis>();
+  /**
+   * The payloads sent to each neighbour in answer to its Grafts (asked for, or catch-up), and when:
+   * each at most once while cached (payloadCacheMaxAge), so that repeating a 45-byte Graft does not
+   * have the same payload sent again. At most one entry per neighbour and cached message.
+   */
+  private readonly answered = new Map<NodeId, Map<MessageKey, Millis>>();
+  /** Catch-up bytes sent to each neighbour since `start`, a window of one graft timeout. */
+  private readonly catchUpSpent = new Map<NodeId, { start: Millis; bytes: number }>();
   /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
   private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
@@ -178,6 +187,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.trees.resetPeer(lost.id);
     this.missing.dropPeer(lost.id);
     this.lastPruned.delete(lost.id);
+    this.answered.delete(lost.id);
+    this.catchUpSpent.delete(lost.id);
     this.ihaveQueue.drop(lost.id);
     if (!wasTreeLink) return;
     for (let i = 0; i < this.neighbours.size; i++) {
@@ -219,6 +230,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.cache.sweep(now);
         this.forgetStale(this.freshLinks, now);
         this.forgetStale(this.lastPruned, now);
+        this.forgetAnswered(now);
         this.armSweep(out);
         return;
       case 'graftTimeout':
@@ -666,13 +678,65 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.sendCatchUp(from, message.origin, message.seq, now, out);
       return;
     }
-    const cached = this.cache.get(messageKey(message.origin, message.seq), now);
+    const key = messageKey(message.origin, message.seq);
+    const cached = this.cache.get(key, now);
     if (cached === undefined) {
       this.counters.graftsUnanswerable++;
       return;
     }
+    if (!this.answerOnce(from.id, key, now)) return;
     this.counters.graftsAnswered++;
     this.sendCached(from, cached, out);
+  }
+
+  /**
+   * Whether `peer` may have the payload of `key` in answer to a Graft: not if it had it so already
+   * while cached (a repeated Graft is not answered again). Records it as answered if so.
+   */
+  private answerOnce(peer: NodeId, key: MessageKey, now: Millis): boolean {
+    let sent = this.answered.get(peer);
+    if (sent?.has(key)) {
+      this.counters.graftAnswersWithheld++;
+      return false;
+    }
+    if (sent === undefined) {
+      sent = new Map();
+      this.answered.set(peer, sent);
+    }
+    sent.set(key, now);
+    return true;
+  }
+
+  /**
+   * Whether a catch-up payload of `bytes` fits `peer`'s budget (CATCH_UP_BYTES_PER_PEER per graft
+   * timeout), taking it from the budget if so. The first payload of a window always fits.
+   */
+  private spendCatchUp(peer: NodeId, bytes: number, now: Millis): boolean {
+    let spent = this.catchUpSpent.get(peer);
+    if (spent === undefined || now - spent.start >= this.options.graftTimeout) {
+      spent = { start: now, bytes: 0 };
+      this.catchUpSpent.set(peer, spent);
+    }
+    if (spent.bytes > 0 && spent.bytes + bytes > CATCH_UP_BYTES_PER_PEER) {
+      this.counters.graftAnswersWithheld++;
+      return false;
+    }
+    spent.bytes += bytes;
+    return true;
+  }
+
+  /** Forgets the answers sent longer ago than the payload cache keeps a payload. */
+  private forgetAnswered(now: Millis): void {
+    for (const [peer, sent] of this.answered) {
+      for (const [key, at] of sent) {
+        if (now - at < this.options.payloadCacheMaxAge) break;
+        sent.delete(key);
+      }
+      if (sent.size === 0) this.answered.delete(peer);
+    }
+    for (const [peer, spent] of this.catchUpSpent) {
+      if (now - spent.start >= this.options.graftTimeout) this.catchUpSpent.delete(peer);
+    }
   }
 
   /**
@@ -697,21 +761,39 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private sendCatchUp(peer: PeerInfo, origin: NodeId, seq: number, now: Millis, out: ProtocolAction[]): void {
     if (!this.trees.followedOwn(origin, seq)) {
       for (const message of this.sharedActivity.since(origin, seq)) {
-        const cached = this.cache.get(messageKey(message.origin, message.seq), now);
+        const key = messageKey(message.origin, message.seq);
+        const cached = this.cache.get(key, now);
         if (cached === undefined || cached.parent === peer.id) continue;
         this.trees.setForMessage(message.origin, message.seq, peer.id, false);
-        this.counters.catchUpPayloadsSent++;
-        this.sendCached(peer, cached, out);
+        this.sendCatchUpPayload(peer, key, cached, now, out);
       }
       return;
     }
     for (const newer of this.trees.recentSeqs(origin)) {
       if (newer <= seq) continue;
-      const cached = this.cache.get(messageKey(origin, newer), now);
+      const key = messageKey(origin, newer);
+      const cached = this.cache.get(key, now);
       if (cached === undefined || cached.parent === peer.id) continue;
-      this.counters.catchUpPayloadsSent++;
-      this.sendCached(peer, cached, out);
+      this.sendCatchUpPayload(peer, key, cached, now, out);
     }
+  }
+
+  /** Sends one catch-up payload, unless `peer` had it from a Graft already or its budget is spent. */
+  private sendCatchUpPayload(
+    peer: PeerInfo,
+    key: MessageKey,
+    cached: CachedPayload,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
+    if (this.answered.get(peer.id)?.has(key)) {
+      this.counters.graftAnswersWithheld++;
+      return;
+    }
+    if (!this.spendCatchUp(peer.id, cached.payload.byteLength, now)) return;
+    this.answerOnce(peer.id, key, now);
+    this.counters.catchUpPayloadsSent++;
+    this.sendCached(peer, cached, out);
   }
 
   private sendCached(peer: PeerInfo, cached: CachedPayload, out: ProtocolAction[]): void {

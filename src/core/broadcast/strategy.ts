@@ -64,6 +64,11 @@ export interface BroadcastStats {
   graftsAnswered: number;
   /** Grafts that asked for a payload no longer (or never) in the cache. */
   graftsUnanswerable: number;
+  /**
+   * Payloads a Graft asked for, or its catch-up would have sent, that were not sent: that
+   * neighbour had them from us already while cached, or its catch-up byte budget was spent.
+   */
+  graftAnswersWithheld: number;
   /** Tree optimisations: a lazy link announced a clearly shorter path, so it replaced the parent. */
   optimisations: number;
   /** Payloads a new parent sent after an optimisation's Graft, which had passed it just before. */
@@ -113,6 +118,7 @@ export function emptyBroadcastStats(): BroadcastStats {
     relinksSent: 0,
     graftsAnswered: 0,
     graftsUnanswerable: 0,
+    graftAnswersWithheld: 0,
     optimisations: 0,
     catchUpPayloadsSent: 0,
     prunesRevoked: 0,
