@@ -57,12 +57,12 @@ export interface MeshMessage {
 export interface NodeEvents {
   message: [message: MeshMessage];
   /**
-   * A neighbour (a member of the active view) whose link is up. The protocol takes some neighbours
-   * before a link to them exists (the end of a ForwardJoin's walk, a reserve peer it promotes): they
-   * are reported once the link is up, and not at all if it never comes up.
+   * A new neighbour (a member of the active view). The protocol takes a peer in only on a message
+   * that peer sent over its own link, so its link is up: a peer merely named by another (a
+   * ForwardJoin's joiner, a shuffled card) is asked first and becomes a neighbour when it answers.
    */
   'peer:up': [peer: PeerInfo];
-  /** A neighbour that 'peer:up' reported is gone: it left, its link broke, or it was replaced. */
+  /** A neighbour is gone: it left, its link broke, or it was replaced. */
   'peer:down': [peer: PeerInfo];
   /**
    * Another node, at this address (host:port), announces this node's id: it runs with the same
@@ -126,11 +126,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private nextLateBootstrapAt = 0;
   private stopping: Promise<void> | undefined;
   private readonly removeAbortListener: () => void;
-  /**
-   * The core's neighbours, and whether 'peer:up' has reported each: only once a link to it is up,
-   * since a dial to an address that a peer merely named may never succeed.
-   */
-  private readonly neighbours = new Map<NodeId, { readonly peer: PeerInfo; reported: boolean }>();
 
   constructor(private readonly options: NodeOptions = {}) {
     super();
@@ -171,15 +166,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       if (reason !== 'local') this.handle({ type: 'linkDown', peer: peer.id, silent: reason === 'timeout' });
     });
     this.transport.on('dialFailed', (peer) => this.handle({ type: 'dialFailed', peer: peer.id }));
-    this.transport.on('linkUp', (peer) => {
-      const neighbour = this.neighbours.get(peer.id);
-      if (neighbour === undefined || neighbour.reported) return;
-      try {
-        this.reportUp(neighbour);
-      } catch (error) {
-        throwOnItsOwn(error);
-      }
-    });
 
     const onAbort = (): void => {
       this.stop().catch((error: unknown) =>
@@ -296,10 +282,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     });
   }
 
-  /**
-   * Current neighbours (active view: one TCP link each, or one being dialled) and reserve peers
-   * (passive view).
-   */
+  /** Current neighbours (active view, one TCP link each) and reserve peers (passive view). */
   peers(): { active: PeerInfo[]; passive: PeerInfo[] } {
     return { active: this.protocol?.activeView() ?? [], passive: this.protocol?.passiveView() ?? [] };
   }
@@ -494,22 +477,16 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         this.timers.schedule(action.after, () => this.handle({ type: 'timer', timer }));
         break;
       }
-      case 'neighborUp': {
+      case 'neighborUp':
         this.logger.debug({ peer: action.peer.address }, 'neighbour up');
         this.updateDiscoveryCadence();
-        const neighbour = { peer: action.peer, reported: false };
-        this.neighbours.set(action.peer.id, neighbour);
-        if (this.transport.isUp(action.peer.id)) this.reportUp(neighbour);
+        this.emit('peer:up', action.peer);
         break;
-      }
-      case 'neighborDown': {
+      case 'neighborDown':
         this.logger.debug({ peer: action.peer.address }, 'neighbour down');
         this.updateDiscoveryCadence();
-        const reported = this.neighbours.get(action.peer.id)?.reported === true;
-        this.neighbours.delete(action.peer.id);
-        if (reported) this.emit('peer:down', action.peer);
+        this.emit('peer:down', action.peer);
         break;
-      }
       case 'deliver':
         this.emit('message', {
           origin: action.origin,
@@ -519,11 +496,6 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         });
         break;
     }
-  }
-
-  private reportUp(neighbour: { readonly peer: PeerInfo; reported: boolean }): void {
-    neighbour.reported = true;
-    this.emit('peer:up', neighbour.peer);
   }
 
   /** Beacons go out more often while this node has fewer neighbours than it wants. */

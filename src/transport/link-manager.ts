@@ -261,11 +261,6 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /** Peers that are up, with the direction of the link in use. */
-  /** Whether a link to `peerId` is up: its linkUp was raised, and no linkDown since. */
-  isUp(peerId: NodeId): boolean {
-    return this.upPeers.get(peerId)?.announced === true;
-  }
-
   links(): LinkInfo[] {
     return [...this.upPeers.values()].map((up) => ({ peer: up.info, direction: up.direction }));
   }

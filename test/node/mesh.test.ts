@@ -120,8 +120,9 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     victim.on('peer:down', (peer) => reported.push(`down ${peer.id}`));
     const ghost = generateIdentity().id;
     const dialFailed = new Promise((resolve) => transportOf(victim).once('dialFailed', resolve));
-    // A ForwardJoin at the end of its walk: the victim takes the named peer as a neighbour at once,
-    // and dials it. Before, 'peer:up' came then, and a 'peer:down' when the dial failed.
+    // A ForwardJoin at the end of its walk. The victim once took the named peer as a neighbour at
+    // once and dialled it, reporting 'peer:up' then and 'peer:down' when the dial failed; now it
+    // asks the peer first, and only a peer that answers over its own link becomes a neighbour.
     transportOf(named).send(
       { id: victim.id, address: `127.0.0.1:${victim.address()!.port}` },
       {

@@ -365,7 +365,8 @@ export class HyParView {
     const wasCandidate = this.pending.delete(peerId);
     this.removePassive(peerId);
     if (this.active.has(peerId)) {
-      // Added straight away by a ForwardJoin or Join, but the link never came up.
+      // Taken in on its own message, but its link failed as it came up (the transport reports a
+      // link dropped while its first frames were flushed as a failed dial).
       this.removeActive(peerId, out);
       this.counters.failures++;
       this.lostActivePeer();
