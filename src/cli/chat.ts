@@ -115,7 +115,8 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
       clearLine(output, 0);
       cursorTo(output, 0);
       output.write(`${line}\n`);
-      rl.prompt(true);
+      // Once quitting, readline is closed: prompting again would resume the input.
+      if (quitting === undefined) rl.prompt(true);
     };
   }
   let quitting: Promise<void> | undefined;
