@@ -109,20 +109,22 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   // Line editing only when a person types at a terminal: piped input would be echoed back.
   const terminal = isTerminal(input) && isTerminal(output);
   const rl = createInterface({ input, output, terminal, prompt: '' });
+  let inputClosed = false;
   if (terminal) {
     // A received line is written over the line being typed, which is then drawn again below it.
     say = (line) => {
       clearLine(output, 0);
       cursorTo(output, 0);
       output.write(`${line}\n`);
-      // Once quitting, readline is closed: prompting again would resume the input.
-      if (quitting === undefined) rl.prompt(true);
+      // Once closed, readline must not prompt again: that would resume the input.
+      if (!inputClosed) rl.prompt(true);
     };
   }
   let quitting: Promise<void> | undefined;
   let unsentLines = 0;
   const quit = (): Promise<void> => {
     quitting ??= (async () => {
+      inputClosed = true;
       rl.close();
       unsentLines = pending.length;
       if (unsentLines > 0) say(`* ${unsentLines} waiting line(s) not sent: no peer connected`);
