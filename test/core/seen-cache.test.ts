@@ -48,15 +48,17 @@ describe('SeenCache', () => {
     expect(cache.refuses('h', 5)).toBe(false);
   });
 
-  it('refuses what it cannot make room for while every horizon slot is taken', () => {
+  it('never refuses an origin without a horizon; a full horizon table forgets its oldest', () => {
     const cache = new SeenCache(1, 1_000);
     cache.add('a1', 0, 'a', 1);
-    cache.add('b1', 10, 'b', 1); // a's horizon takes the only slot
-    expect(cache.refuses('c', 1)).toBe(true); // room for it would need a horizon for b
-    cache.add('own', 20); // own messages need none: b1 goes, past the bound
-    expect(cache.refuses('b', 1)).toBe(true);
-    cache.sweep(1_010); // a's horizon (set at 10) ages out
+    cache.add('b1', 10, 'b', 1); // a1 goes: a's horizon takes the only slot
+    expect(cache.refuses('a', 1)).toBe(true);
+    // Honest origins are not refused for want of a slot (before, every one was, mesh-wide).
     expect(cache.refuses('c', 1)).toBe(false);
+    cache.add('c1', 20, 'c', 1); // b1 goes: b's horizon pushes out a's, the oldest
+    expect(cache.refuses('b', 1)).toBe(true);
+    expect(cache.refuses('a', 1)).toBe(false);
+    expect(cache.has('c1')).toBe(true);
   });
 
   it('never exceeds its count bound, keeping the newest keys (model check)', () => {
