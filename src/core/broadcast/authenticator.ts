@@ -1,6 +1,8 @@
 import type { ProtocolAction } from '../actions.js';
 import type { Gossip } from '../messages.js';
-import type { NodeId, PeerInfo } from '../types.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
+import type { MessageKey } from './message-id.js';
+import type { SeenCache } from './seen-cache.js';
 import type { BroadcastStats } from './strategy.js';
 
 /**
@@ -25,26 +27,45 @@ export interface MessageAuthenticator {
 }
 
 /**
- * Judges a gossip message that is new to this node; call it before delivering, caching or relaying,
- * and only for new messages, so that duplicates cost no verification. A forgery is counted and the
- * link it came on is closed (the Protocol then treats that neighbour as failed); a stale message is
- * only counted. Returns whether to accept the message.
+ * Admits a gossip message that is new to this node (not in `seen`, not our own): refuses it if the
+ * seen cache could not tell it from a replay, else judges its signature, and if it passes, records
+ * it as seen and counts it delivered. Call it before delivering, caching or relaying, and only for
+ * new messages, so that duplicates cost no verification. A forgery is counted and the link it came
+ * on is closed (the Protocol then treats that neighbour as failed); a stale message is only
+ * counted. Returns whether to accept the message.
  */
-export function admitGossip(
+export function admitNewGossip(
+  seen: SeenCache,
   authenticator: MessageAuthenticator | undefined,
   from: PeerInfo,
   message: Gossip,
+  key: MessageKey,
+  now: Millis,
   counters: BroadcastStats,
   out: ProtocolAction[],
 ): boolean {
-  if (authenticator === undefined) return true;
-  const verdict = authenticator.verify(message.origin, message.seq, message.payload, message.signature);
-  if (verdict === 'valid') return true;
+  // The seen cache forgot a later message of this origin by count, so it could not tell this one
+  // from a replay (see SeenCache): refused like a message outside the freshness window.
+  if (seen.refuses(message.origin, message.seq)) {
+    counters.staleMessages++;
+    return false;
+  }
+  // Checked before it is remembered: a forged copy must not make the genuine one look like a
+  // duplicate.
+  const verdict =
+    authenticator === undefined
+      ? 'valid'
+      : authenticator.verify(message.origin, message.seq, message.payload, message.signature);
   if (verdict === 'stale') {
     counters.staleMessages++;
     return false;
   }
-  counters.invalidSignatures++;
-  out.push({ type: 'disconnect', peer: from });
-  return false;
+  if (verdict === 'forged') {
+    counters.invalidSignatures++;
+    out.push({ type: 'disconnect', peer: from });
+    return false;
+  }
+  seen.add(key, now, message.origin, message.seq);
+  counters.delivered++;
+  return true;
 }

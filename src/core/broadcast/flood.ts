@@ -6,7 +6,7 @@ import {
   requirePositiveIntegers,
 } from '../option-checks.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
-import { admitGossip, type MessageAuthenticator } from './authenticator.js';
+import { admitNewGossip, type MessageAuthenticator } from './authenticator.js';
 import { isWellFormedGossip, messageKey } from './message-id.js';
 import { isUnseenBroadcast, SeenCache } from './seen-cache.js';
 import { SequenceCounter } from './sequence.js';
@@ -166,15 +166,7 @@ export class FloodBroadcast implements BroadcastStrategy {
       this.counters.duplicates++;
       return;
     }
-    // The seen cache forgot a later message of this origin by count, so it could not tell this one
-    // from a replay (see SeenCache): refused like a message outside the freshness window.
-    if (this.seen.refuses(message.origin, message.seq)) {
-      this.counters.staleMessages++;
-      return;
-    }
-    if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
-    this.seen.add(key, now, message.origin, message.seq);
-    this.counters.delivered++;
+    if (!admitNewGossip(this.seen, this.authenticator, from, message, key, now, this.counters, out)) return;
     out.push({
       type: 'deliver',
       origin: message.origin,

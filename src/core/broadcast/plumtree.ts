@@ -3,7 +3,7 @@ import type { BroadcastMessage, Gossip, Graft, IHave, Prune } from '../messages.
 import { jittered, type Random } from '../random.js';
 import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { type Announcement, Announcements, type MissingMessage } from './announcements.js';
-import { admitGossip, type MessageAuthenticator } from './authenticator.js';
+import { admitNewGossip, type MessageAuthenticator } from './authenticator.js';
 import { type FloodOptions, seenSweepTimer } from './flood.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import {
@@ -303,17 +303,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       this.sendPrune(from, message.origin, now, out);
       return;
     }
-    // Checked only now that it is new, and before it is remembered: a forged copy must not make
-    // the genuine one look like a duplicate.
-    // The seen cache forgot a later message of this origin by count, so it could not tell this one
-    // from a replay (see SeenCache): refused like a message outside the freshness window.
-    if (this.seen.refuses(message.origin, message.seq)) {
-      this.counters.staleMessages++;
-      return;
-    }
-    if (!admitGossip(this.authenticator, from, message, this.counters, out)) return;
-    this.seen.add(key, now, message.origin, message.seq);
-    this.counters.delivered++;
+    if (!admitNewGossip(this.seen, this.authenticator, from, message, key, now, this.counters, out)) return;
     this.noteMessage(message.origin, message.seq, from.id, now);
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
