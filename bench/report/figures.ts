@@ -27,6 +27,38 @@ const fifth: Target = { kind: 'ratioMax', value: 0.2 };
 const rmrTarget: Target = { kind: 'absMax', value: 0.1 };
 const all: Target = { kind: 'absEq', value: 1 };
 
+/** The rows of one latency sub-run: `node0` (node 0 publishes every message) or `random`. */
+function latencyFigures(publisher: 'node0' | 'random'): Figure[] {
+  const of = (r: RunResult) => r.latency?.[publisher];
+  const label = `latency ${publisher}:`;
+  const last = (p: 'p50' | 'p90' | 'p99' | 'max', target?: Target): Figure => ({
+    key: `latency.${publisher}.last.${p}`,
+    label: `${label} last delivery ${p}`,
+    unit: 'ms',
+    get: (r) => of(r)?.last[p],
+    ...(target === undefined ? {} : { target }),
+  });
+  return [
+    last('p50', fifth),
+    last('p90'),
+    last('p99', fifth),
+    last('max'),
+    {
+      key: `latency.${publisher}.first.p50`,
+      label: `${label} first delivery p50`,
+      unit: 'ms',
+      get: (r) => of(r)?.first.p50,
+    },
+    {
+      key: `latency.${publisher}.deliveryRatio`,
+      label: `${label} delivery ratio`,
+      unit: 'ratio',
+      get: (r) => of(r)?.deliveryRatio,
+      target: all,
+    },
+  ];
+}
+
 /** The rows of the table, in order. */
 export const FIGURES: readonly Figure[] = [
   {
@@ -48,84 +80,8 @@ export const FIGURES: readonly Figure[] = [
     get: (r) => r.formation?.formedMs,
     target: half,
   },
-  {
-    key: 'latency.node0.last.p50',
-    label: 'latency node0: last delivery p50',
-    unit: 'ms',
-    get: (r) => r.latency?.node0.last.p50,
-    target: fifth,
-  },
-  {
-    key: 'latency.node0.last.p90',
-    label: 'latency node0: last delivery p90',
-    unit: 'ms',
-    get: (r) => r.latency?.node0.last.p90,
-  },
-  {
-    key: 'latency.node0.last.p99',
-    label: 'latency node0: last delivery p99',
-    unit: 'ms',
-    get: (r) => r.latency?.node0.last.p99,
-    target: fifth,
-  },
-  {
-    key: 'latency.node0.last.max',
-    label: 'latency node0: last delivery max',
-    unit: 'ms',
-    get: (r) => r.latency?.node0.last.max,
-  },
-  {
-    key: 'latency.node0.first.p50',
-    label: 'latency node0: first delivery p50',
-    unit: 'ms',
-    get: (r) => r.latency?.node0.first.p50,
-  },
-  {
-    key: 'latency.node0.deliveryRatio',
-    label: 'latency node0: delivery ratio',
-    unit: 'ratio',
-    get: (r) => r.latency?.node0.deliveryRatio,
-    target: all,
-  },
-  {
-    key: 'latency.random.last.p50',
-    label: 'latency random: last delivery p50',
-    unit: 'ms',
-    get: (r) => r.latency?.random.last.p50,
-    target: fifth,
-  },
-  {
-    key: 'latency.random.last.p90',
-    label: 'latency random: last delivery p90',
-    unit: 'ms',
-    get: (r) => r.latency?.random.last.p90,
-  },
-  {
-    key: 'latency.random.last.p99',
-    label: 'latency random: last delivery p99',
-    unit: 'ms',
-    get: (r) => r.latency?.random.last.p99,
-    target: fifth,
-  },
-  {
-    key: 'latency.random.last.max',
-    label: 'latency random: last delivery max',
-    unit: 'ms',
-    get: (r) => r.latency?.random.last.max,
-  },
-  {
-    key: 'latency.random.first.p50',
-    label: 'latency random: first delivery p50',
-    unit: 'ms',
-    get: (r) => r.latency?.random.first.p50,
-  },
-  {
-    key: 'latency.random.deliveryRatio',
-    label: 'latency random: delivery ratio',
-    unit: 'ratio',
-    get: (r) => r.latency?.random.deliveryRatio,
-    target: all,
-  },
+  ...latencyFigures('node0'),
+  ...latencyFigures('random'),
   {
     key: 'latency.rmr',
     label: 'latency: RMR',
