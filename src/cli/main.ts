@@ -23,7 +23,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const program = new Command()
   .name('meshcast')
   .description(
-    'A zero-configuration peer-to-peer mesh for a local network: peers find each other by multicast,\nform a self-healing overlay over TCP, and every broadcast reaches every peer once.',
+    'A zero-configuration peer-to-peer mesh for a local network: peers find each other by multicast, form a self-healing overlay over TCP, and every broadcast reaches every peer once.',
   )
   .showHelpAfterError();
 
