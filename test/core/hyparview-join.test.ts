@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { actionsOf, greeting, Harness, ids, peer, sends } from './helpers.js';
+import type { ProtocolAction } from '../../src/core/actions.js';
+import { JOIN_FILL_PERIOD } from '../../src/core/membership/options.js';
+import { actionsOf, greeting, Harness, ids, neighborRequests, peer, sends } from './helpers.js';
 
 describe('HyParView join (§4.2)', () => {
   it('join sends Join to the contact and arms a timeout', () => {
@@ -62,9 +64,77 @@ describe('HyParView join (§4.2)', () => {
     expect(node.active()).toEqual([peer(1).id]);
     expect(sends(actions)).toEqual([
       { type: 'send', to: peer(1), message: { type: 'neighborReply', accepted: true } },
+      // It knows nobody else yet: it shuffles at once (see the next describe).
+      { type: 'send', to: peer(1), message: { type: 'shuffle', origin: node.self, ttl: 6, peers: [] } },
       greeting(peer(1), node.protocol.overlayTag()),
     ]);
     expect(node.protocol.stats().pendingRequests).toBe(0);
+  });
+});
+
+const CANDIDATES = [41, 42, 43, 44, 45, 46, 47, 48];
+
+/** A node whose Join contact 1 took at time 0, then handed CANDIDATES by its shuffle's answer. */
+function joinerWithCandidates(): { node: Harness; actions: ProtocolAction[] } {
+  const node = new Harness();
+  node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+  node.receive(1, { type: 'neighbor', priority: 'high' });
+  const actions = node.receive(40, { type: 'shuffleReply', peers: CANDIDATES.map(peer) });
+  return { node, actions };
+}
+
+/**
+ * Answers the Neighbor requests among `actions`, and those that follow, as a full overlay would:
+ * Neighbor{low} refused, Neighbor{high} accepted (it evicts there), until `accepted` highs were.
+ * Returns the priorities asked, in order, and the actions of the last answer.
+ */
+function answerAsFullPeers(
+  node: Harness,
+  first: ProtocolAction[],
+  accepted: number,
+): { asked: string[]; last: ProtocolAction[] } {
+  const asked: string[] = [];
+  const queue = neighborRequests(first);
+  let last = first;
+  let accepts = 0;
+  for (let request = queue.shift(); request !== undefined; request = queue.shift()) {
+    asked.push(request.priority);
+    if (request.priority === 'high' && accepts === accepted) continue;
+    const from = CANDIDATES.find((index) => peer(index).id === request.to) ?? -1;
+    if (request.priority === 'high') accepts++;
+    last = node.receive(from, { type: 'neighborReply', accepted: request.priority === 'high' });
+    queue.push(...neighborRequests(last));
+  }
+  return { asked, last };
+}
+
+describe('A joiner fills its own view (beyond §4.2, see fillAfterJoin)', () => {
+  it('asks its shuffle’s answer at once, and once all refuse, insists with Neighbor{high} until full', () => {
+    const { node, actions } = joinerWithCandidates();
+    const { asked } = answerAsFullPeers(node, actions, 4);
+    // Every candidate refused a low-priority request first; then one insistence at a time, each
+    // sent as the previous one was accepted, with no tick in between (the time is still 0).
+    expect(asked).toEqual([...CANDIDATES.map(() => 'low'), 'high', 'high', 'high', 'high']);
+    expect(node.active()).toHaveLength(5);
+    expect(node.protocol.stats().escalations).toBe(4);
+  });
+
+  it('counts as a joiner for JOIN_FILL_PERIOD only: then, one short, it waits like any node', () => {
+    for (const [at, insists] of [
+      [JOIN_FILL_PERIOD - 1, true],
+      [JOIN_FILL_PERIOD, false],
+    ] as const) {
+      const { node, actions } = joinerWithCandidates();
+      // Three insistences accepted, the fourth left unanswered: four neighbours.
+      const { asked, last } = answerAsFullPeers(node, actions, 3);
+      expect(asked.slice(-4)).toEqual(['high', 'high', 'high', 'high']);
+      expect(node.active()).toHaveLength(4);
+      const timeout = actionsOf(last, 'setTimer').find((action) => action.timer.type === 'neighborTimeout');
+      if (timeout === undefined) throw new Error('the last insistence armed no timeout');
+      node.now = at;
+      const retry = node.protocol.handle({ type: 'timer', timer: timeout.timer }, at);
+      expect(neighborRequests(retry).map((request) => request.priority)).toEqual(insists ? ['high'] : []);
+    }
   });
 });
 

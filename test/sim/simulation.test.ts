@@ -29,11 +29,12 @@ describe('simulation', () => {
   });
 
   it("the top-level healing time is the crash's when there was a crash, even one that never healed", () => {
-    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: with seed 5
-    // the crash never heals within the run, while the partition before it did.
+    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: with seed 16
+    // the crash never heals within the run, while the partition before it did. (Which seeds do
+    // moves with the core: seed 5 healed once joiners filled their own views.)
     const result = runSimulation({
       nodes: 100,
-      seed: 5,
+      seed: 16,
       broadcasts: 1,
       settleTime: 5_000,
       partition: { duration: 8_000, broadcasts: 3 },

@@ -14,6 +14,7 @@ import { type Millis, NODE_ID_BYTES, type NodeId, type PeerInfo } from '../types
 import {
   DEPARTED_MEMORY,
   DEPARTED_MEMORY_ENTRIES,
+  JOIN_FILL_PERIOD,
   LATE_RECONNECT_INTERVAL,
   type MembershipOptions,
   RECONNECT_EAGER_PERIOD,
@@ -112,6 +113,11 @@ export class HyParView {
   private readonly sameOverlayContacts = new Set<NodeId>();
   /** When the current repair cycle ends and `declined` is forgotten; undefined while unexhausted. */
   private declinedResetAt: Millis | undefined;
+  /**
+   * Until when this node counts as a joiner (see fillAfterJoin): set when a contact takes our Join,
+   * over once the active view first fills. Undefined otherwise.
+   */
+  private joiningUntil: Millis | undefined;
   /** Back-off applied the next time a repair cycle is exhausted; doubles up to the maximum. */
   private repairBackoff: Millis;
   /**
@@ -315,7 +321,7 @@ export class HyParView {
         if (this.active.has(from.id)) this.onForwardJoin(from, message, out);
         return;
       case 'neighbor':
-        this.onNeighbor(from, message, out);
+        this.onNeighbor(from, message, now, out);
         return;
       case 'neighborReply':
         this.onNeighborReply(from, message, now, out);
@@ -327,7 +333,7 @@ export class HyParView {
         if (this.active.has(from.id)) this.onShuffle(from, message, out);
         return;
       case 'shuffleReply':
-        this.onShuffleReply(from, message);
+        this.onShuffleReply(from, message, now, out);
         return;
       case 'overlayTag':
         this.onOverlayTag(from, message, now, out);
@@ -441,6 +447,7 @@ export class HyParView {
     this.lastShuffleSample = [];
     this.shuffleOutstanding = false;
     this.evictionHints.clear();
+    this.joiningUntil = undefined;
     this.left = true;
   }
 
@@ -504,9 +511,10 @@ export class HyParView {
    * honest neighbours (ten frames, within the transport's burst, evicted all five). So the joiner
    * gets only a free slot, through a Neighbor{low} request like any repair (it becomes a
    * neighbour when it accepts, so a name nobody answers to never does, and it is not made to
-   * evict for us either); with no free slot it only goes to the passive view. A joiner then
-   * reaches a full view through its contact, the walks that end at nodes with room, and its own
-   * repair (see exhausted), which evicts only for a peer's own first-hand request.
+   * evict for us either); with no free slot it only goes to the passive view. In a settled
+   * overlay hardly any view has a free slot, so the walks take a joiner almost nowhere: the joiner
+   * fills its view itself, with requests of its own (see fillAfterJoin), and only a peer's own
+   * first-hand request ever makes a node evict.
    */
   private endWalk(joiner: PeerInfo, out: ProtocolAction[]): void {
     if (this.pending.has(joiner.id)) return;
@@ -517,9 +525,40 @@ export class HyParView {
     }
   }
 
+  /**
+   * Our Join was taken, and the contact is our only neighbour. In the paper (§4.2) the contact's
+   * walks fill the rest, each ending at a node that takes us in, evicting if it must; here they
+   * end in free slots only (see endWalk), which a settled overlay hardly has, and joiners sat on
+   * one or two neighbours for seconds (300 nodes, 5 joins a second for 20 s, seeds 1-8: 4 to 9
+   * nodes on a single link when the joins ended, the median joiner full after 5 to 7 s, two to
+   * five per run not within a minute). So, beyond the paper, a joiner fills its view itself, with
+   * first-hand requests of its own, until its view first fills or JOIN_FILL_PERIOD is over: it
+   * shuffles at once (it knows nobody else yet), asks the peers of the answer at once
+   * (Neighbor{low}, as any repair), and once they all refused, insists with Neighbor{high}, one at
+   * a time, each as soon as the previous one was accepted, until its view is full, where other
+   * nodes insist only while starving (see exhausted). That costs what the paper's walks cost, at most one eviction per slot of the
+   * joiner, and none where a peer had room; the evictions fall on peers a random node named (the
+   * end of the shuffle's walk) rather than at the walks' ends. The same runs: every joiner full
+   * within 2.3 s, the median within 0.5 s, the overlay one component at every second, every
+   * broadcast delivered everywhere.
+   */
+  private fillAfterJoin(now: Millis, out: ProtocolAction[]): void {
+    this.joiningUntil = now + JOIN_FILL_PERIOD;
+    if (this.passive.size < this.options.activeViewSize) this.startShuffle(out);
+    this.repair(now, out, this.options.maxConcurrentRequests);
+  }
+
+  /** Whether this node still counts as a joiner (see fillAfterJoin). */
+  private joining(now: Millis): boolean {
+    if (this.joiningUntil === undefined) return false;
+    if (now < this.joiningUntil && this.active.size < this.options.activeViewSize) return true;
+    this.joiningUntil = undefined;
+    return false;
+  }
+
   // --- Neighbor requests (§4.3) ------------------------------------------------------------------
 
-  private onNeighbor(from: PeerInfo, message: Neighbor, out: ProtocolAction[]): void {
+  private onNeighbor(from: PeerInfo, message: Neighbor, now: Millis, out: ProtocolAction[]): void {
     if (this.active.has(from.id)) {
       this.send(from, { type: 'neighborReply', accepted: true }, out);
       // A neighbour asking again is on a new link (it took the old one for dead): it has missed
@@ -531,8 +570,10 @@ export class HyParView {
     // if it has to drop a random member from its active view [...] If a node q receives a low
     // priority Neighbor request, it will only accept the request if it has a free slot."
     if (message.priority === 'high' || this.active.size < this.options.activeViewSize) {
+      const joinTaken = this.pending.get(from.id)?.kind === 'join';
       this.addActive(from, out);
       this.send(from, { type: 'neighborReply', accepted: true }, out);
+      if (joinTaken) this.fillAfterJoin(now, out);
       return;
     }
     // Full. Our own request to this peer, if any, is moot: we could not take it either.
@@ -562,6 +603,8 @@ export class HyParView {
       // so the others lost with it can be reached through it.
       if (request.reconnect) this.forgetLostWith(from.id);
       if (!this.active.has(from.id)) this.addActive(from, out);
+      // A joiner goes on at once (see fillAfterJoin); any other node at its next repair tick.
+      if (this.joining(now)) this.repair(now, out, 1);
     } else {
       this.counters.neighborRequestsRejected++;
       if (this.passive.has(from.id)) this.declined.add(from.id);
@@ -646,14 +689,15 @@ export class HyParView {
    * other (a pair that started together, the survivors of a crash) stay apart for good from an
    * overlay whose members are all full, since HyParView only ever reacts to failures. The evicted
    * node was usually full and is now one short, which is not starving, so escalations do not
-   * cascade. One escalation in flight, and at most one per tick.
+   * cascade. A joiner insists until its view is full (see fillAfterJoin). One escalation in
+   * flight; a joiner sends the next one as soon as one is accepted, any other node at a tick.
    */
   private exhausted(now: Millis, skip: NodeId | undefined, out: ProtocolAction[]): void {
     if (this.declinedResetAt === undefined) {
       this.declinedResetAt = now + this.repairBackoff;
       this.repairBackoff = Math.min(this.repairBackoff * 2, this.options.repairBackoffMax);
     }
-    if (this.active.size > this.options.activeViewSize - 2) return;
+    if (this.active.size > this.options.activeViewSize - 2 && !this.joining(now)) return;
     for (const request of this.pending.values()) if (request.priority === 'high') return;
     const target = this.passive.pickRandomExcept(this.random, [skip, ...this.pending.keys()]);
     if (target === undefined) return;
@@ -944,10 +988,12 @@ export class HyParView {
    * precedes its Disconnect{alive:true} (see evictRandomNeighbour), kept until that arrives; any
    * other is ignored.
    */
-  private onShuffleReply(from: PeerInfo, message: ShuffleReply): void {
+  private onShuffleReply(from: PeerInfo, message: ShuffleReply, now: Millis, out: ProtocolAction[]): void {
     if (this.shuffleOutstanding) {
       this.shuffleOutstanding = false;
       for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample);
+      // A joiner asks its new candidates at once, not at its next repair tick (see fillAfterJoin).
+      if (this.joining(now)) this.repair(now, out, this.options.maxConcurrentRequests);
       return;
     }
     if (this.active.has(from.id)) this.evictionHints.set(from.id, capPeers(message.peers));

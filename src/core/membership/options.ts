@@ -82,6 +82,14 @@ export const DEFAULT_REPAIR_INTERVAL: Millis = 1_000;
  * eviction absorbs.
  */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 2;
+/**
+ * Not in the paper. How long after its Join was taken a node short of neighbours counts as a
+ * joiner, which insists with Neighbor{high} until its view is full (see HyParView.fillAfterJoin).
+ * Joiners fill within a second or two in the simulator; one that has not after a shuffle period
+ * (its new neighbours keep dropping, or the overlay is too small to fill a view) then insists only
+ * while starving, like any other node, rather than go on evicting others' neighbours.
+ */
+export const JOIN_FILL_PERIOD: Millis = 10_000;
 /** Refusals only come from full peers; after 30 s many of them will have changed, so ask again. */
 export const DEFAULT_REPAIR_BACKOFF_MAX: Millis = 30_000;
 /** A handful of bootstrap addresses (and as many former passive peers); more adds nothing but memory. */
