@@ -211,7 +211,7 @@ export class Protocol {
         this.broadcast.handle(event, now, out);
         break;
       case 'join':
-        this.membership.join(event.contact, out);
+        this.membership.join(event.contact, now, out);
         break;
       case 'lateContact':
         this.membership.lateContact(event.contact, out);

@@ -138,6 +138,70 @@ describe('A joiner fills its own view (beyond §4.2, see fillAfterJoin)', () => 
   });
 });
 
+describe('HyParView join: a node with no neighbour holds Joins through it (beyond §4.2)', () => {
+  // Taken in by a node outside the overlay, a joiner would found a new overlay with it (see
+  // HyParView.holdJoin).
+  it('a joiner holds a Join until its contact answers, then takes the joiner in and walks it', () => {
+    const first = new Harness();
+    expect(actionsOf(first.receive(2, { type: 'join' }), 'neighborUp').map((a) => a.peer)).toEqual([peer(2)]);
+
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.now = 10;
+    expect(node.receive(2, { type: 'join' })).toEqual([]);
+    expect(node.active()).toEqual([]);
+    node.now = 20;
+    const actions = node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(node.active().sort()).toEqual([peer(1).id, peer(2).id].sort());
+    expect(actionsOf(actions, 'neighborUp').map((a) => a.peer)).toEqual([peer(1), peer(2)]);
+    expect(sends(actions, 'neighbor')).toEqual([
+      { type: 'send', to: peer(2), message: { type: 'neighbor', priority: 'high' } },
+    ]);
+    expect(sends(actions, 'forwardJoin')).toEqual([
+      { type: 'send', to: peer(1), message: { type: 'forwardJoin', peer: peer(2), ttl: 6 } },
+    ]);
+  });
+
+  it('drops a held Join whose joiner has given up on it, and takes one from a peer it asked at once', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.receive(2, { type: 'join' });
+    node.now = 2_000; // the joiner's request timeout: it joins again
+    node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toEqual([peer(1).id]);
+
+    const crossing = new Harness();
+    crossing.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    crossing.receive(1, { type: 'join' });
+    expect(crossing.active()).toEqual([peer(1).id]);
+  });
+
+  it('a node evicted by its only neighbour holds Joins until a repair gives it a neighbour again', () => {
+    const node = new Harness().withNeighbours(1);
+    node.now = 100;
+    node.receive(1, { type: 'disconnect', alive: true });
+    node.receive(2, { type: 'join' });
+    expect(node.active()).toEqual([]);
+    node.now = 1_000;
+    const tick = node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, node.now);
+    expect(neighborRequests(tick)).toEqual([{ to: peer(1).id, priority: 'high' }]);
+    node.receive(1, { type: 'neighborReply', accepted: true });
+    expect(node.active().sort()).toEqual([peer(1).id, peer(2).id].sort());
+  });
+
+  it('holds for three of its own requests at most: nodes joining through each other in a ring link up', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.now = 8_999;
+    node.receive(2, { type: 'join' });
+    expect(node.active()).toEqual([]);
+    node.now = 9_000;
+    node.receive(3, { type: 'join' });
+    // The Join held a millisecond before is taken in too: its joiner still waits for an answer.
+    expect(node.active().sort()).toEqual([peer(2).id, peer(3).id].sort());
+  });
+});
+
 describe('HyParView ForwardJoin walk (§4.2)', () => {
   // Beyond the paper, which takes the joiner at the end of the walk even if it must evict: here the
   // joiner gets a free slot only, through a Neighbor{low} it must accept (see endWalk).

@@ -30,6 +30,9 @@ import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from
  */
 export const SHUFFLE_PEERS_LIMIT = 32;
 
+/** For how many of our own requests (each a timeout and a repair tick) a node alone holds Joins (holdsJoins). */
+const JOIN_HOLD_ATTEMPTS = 3;
+
 /**
  * Periodic timers are plain data naming only their type: one object each serves every arming, as
  * a runtime (or a simulation of thousands of nodes) holds each armed timer until it fires.
@@ -130,6 +133,13 @@ export class HyParView {
   private earlyShuffleBackoff: Millis;
   /** Bootstrap contacts, oldest first, to re-join through once every known peer is gone. */
   private readonly contacts: PeerInfo[] = [];
+  /** Since when the active view has been empty, once we joined or it emptied; undefined otherwise. */
+  private aloneSince: Millis | undefined;
+  /**
+   * Joins that reached us while we were not in the overlay ourselves (see holdJoin), oldest first,
+   * with when each came: taken in once we are (releaseHeldJoins). At most maxContacts.
+   */
+  private readonly heldJoins: { readonly joiner: PeerInfo; readonly at: Millis }[] = [];
   /**
    * Peers last evicted from the passive view to make room, newest last (at most maxContacts): they
    * were alive when heard of, and are unrelated to the ones that fail together with our views. A
@@ -211,11 +221,15 @@ export class HyParView {
     this.armRepairTick(out);
   }
 
-  /** Join the overlay through `contact` (§4.2), and remember it for re-joining later. */
-  join(contact: PeerInfo, out: ProtocolAction[]): void {
+  /**
+   * Join the overlay through `contact` (§4.2), and remember it for re-joining later. Until a first
+   * neighbour comes, Joins through us wait (see holdJoin).
+   */
+  join(contact: PeerInfo, now: Millis, out: ProtocolAction[]): void {
     if (this.left || contact.id === this.self.id) return;
     this.rememberContact(contact);
     if (this.active.has(contact.id) || this.pending.has(contact.id)) return;
+    if (this.active.size === 0) this.aloneSince ??= now;
     this.sendJoin(contact, out);
   }
 
@@ -301,6 +315,16 @@ export class HyParView {
   }
 
   onMessage(from: PeerInfo, message: MembershipMessage, now: Millis, out: ProtocolAction[]): void {
+    this.handleMessage(from, message, now, out);
+    if (this.heldJoins.length > 0) this.releaseHeldJoins(now, out);
+  }
+
+  private handleMessage(
+    from: PeerInfo,
+    message: MembershipMessage,
+    now: Millis,
+    out: ProtocolAction[],
+  ): void {
     if (this.left) return;
     this.counters.controlMessagesReceived++;
     if (from.id === this.self.id) {
@@ -312,7 +336,7 @@ export class HyParView {
     if (!this.active.refresh(from)) this.passive.refresh(from);
     switch (message.type) {
       case 'join':
-        this.onJoin(from, out);
+        this.onJoin(from, now, out);
         return;
       case 'forwardJoin':
         // Honest nodes walk a ForwardJoin and a Shuffle only over active links (onJoin,
@@ -351,7 +375,7 @@ export class HyParView {
     this.probes.delete(peerId);
     if (this.active.has(peerId)) {
       // §4.3: a broken link is the failure detector; the peer is dropped, not kept as passive.
-      const peer = this.removeActive(peerId, out);
+      const peer = this.removeActive(peerId, now, out);
       if (silent && peer !== undefined) this.rememberSilent(peer, now, out);
       this.counters.failures++;
       this.lostActivePeer();
@@ -360,6 +384,7 @@ export class HyParView {
       this.removePassive(peerId);
       this.repair(now, out, 1, peerId);
     }
+    if (this.heldJoins.length > 0) this.releaseHeldJoins(now, out);
   }
 
   /** `peerId` could not be reached at all: forget it as a candidate (§4.3) and try another. */
@@ -373,13 +398,14 @@ export class HyParView {
     if (this.active.has(peerId)) {
       // Taken in on its own message, but its link failed as it came up (the transport reports a
       // link dropped while its first frames were flushed as a failed dial).
-      this.removeActive(peerId, out);
+      this.removeActive(peerId, now, out);
       this.counters.failures++;
       this.lostActivePeer();
       this.repair(now, out, this.options.maxConcurrentRequests, peerId);
     } else if (wasCandidate) {
       this.repair(now, out, 1, peerId);
     }
+    if (this.heldJoins.length > 0) this.releaseHeldJoins(now, out);
   }
 
   onTimer(timer: MembershipTimer, now: Millis, out: ProtocolAction[]): void {
@@ -401,11 +427,13 @@ export class HyParView {
       case 'repair':
         this.repairTickArmed = false;
         this.onRepairTick(now, out);
+        if (this.heldJoins.length > 0) this.releaseHeldJoins(now, out);
         // A full active view has nothing to repair: the tick sleeps until a neighbour is lost.
         if (this.active.size < this.options.activeViewSize) this.armRepairTick(out);
         return;
       case 'neighborTimeout':
         this.onRequestTimeout(timer.peer, timer.request, now, out);
+        if (this.heldJoins.length > 0) this.releaseHeldJoins(now, out);
         return;
       case 'reconnect':
         this.reconnectArmed = false;
@@ -442,6 +470,7 @@ export class HyParView {
     this.pending.clear();
     this.declined.clear();
     this.contacts.length = 0;
+    this.heldJoins.length = 0;
     this.formerPassive.length = 0;
     this.silent.clear();
     this.lastShuffleSample = [];
@@ -453,7 +482,13 @@ export class HyParView {
 
   // --- Join (§4.2) -------------------------------------------------------------------------------
 
-  private onJoin(joiner: PeerInfo, out: ProtocolAction[]): void {
+  private onJoin(joiner: PeerInfo, now: Millis, out: ProtocolAction[]): void {
+    // A peer we asked ourselves is not held: two nodes that list each other and start together,
+    // each joining through the other, would each wait for the other.
+    if (!this.pending.has(joiner.id) && this.holdsJoins(now)) {
+      this.holdJoin(joiner, now);
+      return;
+    }
     // A Join means the peer (re)started: any request we had out to it will never be answered.
     this.pending.delete(joiner.id);
     // "A node that receives a join request will start by adding the new node to its active view,
@@ -628,7 +663,7 @@ export class HyParView {
     const wasActive = this.active.has(from.id);
     const hint = this.evictionHints.get(from.id);
     if (wasActive) {
-      this.removeActive(from.id, out);
+      this.removeActive(from.id, now, out);
       out.push({ type: 'disconnect', peer: from });
       this.lostActivePeer();
     }
@@ -728,6 +763,57 @@ export class HyParView {
     if (this.active.size === 0 && this.passive.size === 0 && this.pending.size === 0) {
       const contact = pickOne(this.random, [...this.contacts, ...this.formerPassive]);
       if (contact !== undefined) this.sendJoin(contact, out);
+    }
+  }
+
+  /**
+   * Beyond §4.2, whose contact takes every joiner in: that assumes the contact is in the overlay.
+   * A node with no neighbour is not (its own Join or its contact's answer was lost, or its only
+   * neighbour evicted it), and taking a joiner in would found a new overlay with it, which everyone
+   * joining through either of them afterwards would join too. Its walks and shuffles stay inside,
+   * and HyParView changes full views only on failures (§4.3), so nothing ever links it back: with
+   * one message in 1,000 breaking its link, 1,000 simulated nodes joining 2 ms apart ended split in
+   * 4 seeds of 6, groups of 2 to 36 nodes each hanging on one node whose Join, or its contact's
+   * Neighbor{high} back, was lost. (Joins held only until the node's own Join was answered, a node
+   * that its contact evicted before any walk brought it another neighbour did the same: 15 nodes.)
+   * So the Join waits until we have a neighbour again: usually a few milliseconds, our contact's
+   * answer (1,000 nodes without loss: 21-30 Joins held, each taken in before its joiner gave up).
+   * If our own Join was lost, the joiner's request times out first, and it joins again at its next
+   * repair tick, as a node with no neighbour does, while we join again at ours.
+   */
+  private holdJoin(joiner: PeerInfo, now: Millis): void {
+    const index = this.heldJoins.findIndex((held) => held.joiner.id === joiner.id);
+    if (index >= 0) this.heldJoins.splice(index, 1);
+    this.heldJoins.push({ joiner, at: now });
+    if (this.heldJoins.length > this.options.maxContacts) this.heldJoins.shift();
+  }
+
+  /**
+   * Whether a Join through us waits (see holdJoin): while we have no neighbour but someone to reach
+   * for (a request out, a passive peer, a contact), and for at most JOIN_HOLD_ATTEMPTS of our own
+   * requests since the view emptied or we joined. A node that knows nobody, the first of an
+   * overlay, takes every joiner at once; and nodes that list one another in a ring (A joining
+   * through B, B through C, C through A) and start together hold each other's Joins only for
+   * those few seconds, not for good.
+   */
+  private holdsJoins(now: Millis): boolean {
+    if (this.active.size > 0 || this.aloneSince === undefined) return false;
+    const { neighborRequestTimeout, repairInterval } = this.options;
+    if (now - this.aloneSince >= JOIN_HOLD_ATTEMPTS * (neighborRequestTimeout + repairInterval)) return false;
+    return (
+      this.pending.size > 0 ||
+      this.passive.size > 0 ||
+      this.contacts.length > 0 ||
+      this.formerPassive.length > 0
+    );
+  }
+
+  /** Takes in the held Joins once we no longer hold them, but those whose joiner gave up waiting. */
+  private releaseHeldJoins(now: Millis, out: ProtocolAction[]): void {
+    if (this.holdsJoins(now)) return;
+    const held = this.heldJoins.splice(0);
+    for (const { joiner, at } of held) {
+      if (now - at < this.options.neighborRequestTimeout) this.onJoin(joiner, now, out);
     }
   }
 
@@ -1031,6 +1117,7 @@ export class HyParView {
     this.silent.delete(peer.id);
     if (this.active.size >= this.options.activeViewSize) this.evictRandomNeighbour(out);
     this.active.add(peer);
+    this.aloneSince = undefined;
     this.counters.neighborUps++;
     out.push({ type: 'neighborUp', peer });
   }
@@ -1067,9 +1154,10 @@ export class HyParView {
     this.addPassive(victim);
   }
 
-  private removeActive(peerId: NodeId, out: ProtocolAction[]): PeerInfo | undefined {
+  private removeActive(peerId: NodeId, now: Millis, out: ProtocolAction[]): PeerInfo | undefined {
     const peer = this.active.remove(peerId);
     if (peer === undefined) return undefined;
+    if (this.active.size === 0) this.aloneSince = now;
     this.evictionHints.delete(peerId);
     this.counters.neighborDowns++;
     out.push({ type: 'neighborDown', peer });
