@@ -29,12 +29,13 @@ describe('simulation', () => {
   });
 
   it("the top-level healing time is the crash's when there was a crash, even one that never healed", () => {
-    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: with seed 16
+    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: with seed 11
     // the crash never heals within the run, while the partition before it did. (Which seeds do
-    // moves with the core: seed 5 healed once joiners filled their own views.)
+    // moves with the core: seed 5 healed once joiners filled their own views, seed 16 once Joins
+    // through a node with no neighbour waited; 15 of seeds 1-80 still never heal.)
     const result = runSimulation({
       nodes: 100,
-      seed: 16,
+      seed: 11,
       broadcasts: 1,
       settleTime: 5_000,
       partition: { duration: 8_000, broadcasts: 3 },
