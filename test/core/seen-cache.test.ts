@@ -48,6 +48,16 @@ describe('SeenCache', () => {
     expect(cache.refuses('h', 5)).toBe(false);
   });
 
+  it("never lowers an origin's horizon when an older message of it is forgotten after a newer one", () => {
+    const cache = new SeenCache(2, 1_000);
+    // A Graft can bring an origin's message 3 after its message 5: the cache forgets them in that order.
+    cache.add('h5', 0, 'h', 5);
+    cache.add('h3', 10, 'h', 3);
+    cache.add('a1', 20, 'a', 1); // pushes h5 out: horizon 5
+    cache.add('a2', 30, 'a', 2); // pushes h3 out: the horizon stays at 5
+    expect([3, 4, 5, 6].map((seq) => cache.refuses('h', seq))).toEqual([true, true, true, false]);
+  });
+
   it('never refuses an origin without a horizon; a full horizon table forgets its oldest', () => {
     const cache = new SeenCache(1, 1_000);
     cache.add('a1', 0, 'a', 1);
