@@ -102,6 +102,17 @@ function parentDeliversThenFire(node: Node, seq: number, at: number, timer: Prot
   return node.fire(timer);
 }
 
+/**
+ * How many (peer, message) answers to Grafts the node remembers: read from its private state, for a
+ * memory bound that neither its stats nor its messages show.
+ */
+function answersRemembered(node: Node): number {
+  const internals = node.protocol as unknown as { broadcast: { answered: Map<string, Map<string, number>> } };
+  let count = 0;
+  for (const answers of internals.broadcast.answered.values()) count += answers.size;
+  return count;
+}
+
 /** Fires the IHave flush that `actions` armed; the peers announced to, sorted. */
 function announcedTo(node: Node, actions: readonly ProtocolAction[]): string[] {
   return sent(node.fire(timerOf(actions, 'ihaveFlush')))
@@ -801,6 +812,30 @@ describe('Plumtree broadcast', () => {
     node.receive(1, gossip(9, 5, 6));
     expect(node.receive(2, ihave([9, 4, 0]))).toEqual([]);
     expect(node.protocol.stats().optimisations).toBe(0);
+  });
+
+  it('answers a Graft again once the link went down and came back: the first answer may have gone down with it', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(1, gossip(9, 5));
+    const request = { type: 'graft', origin: peer(9).id, seq: 5, request: true } as const;
+    expect(sent(node.receive(2, request), 'gossip')).toHaveLength(1);
+    expect(sent(node.receive(2, request), 'gossip')).toEqual([]);
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, node.now);
+    node.withNeighbours(2);
+    expect(sent(node.receive(2, request), 'gossip')).toEqual([
+      { to: peer(2), message: { ...gossip(9, 5), hops: 1 } },
+    ]);
+  });
+
+  it('forgets the Grafts it answered once the payload cache would have forgotten their payloads', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.receive(1, gossip(9, 5));
+    node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: true });
+    expect(answersRemembered(node)).toBe(1);
+    node.now = DEFAULT_PROTOCOL_OPTIONS.payloadCacheMaxAge;
+    node.fire({ type: 'seenSweep' });
+    expect(answersRemembered(node)).toBe(0);
   });
 
   it('rejects options no node could run with', () => {
