@@ -827,6 +827,42 @@ describe('Plumtree broadcast', () => {
     ]);
   });
 
+  it('sends a catch-up payload larger than the whole budget when it is the first of its window', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(1, gossip(9, 4));
+    node.receive(1, gossip(9, 5)); // origin 9's own tree from here on
+    node.receive(1, gossip(9, 6, 0, new Uint8Array(CATCH_UP_BYTES_PER_PEER + 1)));
+    node.receive(1, gossip(9, 7, 0, new Uint8Array(1)));
+    node.now = 10;
+    // Peer 2 re-parented on message 5: message 6 goes first, alone, and spends the window's budget.
+    const graft = node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
+    expect(sent(graft, 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([6]);
+    node.now = 10 + DEFAULT_GRAFT_TIMEOUT;
+    const next = node.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
+    expect(sent(next, 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([7]);
+  });
+
+  it('catches a new child up on the shared tree without sending it back what it sent us', () => {
+    const parent = new Node().withNeighbours(1, 2);
+    parent.receive(1, gossip(9, 0)); // the message peer 2 will re-parent on
+    parent.receive(2, gossip(8, 0)); // came from peer 2 itself
+    parent.receive(1, gossip(7, 0));
+    parent.now = 10;
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 0, request: false });
+    expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(7, 0), hops: 1 } }]);
+  });
+
+  it("catches a new child up on an origin's own tree without sending it back what it sent us", () => {
+    const parent = new Node().withNeighbours(1, 2);
+    parent.receive(1, gossip(9, 4));
+    parent.receive(1, gossip(9, 5)); // origin 9's own tree from here on
+    parent.receive(2, gossip(9, 6)); // came from peer 2 itself
+    parent.receive(1, gossip(9, 7));
+    parent.now = 10;
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
+    expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 7), hops: 1 } }]);
+  });
+
   it('forgets the Grafts it answered once the payload cache would have forgotten their payloads', () => {
     const node = new Node().withNeighbours(1, 2);
     node.protocol.handle({ type: 'start' }, 0);
