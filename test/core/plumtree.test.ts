@@ -622,6 +622,16 @@ describe('Plumtree broadcast', () => {
     ]);
   });
 
+  it("takes back only the announcement the lazy peer made: another origin's with the same seq still goes", () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    const queued = node.receive(1, gossip(9, 5));
+    node.receive(1, gossip(8, 5)); // both queued for 2, origin 8's last
+    node.receive(2, ihave([9, 5, 1]));
+    expect(sent(node.fire(timerOf(queued, 'ihaveFlush')))).toEqual([
+      { to: peer(2), message: ihave([8, 5, 1]) },
+    ]);
+  });
+
   it('does not announce a message to a lazy peer that announced it to us before it arrived', () => {
     const node = new Node().withNeighbours(1, 2, 3, 4).pruneFrom(2, 3, 4);
     // Peers 2 and 3 announce message 5 before it reaches us; peer 4 says nothing.
@@ -861,6 +871,27 @@ describe('Plumtree broadcast', () => {
     parent.now = 10;
     const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
     expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 7), hops: 1 } }]);
+  });
+
+  it('neither grafts nor waits for a message the seen cache would refuse', () => {
+    const node = new Node({ seenCacheMaxEntries: 1 }).withNeighbours(1, 2).pruneFrom(2);
+    node.receive(1, gossip(9, 5));
+    node.receive(1, gossip(8, 1)); // pushes 9/5 out of the seen cache: origin 9 is refused up to 5
+    // From the tree link (which would be grafted at once) and from a lazy one (a graft timer).
+    expect(node.receive(1, ihave([9, 4, 1]))).toEqual([]);
+    expect(node.receive(2, ihave([9, 3, 1]))).toEqual([]);
+    expect(node.protocol.stats().missingMessages).toBe(0);
+    // A later message of origin 9 is still fetched.
+    expect(graftsTo(node.receive(1, ihave([9, 6, 1])))).toEqual([peer(1).id]);
+  });
+
+  it('never grafts its own message, even once the seen cache forgot it', () => {
+    const node = new Node({ seenCacheMaxEntries: 1 }).withNeighbours(1, 2).pruneFrom(2);
+    node.broadcast();
+    node.broadcast(); // our message 0 leaves the seen cache, not the payload cache
+    expect(node.receive(1, ihave([0, 0, 1]))).toEqual([]);
+    expect(node.receive(2, ihave([0, 0, 1]))).toEqual([]);
+    expect(node.protocol.stats().missingMessages).toBe(0);
   });
 
   it('forgets the Grafts it answered once the payload cache would have forgotten their payloads', () => {
