@@ -366,6 +366,16 @@ describe('Plumtree broadcast', () => {
     expect(graftsTo(orphan.node.fire(orphan.timer))).toEqual([peer(2).id]);
   });
 
+  it('grafts at once when the parent that brought the older messages has pruned us since: it pushes no more', () => {
+    const { node, timer } = missingBehindParent(5);
+    node.now = DEFAULT_GRAFT_TIMEOUT - 1;
+    node.receive(1, gossip(9, 3));
+    node.receive(1, { type: 'prune', origin: peer(9).id });
+    node.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(node.fire(timer))).toEqual([peer(2).id]);
+    expect(node.protocol.stats().graftsDeferred).toBe(0);
+  });
+
   it('sends no Graft when the payload arrives before timer 1, nor for a stale timer', () => {
     const node = new Node().withNeighbours(1, 2).pruneFrom(2);
     const timer = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
@@ -873,6 +883,15 @@ describe('Plumtree broadcast', () => {
     expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 7), hops: 1 } }]);
   });
 
+  it('never re-parents on an announcement from its parent itself: the swap would prune the parent', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(1, gossip(9, 4, 6));
+    node.receive(1, gossip(9, 5, 6)); // origin 9's own tree; we are 7 hops away, through peer 1
+    expect(node.receive(1, ihave([9, 5, 0]))).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ optimisations: 0, eagerPeers: 2, lazyPeers: 0 });
+    expect(sent(node.receive(1, gossip(9, 6, 6)), 'gossip').map((s) => s.to.id)).toEqual([peer(2).id]);
+  });
+
   it('neither grafts nor waits for a message the seen cache would refuse', () => {
     const node = new Node({ seenCacheMaxEntries: 1 }).withNeighbours(1, 2).pruneFrom(2);
     node.receive(1, gossip(9, 5));
@@ -892,6 +911,24 @@ describe('Plumtree broadcast', () => {
     expect(node.receive(1, ihave([0, 0, 1]))).toEqual([]);
     expect(node.receive(2, ihave([0, 0, 1]))).toEqual([]);
     expect(node.protocol.stats().missingMessages).toBe(0);
+  });
+
+  it('marks at most maxOriginTrees links fresh: past that, a duplicate on a re-linked link prunes as usual', () => {
+    const node = new Node({ maxOriginTrees: 2 }).withNeighbours(1, 2);
+    const relink = (origin: number) =>
+      node.receive(2, { type: 'graft', origin: peer(origin).id, seq: 1, request: false });
+    for (const origin of [8, 9]) {
+      node.receive(1, gossip(origin, 0));
+      node.receive(1, gossip(origin, 1)); // a tree of its own
+      relink(origin); // marks the link to 2 fresh in that tree: the table is full
+    }
+    node.receive(1, gossip(6, 0));
+    node.receive(1, gossip(6, 1));
+    relink(6); // a peer grafting for one origin more: not remembered
+    expect(sent(node.receive(2, gossip(9, 1)))).toEqual([]);
+    expect(sent(node.receive(2, gossip(6, 1)))).toEqual([
+      { to: peer(2), message: { type: 'prune', origin: peer(6).id } },
+    ]);
   });
 
   it('forgets the Grafts it answered once the payload cache would have forgotten their payloads', () => {
