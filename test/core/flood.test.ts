@@ -33,6 +33,15 @@ describe('flood broadcast', () => {
     });
   });
 
+  it('never delivers nor relays its own message, even once the seen cache forgot it', () => {
+    const node = new Harness({ ...FLOOD, seenCacheMaxEntries: 1 }).withNeighbours(1, 2);
+    const payload = new Uint8Array([7]);
+    node.protocol.handle({ type: 'broadcast', payload }, 0);
+    node.protocol.handle({ type: 'broadcast', payload }, 0); // message 0 leaves the seen cache
+    expect(node.receive(1, { type: 'gossip', origin: node.self.id, seq: 0, hops: 3, payload })).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ duplicates: 1, delivered: 0 });
+  });
+
   it('delivers a new payload once and relays it to every neighbour but the sender, one hop further', () => {
     const node = new Harness(FLOOD).withNeighbours(1, 2, 3);
     const message = gossip(9, 5, 2);

@@ -175,6 +175,16 @@ describe('Plumtree broadcast', () => {
     expect(sent(echo)).toEqual([{ to: peer(2), message: { type: 'prune', origin: node.self.id } }]);
   });
 
+  it('never delivers nor relays its own message, even once the seen cache forgot it', () => {
+    const node = new Node({ seenCacheMaxEntries: 1 }).withNeighbours(1, 2);
+    node.broadcast();
+    node.broadcast(); // message 0 leaves the seen cache
+    const echo = node.echo(2, 0, 3);
+    expect(actionsOf(echo, 'deliver')).toEqual([]);
+    expect(sent(echo, 'gossip')).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ duplicates: 1, delivered: 0 });
+  });
+
   it('moves a peer that prunes us to lazy: it gets announcements, not payloads', () => {
     const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2);
     expect(node.sets()).toEqual({ eager: 2, lazy: 1 });
