@@ -66,6 +66,15 @@ describe('OriginTrees', () => {
     expect(trees.hasOwn(C)).toBe(true);
   });
 
+  it('remembers at most maxOrigins origins seen once, forgetting the oldest', () => {
+    const trees = new OriginTrees(2);
+    for (const origin of [A, B, C]) trees.noteMessage(origin, 1, 0); // A is forgotten
+    trees.noteMessage(A, 2, 0); // its first message again, as far as the trees know
+    expect(trees.hasOwn(A)).toBe(false);
+    trees.noteMessage(C, 2, 0);
+    expect(trees.hasOwn(C)).toBe(true);
+  });
+
   it("names the link an origin's messages reach us by: in its own tree the newest one's, in the shared tree any tree link", () => {
     const trees = new OriginTrees(16);
     trees.set(A, 'p3', true); // the shared tree
