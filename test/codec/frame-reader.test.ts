@@ -117,6 +117,27 @@ describe('FrameReader limit', () => {
     expect(reader.error?.reason).toBe('oversize');
   });
 
+  it('lets go of consumed chunks while a frame is always left incomplete, so that memory stays bounded', () => {
+    const reader = new FrameReader();
+    const frame = encodeFrame({ type: 'join' });
+    const count = 2_000;
+    const stream = Buffer.concat(Array.from({ length: count }, () => frame));
+    // Every chunk ends halfway through a frame: the reader never runs out of buffered bytes.
+    const half = Math.floor(frame.length / 2);
+    const cuts = Array.from({ length: count }, (_, i) => i * frame.length + half);
+    const chunks = split(stream, cuts);
+    let frames = 0;
+    // All but the last chunk, which would complete the last frame and empty the reader.
+    for (const chunk of chunks.slice(0, -1)) {
+      reader.push(chunk);
+      frames += drain(reader).length;
+    }
+    expect(frames).toBe(count - 1);
+    // Read from its private state: a chunk list holding every chunk ever pushed shows in no result.
+    const held = (reader as unknown as { chunks: Buffer[] }).chunks.length;
+    expect(held).toBeLessThan(200);
+  });
+
   it('delivers the frames before an oversize prefix, then fails for good and buffers nothing more', () => {
     const reader = new FrameReader(DEFAULT_MAX_FRAME_BYTES);
     const good = encodeFrame({ type: 'join' });
