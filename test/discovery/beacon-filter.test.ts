@@ -7,6 +7,7 @@ import {
   BEACONS_PER_NODE_PER_SECOND,
   BeaconFilter,
   type BeaconVerdict,
+  MAX_TRACKED_BEACON_SOURCES,
 } from '../../src/discovery/beacon-filter.js';
 import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { randomNodeId } from './helpers.js';
@@ -85,6 +86,24 @@ describe('BeaconFilter', () => {
       KEY,
     );
     expect(f.check(fromTheFuture, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+  });
+
+  it('remembers the last beacon time of at most MAX_TRACKED_BEACON_SOURCES nodes, the least recently heard forgotten first', () => {
+    const { f, time } = filter(KEY);
+    const beaconOf = (id: string) => encodeAuthenticatedBeacon({ ...peer, id, sentAt: time.wall }, KEY);
+    const first = beaconOf(randomNodeId());
+    const second = beaconOf(randomNodeId());
+    expect(f.check(first, HOST).ok).toBe(true);
+    expect(f.check(second, HOST).ok).toBe(true);
+    // Each from a host of its own, so that no rate limit interferes.
+    const hostOf = (i: number) => `10.1.${i >> 8}.${i & 0xff}`;
+    for (let i = 0; i < MAX_TRACKED_BEACON_SOURCES - 1; i++) {
+      expect(f.check(beaconOf(randomNodeId()), hostOf(i)).ok).toBe(true);
+    }
+    // The second node is still remembered; the first, heard least recently, was forgotten to make
+    // room for the last: a copy of its beacon is new again (the freshness window still bounds that).
+    expect(f.check(second, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
+    expect(f.check(first, HOST).ok).toBe(true);
   });
 
   it('stamps each of its own beacons later than the previous one, even within one millisecond', () => {
