@@ -78,6 +78,17 @@ describe('LinkManager: limits', () => {
     expect(b.manager.stats().pendingHandshakes).toBeLessThanOrEqual(DEFAULT_MAX_PENDING_HANDSHAKES_PER_HOST);
   });
 
+  it('caps the handshakes in progress from all hosts together', async () => {
+    const b = await pool.start({ maxPendingHandshakes: 3 });
+    const rejected: string[] = [];
+    b.manager.on('rejected', (_remote, _reason, code) => rejected.push(code));
+    // Five hosts, one half-done handshake each: every host is within its own limit.
+    for (let i = 0; i < 5; i++) await silentConnection(b.info.address, `127.0.0.${10 + i}`);
+    await eventually('two handshakes refused', () => rejected.length === 2);
+    expect(rejected).toEqual(['too-many-handshakes', 'too-many-handshakes']);
+    expect(b.manager.stats().pendingHandshakes).toBe(3);
+  });
+
   it('caps the connections from one host', async () => {
     const b = await pool.start({ maxLinksPerHost: 4 });
     const rejected: string[] = [];

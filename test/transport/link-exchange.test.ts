@@ -89,6 +89,17 @@ describe('LinkManager: links and messages', () => {
     expect(reader.failure).toBeUndefined();
   });
 
+  it('queues at most maxSendQueueBytes for a peer it is still dialing, and drops the rest', async () => {
+    const a = await pool.start({ maxSendQueueBytes: 4096 });
+    const b = await pool.start();
+    const atB = recordMessages(b.manager);
+    // Frames of a little more than 1 KiB: three fit in the queue, the other seven are dropped.
+    for (let seq = 0; seq < 10; seq++) a.manager.send(b.info, gossip(a.info.id, seq, 1024));
+    expect(a.manager.stats().unsendableMessages).toBe(7);
+    await eventually('the queued messages at B', () => atB.length === 3);
+    expect(atB.map((m) => m.seq)).toEqual([0, 1, 2]);
+  });
+
   it('bootstraps with dialAddress and resolves with the peer info', async () => {
     const a = await pool.start();
     const b = await pool.start();
