@@ -757,6 +757,13 @@ describe('Plumtree broadcast', () => {
     expect(sent(node.receive(5, { type: 'neighbor', priority: 'high' }), 'ihave')).toEqual([]);
   });
 
+  it('tells a new neighbour of at most ihaveBatchMax recent messages, the newest', () => {
+    const node = new Node({ ihaveBatchMax: 2 }).withNeighbours(1);
+    for (let seq = 1; seq <= 3; seq++) node.receive(1, gossip(9, seq, 0));
+    const up = node.receive(4, { type: 'neighbor', priority: 'high' });
+    expect(sent(up, 'ihave')).toEqual([{ to: peer(4), message: ihave([9, 2, 1], [9, 3, 1]) }]);
+  });
+
   it('takes back a Prune that a first copy crossed: a Graft keeps the link the copy came on', () => {
     const node = new Node().withNeighbours(1, 2, 3);
     node.receive(1, gossip(9, 5));
