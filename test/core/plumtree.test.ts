@@ -900,6 +900,18 @@ describe('Plumtree broadcast', () => {
     expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 7), hops: 1 } }]);
   });
 
+  it('swaps parents once: an announcement of an older message that came through the old parent changes nothing', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 4, 6));
+    node.receive(1, gossip(9, 5, 6)); // origin 9's own tree; we are 7 hops away, through peer 1
+    node.receive(1, gossip(9, 6, 6));
+    expect(graftsTo(node.receive(2, ihave([9, 6, 0])))).toEqual([peer(2).id]); // peer 2 is the parent now
+    // Message 5 came through peer 1 too, and peer 3 has it 1 hop away: a second swap would give
+    // origin 9's tree two parents here, and prune peer 1 again.
+    expect(node.receive(3, ihave([9, 5, 0]))).toEqual([]);
+    expect(node.protocol.stats().optimisations).toBe(1);
+  });
+
   it('never re-parents on an announcement from its parent itself: the swap would prune the parent', () => {
     const node = new Node().withNeighbours(1, 2);
     node.receive(1, gossip(9, 4, 6));
