@@ -319,6 +319,15 @@ describe('Plumtree broadcast', () => {
     expect(node.fire(timerOf(lazy, 'graftTimeout'))).toEqual([]);
   });
 
+  it('grafts a tree link at once only the first time it announces a message: a repeat asks nobody else early', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    node.receive(2, ihave([9, 5, 1])); // a lazy link: the graft timer starts
+    expect(graftsTo(node.receive(1, ihave([9, 5, 1])))).toEqual([peer(1).id]); // the tree link: at once
+    // Peer 1 announces it again while our Graft is on its way: peer 2's turn comes after timer 2.
+    expect(node.receive(1, ihave([9, 5, 1]))).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ graftsSent: 1, missingMessages: 1 });
+  });
+
   it("in an origin's own tree grafts at once only from the parent: another tree link's copy may just be slower", () => {
     const node = new Node().withNeighbours(1, 2, 3);
     // Origin 9's messages 1 and 2 come over peer 1: its own tree, with 1 as the parent.
