@@ -39,6 +39,16 @@ describe('HyParView neighbor requests (§4.3)', () => {
     expect(node.passive()).toContain(peer(7).id);
   });
 
+  it('keeps its passive view as it was when refusing low-priority requests with it full', () => {
+    // Otherwise any stranger could push honest replacements out, one refused request at a time.
+    const node = new Harness({ activeViewSize: 2, passiveViewSize: 3 }).withNeighbours(1, 2);
+    node.withPassive(3, 4, 5);
+    const before = [...node.passive()].sort();
+    for (let stranger = 10; stranger < 20; stranger++)
+      node.receive(stranger, { type: 'neighbor', priority: 'low' });
+    expect([...node.passive()].sort()).toEqual(before);
+  });
+
   it('accepts a high-priority request even when full, evicting a random neighbour', () => {
     const node = smallFullNode();
     const actions = node.receive(7, { type: 'neighbor', priority: 'high' });
