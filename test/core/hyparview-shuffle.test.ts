@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
+import { SHUFFLE_PEERS_LIMIT } from '../../src/core/membership/hyparview.js';
+import { DEFAULT_SHUFFLE_TTL } from '../../src/core/membership/options.js';
 import type { Shuffle } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
@@ -166,6 +168,26 @@ describe('HyParView shuffle (§4.4)', () => {
     const reply = sends(actions, 'shuffleReply')[0]?.message;
     expect(reply?.type === 'shuffleReply' ? reply.peers.length : -1).toBeLessThanOrEqual(32);
     expect(node.passive().length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('HyParView shuffle from a hostile neighbour', () => {
+  const many = Array.from({ length: 100 }, (_, i) => peer(100 + i));
+  const manyIds = new Set(ids(many));
+
+  it('takes at most SHUFFLE_PEERS_LIMIT of an oversized shuffle into its passive view', () => {
+    const node = new Harness({ passiveViewSize: 200 }).withNeighbours(1, 2);
+    node.receive(1, shuffle(peer(20), 0, many));
+    expect(node.passive().filter((id) => manyIds.has(id))).toHaveLength(SHUFFLE_PEERS_LIMIT);
+  });
+
+  it('walks an oversized shuffle on with SHUFFLE_PEERS_LIMIT peers, and its ttl cut to shuffleTtl', () => {
+    const node = new Harness().withNeighbours(1, 2, 3);
+    const sent = sends(node.receive(1, shuffle(peer(20), 255, many)), 'shuffle');
+    expect(sent).toHaveLength(1);
+    const walked = sent[0]?.message as Shuffle;
+    expect(walked.ttl).toBe(DEFAULT_SHUFFLE_TTL - 1);
+    expect(walked.peers).toEqual(many.slice(0, SHUFFLE_PEERS_LIMIT));
   });
 });
 
