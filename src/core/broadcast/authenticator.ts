@@ -60,7 +60,9 @@ export function admitNewGossip(
     counters.staleMessages++;
     return false;
   }
-  if (verdict === 'forged') {
+  // Anything but a valid verdict is a forgery: an authenticator that answers something else fails
+  // closed.
+  if (verdict !== 'valid') {
     counters.invalidSignatures++;
     out.push({ type: 'disconnect', peer: from });
     return false;
