@@ -29,18 +29,27 @@ describe('simulation', () => {
   });
 
   it("the top-level healing time is the crash's when there was a crash, even one that never healed", () => {
-    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors: with seed 11
-    // the crash never heals within the run, while the partition before it did. (Which seeds do
-    // moves with the core: seed 5 healed once joiners filled their own views, seed 16 once Joins
-    // through a node with no neighbour waited; 15 of seeds 1-80 still never heal.)
-    const result = runSimulation({
-      nodes: 100,
-      seed: 11,
-      broadcasts: 1,
-      settleTime: 5_000,
-      partition: { duration: 8_000, broadcasts: 3 },
-      crash: { fraction: 0.95, broadcasts: 1 },
-    });
+    // 95% of 100 nodes crash with one broadcast after it, which misses some survivors in most runs:
+    // the first seed whose crash never heals within the run, while the partition before it did.
+    // (Which seeds those are moves with every change to the core's random draws; 15 of seeds 1-80
+    // were on 1aed711.)
+    const runSeed = (seed: number) =>
+      runSimulation({
+        nodes: 100,
+        seed,
+        broadcasts: 1,
+        settleTime: 5_000,
+        partition: { duration: 8_000, broadcasts: 3 },
+        crash: { fraction: 0.95, broadcasts: 1 },
+      });
+    let result = runSeed(1);
+    for (
+      let seed = 2;
+      seed <= 80 && !(result.crash?.healingTime === null && result.partition?.healingTime !== null);
+      seed++
+    ) {
+      result = runSeed(seed);
+    }
     expect(result.partition?.healingTime).not.toBeNull();
     expect(result.crash?.healingTime).toBeNull();
     expect(result.healingTime).toBeNull();
