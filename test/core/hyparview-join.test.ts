@@ -119,6 +119,43 @@ describe('A joiner fills its own view (beyond §4.2, see fillAfterJoin)', () => 
     expect(node.protocol.stats().escalations).toBe(4);
   });
 
+  it('starts its fill once, however many of its contacts take its Join', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.protocol.handle({ type: 'join', contact: peer(2) }, 0);
+    node.protocol.handle({ type: 'join', contact: peer(3) }, 0);
+    const shuffles = [1, 2, 3].map(
+      (contact) => sends(node.receive(contact, { type: 'neighbor', priority: 'high' }), 'shuffle').length,
+    );
+    expect(shuffles).toEqual([1, 0, 0]);
+  });
+
+  it('stops counting as a joiner once its view is full, however it filled', () => {
+    // Filled by others' requests, not by answers to its own: a later loss is repaired with
+    // Neighbor{low} only, like any node one short, not with insistence.
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.receive(1, { type: 'neighbor', priority: 'high' });
+    for (const index of [2, 3, 4, 5]) node.receive(index, { type: 'neighbor', priority: 'low' });
+    expect(node.active()).toHaveLength(5);
+    node.now = 3_000;
+    const asked: string[] = [];
+    const queue = neighborRequests(node.receive(5, { type: 'disconnect', alive: true }));
+    node.withPassive(41, 42);
+    node.now = 4_000;
+    queue.push(
+      ...neighborRequests(node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, node.now)),
+    );
+    for (let request = queue.shift(); request !== undefined && asked.length < 20; request = queue.shift()) {
+      asked.push(request.priority);
+      const from = [5, 41, 42].find((index) => peer(index).id === request.to) ?? -1;
+      queue.push(...neighborRequests(node.receive(from, { type: 'neighborReply', accepted: false })));
+    }
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked).not.toContain('high');
+    expect(node.protocol.stats().escalations).toBe(0);
+  });
+
   it('counts as a joiner for JOIN_FILL_PERIOD only: then, one short, it waits like any node', () => {
     for (const [at, insists] of [
       [JOIN_FILL_PERIOD - 1, true],
@@ -187,6 +224,19 @@ describe('HyParView join: a node with no neighbour holds Joins through it (beyon
     expect(neighborRequests(tick)).toEqual([{ to: peer(1).id, priority: 'high' }]);
     node.receive(1, { type: 'neighborReply', accepted: true });
     expect(node.active().sort()).toEqual([peer(1).id, peer(2).id].sort());
+  });
+
+  it('takes in at most as many held Joins as fit beside the contact: releasing them never evicts it', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const node = new Harness({}, seed);
+      node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+      for (let joiner = 2; joiner <= 7; joiner++) node.receive(joiner, { type: 'join' });
+      expect(node.active()).toEqual([]);
+      const actions = node.receive(1, { type: 'neighbor', priority: 'high' });
+      expect(node.active()).toContain(peer(1).id);
+      expect(node.active()).toHaveLength(5);
+      expect(sends(actions, 'disconnect')).toEqual([]);
+    }
   });
 
   it('holds for three of its own requests at most: nodes joining through each other in a ring link up', () => {

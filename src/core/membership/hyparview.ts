@@ -137,7 +137,7 @@ export class HyParView {
   private aloneSince: Millis | undefined;
   /**
    * Joins that reached us while we were not in the overlay ourselves (see holdJoin), oldest first,
-   * with when each came: taken in once we are (releaseHeldJoins). At most maxContacts.
+   * with when each came: taken in once we are (releaseHeldJoins). At most activeViewSize - 1 (see holdJoin).
    */
   private readonly heldJoins: { readonly joiner: PeerInfo; readonly at: Millis }[] = [];
   /**
@@ -561,7 +561,8 @@ export class HyParView {
   }
 
   /**
-   * Our Join was taken, and the contact is our only neighbour. In the paper (§4.2) the contact's
+   * Our Join was taken: the contact is our first neighbour (or one of the first, joining through
+   * several contacts at once). In the paper (§4.2) the contact's
    * walks fill the rest, each ending at a node that takes us in, evicting if it must; here they
    * end in free slots only (see endWalk), which a settled overlay hardly has, and joiners sat on
    * one or two neighbours for seconds (300 nodes, 5 joins a second for 20 s, seeds 1-8: 4 to 9
@@ -571,13 +572,16 @@ export class HyParView {
    * shuffles at once (it knows nobody else yet), asks the peers of the answer at once
    * (Neighbor{low}, as any repair), and once they all refused, insists with Neighbor{high}, one at
    * a time, each as soon as the previous one was accepted, until its view is full, where other
-   * nodes insist only while starving (see exhausted). That costs what the paper's walks cost, at most one eviction per slot of the
-   * joiner, and none where a peer had room; the evictions fall on peers a random node named (the
+   * nodes insist only while starving (see exhausted). That costs what the paper's walks cost, at
+   * most one eviction per slot of the joiner, and none where a peer had room; the evictions fall on peers a random node named (the
    * end of the shuffle's walk) rather than at the walks' ends. The same runs: every joiner full
    * within 2.3 s, the median within 0.5 s, the overlay one component at every second, every
    * broadcast delivered everywhere.
    */
   private fillAfterJoin(now: Millis, out: ProtocolAction[]): void {
+    // Once per join: a node that joined through several contacts is taken in by each of them, and
+    // a view already full has nothing to fill.
+    if (this.joining(now) || this.active.size >= this.options.activeViewSize) return;
     this.joiningUntil = now + JOIN_FILL_PERIOD;
     if (this.passive.size < this.options.activeViewSize) this.startShuffle(out);
     this.repair(now, out, this.options.maxConcurrentRequests);
@@ -788,12 +792,16 @@ export class HyParView {
     const index = this.heldJoins.findIndex((held) => held.joiner.id === joiner.id);
     if (index >= 0) this.heldJoins.splice(index, 1);
     this.heldJoins.push({ joiner, at: now });
-    if (this.heldJoins.length > this.options.maxContacts) this.heldJoins.shift();
+    // No more than fit beside the neighbour that ends the hold: taking them in then evicts nobody,
+    // and above all not that neighbour, our one link into the overlay (a 500-node start through
+    // bootstrap contacts, with 8 held: 80 releases evicted someone, 8 of them that neighbour). The
+    // oldest is let go; its joiner's request times out and it joins again.
+    if (this.heldJoins.length > Math.max(1, this.options.activeViewSize - 1)) this.heldJoins.shift();
   }
 
   /**
    * Whether a Join through us waits (see holdJoin): while we have no neighbour but someone to reach
-   * for (a request out, a passive peer, a contact), and for at most JOIN_HOLD_ATTEMPTS of our own
+   * for (a request out, a passive peer, a contact, a peer we evicted from the passive view), and for at most JOIN_HOLD_ATTEMPTS of our own
    * requests since the view emptied or we joined. A node that knows nobody, the first of an
    * overlay, takes every joiner at once; and nodes that list one another in a ring (A joining
    * through B, B through C, C through A) and start together hold each other's Joins only for
@@ -1121,6 +1129,9 @@ export class HyParView {
     if (this.active.size >= this.options.activeViewSize) this.evictRandomNeighbour(out);
     this.active.add(peer);
     this.aloneSince = undefined;
+    // However the view filled (our requests, or others' requests and Joins), the joiner's fill is
+    // over: a later loss is repaired like any node's (see fillAfterJoin).
+    if (this.active.size >= this.options.activeViewSize) this.joiningUntil = undefined;
     this.counters.neighborUps++;
     out.push({ type: 'neighborUp', peer });
   }
