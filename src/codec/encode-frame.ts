@@ -25,7 +25,7 @@ export function encodeFrame(message: WireMessage): Buffer {
  * consumes the frame at once (seals it) can hand out reusable memory instead of a new buffer.
  */
 export function encodeFrameWith(message: WireMessage, allocate: (bytes: number) => Buffer): Buffer {
-  const bodyBytes = BODY_HEADER_BYTES + fieldBytes(message);
+  const bodyBytes = frameBodyBytes(message);
   const writer = new ByteWriter(allocate(LENGTH_PREFIX_BYTES + bodyBytes));
   writer.u32(bodyBytes, 'frame length');
   writer.u8(PROTOCOL_VERSION, 'version');
@@ -34,8 +34,21 @@ export function encodeFrameWith(message: WireMessage, allocate: (bytes: number) 
   return writer.finish();
 }
 
+/**
+ * Length of the frame body (what follows the length prefix): what the transport seals into one
+ * record, and what the simulator charges a link's bandwidth for. `addressBytes` sizes an address
+ * field (length byte included); the simulator, whose addresses are node numbers, passes the size
+ * of a real one.
+ */
+export function frameBodyBytes(
+  message: WireMessage,
+  addressBytes: (address: string) => number = addressWireBytes,
+): number {
+  return BODY_HEADER_BYTES + fieldBytes(message, addressBytes);
+}
+
 /** Size of everything after the type byte; computed first so that a frame is one allocation. */
-function fieldBytes(message: WireMessage): number {
+function fieldBytes(message: WireMessage, addressBytes: (address: string) => number): number {
   switch (message.type) {
     case 'hello':
       return NODE_ID_BYTES + 2;
@@ -48,15 +61,15 @@ function fieldBytes(message: WireMessage): number {
     case 'overlayTag':
       return NODE_ID_BYTES + 1;
     case 'forwardJoin':
-      return peerInfoBytes(message.peer) + 1;
+      return peerInfoBytes(message.peer, addressBytes) + 1;
     case 'neighbor':
     case 'neighborReply':
     case 'disconnect':
       return 1;
     case 'shuffle':
-      return peerInfoBytes(message.origin) + 1 + peerListBytes(message.peers);
+      return peerInfoBytes(message.origin, addressBytes) + 1 + peerListBytes(message.peers, addressBytes);
     case 'shuffleReply':
-      return peerListBytes(message.peers);
+      return peerListBytes(message.peers, addressBytes);
     case 'gossip':
       return (
         NODE_ID_BYTES + SEQ_BYTES + 1 + 1 + (message.signature?.length ?? 0) + 4 + message.payload.length
@@ -129,13 +142,13 @@ function writeFields(writer: ByteWriter, message: WireMessage): void {
   }
 }
 
-function peerInfoBytes(peer: PeerInfo): number {
-  return NODE_ID_BYTES + addressWireBytes(peer.address);
+function peerInfoBytes(peer: PeerInfo, addressBytes: (address: string) => number): number {
+  return NODE_ID_BYTES + addressBytes(peer.address);
 }
 
-function peerListBytes(peers: readonly PeerInfo[]): number {
+function peerListBytes(peers: readonly PeerInfo[], addressBytes: (address: string) => number): number {
   let total = 2;
-  for (const peer of peers) total += peerInfoBytes(peer);
+  for (const peer of peers) total += peerInfoBytes(peer, addressBytes);
   return total;
 }
 

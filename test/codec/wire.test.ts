@@ -4,6 +4,8 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   decodeBody,
   encodeFrame,
+  frameBodyBytes,
+  LENGTH_PREFIX_BYTES,
   MAX_APPLICATION_PAYLOAD_BYTES,
   MESSAGE_TYPE_CODES,
   PROTOCOL_VERSION,
@@ -34,6 +36,41 @@ describe('encodeFrame / decodeBody round trip', () => {
         expect(frame.readUInt32BE(0)).toBe(frame.length - 4);
         expect(frame[4]).toBe(PROTOCOL_VERSION);
         expect(frame[5]).toBe(MESSAGE_TYPE_CODES[message.type]);
+      }),
+    );
+  });
+});
+
+/** The addresses a message carries on the wire, each one field. */
+function addressesOf(message: WireMessage): string[] {
+  switch (message.type) {
+    case 'forwardJoin':
+      return [message.peer.address];
+    case 'shuffle':
+      return [message.origin.address, ...message.peers.map((peer) => peer.address)];
+    case 'shuffleReply':
+      return message.peers.map((peer) => peer.address);
+    default:
+      return [];
+  }
+}
+
+describe('frameBodyBytes', () => {
+  it('is the length of the body encodeFrame writes', () => {
+    fc.assert(
+      fc.property(wireMessageArb, (message) => {
+        expect(frameBodyBytes(message)).toBe(encodeFrame(message).length - LENGTH_PREFIX_BYTES);
+      }),
+    );
+  });
+
+  it("counts every address field at the size the caller's sizer gives it", () => {
+    const sized = 22;
+    fc.assert(
+      fc.property(wireMessageArb, (message) => {
+        const own = addressesOf(message).reduce((total, address) => total + 1 + address.length, 0);
+        const count = addressesOf(message).length;
+        expect(frameBodyBytes(message, () => sized)).toBe(frameBodyBytes(message) - own + count * sized);
       }),
     );
   });
