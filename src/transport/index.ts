@@ -5,5 +5,6 @@ export { type LinkDownReason, type LinkInfo, LinkManager, type LinkManagerEvents
 export type { LinkManagerOptions } from './options.js';
 export type { PortSpec } from './port-binding.js';
 export { REJECT_REASONS, type RejectionCounts, type RejectReason } from './rejection.js';
-export { MAX_HANDSHAKE_RECORD_BYTES, NOISE_PROLOGUE, SEAL_OVERHEAD_BYTES } from './secure-channel.js';
+export { SEAL_OVERHEAD_BYTES, sealedRecordBytes } from './sealed-record.js';
+export { MAX_HANDSHAKE_RECORD_BYTES, NOISE_PROLOGUE } from './secure-channel.js';
 export type { TransportStats } from './stats.js';

@@ -7,6 +7,7 @@ import type { Identity } from '../identity/identity.js';
 import { idOfPublicKey } from '../identity/identity.js';
 import { RecordReader } from './record-reader.js';
 import type { Rejection } from './rejection.js';
+import { SEAL_OVERHEAD_BYTES, sealedRecordBytes } from './sealed-record.js';
 
 /**
  * One link's encryption: a Noise handshake, then libsodium secretstream records.
@@ -37,8 +38,11 @@ export const NOISE_PROLOGUE = Buffer.from('meshcast/1', 'ascii');
  */
 export const MAX_HANDSHAKE_RECORD_BYTES = 256;
 
-/** Bytes a sealed record adds to a frame body (secretstream tag and MAC). */
-export const SEAL_OVERHEAD_BYTES = ABYTES;
+if (ABYTES !== SEAL_OVERHEAD_BYTES) {
+  throw new Error(
+    `sodium-secretstream seals with ${ABYTES} bytes, sealed-record.ts says ${SEAL_OVERHEAD_BYTES}`,
+  );
+}
 
 /** An X25519 public key, as the Noise handshake sends its ephemeral keys. */
 const EPHEMERAL_KEY_BYTES = 32;
@@ -117,7 +121,7 @@ export class SecureChannel {
 
   /** Length of the record seal() makes of a body of `bodyLength` bytes. */
   static sealedLength(bodyLength: number): number {
-    return LENGTH_PREFIX_BYTES + bodyLength + ABYTES;
+    return sealedRecordBytes(bodyLength);
   }
 
   /**

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, LENGTH_PREFIX_BYTES } from '../../src/codec/index.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
-import { SEAL_OVERHEAD_BYTES } from '../../src/transport/secure-channel.js';
+import { SEAL_OVERHEAD_BYTES } from '../../src/transport/sealed-record.js';
 import {
   eventually,
   gossip,
