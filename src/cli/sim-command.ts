@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import { BROADCAST_KINDS } from '../core/broadcast/strategy.js';
 import { DEFAULT_PROTOCOL_OPTIONS } from '../core/protocol.js';
 import { parseLatency } from '../sim/latency.js';
+import { BROADCAST_INDEX_BYTES } from '../sim/metrics.js';
 import {
   checkSimOptions,
   DEFAULT_ORIGINS,
@@ -19,6 +21,7 @@ interface SimFlags {
   seed: number;
   broadcasts: number;
   origins?: number;
+  payloadBytes?: number;
   strategy?: string;
   activeView?: number;
   passiveView?: number;
@@ -30,6 +33,7 @@ interface SimFlags {
   latency?: ReturnType<typeof latencyFlag>;
   latencyPerLink?: boolean;
   loss?: number;
+  bandwidth?: number;
   connectTimeout?: number;
   idleTimeout?: number;
   crash?: number;
@@ -47,6 +51,9 @@ interface SimFlags {
   json?: boolean;
   progress: boolean;
 }
+
+/** --bandwidth is in Mbit/s (10^6 bits per second), the network options in bytes per second. */
+const BYTES_PER_SECOND_PER_MBIT = 1_000_000 / 8;
 
 /** Runs longer than this get a progress line on a non-terminal stderr too (e.g. a CI log). */
 const QUIET_RUN_MS = 3_000;
@@ -76,6 +83,11 @@ export function registerSimCommand(program: Command): Command {
       '--origins <n>',
       `how many nodes broadcast, picked at random (default ${DEFAULT_ORIGINS}; 0: a new node each time)`,
       whole(0, 10_000_000),
+    )
+    .option(
+      '--payload-bytes <n>',
+      `bytes of each broadcast's payload (default ${BROADCAST_INDEX_BYTES}: its index); see --bandwidth`,
+      whole(BROADCAST_INDEX_BYTES, MAX_APPLICATION_PAYLOAD_BYTES),
     )
     .addOption(
       new Option(
@@ -127,6 +139,11 @@ export function registerSimCommand(program: Command): Command {
       '--loss <p>',
       'probability that a message breaks its link, as TCP gives up on it (default 0)',
       probability,
+    )
+    .option(
+      '--bandwidth <mbit>',
+      "Mbit/s of each node's network interface, each way: messages queue to leave and to come in (default: no limit)",
+      positive,
     )
     .option(
       '--connect-timeout <ms>',
@@ -209,6 +226,7 @@ export function simOptionsFromFlags(flags: SimFlags): SimOptions {
   if (flags.latency !== undefined) network.latency = flags.latency;
   if (flags.latencyPerLink) network.latencyPerLink = true;
   if (flags.loss !== undefined) network.loss = flags.loss;
+  if (flags.bandwidth !== undefined) network.bandwidth = flags.bandwidth * BYTES_PER_SECOND_PER_MBIT;
   if (flags.connectTimeout !== undefined) network.connectTimeout = flags.connectTimeout;
   if (flags.idleTimeout !== undefined) network.idleTimeout = flags.idleTimeout;
   const churning = flags.churn !== undefined || flags.joinRate !== undefined || flags.leaveRate !== undefined;
@@ -217,6 +235,7 @@ export function simOptionsFromFlags(flags: SimFlags): SimOptions {
     seed: flags.seed,
     broadcasts: flags.broadcasts,
     origins: flags.origins,
+    payloadBytes: flags.payloadBytes,
     // The core checks option ranges itself (see checkSimOptions).
     protocol: protocol as SimOptions['protocol'],
     network: network as SimOptions['network'],

@@ -78,16 +78,23 @@ interface OpenBroadcast {
   duplicateDeliveries: number;
 }
 
+/** Bytes of a broadcast's index, at the front of its payload. */
+export const BROADCAST_INDEX_BYTES = 4;
+
 /**
- * Follows every broadcast of a run through the observer hooks. A payload is 4 bytes holding the
- * broadcast's index, which is all a copy needs to be attributed to its broadcast.
+ * Follows every broadcast of a run through the observer hooks. A payload is `payloadBytes` long
+ * and starts with the broadcast's index (4 bytes), which is all a copy needs to be attributed to
+ * its broadcast; the rest is zeros, there only to take its time on links with a bandwidth.
  */
 export class BroadcastTracker implements SimObserver {
   /**
    * A delivery this long after its broadcast counts as slow. The run passes the graft timeout: a
    * slow delivery waited for a repair (or, for a node that joined later, for an announcement).
    */
-  constructor(private readonly slowAfter: Millis) {}
+  constructor(
+    private readonly slowAfter: Millis,
+    private readonly payloadBytes: number = BROADCAST_INDEX_BYTES,
+  ) {}
 
   /** Messages sent by live nodes during the whole run, by type (index as MESSAGE_TYPES). */
   readonly sent: number[] = MESSAGE_TYPES.map(() => 0);
@@ -137,7 +144,7 @@ export class BroadcastTracker implements SimObserver {
       lastDelivery: time,
       duplicateDeliveries: 0,
     });
-    const payload = new Uint8Array(4);
+    const payload = new Uint8Array(this.payloadBytes);
     new DataView(payload.buffer).setUint32(0, index);
     return payload;
   }
@@ -196,13 +203,13 @@ export class BroadcastTracker implements SimObserver {
 
   onReceive(node: number, message: ProtocolMessage): void {
     if (message.type !== 'gossip') return;
-    const open = this.open.get(broadcastIndex(message.payload));
+    const open = this.open.get(this.broadcastIndex(message.payload));
     if (open === undefined) this.lateCopies++;
     else if (node < open.population) open.copies[node] = (open.copies[node] as number) + 1;
   }
 
   onDeliver(node: number, action: ProtocolAction & { type: 'deliver' }, now: Millis): void {
-    const index = broadcastIndex(action.payload);
+    const index = this.broadcastIndex(action.payload);
     const sentAt = this.sentAt[index];
     if (sentAt !== undefined) {
       const delay = now - sentAt;
@@ -225,19 +232,19 @@ export class BroadcastTracker implements SimObserver {
     if (now > open.lastDelivery) open.lastDelivery = now;
   }
 
+  /** Reads the big-endian index begin() wrote; -1 for a payload that is not ours. */
+  private broadcastIndex(payload: Uint8Array): number {
+    if (payload.length !== this.payloadBytes) return -1;
+    return (
+      (((payload[0] as number) << 24) |
+        ((payload[1] as number) << 16) |
+        ((payload[2] as number) << 8) |
+        (payload[3] as number)) >>>
+      0
+    );
+  }
+
   sentByType(): MessageCounts {
     return Object.fromEntries(MESSAGE_TYPES.map((type, i) => [type, this.sent[i]])) as MessageCounts;
   }
-}
-
-/** Reads the big-endian index begin() wrote; -1 for a payload that is not ours. */
-function broadcastIndex(payload: Uint8Array): number {
-  if (payload.length !== 4) return -1;
-  return (
-    (((payload[0] as number) << 24) |
-      ((payload[1] as number) << 16) |
-      ((payload[2] as number) << 8) |
-      (payload[3] as number)) >>>
-    0
-  );
 }

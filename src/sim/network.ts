@@ -1,7 +1,9 @@
+import { frameBodyBytes } from '../codec/index.js';
 import type { ProtocolMessage } from '../core/messages.js';
 import type { Random } from '../core/random.js';
 import type { Millis, PeerInfo } from '../core/types.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from '../transport/defaults.js';
+import { sealedRecordBytes } from '../transport/sealed-record.js';
 import { EventKind, type SimEvent, simEvent } from './event.js';
 import { indexOfPeer, mix32 } from './ids.js';
 import { DEFAULT_LATENCY, type LatencyModel, sampleLatency } from './latency.js';
@@ -33,6 +35,16 @@ export interface NetworkOptions {
    * the real transport's idle timeout, nothing received although the peer pings every second.
    */
   readonly idleTimeout: Millis;
+  /**
+   * Bytes per second each node's own link to the LAN (its network interface) carries in each
+   * direction, 0 (default) for no limit. Every message a node sends queues on its outgoing
+   * direction, and every message it receives on its incoming one, for its record's size on the wire
+   * (frame body, length prefix and seal, as the TCP runtime sends it; TCP/IP headers not counted)
+   * over this rate: a relay to five neighbours takes five times as long to leave as one message,
+   * and five copies arriving together take five times as long to come in, as on a switched LAN.
+   * The latency is the time between the two (switching and propagation).
+   */
+  readonly bandwidth: number;
 }
 
 /**
@@ -46,12 +58,21 @@ export interface NetworkOptions {
  */
 export const HANDSHAKE_LEGS = 6;
 
+/**
+ * A simulated address is the node's number; on the wire it would be "host:port". Sized as the
+ * longest IPv4 one ("255.255.255.255:65535", 21 bytes, plus its length byte), so that membership
+ * messages, which carry addresses, take at most their real time on a link.
+ */
+const REAL_ADDRESS_WIRE_BYTES = 1 + 21;
+const realAddressBytes = (): number => REAL_ADDRESS_WIRE_BYTES;
+
 export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = {
   latency: DEFAULT_LATENCY,
   latencyPerLink: false,
   loss: 0,
   connectTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
   idleTimeout: DEFAULT_IDLE_TIMEOUT_MS,
+  bandwidth: 0,
 };
 
 /** What the network needs from the simulator that drives it. */
@@ -95,6 +116,7 @@ export interface NetworkCounters {
  *   a dial to a dead or unreachable node fails with `dialFailed` after one round trip (refused: the
  *   process is gone, its host answers) or `connectTimeout` (silent crash, partition);
  * - each direction of a link is FIFO: a message arrives at max(now + latency, previous arrival);
+ *   with a `bandwidth`, it also waits its turn on the sender's and the receiver's interface;
  * - `disconnect` closes this end at once (no event for it) and sends a FIN after what is in flight;
  *   the other end gets `linkDown` when the FIN arrives, unless it has a newer link to us by then.
  *   Like the real transport, an end that closed keeps reading until the peer's FIN: what the other
@@ -127,6 +149,9 @@ export class SimNetwork {
   /** Every link not yet closed, per node: current ones and older ones still closing. */
   private readonly nodeLinks: Link[][] = [];
   private readonly silentlyDead = new Set<number>();
+  /** With a bandwidth: until when each node's interface is busy sending, and receiving. */
+  private readonly outgoingBusyUntil: Millis[] = [];
+  private readonly incomingBusyUntil: Millis[] = [];
   private sides: Uint8Array | undefined;
   private liveLinks = 0;
   /** Per-link latencies: a hash of the pair salted once from the seed, fed to the distribution. */
@@ -147,6 +172,8 @@ export class SimNetwork {
   }
 
   addNode(node: number): void {
+    this.outgoingBusyUntil[node] = 0;
+    this.incomingBusyUntil[node] = 0;
     this.nodeLinks[node] = [];
     this.current[node] = [];
   }
@@ -384,7 +411,7 @@ export class SimNetwork {
     sentAt: Millis = this.host.now,
   ): void {
     this.counters.messagesSent++;
-    const arrival = this.nextArrival(link, from, sentAt);
+    const arrival = this.nextArrival(link, from, sentAt, message);
     if (this.options.loss > 0 && this.random.next() < this.options.loss) {
       this.counters.lossEvents++;
       // Queued behind what was sent before it (events at one time run in order), so those arrive.
@@ -394,11 +421,44 @@ export class SimNetwork {
     this.host.schedule(arrival, simEvent(EventKind.deliver, to, from, link, message));
   }
 
-  /** Arrival time of the next message from `from` on `link`: FIFO per direction. */
-  private nextArrival(link: Link, from: number, sentAt: Millis = this.host.now): Millis {
+  /**
+   * When `message`, sent by `from` to `to` at `sentAt`, has arrived whole with a `bandwidth`: it
+   * leaves once `from`'s interface has sent what was queued before it, then itself; crosses the
+   * LAN in the link's latency; and comes in once `to`'s interface has taken what came before it.
+   */
+  private throughInterfaces(
+    link: Link,
+    from: number,
+    to: number,
+    message: ProtocolMessage,
+    sentAt: Millis,
+  ): Millis {
+    const bytes = sealedRecordBytes(frameBodyBytes(message, realAddressBytes));
+    const wireMs = (bytes * 1000) / this.options.bandwidth;
+    const sent = Math.max(sentAt, this.outgoingBusyUntil[from] ?? 0) + wireMs;
+    this.outgoingBusyUntil[from] = sent;
+    const received = Math.max(sent + this.latency(link.a, link.b), this.incomingBusyUntil[to] ?? 0) + wireMs;
+    this.incomingBusyUntil[to] = received;
+    return received;
+  }
+
+  /**
+   * Arrival time of the next message from `from` on `link`: FIFO per direction. `message` (not
+   * given for a FIN) takes its time on the nodes' interfaces when they have a bandwidth.
+   */
+  private nextArrival(
+    link: Link,
+    from: number,
+    sentAt: Millis = this.host.now,
+    message?: ProtocolMessage,
+  ): Millis {
+    const travelled =
+      message !== undefined && this.options.bandwidth > 0
+        ? this.throughInterfaces(link, from, link.other(from), message, sentAt)
+        : sentAt + this.latency(link.a, link.b);
     // Never before now: a message sent earlier (see open) still arrives no sooner than its link's
     // last handshake message, which arrives now.
-    let arrival = Math.max(sentAt + this.latency(link.a, link.b), this.host.now);
+    let arrival = Math.max(travelled, this.host.now);
     if (from === link.a) {
       if (arrival < link.lastArrivalAtoB) arrival = link.lastArrivalAtoB;
       link.lastArrivalAtoB = arrival;

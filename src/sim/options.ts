@@ -1,7 +1,9 @@
+import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import { DEFAULT_PROTOCOL_OPTIONS, Protocol, type ProtocolOptions } from '../core/protocol.js';
 import { seededRandom } from '../core/random.js';
 import type { Millis } from '../core/types.js';
 import { simPeerInfo } from './ids.js';
+import { BROADCAST_INDEX_BYTES } from './metrics.js';
 import { DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from './network.js';
 
 /** Crash a fraction of the live nodes at once, then broadcast at once and every `interval`. */
@@ -53,6 +55,11 @@ export interface SimOptions {
   readonly broadcasts: number;
   /** How many nodes broadcast (a pool, see DEFAULT_ORIGINS); 0: a new random node each time. */
   readonly origins?: number;
+  /**
+   * Bytes of each broadcast's payload, from 4 (the broadcast's index, the default) up to the
+   * transport's limit; it matters with a `network.bandwidth`, which larger payloads take longer on.
+   */
+  readonly payloadBytes?: number;
   /** Core options, e.g. `{ broadcast: 'plumtree' }` or view sizes; the core's defaults otherwise. */
   readonly protocol?: Partial<ProtocolOptions>;
   readonly network?: Partial<NetworkOptions>;
@@ -99,6 +106,7 @@ export interface ResolvedSimOptions {
   readonly seed: number;
   readonly broadcasts: number;
   readonly origins: number;
+  readonly payloadBytes: number;
   readonly protocol: ProtocolOptions;
   readonly network: NetworkOptions;
   readonly joinInterval: Millis;
@@ -119,6 +127,7 @@ export function resolveSimOptions(options: SimOptions): ResolvedSimOptions {
     seed: options.seed,
     broadcasts: options.broadcasts,
     origins: options.origins ?? DEFAULT_ORIGINS,
+    payloadBytes: options.payloadBytes ?? BROADCAST_INDEX_BYTES,
     protocol,
     network: { ...DEFAULT_NETWORK_OPTIONS, ...options.network },
     joinInterval: options.joinInterval ?? DEFAULT_JOIN_INTERVAL,
@@ -168,6 +177,7 @@ export function checkSimOptions(options: ResolvedSimOptions): string[] {
   integer('seed', options.seed, 0, 0xffff_ffff);
   integer('broadcasts', options.broadcasts, 0);
   integer('origins', options.origins, 0, MAX_SIM_NODES);
+  integer('payloadBytes', options.payloadBytes, BROADCAST_INDEX_BYTES, MAX_APPLICATION_PAYLOAD_BYTES);
   duration('joinInterval', options.joinInterval, true);
   duration('settleTime', options.settleTime, true);
   duration('broadcastInterval', options.broadcastInterval);
@@ -175,6 +185,9 @@ export function checkSimOptions(options: ResolvedSimOptions): string[] {
   fraction('loss', options.network.loss, 0, 1);
   duration('connectTimeout', options.network.connectTimeout);
   duration('idleTimeout', options.network.idleTimeout);
+  if (!(options.network.bandwidth >= 0 && Number.isFinite(options.network.bandwidth))) {
+    problems.push('bandwidth must be a non-negative number of bytes per second (0: no limit)');
+  }
   const { churn, partition, crash } = options;
   if (churn !== undefined) {
     if (!(churn.joinRate >= 0 && Number.isFinite(churn.joinRate)))

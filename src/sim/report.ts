@@ -9,7 +9,9 @@ export function formatSimReport(result: SimResult): string {
   const lines: string[] = [];
   lines.push(
     `meshcast sim: ${count(result.nodes)} nodes, seed ${result.seed}, ${p.broadcastStrategy} broadcast, ` +
-      `active/passive view ${p.activeViewSize}/${p.passiveViewSize}, latency ${p.latency} ms, loss ${p.loss}`,
+      `active/passive view ${p.activeViewSize}/${p.passiveViewSize}, latency ${p.latency} ms, loss ${p.loss}` +
+      (p.bandwidth > 0 ? `, ${(p.bandwidth / 125_000).toPrecision(3)} Mbit/s interfaces` : '') +
+      (p.payloadBytes !== 4 ? `, ${p.payloadBytes}-byte payloads` : ''),
   );
   lines.push('');
   lines.push(...phaseTable(result.phases));

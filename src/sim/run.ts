@@ -56,6 +56,9 @@ export interface SimParameters {
   readonly latency: string;
   readonly latencyPerLink: boolean;
   readonly loss: number;
+  /** Bytes per second per direction of a link; 0: no limit. */
+  readonly bandwidth: number;
+  readonly payloadBytes: number;
   readonly connectTimeout: Millis;
   readonly idleTimeout: Millis;
   readonly discoveryInterval: Millis;
@@ -142,7 +145,7 @@ export function runSimulation(options: SimOptions): SimResult {
   if (problems.length > 0) throw new RangeError(problems.join('; '));
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
-  const tracker = new BroadcastTracker(resolved.protocol.graftTimeout);
+  const tracker = new BroadcastTracker(resolved.protocol.graftTimeout, resolved.payloadBytes);
   const sim = new Simulator(
     {
       protocol: resolved.protocol,
@@ -296,6 +299,8 @@ function parameters(options: ResolvedSimOptions): SimParameters {
     latency: formatLatency(options.network.latency),
     latencyPerLink: options.network.latencyPerLink,
     loss: options.network.loss,
+    bandwidth: options.network.bandwidth,
+    payloadBytes: options.payloadBytes,
     connectTimeout: options.network.connectTimeout,
     idleTimeout: options.network.idleTimeout,
     discoveryInterval: options.discoveryInterval,

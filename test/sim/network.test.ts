@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { frameBodyBytes } from '../../src/codec/index.js';
+import type { ProtocolMessage } from '../../src/core/messages.js';
+import { sealedRecordBytes } from '../../src/transport/sealed-record.js';
 import { NetworkHarness, numbered, seqOf } from './network-host.js';
 
 const constant5 = { latency: { kind: 'constant', ms: 5 } } as const;
@@ -227,5 +230,67 @@ describe('SimNetwork links', () => {
     net.network.send(0, net.peer(0), numbered(1));
     net.network.send(0, { id: 'x', address: '99' }, numbered(1));
     expect(net.network.counters.unroutable).toBe(3);
+  });
+});
+
+describe('SimNetwork with a bandwidth on every node interface', () => {
+  /** A gossip whose sealed record is `recordBytes` on the wire, as the TCP runtime would send it. */
+  function gossipOfRecordBytes(seq: number, recordBytes: number): ProtocolMessage {
+    const empty = numbered(seq);
+    const overhead = sealedRecordBytes(frameBodyBytes(empty));
+    if (empty.type !== 'gossip') throw new Error('numbered() makes gossip');
+    return { ...empty, payload: new Uint8Array(recordBytes - overhead) };
+  }
+
+  const recordBytes = 10_000;
+  /** 10,000 bytes in 2 ms each way: 5 MB/s (40 Mbit/s). */
+  const twoMsPerMessage = { ...constant5, bandwidth: (recordBytes * 1000) / 2 };
+
+  /** Links up between 0 and each of `peers`, then the clock at the next whole 100 ms. */
+  function linked(net: NetworkHarness, peers: number[]): number {
+    for (const peer of peers) net.send(0, peer, numbered(0));
+    net.run();
+    net.observed.length = 0;
+    const start = Math.ceil(net.now / 100) * 100 + 100;
+    net.run(start);
+    net.now = start;
+    return start;
+  }
+
+  it('a message takes its size over the rate to leave, the latency to cross, and its size again to come in', () => {
+    const net = new NetworkHarness(2, twoMsPerMessage);
+    const start = linked(net, [1]);
+    net.send(0, 1, gossipOfRecordBytes(1, recordBytes));
+    net.run();
+    expect(net.messagesTo(1).map((m) => m.at - start)).toEqual([2 + 5 + 2]);
+  });
+
+  it("a node's messages queue to leave, whichever neighbour each goes to", () => {
+    const net = new NetworkHarness(4, twoMsPerMessage);
+    const start = linked(net, [1, 2, 3]);
+    for (const peer of [1, 2, 3]) net.send(0, peer, gossipOfRecordBytes(peer, recordBytes));
+    net.run();
+    expect(net.events('message').map((m) => m.at - start)).toEqual([9, 11, 13]);
+  });
+
+  it('copies sent to one node at once queue to come in', () => {
+    const net = new NetworkHarness(4, twoMsPerMessage);
+    const start = linked(net, [1, 2, 3]);
+    for (const peer of [1, 2, 3]) net.send(peer, 0, gossipOfRecordBytes(peer, recordBytes));
+    net.run();
+    expect(net.messagesTo(0).map((m) => m.at - start)).toEqual([9, 11, 13]);
+  });
+
+  it('small messages take proportionally less time, and no limit (the default) takes none', () => {
+    const limited = new NetworkHarness(2, twoMsPerMessage);
+    const unlimited = new NetworkHarness(2, constant5);
+    const starts = [linked(limited, [1]), linked(unlimited, [1])];
+    limited.send(0, 1, gossipOfRecordBytes(1, recordBytes / 10));
+    unlimited.send(0, 1, gossipOfRecordBytes(1, recordBytes));
+    limited.run();
+    unlimited.run();
+    const [arrival] = limited.messagesTo(1).map((m) => m.at - (starts[0] as number));
+    expect(arrival).toBeCloseTo(0.2 + 5 + 0.2, 9);
+    expect(unlimited.messagesTo(1).map((m) => m.at - (starts[1] as number))).toEqual([5]);
   });
 });

@@ -53,6 +53,15 @@ describe('meshcast sim', () => {
     expect(result.crash.crashed).toBe(30);
   });
 
+  it('--bandwidth is Mbit/s of each interface and --payload-bytes the size of each broadcast', async () => {
+    const args = ['--nodes', '40', '--broadcasts', '2', '--settle', '2000', '--json', '--no-progress'];
+    const result = JSON.parse(await runSim([...args, '--bandwidth', '8', '--payload-bytes', '1000']));
+    expect(result.parameters).toMatchObject({ bandwidth: 1_000_000, payloadBytes: 1000 });
+    expect(result.reliability.min).toBe(1);
+    await expect(runSim(['--payload-bytes', '2'])).rejects.toThrow(/whole number/);
+    await expect(runSim(['--bandwidth', '0'])).rejects.toThrow();
+  });
+
   it('prints a readable table by default', async () => {
     const out = await runSim(['--nodes', '40', '--broadcasts', '2', '--settle', '2000', '--no-progress']);
     expect(out).toMatch(/^phase\s+broadcasts\s+reliability mean/m);
@@ -81,6 +90,8 @@ describe('meshcast sim', () => {
       '--after-repair',
       '--latency',
       '--loss',
+      '--bandwidth',
+      '--payload-bytes',
       '--connect-timeout',
       '--idle-timeout',
       '--discovery-interval',

@@ -192,7 +192,35 @@ describe('simulation', () => {
     expect(partition?.connected).toBe(true);
   });
 
+  it.each(BROADCAST_KINDS)(
+    '%s with 10 KB payloads on 10 Mbit/s interfaces: every hop sends and receives the payload, each in 8 ms',
+    (broadcast) => {
+      const options = {
+        nodes: 300,
+        seed: 2,
+        broadcasts: 3,
+        settleTime: 5_000,
+        payloadBytes: 10_000,
+        protocol: { broadcast },
+      };
+      const limited = runSimulation({ ...options, network: { bandwidth: 1_250_000 } });
+      const unlimited = runSimulation(options);
+      expect(limited.reliability.min).toBe(1);
+      expect(limited.parameters).toMatchObject({ bandwidth: 1_250_000, payloadBytes: 10_000 });
+      // A record of 10,000-odd bytes takes 8 ms to leave and 8 to come in, and a hop's latency is
+      // at least 1 ms: a broadcast's last delivery took at least 17 ms for each hop of its path.
+      for (const result of limited.broadcasts) expect(result.latency).toBeGreaterThanOrEqual(17 * result.ldh);
+      for (const result of unlimited.broadcasts) expect(result.latency).toBeLessThan(17 * result.ldh);
+    },
+  );
+
   it('rejects options that cannot run with a RangeError naming the problem', () => {
+    expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, payloadBytes: 3 })).toThrow(
+      /payloadBytes/,
+    );
+    expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, network: { bandwidth: -1 } })).toThrow(
+      /bandwidth/,
+    );
     expect(() => runSimulation({ nodes: 0, seed: 1, broadcasts: 1 })).toThrow(/nodes/);
     expect(() => runSimulation({ nodes: 10, seed: 1, broadcasts: 1, crash: { fraction: 1 } })).toThrow(
       /crash/,
