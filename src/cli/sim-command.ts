@@ -5,6 +5,7 @@ import { BROADCAST_KINDS } from '../core/broadcast/strategy.js';
 import { DEFAULT_PROTOCOL_OPTIONS } from '../core/protocol.js';
 import { parseLatency } from '../sim/latency.js';
 import { BROADCAST_INDEX_BYTES } from '../sim/metrics.js';
+import { BYTES_PER_SECOND_PER_MBIT } from '../sim/network.js';
 import {
   checkSimOptions,
   DEFAULT_ORIGINS,
@@ -51,9 +52,6 @@ interface SimFlags {
   json?: boolean;
   progress: boolean;
 }
-
-/** --bandwidth is in Mbit/s (10^6 bits per second), the network options in bytes per second. */
-const BYTES_PER_SECOND_PER_MBIT = 1_000_000 / 8;
 
 /** Runs longer than this get a progress line on a non-terminal stderr too (e.g. a CI log). */
 const QUIET_RUN_MS = 3_000;

@@ -27,6 +27,14 @@ export const EventKind = {
    * in either direction; its ends find out `idleTimeout` later (a linkBreak).
    */
   linkLoss: 8,
+  // With a bandwidth (src/sim/network.ts), what crosses a link first reaches the receiving node's
+  // interface, which takes it in after what came before it; then it happens as above.
+  /** `message` from `peer` reaches `node`'s interface over `link`; then a deliver. */
+  reachDeliver: 9,
+  /** The FIN `peer` sent on `link` reaches `node`'s interface; then a fin. */
+  reachFin: 10,
+  /** A lost message from `peer` was due at `node`'s interface on `link`; then a linkLoss. */
+  reachLoss: 11,
 } as const;
 
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];

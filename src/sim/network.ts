@@ -1,3 +1,4 @@
+import { SIGNATURE_BYTES } from '../codec/field-limits.js';
 import { frameBodyBytes } from '../codec/index.js';
 import type { ProtocolMessage } from '../core/messages.js';
 import type { Random } from '../core/random.js';
@@ -37,12 +38,15 @@ export interface NetworkOptions {
   readonly idleTimeout: Millis;
   /**
    * Bytes per second each node's own link to the LAN (its network interface) carries in each
-   * direction, 0 (default) for no limit. Every message a node sends queues on its outgoing
-   * direction, and every message it receives on its incoming one, for its record's size on the wire
-   * (frame body, length prefix and seal, as the TCP runtime sends it; TCP/IP headers not counted)
-   * over this rate: a relay to five neighbours takes five times as long to leave as one message,
-   * and five copies arriving together take five times as long to come in, as on a switched LAN.
-   * The latency is the time between the two (switching and propagation).
+   * direction, 0 (default) for no limit. A message a node sends waits for its outgoing direction
+   * to send what was queued before it, then takes its size over this rate to leave; it crosses the
+   * LAN in the latency; at the receiver it waits for what reached the incoming direction before it,
+   * then takes its size over the rate again to come in. A relay to five neighbours thus takes five
+   * times as long to leave as one message, and five copies arriving together five times as long to
+   * come in, as on a switched LAN. Sizes are records as the TCP runtime writes them by default
+   * (frame body, length prefix and seal, gossip signed: see wireBytes); TCP/IP headers and the
+   * handshakes are not counted. Queues have no bound: the runtime drops a link whose send queue
+   * passes maxSendQueueBytes, the simulator lets it grow.
    */
   readonly bandwidth: number;
 }
@@ -60,11 +64,25 @@ export const HANDSHAKE_LEGS = 6;
 
 /**
  * A simulated address is the node's number; on the wire it would be "host:port". Sized as the
- * longest IPv4 one ("255.255.255.255:65535", 21 bytes, plus its length byte), so that membership
- * messages, which carry addresses, take at most their real time on a link.
+ * longest IPv4 one ("255.255.255.255:65535", 21 bytes, plus its length byte): membership messages,
+ * which carry addresses, take at least their time on an IPv4 LAN.
  */
-const REAL_ADDRESS_WIRE_BYTES = 1 + 21;
-const realAddressBytes = (): number => REAL_ADDRESS_WIRE_BYTES;
+const MAX_IPV4_ADDRESS_WIRE_BYTES = 1 + 21;
+const ipv4AddressBytes = (): number => MAX_IPV4_ADDRESS_WIRE_BYTES;
+
+/** Mbit/s (10^6 bits per second) in the bytes per second of NetworkOptions.bandwidth. */
+export const BYTES_PER_SECOND_PER_MBIT = 1_000_000 / 8;
+
+/**
+ * Bytes `message` takes on the wire as the TCP runtime sends it by default: one sealed record, and
+ * a gossip signed by its origin (the simulated cores do not sign, so the signature is added).
+ */
+export function wireBytes(message: ProtocolMessage): number {
+  const unsignedGossip = message.type === 'gossip' && message.signature === undefined;
+  return sealedRecordBytes(
+    frameBodyBytes(message, ipv4AddressBytes) + (unsignedGossip ? SIGNATURE_BYTES : 0),
+  );
+}
 
 export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = {
   latency: DEFAULT_LATENCY,
@@ -116,7 +134,7 @@ export interface NetworkCounters {
  *   a dial to a dead or unreachable node fails with `dialFailed` after one round trip (refused: the
  *   process is gone, its host answers) or `connectTimeout` (silent crash, partition);
  * - each direction of a link is FIFO: a message arrives at max(now + latency, previous arrival);
- *   with a `bandwidth`, it also waits its turn on the sender's and the receiver's interface;
+ *   with a `bandwidth`, it also waits its turn on the sender's and then the receiver's interface;
  * - `disconnect` closes this end at once (no event for it) and sends a FIN after what is in flight;
  *   the other end gets `linkDown` when the FIN arrives, unless it has a newer link to us by then.
  *   Like the real transport, an end that closed keeps reading until the peer's FIN: what the other
@@ -318,6 +336,15 @@ export class SimNetwork {
       case EventKind.linkLoss:
         this.loseLink(link);
         return true;
+      case EventKind.reachDeliver:
+        this.reachInterface(link, event.peer, event.node, event.message as ProtocolMessage);
+        return true;
+      case EventKind.reachFin:
+        this.takeIn(event.node, 0, simEvent(EventKind.fin, event.node, event.peer, link));
+        return true;
+      case EventKind.reachLoss:
+        this.takeIn(event.node, 0, simEvent(EventKind.linkLoss, -1, -1, link));
+        return true;
       default:
         return false;
     }
@@ -411,54 +438,57 @@ export class SimNetwork {
     sentAt: Millis = this.host.now,
   ): void {
     this.counters.messagesSent++;
-    const arrival = this.nextArrival(link, from, sentAt, message);
+    const limited = this.options.bandwidth > 0;
+    const arrival = this.nextArrival(link, from, limited ? this.leave(from, message, sentAt) : sentAt);
     if (this.options.loss > 0 && this.random.next() < this.options.loss) {
       this.counters.lossEvents++;
       // Queued behind what was sent before it (events at one time run in order), so those arrive.
-      this.host.schedule(arrival, simEvent(EventKind.linkLoss, -1, -1, link));
+      if (limited) this.host.schedule(arrival, simEvent(EventKind.reachLoss, to, from, link));
+      else this.host.schedule(arrival, simEvent(EventKind.linkLoss, -1, -1, link));
       return;
     }
-    this.host.schedule(arrival, simEvent(EventKind.deliver, to, from, link, message));
+    const kind = limited ? EventKind.reachDeliver : EventKind.deliver;
+    this.host.schedule(arrival, simEvent(kind, to, from, link, message));
+  }
+
+  /** With a bandwidth: when `message`, handed over by `from` at `sentAt`, has left its interface. */
+  private leave(from: number, message: ProtocolMessage, sentAt: Millis): Millis {
+    const left = Math.max(sentAt, this.outgoingBusyUntil[from] as number) + this.wireMs(message);
+    this.outgoingBusyUntil[from] = left;
+    return left;
   }
 
   /**
-   * When `message`, sent by `from` to `to` at `sentAt`, has arrived whole with a `bandwidth`: it
-   * leaves once `from`'s interface has sent what was queued before it, then itself; crosses the
-   * LAN in the link's latency; and comes in once `to`'s interface has taken what came before it.
+   * With a bandwidth: `message` reached `to`'s interface, which takes it in after what came before
+   * it. One that cannot arrive (lost link, dead node, partition) is dropped here, taking no time.
    */
-  private throughInterfaces(
-    link: Link,
-    from: number,
-    to: number,
-    message: ProtocolMessage,
-    sentAt: Millis,
-  ): Millis {
-    const bytes = sealedRecordBytes(frameBodyBytes(message, realAddressBytes));
-    const wireMs = (bytes * 1000) / this.options.bandwidth;
-    const sent = Math.max(sentAt, this.outgoingBusyUntil[from] ?? 0) + wireMs;
-    this.outgoingBusyUntil[from] = sent;
-    const received = Math.max(sent + this.latency(link.a, link.b), this.incomingBusyUntil[to] ?? 0) + wireMs;
-    this.incomingBusyUntil[to] = received;
-    return received;
+  private reachInterface(link: Link, from: number, to: number, message: ProtocolMessage): void {
+    if (link.broken || link.dead || !this.host.isAlive(to) || !this.reachable(from, to)) {
+      this.arrive(link, from, to, message);
+      return;
+    }
+    this.takeIn(to, this.wireMs(message), simEvent(EventKind.deliver, to, from, link, message));
+  }
+
+  /** `then` happens once `to`'s interface has taken in what reached it before, and `wireMs` more. */
+  private takeIn(to: number, wireMs: Millis, then: SimEvent): void {
+    const done = Math.max(this.host.now, this.incomingBusyUntil[to] as number) + wireMs;
+    this.incomingBusyUntil[to] = done;
+    this.host.schedule(done, then);
+  }
+
+  private wireMs(message: ProtocolMessage): Millis {
+    return (wireBytes(message) * 1000) / this.options.bandwidth;
   }
 
   /**
-   * Arrival time of the next message from `from` on `link`: FIFO per direction. `message` (not
-   * given for a FIN) takes its time on the nodes' interfaces when they have a bandwidth.
+   * Arrival time (at the receiver's interface, with a bandwidth) of the next message from `from` on
+   * `link`, which left at `sentAt`: FIFO per direction.
    */
-  private nextArrival(
-    link: Link,
-    from: number,
-    sentAt: Millis = this.host.now,
-    message?: ProtocolMessage,
-  ): Millis {
-    const travelled =
-      message !== undefined && this.options.bandwidth > 0
-        ? this.throughInterfaces(link, from, link.other(from), message, sentAt)
-        : sentAt + this.latency(link.a, link.b);
+  private nextArrival(link: Link, from: number, sentAt: Millis = this.host.now): Millis {
     // Never before now: a message sent earlier (see open) still arrives no sooner than its link's
     // last handshake message, which arrives now.
-    let arrival = Math.max(travelled, this.host.now);
+    let arrival = Math.max(sentAt + this.latency(link.a, link.b), this.host.now);
     if (from === link.a) {
       if (arrival < link.lastArrivalAtoB) arrival = link.lastArrivalAtoB;
       link.lastArrivalAtoB = arrival;
@@ -489,7 +519,8 @@ export class SimNetwork {
     link.setUp(end, false);
     const other = link.other(end);
     const arrival = this.nextArrival(link, end);
-    this.host.schedule(arrival, simEvent(EventKind.fin, other, end, link));
+    const kind = this.options.bandwidth > 0 ? EventKind.reachFin : EventKind.fin;
+    this.host.schedule(arrival, simEvent(kind, other, end, link));
     if (!link.upA && !link.upB) this.retire(link);
   }
 

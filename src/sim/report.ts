@@ -1,4 +1,5 @@
-import { MESSAGE_TYPES } from './metrics.js';
+import { BROADCAST_INDEX_BYTES, MESSAGE_TYPES } from './metrics.js';
+import { BYTES_PER_SECOND_PER_MBIT } from './network.js';
 import type { OverlaySnapshot } from './overlay.js';
 import type { SimResult } from './run.js';
 import type { PhaseSummary } from './summary.js';
@@ -10,8 +11,10 @@ export function formatSimReport(result: SimResult): string {
   lines.push(
     `meshcast sim: ${count(result.nodes)} nodes, seed ${result.seed}, ${p.broadcastStrategy} broadcast, ` +
       `active/passive view ${p.activeViewSize}/${p.passiveViewSize}, latency ${p.latency} ms, loss ${p.loss}` +
-      (p.bandwidth > 0 ? `, ${(p.bandwidth / 125_000).toPrecision(3)} Mbit/s interfaces` : '') +
-      (p.payloadBytes !== 4 ? `, ${p.payloadBytes}-byte payloads` : ''),
+      (p.bandwidth > 0
+        ? `, ${Number((p.bandwidth / BYTES_PER_SECOND_PER_MBIT).toPrecision(3))} Mbit/s interfaces`
+        : '') +
+      (p.payloadBytes !== BROADCAST_INDEX_BYTES ? `, ${p.payloadBytes}-byte payloads` : ''),
   );
   lines.push('');
   lines.push(...phaseTable(result.phases));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { frameBodyBytes } from '../../src/codec/index.js';
+import { encodeFrame } from '../../src/codec/index.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
-import { sealedRecordBytes } from '../../src/transport/sealed-record.js';
+import { wireBytes } from '../../src/sim/network.js';
+import { SEAL_OVERHEAD_BYTES } from '../../src/transport/sealed-record.js';
 import { NetworkHarness, numbered, seqOf } from './network-host.js';
 
 const constant5 = { latency: { kind: 'constant', ms: 5 } } as const;
@@ -237,10 +238,20 @@ describe('SimNetwork with a bandwidth on every node interface', () => {
   /** A gossip whose sealed record is `recordBytes` on the wire, as the TCP runtime would send it. */
   function gossipOfRecordBytes(seq: number, recordBytes: number): ProtocolMessage {
     const empty = numbered(seq);
-    const overhead = sealedRecordBytes(frameBodyBytes(empty));
     if (empty.type !== 'gossip') throw new Error('numbered() makes gossip');
-    return { ...empty, payload: new Uint8Array(recordBytes - overhead) };
+    return { ...empty, payload: new Uint8Array(recordBytes - wireBytes(empty)) };
   }
+
+  it('sizes a message as the runtime writes it: one sealed record, gossip with its signature', () => {
+    const gossip = gossipOfRecordBytes(1, 1000);
+    if (gossip.type !== 'gossip') throw new Error('gossip expected');
+    const signed = { ...gossip, signature: new Uint8Array(64) };
+    expect(wireBytes(gossip)).toBe(1000);
+    expect(wireBytes(gossip)).toBe(encodeFrame(signed).length + SEAL_OVERHEAD_BYTES);
+    expect(wireBytes(signed)).toBe(1000);
+    const prune = { type: 'prune', origin: signed.origin } as const;
+    expect(wireBytes(prune)).toBe(encodeFrame(prune).length + SEAL_OVERHEAD_BYTES);
+  });
 
   const recordBytes = 10_000;
   /** 10,000 bytes in 2 ms each way: 5 MB/s (40 Mbit/s). */
@@ -279,6 +290,72 @@ describe('SimNetwork with a bandwidth on every node interface', () => {
     for (const peer of [1, 2, 3]) net.send(peer, 0, gossipOfRecordBytes(peer, recordBytes));
     net.run();
     expect(net.messagesTo(0).map((m) => m.at - start)).toEqual([9, 11, 13]);
+  });
+
+  it('takes in what reached the interface first, not what was sent first', () => {
+    const net = new NetworkHarness(11, twoMsPerMessage);
+    for (let peer = 1; peer <= 10; peer++) net.send(peer, 0, numbered(0));
+    for (let peer = 2; peer <= 9; peer++) net.send(1, peer, numbered(0));
+    net.run();
+    net.observed.length = 0;
+    const start = Math.ceil(net.now / 100) * 100 + 100;
+    net.run(start);
+    net.now = start;
+    // Node 1's last message waits behind its first eight to leave; node 10's, sent a moment later
+    // with nothing ahead of it, reaches node 0 first and is taken in first.
+    for (let peer = 2; peer <= 9; peer++) net.send(1, peer, gossipOfRecordBytes(peer, recordBytes));
+    net.send(1, 0, gossipOfRecordBytes(1, recordBytes));
+    net.run(start + 1);
+    net.now = start + 1;
+    net.send(10, 0, gossipOfRecordBytes(10, recordBytes));
+    net.run();
+    expect(net.messagesTo(0).map((m) => [m.kind === 'message' ? m.from : -1, m.at - start])).toEqual([
+      [10, 1 + 2 + 5 + 2],
+      [1, 9 * 2 + 5 + 2],
+    ]);
+  });
+
+  it('what cannot arrive (across a partition) takes no time on the receiving interface', () => {
+    const net = new NetworkHarness(3, twoMsPerMessage);
+    for (const peer of [1, 2]) net.send(peer, 0, numbered(0));
+    net.run();
+    net.observed.length = 0;
+    const start = Math.ceil(net.now / 100) * 100 + 100;
+    net.run(start);
+    net.now = start;
+    net.network.partition(new Uint8Array([0, 1, 0]));
+    for (let i = 0; i < 5; i++) net.send(1, 0, gossipOfRecordBytes(i, recordBytes));
+    net.send(2, 0, gossipOfRecordBytes(9, recordBytes));
+    net.run(start + 1000);
+    expect(net.messagesTo(0).map((m) => [m.kind === 'message' ? m.from : -1, m.at - start])).toEqual([
+      [2, 9],
+    ]);
+  });
+
+  it('keeps each direction FIFO, its FIN last, under random latency', () => {
+    const net = new NetworkHarness(
+      2,
+      { latency: { kind: 'uniform', min: 1, max: 50 }, bandwidth: 1_000_000 },
+      7,
+    );
+    for (let i = 0; i < 100; i++) {
+      net.send(0, 1, gossipOfRecordBytes(i, 200 + ((i * 37) % 900)));
+      net.run(net.now + (i % 3));
+    }
+    net.network.disconnect(0, 1);
+    net.run();
+    expect(net.messagesTo(1).map(seqOf)).toEqual([...Array(100).keys()]);
+    const lastMessage = net.messagesTo(1).at(-1)?.at ?? Number.POSITIVE_INFINITY;
+    expect(net.events('linkDown')).toMatchObject([{ node: 1, peer: 0 }]);
+    expect(net.events('linkDown')[0]?.at).toBeGreaterThanOrEqual(lastMessage);
+  });
+
+  it('messages queued during the dial leave one after another once the link is up', () => {
+    const net = new NetworkHarness(2, twoMsPerMessage);
+    for (let i = 0; i < 3; i++) net.send(0, 1, gossipOfRecordBytes(i, recordBytes));
+    net.run();
+    // Up at 30 (six legs of 5 ms); the first leaves by 32, the next two 2 ms apart each.
+    expect(net.messagesTo(1).map((m) => m.at)).toEqual([39, 41, 43]);
   });
 
   it('small messages take proportionally less time, and no limit (the default) takes none', () => {

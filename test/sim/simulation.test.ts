@@ -204,6 +204,8 @@ describe('simulation', () => {
         protocol: { broadcast },
       };
       const limited = runSimulation({ ...options, network: { bandwidth: 1_250_000 } });
+      const again = runSimulation({ ...options, network: { bandwidth: 1_250_000 } });
+      expect(JSON.stringify(withoutWallClock(again))).toBe(JSON.stringify(withoutWallClock(limited)));
       const unlimited = runSimulation(options);
       expect(limited.reliability.min).toBe(1);
       expect(limited.parameters).toMatchObject({ bandwidth: 1_250_000, payloadBytes: 10_000 });
