@@ -101,13 +101,13 @@ describe('PayloadCache', () => {
 describe('Announcements', () => {
   it('caps the outstanding announcements per peer, and frees them as messages arrive', () => {
     const table = new Announcements(2);
-    expect(table.announce('a', 'o', 1, peer(1), 0).kind).toBe('recorded');
+    expect(table.announce('a', 'o', 1, peer(1), 0, 0).kind).toBe('recorded');
     // A repeat from the same peer changes nothing.
-    const repeat = table.announce('a', 'o', 1, peer(1), 0);
+    const repeat = table.announce('a', 'o', 1, peer(1), 0, 0);
     expect(repeat.kind === 'recorded' && repeat.message.announcers.length).toBe(1);
-    expect(table.announce('b', 'o', 2, peer(1), 0).kind).toBe('recorded');
-    expect(table.announce('c', 'o', 3, peer(1), 0).kind).toBe('overLimit');
-    expect(table.announce('c', 'o', 3, peer(2), 0).kind).toBe('recorded');
+    expect(table.announce('b', 'o', 2, peer(1), 0, 0).kind).toBe('recorded');
+    expect(table.announce('c', 'o', 3, peer(1), 0, 0).kind).toBe('overLimit');
+    expect(table.announce('c', 'o', 3, peer(2), 0, 0).kind).toBe('recorded');
     expect(table.countFrom(peer(1).id)).toBe(2);
     const a = table.get('a');
     if (a === undefined) throw new Error('a is missing');
@@ -118,18 +118,18 @@ describe('Announcements', () => {
 
   it('hands out announcers oldest first and drops a lost peer from every message it announced', () => {
     const table = new Announcements(10);
-    table.announce('a', 'o', 1, peer(1), 3);
-    table.announce('a', 'o', 1, peer(2), 1);
-    table.announce('a', 'o', 1, peer(3), 2);
-    table.announce('b', 'o', 2, peer(2), 1);
+    table.announce('a', 'o', 1, peer(1), 3, 0);
+    table.announce('a', 'o', 1, peer(2), 1, 0);
+    table.announce('a', 'o', 1, peer(3), 2, 0);
+    table.announce('b', 'o', 2, peer(2), 1, 0);
     table.dropPeer(peer(2).id);
     // 'b' had only peer 2 and no timer: nothing is left to wait for.
     expect(table.get('b')).toBeUndefined();
     const a = table.get('a');
     if (a === undefined) throw new Error('a is missing');
-    expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(1));
-    expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(3));
-    expect(table.takeNextAnnouncer(a)).toBeUndefined();
+    expect(table.takeNextAnnouncer(a, 0)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(a, 0)?.peer).toEqual(peer(3));
+    expect(table.takeNextAnnouncer(a, 0)).toBeUndefined();
     // Asked, they still count until the message is resolved.
     expect(table.countFrom(peer(1).id) + table.countFrom(peer(3).id)).toBe(2);
     expect(table.graftsInFlight(peer(1).id)).toBe(1);
@@ -140,16 +140,16 @@ describe('Announcements', () => {
 
   it('skips announcers with their limit of Grafts in flight, and frees it when a message resolves', () => {
     const table = new Announcements(10);
-    table.announce('a', 'o', 1, peer(1), 0);
-    table.announce('a', 'o', 1, peer(2), 0);
-    table.announce('b', 'o', 2, peer(1), 0);
+    table.announce('a', 'o', 1, peer(1), 0, 0);
+    table.announce('a', 'o', 1, peer(2), 0, 0);
+    table.announce('b', 'o', 2, peer(1), 0, 0);
     const [a, b] = [table.get('a'), table.get('b')];
     if (a === undefined || b === undefined) throw new Error('missing');
-    expect(table.takeNextAnnouncer(a, peer(1).id, 1)?.peer).toEqual(peer(1));
-    expect(table.takeNextAnnouncer(b, peer(1).id, 1)).toBeUndefined();
+    expect(table.takeNextAnnouncer(a, 0, peer(1).id, 1)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(b, 0, peer(1).id, 1)).toBeUndefined();
     expect(b.announcers).toHaveLength(1);
     table.delete(a);
-    expect(table.takeNextAnnouncer(b, peer(1).id, 1)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(b, 0, peer(1).id, 1)?.peer).toEqual(peer(1));
     table.dropPeer(peer(1).id);
     expect(table.graftsInFlight(peer(1).id)).toBe(0);
     expect(b.asked).toEqual([]);

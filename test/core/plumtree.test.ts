@@ -988,6 +988,66 @@ describe('Plumtree broadcast', () => {
   });
 });
 
+describe('Plumtree timers stretched to the tree (GraftWaits)', () => {
+  /** The graft timer a fresh announcement of origin 9's message `seq` by lazy peer 2 arms now. */
+  function timerAfterAnnouncement(node: Node, seq: number): number {
+    const found = timersOf(node.receive(2, ihave([9, seq, 5]))).filter(
+      (t) => t.timer.type === 'graftTimeout',
+    );
+    expect(found).toHaveLength(1);
+    return (found[0] as { after: number }).after;
+  }
+
+  it("waits the tree's own lag before grafting, when its copies come long after lazy peers announce them", () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    for (let seq = 1; seq <= 30; seq++) {
+      node.now = seq * 10_000;
+      expect(timerAfterAnnouncement(node, seq)).toBeGreaterThanOrEqual(DEFAULT_GRAFT_TIMEOUT);
+      node.now += 600;
+      expect(actionsOf(node.receive(1, gossip(9, seq, 5)), 'deliver')).toHaveLength(1);
+    }
+    node.now = 400_000;
+    const after = timerAfterAnnouncement(node, 31);
+    expect(after).toBeGreaterThan(600);
+    expect(after).toBeLessThan(700);
+  });
+
+  it('keeps the configured timer 1 for a tree that is faster than it', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    for (let seq = 1; seq <= 30; seq++) {
+      node.now = seq * 10_000;
+      timerAfterAnnouncement(node, seq);
+      node.now += 40;
+      node.receive(1, gossip(9, seq, 5));
+    }
+    node.now = 400_000;
+    expect(timerAfterAnnouncement(node, 31)).toBe(DEFAULT_GRAFT_TIMEOUT);
+  });
+
+  it("learns from a grafted message's tree copy that comes after the Graft's answer, and from the round trip", () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    // A new origin each time, so every message follows the shared tree, where peer 2 stays lazy.
+    for (let origin = 100; origin < 130; origin++) {
+      node.now = origin * 10_000;
+      const announced = node.receive(2, ihave([origin, 1, 5]));
+      node.now += timersOf(announced)[0]?.after ?? 0;
+      expect(graftsTo(node.fire(timerOf(announced, 'graftTimeout')))).toEqual([peer(2).id]);
+      node.now += 300; // the Graft's answer
+      expect(actionsOf(node.receive(2, gossip(origin, 1, 5)), 'deliver')).toHaveLength(1);
+      node.now += 500; // the tree's copy, late
+      expect(actionsOf(node.receive(1, gossip(origin, 1, 5)), 'deliver')).toHaveLength(0);
+      node.pruneFrom(2);
+    }
+    node.now = 2_000_000;
+    const announced = node.receive(2, ihave([200, 1, 5]));
+    const wait = timersOf(announced)[0]?.after ?? 0;
+    expect(wait).toBeGreaterThan(2 * DEFAULT_GRAFT_TIMEOUT);
+    node.now += wait;
+    const retry = timersOf(node.fire(timerOf(announced, 'graftTimeout')))[0]?.after ?? 0;
+    expect(retry).toBeGreaterThan(290);
+  });
+});
+
 describe('Plumtree under hostile control messages', () => {
   it("counts a tree link's announcements until their messages are resolved, and bounds its Grafts in flight", () => {
     // Peer 5 is a new neighbour, so a tree link: what it announces is grafted at once.

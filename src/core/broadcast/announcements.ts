@@ -1,4 +1,4 @@
-import type { NodeId, PeerInfo } from '../types.js';
+import type { Millis, NodeId, PeerInfo } from '../types.js';
 import type { MessageKey } from './message-id.js';
 
 /** A lazy peer said it has a message we lack, having received it `hops` links from its origin. */
@@ -12,6 +12,8 @@ export interface MissingMessage {
   readonly key: MessageKey;
   readonly origin: NodeId;
   readonly seq: number;
+  /** When the first announcement came: a copy the tree brings later is timed from it (GraftWaits). */
+  readonly announcedAt: Millis;
   /** Announcers not asked yet, oldest first: the paper grafts them in the order they announced. */
   readonly announcers: Announcement[];
   /**
@@ -19,6 +21,8 @@ export interface MissingMessage {
    * Announcements) until the message is resolved: it arrived, or nobody is left to ask.
    */
   readonly asked: NodeId[];
+  /** When each of `asked` was sent its Graft, in the same order. */
+  readonly askedAt: Millis[];
   /** Token of the graft timer in flight for this message; undefined when none is armed. */
   timerToken: number | undefined;
   /** Graft timeouts that waited on instead, for a tree still bringing older messages. */
@@ -69,13 +73,30 @@ export class Announcements {
     return this.byPeer.get(peer)?.size ?? 0;
   }
 
-  announce(key: MessageKey, origin: NodeId, seq: number, peer: PeerInfo, hops: number): AnnounceResult {
+  announce(
+    key: MessageKey,
+    origin: NodeId,
+    seq: number,
+    peer: PeerInfo,
+    hops: number,
+    now: Millis,
+  ): AnnounceResult {
     let fromPeer = this.byPeer.get(peer.id);
     let message = this.byKey.get(key);
     if (message !== undefined && fromPeer?.has(message)) return { kind: 'recorded', message };
     if (fromPeer !== undefined && fromPeer.size >= this.maxPerPeer) return { kind: 'overLimit' };
     if (message === undefined) {
-      message = { key, origin, seq, announcers: [], asked: [], timerToken: undefined, deferrals: 0 };
+      message = {
+        key,
+        origin,
+        seq,
+        announcedAt: now,
+        announcers: [],
+        asked: [],
+        askedAt: [],
+        timerToken: undefined,
+        deferrals: 0,
+      };
       this.byKey.set(key, message);
     }
     if (fromPeer === undefined) {
@@ -94,11 +115,12 @@ export class Announcements {
 
   /**
    * Takes `preferred` if it announced `message` and was not asked yet, else the oldest announcer,
-   * skipping those with `maxInFlight` Grafts already in flight; records it as asked. Undefined if
-   * no announcer is left, or every one left is at that limit.
+   * skipping those with `maxInFlight` Grafts already in flight; records it as asked `now`. Undefined
+   * if no announcer is left, or every one left is at that limit.
    */
   takeNextAnnouncer(
     message: MissingMessage,
+    now: Millis,
     preferred?: NodeId,
     maxInFlight = Number.POSITIVE_INFINITY,
   ): Announcement | undefined {
@@ -110,8 +132,15 @@ export class Announcements {
     const [next] = announcers.splice(index, 1);
     if (next === undefined) return undefined;
     message.asked.push(next.peer.id);
+    message.askedAt.push(now);
     this.askedOf.set(next.peer.id, this.graftsInFlight(next.peer.id) + 1);
     return next;
+  }
+
+  /** When `peer` was sent its Graft for `message`; undefined if it was not asked. */
+  askedAtOf(message: MissingMessage, peer: NodeId): Millis | undefined {
+    const index = message.asked.indexOf(peer);
+    return index < 0 ? undefined : message.askedAt[index];
   }
 
   /** Forgets `message` altogether: it arrived, or nobody is left to ask. */
@@ -134,7 +163,10 @@ export class Announcements {
       const index = message.announcers.findIndex((a) => a.peer.id === peer);
       if (index >= 0) message.announcers.splice(index, 1);
       const asked = message.asked.indexOf(peer);
-      if (asked >= 0) message.asked.splice(asked, 1);
+      if (asked >= 0) {
+        message.asked.splice(asked, 1);
+        message.askedAt.splice(asked, 1);
+      }
       if (message.announcers.length === 0 && message.timerToken === undefined) this.delete(message);
     }
   }
@@ -150,6 +182,7 @@ export class Announcements {
     }
     message.announcers.length = 0;
     message.asked.length = 0;
+    message.askedAt.length = 0;
   }
 
   private unindex(peer: NodeId, message: MissingMessage): void {

@@ -10,9 +10,15 @@ import type { Millis } from '../types.js';
  * phase unless said otherwise).
  */
 export interface PlumtreeOptions {
-  /** Timer 1: how long an announced message may stay missing before we Graft an announcer. */
+  /**
+   * Timer 1: how long an announced message may stay missing before we Graft an announcer; at least
+   * this, longer where the tree is measured to take longer (GraftWaits).
+   */
   readonly graftTimeout: Millis;
-  /** Timer 2: how long to wait for a Graft's answer before asking the next announcer. */
+  /**
+   * Timer 2: how long to wait for a Graft's answer before asking the next announcer; at least
+   * this, longer where answers are measured to take longer (GraftWaits).
+   */
   readonly graftRetryTimeout: Millis;
   /** Announcements for lazy peers are collected this long and sent as one IHave. */
   readonly ihaveFlushInterval: Millis;

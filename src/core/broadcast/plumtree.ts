@@ -5,6 +5,7 @@ import type { Millis, NodeId, PeerInfo } from '../types.js';
 import { type Announcement, Announcements, type MissingMessage } from './announcements.js';
 import { admitNewGossip, type MessageAuthenticator } from './authenticator.js';
 import { type FloodOptions, seenSweepTimer } from './flood.js';
+import { GraftWaits } from './graft-waits.js';
 import { type IHaveEntry, IHaveQueue } from './ihave-queue.js';
 import {
   isHopCount,
@@ -69,6 +70,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   /** The seen cache keeps an entry at least as long as the payload cache (see cachedWasSeen). */
   private readonly seenOutlivesCache: boolean;
   private readonly missing: Announcements;
+  /** Timers 1 and 2, stretched from the configured ones by what the tree's delays turn out to be. */
+  private readonly waits: GraftWaits;
   private readonly ihaveQueue = new IHaveQueue();
   /** A flush timer is armed. While none is, nothing is queued: a flush sends it all, queueing arms one. */
   private flushArmed = false;
@@ -114,6 +117,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
     this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
+    this.waits = new GraftWaits(
+      options.graftTimeout,
+      options.graftRetryTimeout,
+      options.maxAnnouncementsPerPeer,
+    );
     this.trees = new OriginTrees(options.maxOriginTrees);
     this.sequence = new SequenceCounter(options.initialSeq);
     this.seenOutlivesCache = options.seenCacheMaxAge >= options.payloadCacheMaxAge;
@@ -270,6 +278,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message is never delivered to ourselves, even after the cache forgot it.
     if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
+      this.waits.lateCopy(key, from.id, now);
       const link = this.freshLinkKey(message.origin, message.seq, from.id);
       if (this.isFresh(this.freshLinks.get(link), now)) return;
       if (!this.isNeighbour(from.id)) return;
@@ -333,6 +342,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       payload: cached >= 0 ? this.cache.payloadAt(cached) : ownedPayload(message.payload),
     };
     const missing = this.missing.get(key);
+    if (missing !== undefined) this.timeAnnounced(missing, from.id, now);
     if (this.isNeighbour(from.id)) {
       // It may have been lazy: this copy answers our Graft, or it re-linked itself to us, or it
       // crossed our Prune (see revokePrune).
@@ -368,6 +378,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         out,
       );
     }
+  }
+
+  /** The first copy of `missing`, announced before it, came from `from`: a sample for GraftWaits. */
+  private timeAnnounced(missing: MissingMessage, from: NodeId, now: Millis): void {
+    const askedAt = this.missing.askedAtOf(missing, from);
+    if (askedAt === undefined) this.waits.treeCopy(now - missing.announcedAt);
+    else this.waits.graftAnswered(missing, now - askedAt, now);
   }
 
   /**
@@ -509,7 +526,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       }
       // One the seen cache would refuse (see SeenCache.refuses) is not worth a Graft.
       if (this.seen.refuses(entry.origin, entry.seq)) continue;
-      const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops);
+      const result = this.missing.announce(key, entry.origin, entry.seq, from, entry.hops, now);
       if (result.kind === 'overLimit') {
         this.counters.announcementsDropped++;
       } else if (
@@ -525,7 +542,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         // node 0 as fast as they go: 30 and 46 such Grafts in two nodes, 0 to 10 with this rule).
         this.graftFrom(result.message, from.id, now, out);
       } else if (result.message.timerToken === undefined) {
-        this.armGraftTimer(result.message, this.options.graftTimeout, out);
+        this.armGraftTimer(result.message, this.waits.graftWait(), out);
       }
     }
   }
@@ -619,7 +636,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (carrier !== undefined && this.isNeighbour(carrier) && missing.deferrals < MAX_GRAFT_DEFERRALS) {
       missing.deferrals++;
       this.counters.graftsDeferred++;
-      this.armGraftTimer(missing, this.options.graftTimeout, out);
+      this.armGraftTimer(missing, this.waits.graftWait(), out);
       return;
     }
     // When a burst of messages goes missing at once, the first announcer differs from message to
@@ -643,10 +660,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out: ProtocolAction[],
   ): void {
     const { origin, seq } = missing;
-    const next = this.missing.takeNextAnnouncer(missing, preferred, MAX_GRAFTS_IN_FLIGHT_PER_PEER);
+    const next = this.missing.takeNextAnnouncer(missing, now, preferred, MAX_GRAFTS_IN_FLIGHT_PER_PEER);
     if (next === undefined) {
       if (missing.announcers.length === 0) this.missing.delete(missing);
-      else this.armGraftTimer(missing, this.options.graftTimeout, out);
+      else this.armGraftTimer(missing, this.waits.graftWait(), out);
       return;
     }
     this.lastGraft = { peer: next.peer.id, at: now };
@@ -654,7 +671,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // within the shorter timer 2, the next announcer is asked.
     this.trees.setForMessage(origin, seq, next.peer.id, false);
     this.sendGraft(next.peer, origin, seq, true, out);
-    this.armGraftTimer(missing, this.options.graftRetryTimeout, out);
+    this.armGraftTimer(missing, this.waits.retryWait(), out);
   }
 
   private onGraft(from: PeerInfo, message: Graft, now: Millis, out: ProtocolAction[]): void {
