@@ -11,7 +11,7 @@ function grafted(key: string, announcedAt: number, asked: string[]): MissingMess
     announcedAt,
     announcers: [],
     asked,
-    askedAt: asked.map(() => announcedAt),
+    lastAskedAt: announcedAt,
     timerToken: undefined,
     deferrals: 0,
   };

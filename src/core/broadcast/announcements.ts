@@ -21,8 +21,8 @@ export interface MissingMessage {
    * Announcements) until the message is resolved: it arrived, or nobody is left to ask.
    */
   readonly asked: NodeId[];
-  /** When each of `asked` was sent its Graft, in the same order. */
-  readonly askedAt: Millis[];
+  /** When the last of `asked` was sent its Graft (a Graft's round trip is timed from it). */
+  lastAskedAt: Millis;
   /** Token of the graft timer in flight for this message; undefined when none is armed. */
   timerToken: number | undefined;
   /** Graft timeouts that waited on instead, for a tree still bringing older messages. */
@@ -93,7 +93,7 @@ export class Announcements {
         announcedAt: now,
         announcers: [],
         asked: [],
-        askedAt: [],
+        lastAskedAt: 0,
         timerToken: undefined,
         deferrals: 0,
       };
@@ -132,15 +132,9 @@ export class Announcements {
     const [next] = announcers.splice(index, 1);
     if (next === undefined) return undefined;
     message.asked.push(next.peer.id);
-    message.askedAt.push(now);
+    message.lastAskedAt = now;
     this.askedOf.set(next.peer.id, this.graftsInFlight(next.peer.id) + 1);
     return next;
-  }
-
-  /** When `peer` was sent its Graft for `message`; undefined if it was not asked. */
-  askedAtOf(message: MissingMessage, peer: NodeId): Millis | undefined {
-    const index = message.asked.indexOf(peer);
-    return index < 0 ? undefined : message.askedAt[index];
   }
 
   /** Forgets `message` altogether: it arrived, or nobody is left to ask. */
@@ -163,10 +157,7 @@ export class Announcements {
       const index = message.announcers.findIndex((a) => a.peer.id === peer);
       if (index >= 0) message.announcers.splice(index, 1);
       const asked = message.asked.indexOf(peer);
-      if (asked >= 0) {
-        message.asked.splice(asked, 1);
-        message.askedAt.splice(asked, 1);
-      }
+      if (asked >= 0) message.asked.splice(asked, 1);
       if (message.announcers.length === 0 && message.timerToken === undefined) this.delete(message);
     }
   }
@@ -182,7 +173,6 @@ export class Announcements {
     }
     message.announcers.length = 0;
     message.asked.length = 0;
-    message.askedAt.length = 0;
   }
 
   private unindex(peer: NodeId, message: MissingMessage): void {

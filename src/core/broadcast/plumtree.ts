@@ -380,11 +380,15 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     }
   }
 
-  /** The first copy of `missing`, announced before it, came from `from`: a sample for GraftWaits. */
+  /**
+   * The first copy of `missing`, announced before it, came from `from`: a sample for GraftWaits.
+   * An answer to the last Graft times its round trip; one to an earlier Graft times nothing.
+   */
   private timeAnnounced(missing: MissingMessage, from: NodeId, now: Millis): void {
-    const askedAt = this.missing.askedAtOf(missing, from);
-    if (askedAt === undefined) this.waits.treeCopy(now - missing.announcedAt);
-    else this.waits.graftAnswered(missing, now - askedAt, now);
+    const asked = missing.asked;
+    if (!asked.includes(from)) this.waits.treeCopy(now - missing.announcedAt);
+    else if (asked[asked.length - 1] === from)
+      this.waits.graftAnswered(missing, now - missing.lastAskedAt, now);
   }
 
   /**
