@@ -1,90 +1,133 @@
 import { describe, expect, it } from 'vitest';
 import type { MissingMessage } from '../../src/core/broadcast/announcements.js';
-import { DelayEstimate, GRAFT_WAIT_CAP_FACTOR, GraftWaits } from '../../src/core/broadcast/graft-waits.js';
+import {
+  DelayEstimate,
+  GRAFT_WAIT_CAP_FACTOR,
+  GRAFT_WAIT_STALE_AFTER,
+  GraftWaits,
+  MAX_GRAFTS_TIMED,
+} from '../../src/core/broadcast/graft-waits.js';
 import type { MessageKey } from '../../src/core/broadcast/message-id.js';
 
-function grafted(key: string, announcedAt: number, asked: string[]): MissingMessage {
+const CAP = GRAFT_WAIT_CAP_FACTOR * 250;
+
+function announced(key: string, announcedAt: number, deferrals = 0): MissingMessage {
   return {
     key: key as MessageKey,
     origin: 'o',
     seq: 1,
     announcedAt,
     announcers: [],
-    asked,
-    lastAskedAt: announcedAt,
+    asked: [],
     timerToken: undefined,
-    deferrals: 0,
+    deferrals,
   };
 }
+
+const k = (key: string): MessageKey => key as MessageKey;
 
 describe('DelayEstimate (RFC 6298 gains)', () => {
   it('gives the floor until the first sample, then smoothed + 4 × variation within floor and cap', () => {
     const estimate = new DelayEstimate();
-    expect(estimate.bound(250, 2000)).toBe(250);
-    estimate.add(400); // smoothed 400, variation 200
-    expect(estimate.bound(250, 2000)).toBe(1200);
-    estimate.add(400); // variation 150
-    expect(estimate.bound(250, 2000)).toBe(1000);
-    expect(estimate.bound(250, 900)).toBe(900);
-    expect(estimate.bound(1500, 2000)).toBe(1500);
+    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(250);
+    estimate.add(400, 0); // smoothed 400, variation 200
+    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(1200);
+    estimate.add(400, 0); // variation 150
+    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(1000);
+    expect(estimate.bound(250, 900, 0, 60_000)).toBe(900);
+    expect(estimate.bound(1500, 2000, 0, 60_000)).toBe(1500);
+    // The floor wins over a cap below it.
+    expect(estimate.bound(3000, 2000, 0, 60_000)).toBe(3000);
   });
 
   it('settles on a steady delay and follows it when it changes', () => {
     const estimate = new DelayEstimate();
-    for (let i = 0; i < 100; i++) estimate.add(300);
-    expect(estimate.bound(0, 1e9)).toBeCloseTo(300, 1);
-    for (let i = 0; i < 100; i++) estimate.add(20);
-    expect(estimate.bound(0, 1e9)).toBeCloseTo(20, 1);
+    for (let i = 0; i < 100; i++) estimate.add(300, i);
+    expect(estimate.bound(0, 1e9, 100, 60_000)).toBeCloseTo(300, 1);
+    for (let i = 0; i < 100; i++) estimate.add(20, 100 + i);
+    expect(estimate.bound(0, 1e9, 200, 60_000)).toBeCloseTo(20, 1);
+  });
+
+  it('is dropped once no sample has come for the stale time', () => {
+    const estimate = new DelayEstimate();
+    estimate.add(800, 1000);
+    expect(estimate.bound(250, 2000, 1000 + 60_000, 60_000)).toBe(2000);
+    expect(estimate.bound(250, 2000, 1001 + 60_000, 60_000)).toBe(250);
   });
 
   it('ignores samples that are not durations', () => {
     const estimate = new DelayEstimate();
-    estimate.add(Number.NaN);
-    estimate.add(-5);
-    estimate.add(Number.POSITIVE_INFINITY);
-    expect(estimate.bound(250, 2000)).toBe(250);
+    estimate.add(Number.NaN, 0);
+    estimate.add(-5, 0);
+    estimate.add(Number.POSITIVE_INFINITY, 0);
+    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(250);
   });
 });
 
 describe('GraftWaits', () => {
   it('keeps the configured timers while the tree is faster than them', () => {
-    const waits = new GraftWaits(250, 100, 16);
-    for (let i = 0; i < 50; i++) waits.treeCopy(10 + (i % 7));
-    expect(waits.graftWait()).toBe(250);
-    expect(waits.retryWait()).toBe(100);
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 50; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 12, announced(`m${i}`, i));
+    expect(waits.graftWait(60)).toBe(250);
+    expect(waits.retryWait(60)).toBe(100);
   });
 
-  it('stretches timer 1 to a slow tree, up to the cap', () => {
-    const waits = new GraftWaits(250, 100, 16);
-    for (let i = 0; i < 50; i++) waits.treeCopy(600);
-    expect(waits.graftWait()).toBeCloseTo(600, 0);
-    for (let i = 0; i < 50; i++) waits.treeCopy(100_000);
-    expect(waits.graftWait()).toBe(GRAFT_WAIT_CAP_FACTOR * 250);
+  it("stretches timer 1 to a slow tree's copies, each sample cut to the cap", () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 50; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 600, announced(`m${i}`, i));
+    expect(waits.graftWait(700)).toBeCloseTo(600, 0);
+    waits.copyArrived(k('x'), 'tree', 1e9, announced('x', 700));
+    // One huge sample counts as the cap: 600 + (2000 - 600) / 8, variation (2000 - 600) / 4 and more.
+    expect(waits.graftWait(1e9)).toBe(CAP);
+    for (let i = 0; i < 30; i++) waits.copyArrived(k(`n${i}`), 'tree', 1e9 + 600, announced(`n${i}`, 1e9));
+    expect(waits.graftWait(1e9 + 600)).toBeLessThan(800);
   });
 
-  it("times a grafted message's late tree copy from its first announcement, but not a grafted peer's copy", () => {
-    const waits = new GraftWaits(250, 100, 16);
-    waits.graftAnswered(grafted('m', 0, ['p']), 50, 300);
-    waits.lateCopy('m' as MessageKey, 'p', 350); // a second answer: not the tree's copy
-    expect(waits.graftWait()).toBe(250);
-    waits.lateCopy('m' as MessageKey, 'tree', 400);
-    expect(waits.graftWait()).toBe(400 + 4 * 200);
-    // Timed once: a further copy of the same message changes nothing.
-    waits.lateCopy('m' as MessageKey, 'other', 1000);
-    expect(waits.graftWait()).toBe(400 + 4 * 200);
+  it('does not time a copy whose timer waited on for older messages (a queue, not the tree)', () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 20; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 1500, announced(`m${i}`, i, 1));
+    expect(waits.graftWait(1600)).toBe(250);
   });
 
-  it("stretches timer 2 to a Graft's round trip", () => {
-    const waits = new GraftWaits(250, 100, 16);
-    for (let i = 0; i < 50; i++) waits.graftAnswered(grafted(`m${i}`, i * 1000, ['p']), 180, i * 1000 + 500);
-    expect(waits.retryWait()).toBeCloseTo(180, 0);
+  it("times each Graft's answer from its own Graft, even one answered after the next was asked", () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 40; i++) {
+      const t = i * 10_000;
+      const missing = announced(`m${i}`, t);
+      waits.graftSent(missing, 'a', t + 250);
+      waits.graftSent(missing, 'b', t + 350); // timer 2 ran out: the next announcer is asked
+      waits.copyArrived(missing.key, 'a', t + 430, missing); // a's answer, 180 ms after its Graft
+      waits.copyArrived(missing.key, 'b', t + 530); // b's, as a duplicate, 180 ms after its own
+    }
+    expect(waits.retryWait(400_000)).toBeCloseTo(180, 0);
+    expect(waits.graftWait(400_000)).toBe(250);
   });
 
-  it('remembers at most maxGrafted answered Grafts, and none older than twice the cap', () => {
-    const waits = new GraftWaits(250, 100, 4);
-    for (let i = 0; i < 10; i++) waits.graftAnswered(grafted(`m${i}`, i, ['p']), 10, i + 10);
-    expect(waits.remembered).toBe(4);
-    waits.graftAnswered(grafted('late', 100_000, ['p']), 10, 100_010);
-    expect(waits.remembered).toBe(1);
+  it("times a grafted message's tree copy from its first announcement, once, even as a duplicate", () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = announced('m', 0);
+    waits.graftSent(missing, 'p', 250);
+    waits.copyArrived(k('m'), 'p', 300, missing); // the answer
+    waits.copyArrived(k('m'), 'tree', 400); // the tree's copy, late
+    expect(waits.graftWait(400)).toBe(400 + 4 * 200);
+    waits.copyArrived(k('m'), 'other', 1000); // timed once
+    expect(waits.graftWait(1000)).toBe(400 + 4 * 200);
+    expect(waits.timed).toBe(0);
+  });
+
+  it('forgets grafted messages past twice the cap, and keeps at most MAX_GRAFTS_TIMED', () => {
+    const waits = new GraftWaits(250, 100);
+    waits.graftSent(announced('old', 0), 'p', 250);
+    waits.copyArrived(k('old'), 'tree', 2 * CAP + 1);
+    expect(waits.graftWait(2 * CAP + 1)).toBe(250);
+    for (let i = 0; i < MAX_GRAFTS_TIMED + 10; i++) waits.graftSent(announced(`m${i}`, 10_000), 'p', 10_250);
+    expect(waits.timed).toBe(MAX_GRAFTS_TIMED);
+  });
+
+  it('goes back to the configured timers once no sample has come for a while', () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 20; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 900, announced(`m${i}`, i));
+    expect(waits.graftWait(1000)).toBeGreaterThan(800);
+    expect(waits.graftWait(919 + GRAFT_WAIT_STALE_AFTER + 1)).toBe(250);
   });
 });

@@ -127,9 +127,9 @@ describe('Announcements', () => {
     expect(table.get('b')).toBeUndefined();
     const a = table.get('a');
     if (a === undefined) throw new Error('a is missing');
-    expect(table.takeNextAnnouncer(a, 0)?.peer).toEqual(peer(1));
-    expect(table.takeNextAnnouncer(a, 0)?.peer).toEqual(peer(3));
-    expect(table.takeNextAnnouncer(a, 0)).toBeUndefined();
+    expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(a)?.peer).toEqual(peer(3));
+    expect(table.takeNextAnnouncer(a)).toBeUndefined();
     // Asked, they still count until the message is resolved.
     expect(table.countFrom(peer(1).id) + table.countFrom(peer(3).id)).toBe(2);
     expect(table.graftsInFlight(peer(1).id)).toBe(1);
@@ -145,11 +145,11 @@ describe('Announcements', () => {
     table.announce('b', 'o', 2, peer(1), 0, 0);
     const [a, b] = [table.get('a'), table.get('b')];
     if (a === undefined || b === undefined) throw new Error('missing');
-    expect(table.takeNextAnnouncer(a, 0, peer(1).id, 1)?.peer).toEqual(peer(1));
-    expect(table.takeNextAnnouncer(b, 0, peer(1).id, 1)).toBeUndefined();
+    expect(table.takeNextAnnouncer(a, peer(1).id, 1)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(b, peer(1).id, 1)).toBeUndefined();
     expect(b.announcers).toHaveLength(1);
     table.delete(a);
-    expect(table.takeNextAnnouncer(b, 0, peer(1).id, 1)?.peer).toEqual(peer(1));
+    expect(table.takeNextAnnouncer(b, peer(1).id, 1)?.peer).toEqual(peer(1));
     table.dropPeer(peer(1).id);
     expect(table.graftsInFlight(peer(1).id)).toBe(0);
     expect(b.asked).toEqual([]);

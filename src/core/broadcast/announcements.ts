@@ -21,8 +21,6 @@ export interface MissingMessage {
    * Announcements) until the message is resolved: it arrived, or nobody is left to ask.
    */
   readonly asked: NodeId[];
-  /** When the last of `asked` was sent its Graft (a Graft's round trip is timed from it). */
-  lastAskedAt: Millis;
   /** Token of the graft timer in flight for this message; undefined when none is armed. */
   timerToken: number | undefined;
   /** Graft timeouts that waited on instead, for a tree still bringing older messages. */
@@ -93,7 +91,6 @@ export class Announcements {
         announcedAt: now,
         announcers: [],
         asked: [],
-        lastAskedAt: 0,
         timerToken: undefined,
         deferrals: 0,
       };
@@ -115,12 +112,11 @@ export class Announcements {
 
   /**
    * Takes `preferred` if it announced `message` and was not asked yet, else the oldest announcer,
-   * skipping those with `maxInFlight` Grafts already in flight; records it as asked `now`. Undefined
-   * if no announcer is left, or every one left is at that limit.
+   * skipping those with `maxInFlight` Grafts already in flight; records it as asked. Undefined if
+   * no announcer is left, or every one left is at that limit.
    */
   takeNextAnnouncer(
     message: MissingMessage,
-    now: Millis,
     preferred?: NodeId,
     maxInFlight = Number.POSITIVE_INFINITY,
   ): Announcement | undefined {
@@ -132,7 +128,6 @@ export class Announcements {
     const [next] = announcers.splice(index, 1);
     if (next === undefined) return undefined;
     message.asked.push(next.peer.id);
-    message.lastAskedAt = now;
     this.askedOf.set(next.peer.id, this.graftsInFlight(next.peer.id) + 1);
     return next;
   }

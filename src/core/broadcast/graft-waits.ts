@@ -3,15 +3,40 @@ import type { MissingMessage } from './announcements.js';
 import type { MessageKey } from './message-id.js';
 
 /**
- * A delay's smoothed value and variation, estimated as TCP estimates a round trip (RFC 6298 §2:
- * gains 1/8 and 1/4, the first sample sets the mean and half of it the variation).
+ * The configured timers are floors; an estimate can stretch a wait to at most this many times the
+ * configured timer 1 (2 s by default): a 1 MiB payload crossing a few hops of a 100 Mbit/s LAN,
+ * each hop sending and taking it in in 84 ms. It also bounds what a neighbour can do with copies
+ * sent late on purpose: repair slows down to this, no further. Every sample is cut to it, so one
+ * outlier cannot hold the wait there for long either.
+ */
+export const GRAFT_WAIT_CAP_FACTOR = 8;
+
+/**
+ * An estimate that no sample has refreshed for this long is dropped, and the waits are the
+ * configured timers again. Samples come only while announcements beat the tree's copies, so a wait
+ * stretched by a burst of large payloads (or a partition's repair) would otherwise stay long, and
+ * slow the repair of the next failure, for as long as the traffic stays light.
+ */
+export const GRAFT_WAIT_STALE_AFTER: Millis = 60_000;
+
+/**
+ * Grafted messages whose copies are still being timed: a few per Graft timeout even when a tree
+ * link breaks under heavy traffic. Beyond it the oldest is forgotten, which only costs a sample.
+ */
+export const MAX_GRAFTS_TIMED = 1_024;
+
+/**
+ * A delay's smoothed value and variation, as TCP estimates a round trip (RFC 6298 §2: gains 1/8
+ * and 1/4; the first sample sets the mean, and half of it the variation).
  */
 export class DelayEstimate {
   private smoothed: Millis | undefined;
   private variation: Millis = 0;
+  private sampledAt: Millis = Number.NEGATIVE_INFINITY;
 
-  add(sample: Millis): void {
+  add(sample: Millis, now: Millis): void {
     if (!(sample >= 0 && Number.isFinite(sample))) return;
+    this.sampledAt = now;
     if (this.smoothed === undefined) {
       this.smoothed = sample;
       this.variation = sample / 2;
@@ -21,114 +46,137 @@ export class DelayEstimate {
     this.smoothed = 0.875 * this.smoothed + 0.125 * sample;
   }
 
-  /** RFC 6298's timeout, smoothed + 4 × variation, kept within [floor, cap]; `floor` before any sample. */
-  bound(floor: Millis, cap: Millis): Millis {
-    if (this.smoothed === undefined) return floor;
-    return Math.min(cap, Math.max(floor, this.smoothed + 4 * this.variation));
+  /**
+   * RFC 6298's timeout, smoothed + 4 × variation, at most `cap` and at least `floor`; `floor` alone
+   * before any sample and once the last one is `staleAfter` old.
+   */
+  bound(floor: Millis, cap: Millis, now: Millis, staleAfter: Millis): Millis {
+    if (this.smoothed === undefined || now - this.sampledAt > staleAfter) return floor;
+    return Math.max(floor, Math.min(cap, this.smoothed + 4 * this.variation));
   }
 }
 
-/**
- * The configured timers are floors; an estimate can stretch a wait to at most this many times its
- * floor. Eight times the default timer 1 is 2 s: a 1 MiB payload crossing a few hops of a
- * 100 Mbit/s LAN, each hop sending and receiving it in 84 ms. It also bounds what a neighbour can
- * do by announcing messages long before it has them: repair slows down to this, no further.
- */
-export const GRAFT_WAIT_CAP_FACTOR = 8;
-
-/** A message grafted recently: when it was first announced, so that a late tree copy is timed. */
-interface Grafted {
+/** A message we sent Grafts for, while its copies are still being timed. */
+interface GraftedMessage {
   readonly announcedAt: Millis;
-  /** The peers sent a Graft for it: their copies answer Grafts, they are not the tree's. */
-  readonly asked: readonly NodeId[];
+  /** The peers sent a Graft, and when; a time is set to -1 once that peer's answer came. */
+  readonly peers: NodeId[];
+  readonly askedAt: Millis[];
 }
 
 /**
- * How long a node waits before grafting a missing message, and for a Graft's answer, learnt from
- * what it sees. Plumtree's timers must outlast the tree's own delivery, or a Graft fetches a second
- * copy of a payload that was on its way (paper p. 8 leaves them to the deployment). A fixed 250 ms
- * does on a LAN with small messages, but a large payload takes its size over the link's rate to
- * leave and to come in at every hop: 1 MB broadcasts among 1,000 simulated nodes on 100 Mbit/s
- * interfaces took 2.3-2.4 s to reach every node, and the Grafts that the fixed timers sent on the
- * way made the RMR 1.25-1.31 (flooding's is 3). With these estimates it is 0.60-0.68, and the last
- * delivery comes 29% later (3.0-3.1 s): those Grafts were also shortcuts past a deep tree
- * (`meshcast sim --nodes 1000 --broadcasts 10 --bandwidth 100 --payload-bytes 1000000
- * --broadcast-interval 10000`, seeds 1-3).
+ * How long a node waits before grafting a missing message (timer 1), and for a Graft's answer
+ * before asking the next announcer (timer 2), learnt from what it sees. Plumtree's timers must
+ * outlast the tree's own delivery, or a Graft fetches a second copy of a payload that was on its
+ * way (the paper, p. 8, leaves them to the deployment). The configured 250 and 100 ms do on a LAN
+ * with small messages, but a large payload takes its size over the link's rate to leave and to come
+ * in at every hop.
  *
- * - Timer 1 (graftWait) follows the tree's lag: the time from a message's first announcement to
- *   the arrival of a copy that no Graft asked for, the tree's own. Such a copy that comes after we
- *   grafted (as a duplicate) says the wait was too short; one that comes before says how long the
- *   tree takes anyway.
- * - Timer 2 (retryWait) follows a Graft's round trip: from the Graft to the payload it asked for.
+ * - Timer 1 follows the tree's lag: the time from a message's first announcement to a copy that no
+ *   Graft asked for, the tree's own. One that comes after we grafted (as a duplicate) says the wait
+ *   was too short; one that comes before says how long the tree takes anyway. A message whose
+ *   timer waited on for older ones (MAX_GRAFT_DEFERRALS) is not a sample: its lag is a queue's.
+ * - Timer 2 follows a Graft's round trip: from the Graft to that peer's answer, even an answer
+ *   that comes after the next announcer was asked (each answer is told apart by its sender, so
+ *   there is no ambiguity to avoid, as TCP must for a retransmission).
  *
- * Both are the configured values as long as the estimates stay below them, which on a LAN with
- * small messages they do (the simulator's default runs are the same, event for event): they only
- * ever lengthen a wait.
+ * Both are the configured values as long as the estimates stay below them, which with small
+ * messages on a LAN they do: they only ever lengthen a wait. The simulator's runs without loss
+ * (stable, crash, silent crash, churn, partition) are the same event for event; with 1 MB payloads
+ * on 100 Mbit/s interfaces (`meshcast sim --nodes 1000 --broadcasts 10 --bandwidth 100
+ * --payload-bytes 1000000 --broadcast-interval 10000`, seeds 1-3) the RMR went from 1.25-1.31 to
+ * 0.43-0.47, and the last delivery from 2.3-2.4 s to 3.2-3.4 s: the Grafts that fetched second
+ * copies had also been shortcuts past a deep tree.
  */
 export class GraftWaits {
   private readonly treeLag = new DelayEstimate();
   private readonly graftRoundTrip = new DelayEstimate();
-  /** Messages whose Graft was answered, oldest first, until their tree copy or its time is up. */
-  private readonly grafted = new Map<MessageKey, Grafted>();
+  /** Grafted messages, roughly oldest first, until their tree copy comes or they are too old. */
+  private readonly grafts = new Map<MessageKey, GraftedMessage>();
+  private readonly cap: Millis;
 
   constructor(
     private readonly graftTimeout: Millis,
     private readonly graftRetryTimeout: Millis,
-    /** Most answered Grafts remembered for a late tree copy (the announcements limit per peer). */
-    private readonly maxGrafted: number,
-  ) {}
+  ) {
+    this.cap = GRAFT_WAIT_CAP_FACTOR * graftTimeout;
+  }
 
   /** Timer 1: from a message's first announcement until it is grafted. */
-  graftWait(): Millis {
-    return this.treeLag.bound(this.graftTimeout, GRAFT_WAIT_CAP_FACTOR * this.graftTimeout);
+  graftWait(now: Millis): Millis {
+    return this.treeLag.bound(this.graftTimeout, this.cap, now, GRAFT_WAIT_STALE_AFTER);
   }
 
   /** Timer 2: from a Graft until the next announcer is asked. */
-  retryWait(): Millis {
-    return this.graftRoundTrip.bound(this.graftRetryTimeout, GRAFT_WAIT_CAP_FACTOR * this.graftTimeout);
+  retryWait(now: Millis): Millis {
+    return this.graftRoundTrip.bound(this.graftRetryTimeout, this.cap, now, GRAFT_WAIT_STALE_AFTER);
   }
 
-  /** A copy of an announced message that no Graft asked for came `lag` after the first announcement. */
-  treeCopy(lag: Millis): void {
-    this.treeLag.add(lag);
-  }
-
-  /**
-   * The payload a Graft asked for `missing` came `roundTrip` after it. Its tree copy, if one still
-   * comes, is timed by lateCopy.
-   */
-  graftAnswered(missing: MissingMessage, roundTrip: Millis, now: Millis): void {
-    this.graftRoundTrip.add(roundTrip);
-    this.forgetOld(now);
-    if (this.grafted.size >= this.maxGrafted) {
-      const oldest = this.grafted.keys().next();
-      if (!oldest.done) this.grafted.delete(oldest.value);
+  /** A Graft for `missing` went to `peer`. */
+  graftSent(missing: MissingMessage, peer: NodeId, now: Millis): void {
+    let grafted = this.grafts.get(missing.key);
+    if (grafted === undefined) {
+      this.forgetOld(now);
+      if (this.grafts.size >= MAX_GRAFTS_TIMED) this.forgetOldest();
+      grafted = { announcedAt: missing.announcedAt, peers: [], askedAt: [] };
+      this.grafts.set(missing.key, grafted);
     }
-    this.grafted.set(missing.key, { announcedAt: missing.announcedAt, asked: missing.asked.slice() });
-  }
-
-  /** A duplicate of `key` came from `from`: if it was grafted from others, this is its tree copy, late. */
-  lateCopy(key: MessageKey, from: NodeId, now: Millis): void {
-    const grafted = this.grafted.get(key);
-    if (grafted === undefined || grafted.asked.includes(from)) return;
-    this.grafted.delete(key);
-    this.treeLag.add(now - grafted.announcedAt);
-  }
-
-  /** Answered Grafts remembered (a memory bound). */
-  get remembered(): number {
-    return this.grafted.size;
+    grafted.peers.push(peer);
+    grafted.askedAt.push(now);
   }
 
   /**
-   * A tree copy later than twice the cap would not change the wait, which the cap holds anyway.
-   * Entries are in announcement order only roughly, so the sweep stops at the first recent one.
+   * A copy of `key` came from `from`: the first one, or a later one from a neighbour (not a
+   * catch-up repeat). `missing` is the message's announcement record if the first copy was
+   * announced before it came.
    */
+  copyArrived(key: MessageKey, from: NodeId, now: Millis, missing?: MissingMessage): void {
+    const grafted = this.grafts.size === 0 ? undefined : this.grafts.get(key);
+    if (grafted !== undefined) {
+      this.timeGrafted(key, grafted, from, now);
+    } else if (missing !== undefined && missing.deferrals === 0) {
+      this.treeLag.add(Math.min(this.cap, now - missing.announcedAt), now);
+    }
+  }
+
+  /** Messages whose copies are being timed (a memory bound). */
+  get timed(): number {
+    return this.grafts.size;
+  }
+
+  /** An asked peer's answer times its round trip; anyone else's copy is the tree's, which ends it. */
+  private timeGrafted(key: MessageKey, grafted: GraftedMessage, from: NodeId, now: Millis): void {
+    if (now - grafted.announcedAt > this.horizon) {
+      this.grafts.delete(key);
+      return;
+    }
+    const index = grafted.peers.indexOf(from);
+    if (index < 0) {
+      this.treeLag.add(Math.min(this.cap, now - grafted.announcedAt), now);
+      this.grafts.delete(key);
+      return;
+    }
+    const askedAt = grafted.askedAt[index] as Millis;
+    if (askedAt < 0) return;
+    grafted.askedAt[index] = -1;
+    this.graftRoundTrip.add(Math.min(this.cap, now - askedAt), now);
+  }
+
+  /** A copy later than this after the announcement would be cut to the cap: it is not waited for. */
+  private get horizon(): Millis {
+    return 2 * this.cap;
+  }
+
+  /** Drops grafted messages announced longer ago than the horizon, from the oldest on. */
   private forgetOld(now: Millis): void {
-    const horizon = now - 2 * GRAFT_WAIT_CAP_FACTOR * this.graftTimeout;
-    for (const [key, grafted] of this.grafted) {
-      if (grafted.announcedAt > horizon) return;
-      this.grafted.delete(key);
+    for (const [key, grafted] of this.grafts) {
+      if (now - grafted.announcedAt <= this.horizon) return;
+      this.grafts.delete(key);
     }
+  }
+
+  private forgetOldest(): void {
+    const oldest = this.grafts.keys().next();
+    if (!oldest.done) this.grafts.delete(oldest.value);
   }
 }

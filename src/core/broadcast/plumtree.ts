@@ -117,11 +117,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.seen = new SeenCache(options.seenCacheMaxEntries, options.seenCacheMaxAge);
     this.cache = new PayloadCache(options.payloadCacheMaxBytes, options.payloadCacheMaxAge);
     this.missing = new Announcements(options.maxAnnouncementsPerPeer);
-    this.waits = new GraftWaits(
-      options.graftTimeout,
-      options.graftRetryTimeout,
-      options.maxAnnouncementsPerPeer,
-    );
+    this.waits = new GraftWaits(options.graftTimeout, options.graftRetryTimeout);
     this.trees = new OriginTrees(options.maxOriginTrees);
     this.sequence = new SequenceCounter(options.initialSeq);
     this.seenOutlivesCache = options.seenCacheMaxAge >= options.payloadCacheMaxAge;
@@ -278,10 +274,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // Our own message is never delivered to ourselves, even after the cache forgot it.
     if (message.origin === this.selfId || this.seen.has(key)) {
       this.counters.duplicates++;
-      this.waits.lateCopy(key, from.id, now);
       const link = this.freshLinkKey(message.origin, message.seq, from.id);
       if (this.isFresh(this.freshLinks.get(link), now)) return;
       if (!this.isNeighbour(from.id)) return;
+      this.waits.copyArrived(key, from.id, now);
       // A late echo of an older message: the tree it describes has moved on, and a Prune now would
       // cut the link that carries the newer ones. But a second one in a row from the same neighbour,
       // not the carrier, comes round a cycle that stays: under a steady stream every copy on it is
@@ -342,7 +338,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       payload: cached >= 0 ? this.cache.payloadAt(cached) : ownedPayload(message.payload),
     };
     const missing = this.missing.get(key);
-    if (missing !== undefined) this.timeAnnounced(missing, from.id, now);
+    this.waits.copyArrived(key, from.id, now, missing);
     if (this.isNeighbour(from.id)) {
       // It may have been lazy: this copy answers our Graft, or it re-linked itself to us, or it
       // crossed our Prune (see revokePrune).
@@ -378,17 +374,6 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         out,
       );
     }
-  }
-
-  /**
-   * The first copy of `missing`, announced before it, came from `from`: a sample for GraftWaits.
-   * An answer to the last Graft times its round trip; one to an earlier Graft times nothing.
-   */
-  private timeAnnounced(missing: MissingMessage, from: NodeId, now: Millis): void {
-    const asked = missing.asked;
-    if (!asked.includes(from)) this.waits.treeCopy(now - missing.announcedAt);
-    else if (asked[asked.length - 1] === from)
-      this.waits.graftAnswered(missing, now - missing.lastAskedAt, now);
   }
 
   /**
@@ -546,7 +531,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         // node 0 as fast as they go: 30 and 46 such Grafts in two nodes, 0 to 10 with this rule).
         this.graftFrom(result.message, from.id, now, out);
       } else if (result.message.timerToken === undefined) {
-        this.armGraftTimer(result.message, this.waits.graftWait(), out);
+        this.armGraftTimer(result.message, this.waits.graftWait(now), out);
       }
     }
   }
@@ -640,7 +625,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (carrier !== undefined && this.isNeighbour(carrier) && missing.deferrals < MAX_GRAFT_DEFERRALS) {
       missing.deferrals++;
       this.counters.graftsDeferred++;
-      this.armGraftTimer(missing, this.waits.graftWait(), out);
+      this.armGraftTimer(missing, this.options.graftTimeout, out);
       return;
     }
     // When a burst of messages goes missing at once, the first announcer differs from message to
@@ -664,10 +649,10 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     out: ProtocolAction[],
   ): void {
     const { origin, seq } = missing;
-    const next = this.missing.takeNextAnnouncer(missing, now, preferred, MAX_GRAFTS_IN_FLIGHT_PER_PEER);
+    const next = this.missing.takeNextAnnouncer(missing, preferred, MAX_GRAFTS_IN_FLIGHT_PER_PEER);
     if (next === undefined) {
       if (missing.announcers.length === 0) this.missing.delete(missing);
-      else this.armGraftTimer(missing, this.waits.graftWait(), out);
+      else this.armGraftTimer(missing, this.options.graftTimeout, out);
       return;
     }
     this.lastGraft = { peer: next.peer.id, at: now };
@@ -675,7 +660,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // within the shorter timer 2, the next announcer is asked.
     this.trees.setForMessage(origin, seq, next.peer.id, false);
     this.sendGraft(next.peer, origin, seq, true, out);
-    this.armGraftTimer(missing, this.waits.retryWait(), out);
+    this.waits.graftSent(missing, next.peer.id, now);
+    this.armGraftTimer(missing, this.waits.retryWait(now), out);
   }
 
   private onGraft(from: PeerInfo, message: Graft, now: Millis, out: ProtocolAction[]): void {
