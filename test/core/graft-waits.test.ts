@@ -28,39 +28,42 @@ const k = (key: string): MessageKey => key as MessageKey;
 
 describe('DelayEstimate (RFC 6298 gains)', () => {
   it('gives the floor until the first sample, then smoothed + 4 × variation within floor and cap', () => {
-    const estimate = new DelayEstimate();
-    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(250);
+    const estimate = new DelayEstimate(60_000);
+    expect(estimate.bound(250, 2000, 0)).toBe(250);
     estimate.add(400, 0); // smoothed 400, variation 200
-    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(1200);
+    expect(estimate.bound(250, 2000, 0)).toBe(1200);
     estimate.add(400, 0); // variation 150
-    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(1000);
-    expect(estimate.bound(250, 900, 0, 60_000)).toBe(900);
-    expect(estimate.bound(1500, 2000, 0, 60_000)).toBe(1500);
+    expect(estimate.bound(250, 2000, 0)).toBe(1000);
+    expect(estimate.bound(250, 900, 0)).toBe(900);
+    expect(estimate.bound(1500, 2000, 0)).toBe(1500);
     // The floor wins over a cap below it.
-    expect(estimate.bound(3000, 2000, 0, 60_000)).toBe(3000);
+    expect(estimate.bound(3000, 2000, 0)).toBe(3000);
   });
 
   it('settles on a steady delay and follows it when it changes', () => {
-    const estimate = new DelayEstimate();
+    const estimate = new DelayEstimate(60_000);
     for (let i = 0; i < 100; i++) estimate.add(300, i);
-    expect(estimate.bound(0, 1e9, 100, 60_000)).toBeCloseTo(300, 1);
+    expect(estimate.bound(0, 1e9, 100)).toBeCloseTo(300, 1);
     for (let i = 0; i < 100; i++) estimate.add(20, 100 + i);
-    expect(estimate.bound(0, 1e9, 200, 60_000)).toBeCloseTo(20, 1);
+    expect(estimate.bound(0, 1e9, 200)).toBeCloseTo(20, 1);
   });
 
-  it('is dropped once no sample has come for the stale time', () => {
-    const estimate = new DelayEstimate();
+  it('is dropped once no sample has come for the stale time, and starts anew from the next one', () => {
+    const estimate = new DelayEstimate(60_000);
     estimate.add(800, 1000);
-    expect(estimate.bound(250, 2000, 1000 + 60_000, 60_000)).toBe(2000);
-    expect(estimate.bound(250, 2000, 1001 + 60_000, 60_000)).toBe(250);
+    expect(estimate.bound(250, 2000, 1000 + 60_000)).toBe(2000);
+    expect(estimate.bound(250, 2000, 1001 + 60_000)).toBe(250);
+    estimate.add(30, 1001 + 60_000); // a first sample again: 30 + 4 × 15
+    expect(estimate.bound(250, 2000, 1001 + 60_000)).toBe(250);
+    expect(estimate.bound(0, 2000, 1001 + 60_000)).toBe(90);
   });
 
   it('ignores samples that are not durations', () => {
-    const estimate = new DelayEstimate();
+    const estimate = new DelayEstimate(60_000);
     estimate.add(Number.NaN, 0);
     estimate.add(-5, 0);
     estimate.add(Number.POSITIVE_INFINITY, 0);
-    expect(estimate.bound(250, 2000, 0, 60_000)).toBe(250);
+    expect(estimate.bound(250, 2000, 0)).toBe(250);
   });
 });
 
@@ -76,11 +79,11 @@ describe('GraftWaits', () => {
     const waits = new GraftWaits(250, 100);
     for (let i = 0; i < 50; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 600, announced(`m${i}`, i));
     expect(waits.graftWait(700)).toBeCloseTo(600, 0);
-    waits.copyArrived(k('x'), 'tree', 1e9, announced('x', 700));
+    waits.copyArrived(k('x'), 'tree', 700, announced('x', 700 - 1e9));
     // One huge sample counts as the cap: 600 + (2000 - 600) / 8, variation (2000 - 600) / 4 and more.
-    expect(waits.graftWait(1e9)).toBe(CAP);
-    for (let i = 0; i < 30; i++) waits.copyArrived(k(`n${i}`), 'tree', 1e9 + 600, announced(`n${i}`, 1e9));
-    expect(waits.graftWait(1e9 + 600)).toBeLessThan(800);
+    expect(waits.graftWait(700)).toBe(CAP);
+    for (let i = 0; i < 30; i++) waits.copyArrived(k(`n${i}`), 'tree', 1300 + i, announced(`n${i}`, 700 + i));
+    expect(waits.graftWait(1400)).toBeLessThan(800);
   });
 
   it('does not time a copy whose timer waited on for older messages (a queue, not the tree)', () => {
@@ -112,6 +115,51 @@ describe('GraftWaits', () => {
     expect(waits.graftWait(400)).toBe(400 + 4 * 200);
     waits.copyArrived(k('m'), 'other', 1000); // timed once
     expect(waits.graftWait(1000)).toBe(400 + 4 * 200);
+    expect(waits.timed).toBe(0);
+  });
+
+  it('does not time the tree copy of a grafted message whose timer waited on for older ones', () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = announced('m', 0, 3);
+    waits.graftSent(missing, 'p', 1000);
+    waits.copyArrived(k('m'), 'tree', 1030);
+    expect(waits.graftWait(1030)).toBe(250);
+  });
+
+  it('times a peer grafted twice for one message from its latest Graft', () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 30; i++) {
+      const t = i * 1000;
+      const missing = announced(`m${i}`, t);
+      waits.graftSent(missing, 'p', t + 250);
+      waits.graftSent(missing, 'p', t + 500); // its link went down and came back; asked again
+      waits.copyArrived(missing.key, 'p', t + 540, missing);
+    }
+    expect(waits.retryWait(30_000)).toBe(100); // 40 ms round trips, under timer 2's floor
+  });
+
+  it('keeps one record per message, replaced when it is announced anew, however often it is grafted', () => {
+    const waits = new GraftWaits(250, 100);
+    for (let cycle = 0; cycle < 2000; cycle++) {
+      const t = cycle * 350;
+      // A made-up message announced again and again, grafted, never answered.
+      waits.graftSent(announced('fake', t), 'p', t + 250);
+    }
+    expect(waits.timed).toBe(1);
+    const internals = waits as unknown as { grafts: Map<string, { peers: string[] }> };
+    expect(internals.grafts.get('fake')?.peers).toEqual(['p']);
+  });
+
+  it("keeps timing the asked peers' answers after the tree's copy came", () => {
+    const waits = new GraftWaits(250, 100);
+    for (let i = 0; i < 30; i++) {
+      const t = i * 1000;
+      const missing = announced(`m${i}`, t);
+      waits.graftSent(missing, 'p', t + 250);
+      waits.copyArrived(missing.key, 'tree', t + 300, missing); // the tree wins the race
+      waits.copyArrived(missing.key, 'p', t + 550); // the answer, 300 ms after the Graft
+    }
+    expect(waits.retryWait(30_000)).toBeCloseTo(300, 0);
     expect(waits.timed).toBe(0);
   });
 

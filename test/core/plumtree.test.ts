@@ -989,9 +989,9 @@ describe('Plumtree broadcast', () => {
 });
 
 describe('Plumtree timers stretched to the tree (GraftWaits)', () => {
-  /** The graft timer a fresh announcement of origin 9's message `seq` by lazy peer 2 arms now. */
-  function timerAfterAnnouncement(node: Node, seq: number): number {
-    const found = timersOf(node.receive(2, ihave([9, seq, 5]))).filter(
+  /** The graft timer a fresh announcement of `origin`'s message `seq` by lazy peer 2 arms now. */
+  function timerAfterAnnouncement(node: Node, seq: number, origin = 9): number {
+    const found = timersOf(node.receive(2, ihave([origin, seq, 5]))).filter(
       (t) => t.timer.type === 'graftTimeout',
     );
     expect(found).toHaveLength(1);
@@ -1010,6 +1010,46 @@ describe('Plumtree timers stretched to the tree (GraftWaits)', () => {
     const after = timerAfterAnnouncement(node, 31);
     expect(after).toBeGreaterThan(600);
     expect(after).toBeLessThan(700);
+  });
+
+  /** Feeds the node 20 messages of new origins whose tree copy (from 1) comes `lag` after 2's IHave. */
+  function slowTree(node: Node, lag: number): void {
+    for (let i = 0; i < 20; i++) {
+      node.now = 1_000 * (i + 1);
+      timerAfterAnnouncement(node, 1, 300 + i);
+      node.now += lag;
+      node.receive(1, gossip(300 + i, 1, 5));
+    }
+  }
+
+  it('waits on for older messages with the configured timer 1, however stretched timer 1 is', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    slowTree(node, 600);
+    node.now = 25_000;
+    node.receive(1, gossip(9, 1));
+    node.receive(1, gossip(9, 2));
+    const announced = node.receive(2, ihave([9, 5, 1]));
+    const wait = timersOf(announced)[0]?.after ?? 0;
+    expect(wait).toBeGreaterThan(DEFAULT_GRAFT_TIMEOUT);
+    const waited = parentDeliversThenFire(node, 3, node.now + wait, timerOf(announced, 'graftTimeout'));
+    expect(graftsTo(waited)).toEqual([]);
+    expect(timersOf(waited)[0]?.after).toBe(DEFAULT_GRAFT_TIMEOUT);
+  });
+
+  it('takes no sample from a copy sent by a node that is not a neighbour', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    for (let origin = 100; origin < 120; origin++) {
+      node.now = origin * 1_000;
+      const announced = node.receive(2, ihave([origin, 1, 5]));
+      node.now += DEFAULT_GRAFT_TIMEOUT;
+      expect(graftsTo(node.fire(timerOf(announced, 'graftTimeout')))).toEqual([peer(2).id]);
+      node.now += 20;
+      node.receive(2, gossip(origin, 1, 5)); // the answer
+      node.now += 600;
+      node.receive(7, gossip(origin, 1, 5)); // a stranger's copy, late
+      node.pruneFrom(2);
+    }
+    expect(timerAfterAnnouncement(node, 200)).toBe(DEFAULT_GRAFT_TIMEOUT);
   });
 
   it('keeps the configured timer 1 for a tree that is faster than it', () => {

@@ -219,7 +219,7 @@ describe('simulation', () => {
   it('Plumtree with 1 MB payloads on 100 Mbit/s interfaces waits for its slow tree instead of fetching second copies', () => {
     // Each hop sends and takes in 1 MB in 80 ms apiece, so a copy comes seconds after the first
     // announcement; fixed graft timers fetched a second copy for most nodes (RMR 1.38-1.42, seeds
-    // 1-4), timers stretched to the measured lag far fewer (0.51-0.54; 0.85-0.96 when a Graft's
+    // 1-4), timers stretched to the measured lag far fewer (0.45-0.49; 0.85-0.96 when a Graft's
     // answer that came after timer 2 was not timed).
     const result = runSimulation({
       nodes: 300,

@@ -34,10 +34,14 @@ export class DelayEstimate {
   private variation: Millis = 0;
   private sampledAt: Millis = Number.NEGATIVE_INFINITY;
 
+  /** @param staleAfter an estimate whose last sample is older than this counts as none */
+  constructor(private readonly staleAfter: Millis) {}
+
   add(sample: Millis, now: Millis): void {
     if (!(sample >= 0 && Number.isFinite(sample))) return;
+    const stale = now - this.sampledAt > this.staleAfter;
     this.sampledAt = now;
-    if (this.smoothed === undefined) {
+    if (this.smoothed === undefined || stale) {
       this.smoothed = sample;
       this.variation = sample / 2;
       return;
@@ -48,10 +52,10 @@ export class DelayEstimate {
 
   /**
    * RFC 6298's timeout, smoothed + 4 × variation, at most `cap` and at least `floor`; `floor` alone
-   * before any sample and once the last one is `staleAfter` old.
+   * before any sample and once the last one is stale.
    */
-  bound(floor: Millis, cap: Millis, now: Millis, staleAfter: Millis): Millis {
-    if (this.smoothed === undefined || now - this.sampledAt > staleAfter) return floor;
+  bound(floor: Millis, cap: Millis, now: Millis): Millis {
+    if (this.smoothed === undefined || now - this.sampledAt > this.staleAfter) return floor;
     return Math.max(floor, Math.min(cap, this.smoothed + 4 * this.variation));
   }
 }
@@ -59,7 +63,11 @@ export class DelayEstimate {
 /** A message we sent Grafts for, while its copies are still being timed. */
 interface GraftedMessage {
   readonly announcedAt: Millis;
-  /** The peers sent a Graft, and when; a time is set to -1 once that peer's answer came. */
+  /** Its timer waited on for older messages: its tree copy measures a queue, not the tree. */
+  deferred: boolean;
+  /** The tree's copy came (and was timed, unless deferred). */
+  treeCopied: boolean;
+  /** The peers sent a Graft, each once, and when its last Graft went; -1 once its answer came. */
   readonly peers: NodeId[];
   readonly askedAt: Millis[];
 }
@@ -84,13 +92,13 @@ interface GraftedMessage {
  * messages on a LAN they do: they only ever lengthen a wait. The simulator's runs without loss
  * (stable, crash, silent crash, churn, partition) are the same event for event; with 1 MB payloads
  * on 100 Mbit/s interfaces (`meshcast sim --nodes 1000 --broadcasts 10 --bandwidth 100
- * --payload-bytes 1000000 --broadcast-interval 10000`, seeds 1-3) the RMR went from 1.25-1.31 to
- * 0.43-0.47, and the last delivery from 2.3-2.4 s to 3.2-3.4 s: the Grafts that fetched second
- * copies had also been shortcuts past a deep tree.
+ * --payload-bytes 1000000 --broadcast-interval 10000`, seeds 1-3) the RMR went from 1.40-1.44 to
+ * 0.42-0.46, and the last delivery from 2.35-2.44 s to 3.24-3.47 s on average: the Grafts that
+ * fetched second copies had also been shortcuts past a deep tree.
  */
 export class GraftWaits {
-  private readonly treeLag = new DelayEstimate();
-  private readonly graftRoundTrip = new DelayEstimate();
+  private readonly treeLag = new DelayEstimate(GRAFT_WAIT_STALE_AFTER);
+  private readonly graftRoundTrip = new DelayEstimate(GRAFT_WAIT_STALE_AFTER);
   /** Grafted messages, roughly oldest first, until their tree copy comes or they are too old. */
   private readonly grafts = new Map<MessageKey, GraftedMessage>();
   private readonly cap: Millis;
@@ -104,25 +112,44 @@ export class GraftWaits {
 
   /** Timer 1: from a message's first announcement until it is grafted. */
   graftWait(now: Millis): Millis {
-    return this.treeLag.bound(this.graftTimeout, this.cap, now, GRAFT_WAIT_STALE_AFTER);
+    return this.treeLag.bound(this.graftTimeout, this.cap, now);
   }
 
   /** Timer 2: from a Graft until the next announcer is asked. */
   retryWait(now: Millis): Millis {
-    return this.graftRoundTrip.bound(this.graftRetryTimeout, this.cap, now, GRAFT_WAIT_STALE_AFTER);
+    return this.graftRoundTrip.bound(this.graftRetryTimeout, this.cap, now);
   }
 
-  /** A Graft for `missing` went to `peer`. */
+  /**
+   * A Graft for `missing` went to `peer`. A record of an earlier announcement of the same message
+   * (given up, then announced again) is replaced, so a record holds at most one time per peer.
+   */
   graftSent(missing: MissingMessage, peer: NodeId, now: Millis): void {
     let grafted = this.grafts.get(missing.key);
+    if (grafted !== undefined && grafted.announcedAt !== missing.announcedAt) {
+      this.grafts.delete(missing.key);
+      grafted = undefined;
+    }
     if (grafted === undefined) {
       this.forgetOld(now);
       if (this.grafts.size >= MAX_GRAFTS_TIMED) this.forgetOldest();
-      grafted = { announcedAt: missing.announcedAt, peers: [], askedAt: [] };
+      grafted = {
+        announcedAt: missing.announcedAt,
+        deferred: false,
+        treeCopied: false,
+        peers: [],
+        askedAt: [],
+      };
       this.grafts.set(missing.key, grafted);
     }
-    grafted.peers.push(peer);
-    grafted.askedAt.push(now);
+    if (missing.deferrals > 0) grafted.deferred = true;
+    const index = grafted.peers.indexOf(peer);
+    if (index < 0) {
+      grafted.peers.push(peer);
+      grafted.askedAt.push(now);
+    } else {
+      grafted.askedAt[index] = now;
+    }
   }
 
   /**
@@ -144,7 +171,10 @@ export class GraftWaits {
     return this.grafts.size;
   }
 
-  /** An asked peer's answer times its round trip; anyone else's copy is the tree's, which ends it. */
+  /**
+   * An asked peer's first answer times its round trip; the first copy from anyone else is the
+   * tree's. The record goes once both are in: the tree's copy and every asked peer's answer.
+   */
   private timeGrafted(key: MessageKey, grafted: GraftedMessage, from: NodeId, now: Millis): void {
     if (now - grafted.announcedAt > this.horizon) {
       this.grafts.delete(key);
@@ -152,14 +182,16 @@ export class GraftWaits {
     }
     const index = grafted.peers.indexOf(from);
     if (index < 0) {
-      this.treeLag.add(Math.min(this.cap, now - grafted.announcedAt), now);
-      this.grafts.delete(key);
-      return;
+      if (grafted.treeCopied) return;
+      grafted.treeCopied = true;
+      if (!grafted.deferred) this.treeLag.add(Math.min(this.cap, now - grafted.announcedAt), now);
+    } else {
+      const askedAt = grafted.askedAt[index] as Millis;
+      if (askedAt < 0) return;
+      grafted.askedAt[index] = -1;
+      this.graftRoundTrip.add(Math.min(this.cap, now - askedAt), now);
     }
-    const askedAt = grafted.askedAt[index] as Millis;
-    if (askedAt < 0) return;
-    grafted.askedAt[index] = -1;
-    this.graftRoundTrip.add(Math.min(this.cap, now - askedAt), now);
+    if (grafted.treeCopied && grafted.askedAt.every((askedAt) => askedAt < 0)) this.grafts.delete(key);
   }
 
   /** A copy later than this after the announcement would be cut to the cap: it is not waited for. */
