@@ -163,6 +163,33 @@ describe('GraftWaits', () => {
     expect(waits.timed).toBe(0);
   });
 
+  it("does not take a Graft's answer for the tree's copy once the record is gone", () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = { ...announced('m', 0), asked: ['p'] };
+    waits.graftSent(missing, 'p', 250);
+    for (let i = 0; i < MAX_GRAFTS_TIMED; i++) waits.graftSent(announced(`x${i}`, 300), 'q', 300);
+    waits.copyArrived(k('m'), 'p', 900, missing); // the answer, its record pushed out
+    expect(waits.graftWait(900)).toBe(250);
+  });
+
+  it('does not time the tree copy of a message whose timer waited on for older ones after its Graft', () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = announced('m', 0);
+    waits.graftSent(missing, 'p', 250);
+    const deferredSince = { ...missing, deferrals: 3 };
+    waits.copyArrived(k('m'), 'tree', 1100, deferredSince);
+    expect(waits.graftWait(1100)).toBe(250);
+  });
+
+  it("keeps a message's unanswered Grafts when it is announced anew, so their answers are not the tree's", () => {
+    const waits = new GraftWaits(250, 100);
+    waits.graftSent(announced('m', 0), 'p', 250);
+    waits.graftSent(announced('m', 5_000), 'q', 5_250); // given up, announced again, grafted again
+    waits.copyArrived(k('m'), 'p', 5_300); // p's answer to the first Graft, late
+    expect(waits.graftWait(5_300)).toBe(250);
+    expect(waits.retryWait(5_300)).toBe(CAP); // timed from p's Graft, 5,050 ms cut to the cap
+  });
+
   it('forgets grafted messages past twice the cap, and keeps at most MAX_GRAFTS_TIMED', () => {
     const waits = new GraftWaits(250, 100);
     waits.graftSent(announced('old', 0), 'p', 250);

@@ -92,8 +92,8 @@ interface GraftedMessage {
  * messages on a LAN they do: they only ever lengthen a wait. The simulator's runs without loss
  * (stable, crash, silent crash, churn, partition) are the same event for event. With loss, links
  * that die make slow copies and the waits stretch at times: `meshcast sim --nodes 1000
- * --broadcasts 20 --loss L`, seeds 1-20, counted deliveries later than 250 ms 2,632 → 1,714 at
- * 0.001 (the slowest 389 → 916 ms) and 9,264 → 7,206 at 0.01 (after the next broadcast 35 → 11);
+ * --broadcasts 20 --loss L`, seeds 1-20, counted deliveries later than 250 ms 2,632 → 1,627 at
+ * 0.001 (the slowest 389 → 978 ms) and 9,264 → 7,206 at 0.01 (after the next broadcast 35 → 11);
  * one run of the forty ended with 27 nodes apart (seed 16 at 0.01, whose 27 were apart for a while
  * before too: loss can split the overlay, see src/sim/README.md). With 1 MB payloads
  * on 100 Mbit/s interfaces (`meshcast sim --nodes 1000 --broadcasts 10 --bandwidth 100
@@ -127,15 +127,14 @@ export class GraftWaits {
 
   /**
    * A Graft for `missing` went to `peer`. A record of an earlier announcement of the same message
-   * (given up, then announced again) is replaced, so a record holds at most one time per peer.
+   * (given up, then announced again) is replaced, keeping only its Grafts still unanswered: their
+   * answers must not pass for the tree's copy. A record holds at most one time per peer.
    */
   graftSent(missing: MissingMessage, peer: NodeId, now: Millis): void {
     let grafted = this.grafts.get(missing.key);
-    if (grafted !== undefined && grafted.announcedAt !== missing.announcedAt) {
+    if (grafted === undefined || grafted.announcedAt !== missing.announcedAt) {
+      const earlier = grafted;
       this.grafts.delete(missing.key);
-      grafted = undefined;
-    }
-    if (grafted === undefined) {
       this.forgetOld(now);
       if (this.grafts.size >= MAX_GRAFTS_TIMED) this.forgetOldest();
       grafted = {
@@ -145,6 +144,12 @@ export class GraftWaits {
         peers: [],
         askedAt: [],
       };
+      for (let i = 0; earlier !== undefined && i < earlier.peers.length; i++) {
+        const askedAt = earlier.askedAt[i] as Millis;
+        if (askedAt < 0) continue;
+        grafted.peers.push(earlier.peers[i] as NodeId);
+        grafted.askedAt.push(askedAt);
+      }
       this.grafts.set(missing.key, grafted);
     }
     if (missing.deferrals > 0) grafted.deferred = true;
@@ -165,8 +170,12 @@ export class GraftWaits {
   copyArrived(key: MessageKey, from: NodeId, now: Millis, missing?: MissingMessage): void {
     const grafted = this.grafts.size === 0 ? undefined : this.grafts.get(key);
     if (grafted !== undefined) {
+      // Its timer may have waited on for older messages after a Graft too.
+      if (missing !== undefined && missing.deferrals > 0) grafted.deferred = true;
       this.timeGrafted(key, grafted, from, now);
-    } else if (missing !== undefined && missing.deferrals === 0) {
+    } else if (missing !== undefined && missing.deferrals === 0 && missing.asked.length === 0) {
+      // Never grafted: the tree's copy. (A grafted message whose record is gone tells nothing: its
+      // copy may be a Graft's answer.)
       this.treeLag.add(Math.min(this.cap, now - missing.announcedAt), now);
     }
   }
