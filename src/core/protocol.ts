@@ -26,7 +26,12 @@ import {
   type MembershipOptions,
   validateMembershipOptions,
 } from './membership/options.js';
-import { emptyMembershipStats, isMembershipTimer, type MembershipStats } from './membership/types.js';
+import {
+  type AddressCheck,
+  emptyMembershipStats,
+  isMembershipTimer,
+  type MembershipStats,
+} from './membership/types.js';
 import {
   type Gossip,
   MEMBERSHIP_MESSAGE_TYPES,
@@ -38,6 +43,7 @@ import type { Millis, NodeId, PeerInfo } from './types.js';
 
 export type { ProtocolAction, ProtocolTimer } from './actions.js';
 export type { GossipVerdict, MessageAuthenticator } from './broadcast/authenticator.js';
+export type { AddressCheck } from './membership/types.js';
 
 /** Everything that can happen to a node, as the runtime (or simulator) reports it. */
 export type ProtocolEvent =
@@ -162,7 +168,9 @@ function closesLink(out: readonly ProtocolAction[], from: number, peer: NodeId):
  * The constructor throws RangeError for invalid options; `handle` never throws on bad input.
  *
  * With an `authenticator`, this node signs what it broadcasts and accepts a new broadcast only if
- * it verifies; without one (the default, as in the simulator) nothing is signed or checked.
+ * it verifies; without one (the default, as in the simulator) nothing is signed or checked. With an
+ * `addressCheck`, a peer named second-hand at an address it refuses is not taken (AddressCheck);
+ * without one every address is.
  */
 export class Protocol {
   /** The options in force: the defaults overridden by what the constructor was given. */
@@ -180,11 +188,18 @@ export class Protocol {
     options: Partial<ProtocolOptions>,
     random: Random,
     authenticator?: MessageAuthenticator,
+    addressCheck?: AddressCheck,
   ) {
     const merged = resolveOptions(options);
     this.options = merged;
     this.broadcast = createBroadcast(self, merged, random, authenticator);
-    this.membership = new HyParView(self, merged, random, (peer) => this.broadcast.carriesTree(peer));
+    this.membership = new HyParView(
+      self,
+      merged,
+      random,
+      (peer) => this.broadcast.carriesTree(peer),
+      addressCheck,
+    );
   }
 
   /** All-zero statistics, for a runtime that has no Protocol yet. */

@@ -14,6 +14,7 @@ import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-loc
 import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager, SelfDialError } from '../transport/link-manager.js';
+import { mayDialSecondHand } from '../transport/second-hand.js';
 import { GossipSigner, minSeqNow } from './gossip-signer.js';
 import { NodeTimers } from './node-timers.js';
 import {
@@ -208,6 +209,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         protocolOptions,
         this.options.random ?? systemRandom(),
         this.signer,
+        mayDialSecondHand,
       );
       if (this.options.discovery ?? true) await this.startDiscovery(this.listening.port);
       this.throwIfStopped();

@@ -14,7 +14,6 @@ import { bindServer } from './port-binding.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Rejection, RejectReason } from './rejection.js';
 import { ScratchBuffer } from './scratch-buffer.js';
-import { withinScope } from './second-hand.js';
 import { SecureChannel } from './secure-channel.js';
 import { emptyStats, type TransportStats } from './stats.js';
 
@@ -96,9 +95,6 @@ const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
  * but any peer may send one unasked. Other replies, goodbyes and broadcasts are not limited here:
  * they answer our own requests or are bounded by the broadcast layer.
  */
-/** Membership messages that name peers second-hand, whose addresses we may dial later. */
-const NAMES_PEERS: ReadonlySet<ProtocolMessage['type']> = new Set(['forwardJoin', 'shuffle', 'shuffleReply']);
-
 const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'join',
   'forwardJoin',
@@ -491,27 +487,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
           });
           return true;
         }
-        this.deliver(conn, conn.peer as PeerInfo, inbound.message);
+        this.emit('message', conn.peer as PeerInfo, inbound.message);
         return true;
     }
-  }
-
-  /** Hands a message to the protocol, without the peers it names that must not be dialled (second-hand.ts). */
-  private deliver(conn: Connection, from: PeerInfo, message: ProtocolMessage): void {
-    if (!NAMES_PEERS.has(message.type)) {
-      this.emit('message', from, message);
-      return;
-    }
-    const scoped = withinScope(message, from, conn.remoteHost);
-    if (scoped.refused > 0) {
-      // One log line and event per message; the counter counts every peer left out.
-      this.counters.rejections['unusable-address'] += scoped.refused - 1;
-      this.noteRejection(conn.remoteLabel, from.id, {
-        reason: 'unusable-address',
-        detail: `${message.type} naming ${scoped.detail}`,
-      });
-    }
-    if (scoped.message !== undefined) this.emit('message', from, scoped.message);
   }
 
   private onViolation(conn: Connection, violation: Inbound & { kind: 'violation' }): void {

@@ -27,11 +27,6 @@ export const REJECT_REASONS = [
   'send-queue-full',
   /** More membership requests than the per-peer rate allows; the excess is dropped. */
   'rate-limited',
-  /**
-   * A peer named second-hand at an address not to be dialled (see second-hand.ts): left out of the
-   * message, or the whole message dropped when it is about that peer. Counted once per peer.
-   */
-  'unusable-address',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -1,6 +1,11 @@
 import type { ProtocolAction } from '../../src/core/actions.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
-import { type MessageAuthenticator, Protocol, type ProtocolOptions } from '../../src/core/protocol.js';
+import {
+  type AddressCheck,
+  type MessageAuthenticator,
+  Protocol,
+  type ProtocolOptions,
+} from '../../src/core/protocol.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { NodeId, PeerInfo } from '../../src/core/types.js';
 import { nodeId } from './network.js';
@@ -21,8 +26,9 @@ export class Harness {
     seed = 1,
     authenticator?: MessageAuthenticator,
     readonly self: PeerInfo = peer(0),
+    addressCheck?: AddressCheck,
   ) {
-    this.protocol = new Protocol(this.self, options, seededRandom(seed), authenticator);
+    this.protocol = new Protocol(this.self, options, seededRandom(seed), authenticator, addressCheck);
   }
 
   receive(from: number | PeerInfo, message: ProtocolMessage): ProtocolAction[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
+import type { AddressCheck } from '../../src/core/protocol.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
 
@@ -154,5 +155,71 @@ describe('HyParView against a hostile peer: active view', () => {
     expect(forwardJoins).toBe(0);
     expect(node.active()).toEqual(HONEST.map((i) => peer(i).id));
     expectSaneViews(node);
+  });
+});
+
+describe('HyParView against a hostile peer: addresses named second-hand', () => {
+  /** Every check the node asked for, and its answer: addresses of the attacker's are refused. */
+  function checkedNode(): { node: Harness; asked: [string, PeerInfo][] } {
+    const asked: [string, PeerInfo][] = [];
+    const check: AddressCheck = (address, namedBy) => {
+      asked.push([address, namedBy]);
+      return !address.startsWith('attacker-');
+    };
+    return { node: new Harness({}, 1, undefined, peer(0), check), asked };
+  }
+
+  it('takes an unknown peer only at an address the check allows, asking with the card of whoever named it', () => {
+    const { node, asked } = checkedNode();
+    node.withNeighbours(1, 2);
+    shuffleTimer(node);
+    node.receive(40, { type: 'shuffleReply', peers: [peer(41), fake(1)] });
+    node.receive(1, { type: 'shuffle', origin: peer(60), ttl: 0, peers: [peer(61), fake(2)] });
+    node.receive(2, { type: 'shuffleReply', peers: [peer(62), fake(3)] });
+    node.receive(2, { type: 'disconnect', alive: true });
+    expect(node.passive().sort()).toEqual([41, 60, 61, 2, 62].map((i) => peer(i).id).sort());
+    expect(asked).toContainEqual([fake(1).address, peer(40)]);
+    expect(asked).toContainEqual([fake(2).address, peer(1)]);
+    expect(asked).toContainEqual([fake(3).address, peer(2)]);
+    expect(node.protocol.stats().unusableAddresses).toBe(3);
+    expectSaneViews(node);
+  });
+
+  it('refuses a stranger that names itself at a refused address in the reply to our shuffle', () => {
+    const { node } = checkedNode();
+    node.withNeighbours(1);
+    shuffleTimer(node);
+    const stranger = peer(40);
+    node.receive(stranger, {
+      type: 'shuffleReply',
+      peers: [{ id: stranger.id, address: 'attacker-0' }, peer(41)],
+    });
+    expect(node.protocol.passiveView()).toEqual([peer(41)]);
+    expect(node.protocol.stats().unusableAddresses).toBe(1);
+  });
+
+  it('drops a ForwardJoin or a Shuffle about an unknown peer at a refused address: it could not be reached', () => {
+    const { node } = checkedNode();
+    node.withNeighbours(1, 2, 3);
+    expect(node.receive(1, { type: 'forwardJoin', peer: fake(1), ttl: 3 })).toEqual([]);
+    expect(node.receive(1, { type: 'shuffle', origin: fake(2), ttl: 0, peers: [peer(61)] })).toEqual([]);
+    expect(node.passive()).toEqual([]);
+    expect(node.protocol.stats().unusableAddresses).toBe(2);
+  });
+
+  it('goes on with a walk about a peer it knows, whatever address the relay names it at, and asks nothing', () => {
+    const { node, asked } = checkedNode();
+    node.withNeighbours(1, 2, 3);
+    node.withPassive(100);
+    const known = peer(100);
+    const renamed = { id: known.id, address: 'attacker-0' };
+    const reply = node.receive(1, { type: 'shuffle', origin: renamed, ttl: 0, peers: [] });
+    expect(sends(reply, 'shuffleReply').map((s) => s.to)).toEqual([known]);
+    const walk = node.receive(1, { type: 'forwardJoin', peer: renamed, ttl: 3 });
+    expect(sends(walk, 'forwardJoin').map((s) => s.message)).toEqual([
+      { type: 'forwardJoin', peer: known, ttl: 2 },
+    ]);
+    expect(asked).toEqual([]);
+    expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterEach, expect, it } from 'vitest';
 import { BEACON_BYTES, encodeBeacon } from '../../src/codec/beacon.js';
 import { TestMesh } from '../helpers/mesh.js';
-import { eventually } from '../transport/helpers.js';
+import { eventually, RawPeer, randomNodeId } from '../transport/helpers.js';
 
 let mesh: TestMesh;
 afterEach(async () => {
@@ -82,4 +82,40 @@ it('survives malformed beacons and random bytes on its TCP port, and keeps servi
   );
   expect(target.stats().discovery?.malformed).toBe(bogusBeacons.length);
   expect(target.peers().active.length).toBeGreaterThan(0);
+});
+
+it('takes no peer a neighbour names at an address it must not dial: multicast, a host name', async () => {
+  mesh = new TestMesh();
+  const [target] = await mesh.start(1);
+  if (target === undefined) throw new Error('no node');
+  const neighbour = await RawPeer.dial(`127.0.0.1:${target.address()?.port}`);
+  try {
+    neighbour.hello();
+    neighbour.send({ type: 'neighbor', priority: 'high' });
+    await eventually('the neighbour to be active', () =>
+      target.peers().active.some((p) => p.id === neighbour.id),
+    );
+    const onLoopback = { id: randomNodeId(), address: '127.0.0.7:5000' };
+    const named = [
+      onLoopback,
+      { id: randomNodeId(), address: '239.255.0.1:5000' },
+      { id: randomNodeId(), address: 'example.com:5000' },
+    ];
+    // The candidates an evicting neighbour hands over, learnt once its Disconnect{alive:true} comes.
+    neighbour.send({ type: 'shuffleReply', peers: named });
+    neighbour.send({ type: 'disconnect', alive: true });
+    await eventually('the neighbour to be passive', () =>
+      target.peers().passive.some((p) => p.id === neighbour.id),
+    );
+    // Over a loopback link a loopback address is in scope; the other two never are.
+    expect(
+      target
+        .peers()
+        .passive.map((p) => p.address)
+        .sort(),
+    ).toEqual([onLoopback.address, `127.0.0.1:4000`].sort());
+    expect(target.stats().protocol.unusableAddresses).toBe(2);
+  } finally {
+    neighbour.socket.destroy();
+  }
 });

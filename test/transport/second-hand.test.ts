@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ProtocolMessage } from '../../src/core/messages.js';
-import type { PeerInfo } from '../../src/core/types.js';
-import { secondHandRefusal, withinScope } from '../../src/transport/second-hand.js';
-import { eventually, gossip, ManagerPool, RawPeer, randomNodeId, recordMessages } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { mayDialSecondHand, secondHandRefusal } from '../../src/transport/second-hand.js';
+import { randomNodeId } from './helpers.js';
 
 const LAN_HOST = '192.168.1.20';
-
-function peer(address: string): PeerInfo {
-  return { id: randomNodeId(), address };
-}
 
 describe('secondHandRefusal', () => {
   it('lets unicast IP addresses through, IPv4 and IPv6', () => {
@@ -31,6 +25,9 @@ describe('secondHandRefusal', () => {
     expect(secondHandRefusal('239.255.0.1:49152', LAN_HOST)).toBe('multicast');
     expect(secondHandRefusal('[ff02::1]:4000', LAN_HOST)).toBe('multicast');
     expect(secondHandRefusal('255.255.255.255:4000', LAN_HOST)).toBe('reserved or broadcast');
+    // IPv4-compatible and IPv4-translated IPv6, which some hosts route as IPv4.
+    expect(secondHandRefusal('[::127.0.0.1]:22', LAN_HOST)).toBe('reserved or broadcast');
+    expect(secondHandRefusal('[::ffff:0:7f00:1]:22', LAN_HOST)).toBe('reserved or broadcast');
     expect(secondHandRefusal('garbage', LAN_HOST)).toBe('not host:port');
   });
 
@@ -49,79 +46,13 @@ describe('secondHandRefusal', () => {
   });
 });
 
-describe('withinScope', () => {
-  const sender = peer('0.0.0.0:4000');
-
-  it('leaves the peers out that must not be dialled, and returns a clean message unchanged', () => {
-    const good = [peer('192.168.1.7:4000'), peer('192.168.1.8:4000')];
-    const clean: ProtocolMessage = { type: 'shuffleReply', peers: good };
-    expect(withinScope(clean, sender, LAN_HOST)).toEqual({ message: clean, refused: 0, detail: undefined });
-    expect(withinScope(clean, sender, LAN_HOST).message).toBe(clean);
-
-    const dirty: ProtocolMessage = {
-      type: 'shuffleReply',
-      peers: [good[0] as PeerInfo, peer('127.0.0.1:22'), peer('224.0.0.1:1')],
-    };
-    const scoped = withinScope(dirty, sender, LAN_HOST);
-    expect(scoped.message).toEqual({ type: 'shuffleReply', peers: [good[0]] });
-    expect(scoped.refused).toBe(2);
-    expect(scoped.detail).toBe('"127.0.0.1:22": loopback, named by a peer not on loopback');
-  });
-
-  it('drops a ForwardJoin or Shuffle whose joiner or origin must not be dialled', () => {
-    const forwardJoin: ProtocolMessage = { type: 'forwardJoin', peer: peer('0.0.0.0:4000'), ttl: 3 };
-    expect(withinScope(forwardJoin, sender, LAN_HOST)).toMatchObject({ message: undefined, refused: 1 });
-    const shuffle: ProtocolMessage = { type: 'shuffle', origin: peer('example.com:4000'), ttl: 3, peers: [] };
-    expect(withinScope(shuffle, sender, LAN_HOST)).toMatchObject({ message: undefined, refused: 1 });
-  });
-
-  it('exempts the sender itself, which names itself by the address it listens on', () => {
-    const shuffle: ProtocolMessage = {
-      type: 'shuffle',
-      origin: sender,
-      ttl: 5,
-      peers: [peer('192.168.1.7:4000')],
-    };
-    expect(withinScope(shuffle, sender, LAN_HOST)).toEqual({
-      message: shuffle,
-      refused: 0,
-      detail: undefined,
-    });
-  });
-
-  it('passes every other message through untouched', () => {
-    const join: ProtocolMessage = { type: 'join' };
-    expect(withinScope(join, sender, LAN_HOST).message).toBe(join);
-  });
-});
-
-describe('a link manager receiving second-hand peers', () => {
-  const pool = new ManagerPool();
-  afterEach(() => pool.closeAll());
-
-  it('hands the protocol only the peers it may dial, counts the rest, and keeps the link', async () => {
-    const b = await pool.start();
-    const sender = await RawPeer.dial(b.info.address);
-    sender.hello();
-    const received: ProtocolMessage[] = [];
-    b.manager.on('message', (_from, message) => {
-      if (message.type !== 'gossip') received.push(message);
-    });
-    const delivered = recordMessages(b.manager);
-    const lanPeer = peer('192.168.1.7:4000');
-    const loopbackPeer = peer('127.0.0.5:4000');
-    // On a loopback link a loopback peer is in scope; the others never are.
-    const bad = [peer('0.0.0.0:4000'), peer('239.255.0.1:49152'), peer('example.com:4000')];
-    sender.send({ type: 'shuffleReply', peers: [lanPeer, ...bad, loopbackPeer] });
-    sender.send({ type: 'forwardJoin', peer: peer('[::]:4000'), ttl: 3 });
-    sender.send({ type: 'shuffle', origin: { id: sender.id, address: '0.0.0.0:4000' }, ttl: 2, peers: bad });
-    sender.send(gossip(sender.id, 1));
-    await eventually('the gossip after the membership messages', () => delivered.length === 1);
-    expect(received).toEqual([
-      { type: 'shuffleReply', peers: [lanPeer, loopbackPeer] },
-      { type: 'shuffle', origin: { id: sender.id, address: '0.0.0.0:4000' }, ttl: 2, peers: [] },
-    ]);
-    expect(b.manager.stats().rejections['unusable-address']).toBe(bad.length + 1 + bad.length);
-    expect(b.manager.links()).toHaveLength(1);
+describe('mayDialSecondHand', () => {
+  it('judges by the host of the card of the link the name came over', () => {
+    const overLoopback = { id: randomNodeId(), address: '127.0.0.1:4000' };
+    const overLan = { id: randomNodeId(), address: `${LAN_HOST}:4000` };
+    expect(mayDialSecondHand('127.0.0.1:5000', overLoopback)).toBe(true);
+    expect(mayDialSecondHand('127.0.0.1:5000', overLan)).toBe(false);
+    expect(mayDialSecondHand('192.168.1.9:5000', overLan)).toBe(true);
+    expect(mayDialSecondHand('239.255.0.1:5000', overLoopback)).toBe(false);
   });
 });

@@ -22,7 +22,12 @@ import {
   TAG_FLOOD_INTERVAL,
 } from './options.js';
 import { PeerSet } from './peer-set.js';
-import { emptyMembershipStats, type MembershipStats, type MembershipTimer } from './types.js';
+import {
+  type AddressCheck,
+  emptyMembershipStats,
+  type MembershipStats,
+  type MembershipTimer,
+} from './types.js';
 
 /**
  * Most peers a Shuffle or ShuffleReply may carry before the rest is ignored. Honest nodes send
@@ -167,6 +172,7 @@ export class HyParView {
   private repairTickArmed = false;
   private readonly counters: MembershipStats = emptyMembershipStats();
   private readonly carriesTree: (peer: NodeId) => boolean;
+  private readonly mayDial: AddressCheck;
 
   /**
    * `carriesTree` says which neighbours the broadcast layer pushes payloads over; eviction spares
@@ -177,6 +183,7 @@ export class HyParView {
     options: MembershipOptions,
     random: Random,
     carriesTree: (peer: NodeId) => boolean = () => false,
+    mayDial: AddressCheck = () => true,
   ) {
     this.self = self;
     this.tag = randomTag(random);
@@ -185,6 +192,7 @@ export class HyParView {
     this.repairBackoff = options.repairInterval;
     this.earlyShuffleBackoff = options.repairInterval;
     this.carriesTree = carriesTree;
+    this.mayDial = mayDial;
   }
 
   activeView(): PeerInfo[] {
@@ -521,8 +529,9 @@ export class HyParView {
       return;
     }
     if (message.peer.id === this.self.id || this.active.has(message.peer.id)) return;
-    // Second-hand: a known peer keeps the address we know (see known).
-    const joiner = this.known(message.peer);
+    // Second-hand: a known peer keeps the address we know (see secondHand).
+    const joiner = this.secondHand(message.peer, sender);
+    if (joiner === undefined) return;
     const ttl = Math.min(message.ttl, this.options.activeRandomWalkLength);
     // "If the time to live is equal to zero or if the number of nodes in p's active view is equal
     // to one, it will add the new node to its active view" — likewise when nobody is left to walk to.
@@ -534,7 +543,7 @@ export class HyParView {
       this.endWalk(joiner, out);
       return;
     }
-    if (ttl === this.options.passiveRandomWalkLength) this.integrate(joiner, []);
+    if (ttl === this.options.passiveRandomWalkLength) this.learn(joiner, []);
     this.counters.forwardJoinsSent++;
     this.send(next, { type: 'forwardJoin', peer: joiner, ttl: ttl - 1 }, out);
   }
@@ -554,7 +563,7 @@ export class HyParView {
   private endWalk(joiner: PeerInfo, out: ProtocolAction[]): void {
     if (this.pending.has(joiner.id)) return;
     // Kept as a candidate either way; a refusal then marks it declined, as in a repair.
-    this.integrate(joiner, []);
+    this.learn(joiner, []);
     if (this.active.size + this.pending.size < this.options.activeViewSize) {
       this.sendNeighborRequest(joiner, 'low', out);
     }
@@ -672,7 +681,7 @@ export class HyParView {
       this.lostActivePeer();
     }
     if (message.alive) {
-      if (wasActive && hint !== undefined) for (const peer of hint) this.integrate(peer, []);
+      if (wasActive && hint !== undefined) for (const peer of hint) this.integrate(peer, [], from);
       // Evicted by a full peer. Refilling is left to the next repair tick: refilling at once would
       // let evictions chase each other without end (each high-priority request evicts someone,
       // who asks again at once) when many nodes know only a few others.
@@ -1045,7 +1054,8 @@ export class HyParView {
       return;
     }
     if (message.origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
-    const origin = this.known(message.origin);
+    const origin = this.secondHand(message.origin, from);
+    if (origin === undefined) return;
     const peers = capPeers(message.peers);
     const ttl = Math.min(message.ttl, this.options.shuffleTtl);
     if (ttl > 0 && this.active.size > 1) {
@@ -1075,8 +1085,8 @@ export class HyParView {
       out.push({ type: 'disconnect', peer: origin });
     }
     const sent = reply.map((peer) => peer.id);
-    this.integrate(origin, sent);
-    for (const peer of peers) this.integrate(peer, sent);
+    this.learn(origin, sent);
+    for (const peer of peers) this.integrate(peer, sent, from);
   }
 
   /**
@@ -1088,7 +1098,7 @@ export class HyParView {
   private onShuffleReply(from: PeerInfo, message: ShuffleReply, now: Millis, out: ProtocolAction[]): void {
     if (this.shuffleOutstanding) {
       this.shuffleOutstanding = false;
-      for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample);
+      for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample, from);
       // A joiner asks its new candidates at once, not at its next repair tick (see fillAfterJoin).
       if (this.joining(now)) this.repair(now, out, this.options.maxConcurrentRequests);
       return;
@@ -1100,23 +1110,35 @@ export class HyParView {
    * §4.4: learn a peer into the passive view, evicting first the peers we just sent away. The entry
    * is second-hand: it never changes the address of a peer we know (see known).
    */
-  private integrate(peer: PeerInfo, evictFirst: readonly NodeId[]): void {
+  private integrate(peer: PeerInfo, evictFirst: readonly NodeId[], namedBy: PeerInfo): void {
     if (this.passive.has(peer.id)) return;
+    const card = this.secondHand(peer, namedBy);
+    if (card !== undefined) this.learn(card, evictFirst);
+  }
+
+  /** integrate() for a card secondHand() already gave. */
+  private learn(card: PeerInfo, evictFirst: readonly NodeId[]): void {
     // addPassive skips ourselves and active peers.
-    this.addPassive(this.known(peer), evictFirst);
+    if (!this.passive.has(card.id)) this.addPassive(card, evictFirst);
   }
 
   /**
-   * The address card to use for a peer named second-hand (a Shuffle's origin and entries, a
-   * ForwardJoin's joiner): ours if we know the peer. Only the peer's own link and discovery
-   * beacons change a known address: a hostile sender could otherwise point honest peers' ids at
-   * addresses where nobody answers, and the failed dials would make us forget them.
+   * The address card to use for a peer `namedBy` named second-hand (a Shuffle's origin and
+   * entries, a ForwardJoin's joiner, a ShuffleReply's entries): ours if we know the peer. Only the
+   * peer's own link and discovery beacons change a known address: a hostile sender could otherwise
+   * point honest peers' ids at addresses where nobody answers, and the failed dials would make us
+   * forget them. An unknown peer is taken at the address named only if the AddressCheck allows it
+   * (undefined otherwise): we would dial it later.
    */
-  private known(peer: PeerInfo): PeerInfo {
+  private secondHand(peer: PeerInfo, namedBy: PeerInfo): PeerInfo | undefined {
     const stored = this.active.get(peer.id) ?? this.passive.get(peer.id);
     if (stored !== undefined) return stored;
     const former = indexOfId(this.formerPassive, peer.id);
-    return former >= 0 ? (this.formerPassive[former] as PeerInfo) : peer;
+    if (former >= 0) return this.formerPassive[former] as PeerInfo;
+    // Ourselves: every caller skips us, whatever address we are named at.
+    if (peer.id === this.self.id || this.mayDial(peer.address, namedBy)) return peer;
+    this.counters.unusableAddresses++;
+    return undefined;
   }
 
   // --- View bookkeeping --------------------------------------------------------------------------

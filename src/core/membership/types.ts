@@ -1,4 +1,4 @@
-import type { NodeId } from '../types.js';
+import type { NodeId, PeerInfo } from '../types.js';
 
 /** Timers the membership layer arms; plain data so the runtime or simulator can store them. */
 export type MembershipTimer =
@@ -30,6 +30,13 @@ const MEMBERSHIP_TIMER_TYPES: ReadonlySet<string> = new Set([
 export function isMembershipTimer(timer: { readonly type: string }): timer is MembershipTimer {
   return MEMBERSHIP_TIMER_TYPES.has(timer.type);
 }
+
+/**
+ * Whether `address`, given by `namedBy` (a neighbour, or the node our shuffle walk ended at) for a
+ * peer we do not know, may be kept and dialled later. The runtime refuses addresses no honest node
+ * passes on (src/transport/second-hand.ts); the simulator's addresses are names, and it takes all.
+ */
+export type AddressCheck = (address: string, namedBy: PeerInfo) => boolean;
 
 /** Monotonic counters (and two gauges) describing what the membership layer did. */
 export interface MembershipStats {
@@ -65,6 +72,11 @@ export interface MembershipStats {
   failures: number;
   /** Membership messages dropped because a field was out of range. */
   invalidMessages: number;
+  /**
+   * Peers named second-hand at an address the AddressCheck refused: left out, or the ForwardJoin or
+   * Shuffle about them dropped. A peer we know keeps the address we know and is never counted.
+   */
+  unusableAddresses: number;
   /** Gauge: Neighbor requests and Joins awaiting an answer. */
   pendingRequests: number;
   /** Gauge: peers in the active view. */
@@ -96,6 +108,7 @@ export function emptyMembershipStats(): MembershipStats {
     evictions: 0,
     failures: 0,
     invalidMessages: 0,
+    unusableAddresses: 0,
     pendingRequests: 0,
     activeViewSize: 0,
     passiveViewSize: 0,
