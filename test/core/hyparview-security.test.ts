@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
 import type { AddressCheck } from '../../src/core/protocol.js';
 import type { PeerInfo } from '../../src/core/types.js';
+import { mayDialSecondHand } from '../../src/transport/second-hand.js';
 import { actionsOf, Harness, ids, peer, sends } from './helpers.js';
 
 /** The view invariants: no duplicates, disjoint views, never ourselves, within their sizes. */
@@ -205,6 +206,46 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(node.receive(1, { type: 'shuffle', origin: fake(2), ttl: 0, peers: [peer(61)] })).toEqual([]);
     expect(node.passive()).toEqual([]);
     expect(node.protocol.stats().unusableAddresses).toBe(2);
+  });
+
+  it('checks a Shuffle’s entries at every hop: a relay passes on no entry it refused, and its own cards', () => {
+    // The runtime's check: a loopback address only from a neighbour linked over loopback.
+    const relay = new Harness(
+      {},
+      1,
+      undefined,
+      { id: peer(0).id, address: '127.0.0.1:4000' },
+      mayDialSecondHand,
+    );
+    const member = { id: peer(1).id, address: '192.168.1.66:4000' };
+    const sameHost = { id: peer(2).id, address: '127.0.0.1:4001' };
+    for (const neighbour of [member, sameHost])
+      relay.receive(neighbour, { type: 'neighbor', priority: 'high' });
+    relay.withPassive(100);
+    const renamed = { id: peer(100).id, address: '192.168.1.99:4000' };
+    const hostService = { id: peer(50).id, address: '127.0.0.1:22' };
+    const lanPeer = { id: peer(51).id, address: '192.168.1.51:4000' };
+    const actions = relay.receive(member, {
+      type: 'shuffle',
+      origin: member,
+      ttl: 3,
+      peers: [hostService, renamed, lanPeer, lanPeer],
+    });
+    expect(sends(actions, 'shuffle').map((s) => [s.to, s.message])).toEqual([
+      [sameHost, { type: 'shuffle', origin: member, ttl: 2, peers: [peer(100), lanPeer] }],
+    ]);
+    expect(relay.protocol.stats().unusableAddresses).toBe(1);
+  });
+
+  it('keeps the card of a neighbour whose link went silent, renamed or not, and does not count it', () => {
+    const { node, asked } = checkedNode();
+    node.withNeighbours(1, 2, 3);
+    node.protocol.handle({ type: 'linkDown', peer: peer(3).id, silent: true }, node.now);
+    const renamed = { id: peer(3).id, address: 'attacker-0' };
+    const reply = node.receive(1, { type: 'shuffle', origin: renamed, ttl: 0, peers: [] });
+    expect(sends(reply, 'shuffleReply').map((s) => s.to)).toEqual([peer(3)]);
+    expect(asked).toEqual([]);
+    expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 
   it('goes on with a walk about a peer it knows, whatever address the relay names it at, and asks nothing', () => {

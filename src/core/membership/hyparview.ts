@@ -681,7 +681,8 @@ export class HyParView {
       this.lostActivePeer();
     }
     if (message.alive) {
-      if (wasActive && hint !== undefined) for (const peer of hint) this.integrate(peer, [], from);
+      if (wasActive && hint !== undefined)
+        for (const card of this.secondHandAll(hint, from)) this.learn(card, []);
       // Evicted by a full peer. Refilling is left to the next repair tick: refilling at once would
       // let evictions chase each other without end (each high-priority request evicts someone,
       // who asks again at once) when many nodes know only a few others.
@@ -1056,7 +1057,9 @@ export class HyParView {
     if (message.origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
     const origin = this.secondHand(message.origin, from);
     if (origin === undefined) return;
-    const peers = capPeers(message.peers);
+    // Checked at every hop, against the link it came over: a loopback address passes only along
+    // loopback links, and a relay passes on the cards of the peers it knows.
+    const peers = this.secondHandAll(capPeers(message.peers), from);
     const ttl = Math.min(message.ttl, this.options.shuffleTtl);
     if (ttl > 0 && this.active.size > 1) {
       const next = this.active.pickRandomExcept(this.random, [from.id, origin.id]);
@@ -1086,7 +1089,7 @@ export class HyParView {
     }
     const sent = reply.map((peer) => peer.id);
     this.learn(origin, sent);
-    for (const peer of peers) this.integrate(peer, sent, from);
+    for (const card of peers) this.learn(card, sent);
   }
 
   /**
@@ -1098,7 +1101,8 @@ export class HyParView {
   private onShuffleReply(from: PeerInfo, message: ShuffleReply, now: Millis, out: ProtocolAction[]): void {
     if (this.shuffleOutstanding) {
       this.shuffleOutstanding = false;
-      for (const peer of capPeers(message.peers)) this.integrate(peer, this.lastShuffleSample, from);
+      for (const card of this.secondHandAll(capPeers(message.peers), from))
+        this.learn(card, this.lastShuffleSample);
       // A joiner asks its new candidates at once, not at its next repair tick (see fillAfterJoin).
       if (this.joining(now)) this.repair(now, out, this.options.maxConcurrentRequests);
       return;
@@ -1107,16 +1111,9 @@ export class HyParView {
   }
 
   /**
-   * §4.4: learn a peer into the passive view, evicting first the peers we just sent away. The entry
-   * is second-hand: it never changes the address of a peer we know (see known).
+   * §4.4: learn a peer into the passive view, evicting first the peers we just sent away. `card` is
+   * what secondHand() gave for a peer named second-hand: a known peer's own card.
    */
-  private integrate(peer: PeerInfo, evictFirst: readonly NodeId[], namedBy: PeerInfo): void {
-    if (this.passive.has(peer.id)) return;
-    const card = this.secondHand(peer, namedBy);
-    if (card !== undefined) this.learn(card, evictFirst);
-  }
-
-  /** integrate() for a card secondHand() already gave. */
   private learn(card: PeerInfo, evictFirst: readonly NodeId[]): void {
     // addPassive skips ourselves and active peers.
     if (!this.passive.has(card.id)) this.addPassive(card, evictFirst);
@@ -1124,14 +1121,19 @@ export class HyParView {
 
   /**
    * The address card to use for a peer `namedBy` named second-hand (a Shuffle's origin and
-   * entries, a ForwardJoin's joiner, a ShuffleReply's entries): ours if we know the peer. Only the
+   * entries, a ForwardJoin's joiner, a ShuffleReply's entries): ours if we know the peer (in a
+   * view, asked to link, or gone silent; or among the former passive peers). Only the
    * peer's own link and discovery beacons change a known address: a hostile sender could otherwise
    * point honest peers' ids at addresses where nobody answers, and the failed dials would make us
    * forget them. An unknown peer is taken at the address named only if the AddressCheck allows it
    * (undefined otherwise): we would dial it later.
    */
   private secondHand(peer: PeerInfo, namedBy: PeerInfo): PeerInfo | undefined {
-    const stored = this.active.get(peer.id) ?? this.passive.get(peer.id);
+    const stored =
+      this.active.get(peer.id) ??
+      this.passive.get(peer.id) ??
+      this.pending.get(peer.id)?.peer ??
+      this.silent.get(peer.id)?.peer;
     if (stored !== undefined) return stored;
     const former = indexOfId(this.formerPassive, peer.id);
     if (former >= 0) return this.formerPassive[former] as PeerInfo;
@@ -1139,6 +1141,19 @@ export class HyParView {
     if (peer.id === this.self.id || this.mayDial(peer.address, namedBy)) return peer;
     this.counters.unusableAddresses++;
     return undefined;
+  }
+
+  /** secondHand() for each of `peers`, in order, each id once: the cards to take. */
+  private secondHandAll(peers: readonly PeerInfo[], namedBy: PeerInfo): PeerInfo[] {
+    const cards: PeerInfo[] = [];
+    const named = new Set<NodeId>();
+    for (const peer of peers) {
+      if (named.has(peer.id)) continue;
+      named.add(peer.id);
+      const card = this.secondHand(peer, namedBy);
+      if (card !== undefined) cards.push(card);
+    }
+    return cards;
   }
 
   // --- View bookkeeping --------------------------------------------------------------------------
