@@ -208,7 +208,7 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(node.protocol.stats().unusableAddresses).toBe(2);
   });
 
-  it('checks a Shuffle’s entries at every hop: a relay passes on no entry it refused, and its own cards', () => {
+  it('checks a Shuffle’s entries at every hop: a relay passes on each as named if it may take it so, else its own card, else nothing', () => {
     // The runtime's check: a loopback address only from a neighbour linked over loopback.
     const relay = new Harness(
       {},
@@ -221,20 +221,37 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     const sameHost = { id: peer(2).id, address: '127.0.0.1:4001' };
     for (const neighbour of [member, sameHost])
       relay.receive(neighbour, { type: 'neighbor', priority: 'high' });
-    relay.withPassive(100);
+    relay.withPassive(100, 101);
+    // Known, named at a LAN address: passed on as named, which may serve the next hop better than
+    // our own card (one we reached over loopback, say).
     const renamed = { id: peer(100).id, address: '192.168.1.99:4000' };
+    // Known, named at an address we may not take from this link: passed on with our card.
+    const knownAtLoopback = { id: peer(101).id, address: '127.0.0.1:9' };
     const hostService = { id: peer(50).id, address: '127.0.0.1:22' };
     const lanPeer = { id: peer(51).id, address: '192.168.1.51:4000' };
     const actions = relay.receive(member, {
       type: 'shuffle',
       origin: member,
       ttl: 3,
-      peers: [hostService, renamed, lanPeer, lanPeer],
+      peers: [hostService, renamed, knownAtLoopback, lanPeer, lanPeer],
     });
     expect(sends(actions, 'shuffle').map((s) => [s.to, s.message])).toEqual([
-      [sameHost, { type: 'shuffle', origin: member, ttl: 2, peers: [peer(100), lanPeer] }],
+      [sameHost, { type: 'shuffle', origin: member, ttl: 2, peers: [renamed, peer(101), lanPeer] }],
     ]);
     expect(relay.protocol.stats().unusableAddresses).toBe(1);
+  });
+
+  it('judges a peer once per message: a Shuffle naming its origin again is not counted against it', () => {
+    const { node } = checkedNode();
+    node.withNeighbours(1, 2);
+    node.receive(1, {
+      type: 'shuffle',
+      origin: peer(60),
+      ttl: 0,
+      peers: [{ id: peer(60).id, address: 'attacker-0' }],
+    });
+    expect(node.protocol.passiveView()).toContainEqual(peer(60));
+    expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 
   it('keeps the card of a neighbour whose link went silent, renamed or not, and does not count it', () => {

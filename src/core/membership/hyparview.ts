@@ -1057,17 +1057,18 @@ export class HyParView {
     if (message.origin.id === this.self.id) return; // The walk came back to us: nothing to exchange.
     const origin = this.secondHand(message.origin, from);
     if (origin === undefined) return;
-    // Checked at every hop, against the link it came over: a loopback address passes only along
-    // loopback links, and a relay passes on the cards of the peers it knows.
-    const peers = this.secondHandAll(capPeers(message.peers), from);
+    const named = capPeers(message.peers);
     const ttl = Math.min(message.ttl, this.options.shuffleTtl);
     if (ttl > 0 && this.active.size > 1) {
       const next = this.active.pickRandomExcept(this.random, [from.id, origin.id]);
       if (next !== undefined) {
-        this.send(next, { type: 'shuffle', origin, ttl: ttl - 1, peers }, out);
+        // Checked at every hop, against the link they came over: a loopback address passes only
+        // along loopback links.
+        this.send(next, { type: 'shuffle', origin, ttl: ttl - 1, peers: this.relayable(named, from) }, out);
         return;
       }
     }
+    const peers = this.secondHandAll(named, from, origin.id);
     // Accept: answer the origin directly. The paper (§4.4) answers with as many peers as it was sent,
     // its own identifier included; we answer at least a full shuffle's worth (ka + kp + 1). An origin
     // that could send little knows little: a joiner whose contact had no other neighbour has one
@@ -1129,24 +1130,31 @@ export class HyParView {
    * (undefined otherwise): we would dial it later.
    */
   private secondHand(peer: PeerInfo, namedBy: PeerInfo): PeerInfo | undefined {
-    const stored =
-      this.active.get(peer.id) ??
-      this.passive.get(peer.id) ??
-      this.pending.get(peer.id)?.peer ??
-      this.silent.get(peer.id)?.peer;
-    if (stored !== undefined) return stored;
-    const former = indexOfId(this.formerPassive, peer.id);
-    if (former >= 0) return this.formerPassive[former] as PeerInfo;
+    const known = this.knownCard(peer.id);
+    if (known !== undefined) return known;
     // Ourselves: every caller skips us, whatever address we are named at.
     if (peer.id === this.self.id || this.mayDial(peer.address, namedBy)) return peer;
     this.counters.unusableAddresses++;
     return undefined;
   }
 
-  /** secondHand() for each of `peers`, in order, each id once: the cards to take. */
-  private secondHandAll(peers: readonly PeerInfo[], namedBy: PeerInfo): PeerInfo[] {
+  /** Our card for `id`: in a view, asked to link, gone silent, or among the former passive peers. */
+  private knownCard(id: NodeId): PeerInfo | undefined {
+    const stored =
+      this.active.get(id) ?? this.passive.get(id) ?? this.pending.get(id)?.peer ?? this.silent.get(id)?.peer;
+    if (stored !== undefined) return stored;
+    const former = indexOfId(this.formerPassive, id);
+    return former >= 0 ? (this.formerPassive[former] as PeerInfo) : undefined;
+  }
+
+  /**
+   * secondHand() for each of `peers`, in order, each id once and never `skip` (a Shuffle's origin,
+   * taken already): the cards to take.
+   */
+  private secondHandAll(peers: readonly PeerInfo[], namedBy: PeerInfo, skip?: NodeId): PeerInfo[] {
     const cards: PeerInfo[] = [];
     const named = new Set<NodeId>();
+    if (skip !== undefined) named.add(skip);
     for (const peer of peers) {
       if (named.has(peer.id)) continue;
       named.add(peer.id);
@@ -1154,6 +1162,25 @@ export class HyParView {
       if (card !== undefined) cards.push(card);
     }
     return cards;
+  }
+
+  /**
+   * The entries of a Shuffle we pass on, each id once: as named where the AddressCheck allows it
+   * (the origin may have named an address the next hop can reach and our own card cannot, as one
+   * we reached over loopback), else our card for the peer, else left out.
+   */
+  private relayable(peers: readonly PeerInfo[], namedBy: PeerInfo): PeerInfo[] {
+    const relayed: PeerInfo[] = [];
+    const named = new Set<NodeId>();
+    for (const peer of peers) {
+      if (named.has(peer.id)) continue;
+      named.add(peer.id);
+      const card =
+        peer.id === this.self.id || this.mayDial(peer.address, namedBy) ? peer : this.knownCard(peer.id);
+      if (card !== undefined) relayed.push(card);
+      else this.counters.unusableAddresses++;
+    }
+    return relayed;
   }
 
   // --- View bookkeeping --------------------------------------------------------------------------
