@@ -92,8 +92,10 @@ const frameScratchOf = (bytes: number): Buffer => frameScratch.take(bytes);
  * many per second. An honest peer sends an overlay tag when the link comes up, when its overlay's
  * tag falls (at most once a second) and now and then again (once a shuffle period, to one
  * neighbour), far below the limit. ShuffleReply is limited too: it answers one of our shuffles,
- * but any peer may send one unasked. Other replies, goodbyes and broadcasts are not limited here:
- * they answer our own requests or are bounded by the broadcast layer.
+ * but any peer may send one unasked. So is Plumtree's Relink, which resets the peer in every tree
+ * we keep (up to maxOriginTrees) and which an honest peer sends once per tree link it loses. Other
+ * replies, goodbyes and broadcasts are not limited here: they answer our own requests or are
+ * bounded by the broadcast layer.
  */
 const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'join',
@@ -102,6 +104,7 @@ const RATE_LIMITED_TYPES: ReadonlySet<ProtocolMessage['type']> = new Set([
   'shuffle',
   'shuffleReply',
   'overlayTag',
+  'relink',
 ]);
 
 /** dialAddress() reached this node's own listening socket: the address is its own. */

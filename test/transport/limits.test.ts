@@ -118,6 +118,24 @@ describe('LinkManager: limits', () => {
     expect(b.manager.links()).toHaveLength(1);
   });
 
+  it('drops Relinks above the per-peer rate too: each one resets the peer in every tree', async () => {
+    const b = await pool.start();
+    const flooder = await RawPeer.dial(b.info.address);
+    flooder.hello();
+    let relinks = 0;
+    b.manager.on('message', (_from, message) => {
+      if (message.type === 'relink') relinks++;
+    });
+    const atB = recordMessages(b.manager);
+    const flood = 2000;
+    for (let i = 0; i < flood; i++) flooder.send({ type: 'relink' });
+    flooder.send(gossip(flooder.id, 1));
+    await eventually('the gossip after the flood', () => atB.length === 1);
+    expect(relinks).toBeGreaterThanOrEqual(DEFAULT_MEMBERSHIP_REQUEST_BURST);
+    expect(relinks).toBeLessThan(flood / 4);
+    expect(b.manager.stats().rejections['rate-limited']).toBe(flood - relinks);
+  });
+
   it('drops unasked ShuffleReplies above the per-peer rate too', async () => {
     const b = await pool.start();
     const flooder = await RawPeer.dial(b.info.address);
