@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
+import { SHUFFLE_REPLY_WINDOW } from '../../src/core/membership/hyparview.js';
 import type { AddressCheck } from '../../src/core/protocol.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { mayDialSecondHand } from '../../src/transport/second-hand.js';
@@ -52,6 +53,23 @@ describe('HyParView against a hostile peer: passive view', () => {
     shuffleTimer(node);
     node.receive(44, { type: 'shuffleReply', peers: [peer(45)] });
     expect(node.passive()).toContain(peer(45).id);
+    expectSaneViews(node);
+  });
+
+  it('takes the reply to its shuffle only within the reply window: a lost walk leaves no opening', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    shuffleTimer(node);
+    node.now = SHUFFLE_REPLY_WINDOW + 1;
+    node.receive(40, { type: 'shuffleReply', peers: [fake(1), fake(2)] });
+    expect(node.passive()).toEqual([]);
+    // Past the window, a neighbour's reply is again what it is unasked: an eviction hint.
+    node.receive(1, { type: 'shuffleReply', peers: [peer(50)] });
+    node.receive(1, { type: 'disconnect', alive: true });
+    expect(node.passive().sort()).toEqual([peer(1).id, peer(50).id].sort());
+    shuffleTimer(node);
+    node.now += SHUFFLE_REPLY_WINDOW;
+    node.receive(41, { type: 'shuffleReply', peers: [peer(42)] });
+    expect(node.passive()).toContain(peer(42).id);
     expectSaneViews(node);
   });
 

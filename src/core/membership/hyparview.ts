@@ -43,6 +43,12 @@ const JOIN_HOLD_ATTEMPTS = 3;
  * a runtime (or a simulation of thousands of nodes) holds each armed timer until it fires.
  */
 const SHUFFLE_TIMER: MembershipTimer = { type: 'shuffle' };
+/**
+ * How long after our Shuffle its reply is taken. An honest reply comes after a walk of shuffleTtl
+ * hops over open links and one new connection: milliseconds on a LAN, far below a second on a
+ * loaded host or in the simulator. Five seconds is half the shuffle interval.
+ */
+export const SHUFFLE_REPLY_WINDOW: Millis = 5_000;
 const REPAIR_TIMER: MembershipTimer = { type: 'repair' };
 const RECONNECT_TIMER: MembershipTimer = { type: 'reconnect' };
 
@@ -155,11 +161,12 @@ export class HyParView {
   /** Ids sent in our last Shuffle: evicted first when integrating its reply (§4.4). */
   private lastShuffleSample: NodeId[] = [];
   /**
-   * Whether our last Shuffle still awaits its reply. Only then is a ShuffleReply integrated, and
-   * only the first: any peer could otherwise fill our passive view with made-up peers, frame after
-   * frame (32 peers each; 30 of 30 entries were fake after five).
+   * When our last Shuffle went out, while it still awaits its reply. Only then is a ShuffleReply
+   * integrated, and only the first, within SHUFFLE_REPLY_WINDOW: any peer could otherwise fill our
+   * passive view with made-up peers, frame after frame (32 peers each; 30 of 30 entries were fake
+   * after five), or, once a walk was lost, at leisure until the next shuffle.
    */
-  private shuffleOutstanding = false;
+  private shuffleStartedAt: Millis | undefined;
   /**
    * The candidates a neighbour handed us, unasked, just before evicting us (see
    * evictRandomNeighbour), by neighbour: learnt only when its Disconnect{alive:true} follows.
@@ -421,7 +428,7 @@ export class HyParView {
     switch (timer.type) {
       case 'shuffle': {
         this.armShuffle(out);
-        this.startShuffle(out);
+        this.startShuffle(now, out);
         // A tag message lost on the way (a link replaced, a rate limit) is made good here: one
         // neighbour a period hears our tag again, and passes on a smaller one if ours is.
         const peer = this.active.pickRandom(this.random);
@@ -482,7 +489,7 @@ export class HyParView {
     this.formerPassive.length = 0;
     this.silent.clear();
     this.lastShuffleSample = [];
-    this.shuffleOutstanding = false;
+    this.shuffleStartedAt = undefined;
     this.evictionHints.clear();
     this.joiningUntil = undefined;
     this.left = true;
@@ -592,7 +599,7 @@ export class HyParView {
     // a view already full has nothing to fill.
     if (this.joining(now) || this.active.size >= this.options.activeViewSize) return;
     this.joiningUntil = now + JOIN_FILL_PERIOD;
-    if (this.passive.size < this.options.activeViewSize) this.startShuffle(out);
+    if (this.passive.size < this.options.activeViewSize) this.startShuffle(now, out);
     this.repair(now, out, this.options.maxConcurrentRequests);
   }
 
@@ -769,7 +776,7 @@ export class HyParView {
       this.pending.size === 0 &&
       now >= this.earlyShuffleAt
     ) {
-      this.startShuffle(out);
+      this.startShuffle(now, out);
       this.earlyShuffleAt = now + this.earlyShuffleBackoff;
       this.earlyShuffleBackoff = Math.min(this.earlyShuffleBackoff * 2, this.options.repairBackoffMax);
     }
@@ -1038,13 +1045,13 @@ export class HyParView {
     out.push({ type: 'setTimer', after, timer: SHUFFLE_TIMER });
   }
 
-  private startShuffle(out: ProtocolAction[]): void {
+  private startShuffle(now: Millis, out: ProtocolAction[]): void {
     const target = this.active.pickRandom(this.random);
     if (target === undefined) return;
     const activeSample = this.active.sampleExcept(this.random, this.options.shuffleActiveCount, [target.id]);
     const peers = activeSample.concat(this.passive.sample(this.random, this.options.shufflePassiveCount));
     this.lastShuffleSample = peers.map((peer) => peer.id);
-    this.shuffleOutstanding = true;
+    this.shuffleStartedAt = now;
     this.counters.shufflesStarted++;
     this.send(target, { type: 'shuffle', origin: this.self, ttl: this.options.shuffleTtl, peers }, out);
   }
@@ -1095,13 +1102,15 @@ export class HyParView {
 
   /**
    * The reply to our Shuffle, from whichever node the walk ended at: integrated only while our
-   * Shuffle awaits it, and only once. Unasked, a reply from a neighbour is the eviction hint that
+   * Shuffle awaits it (SHUFFLE_REPLY_WINDOW), and only once. Unasked, a reply from a neighbour is the eviction hint that
    * precedes its Disconnect{alive:true} (see evictRandomNeighbour), kept until that arrives; any
    * other is ignored.
    */
   private onShuffleReply(from: PeerInfo, message: ShuffleReply, now: Millis, out: ProtocolAction[]): void {
-    if (this.shuffleOutstanding) {
-      this.shuffleOutstanding = false;
+    const askedAt = this.shuffleStartedAt;
+    if (askedAt !== undefined && now - askedAt > SHUFFLE_REPLY_WINDOW) this.shuffleStartedAt = undefined;
+    if (this.shuffleStartedAt !== undefined) {
+      this.shuffleStartedAt = undefined;
       for (const card of this.secondHandAll(capPeers(message.peers), from))
         this.learn(card, this.lastShuffleSample);
       // A joiner asks its new candidates at once, not at its next repair tick (see fillAfterJoin).
