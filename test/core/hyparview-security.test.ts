@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
 import { SHUFFLE_REPLY_WINDOW } from '../../src/core/membership/hyparview.js';
+import type { ProtocolMessage } from '../../src/core/messages.js';
 import type { AddressCheck } from '../../src/core/protocol.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { mayDialSecondHand } from '../../src/transport/second-hand.js';
@@ -259,6 +260,51 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(relay.protocol.stats().unusableAddresses).toBe(1);
   });
 
+  describe('a walk about a peer on the relay’s own host, relayed over the LAN', () => {
+    // Host 192.168.1.10 runs the relay (:4000) and B (:4001), linked over 127.0.0.1; M and N are
+    // LAN members, and M names B at its LAN address.
+    const relayCard = { id: peer(0).id, address: '192.168.1.10:4000' };
+    const member = { id: peer(1).id, address: '192.168.1.66:4000' };
+    const nextHop = { id: peer(2).id, address: '192.168.1.77:4000' };
+    const bAtLoopback = { id: peer(3).id, address: '127.0.0.1:4001' };
+    const bAtLan = { id: peer(3).id, address: '192.168.1.10:4001' };
+
+    function node(self: PeerInfo, ...neighbours: PeerInfo[]): Harness {
+      const harness = new Harness({}, 1, undefined, self, mayDialSecondHand);
+      for (const neighbour of neighbours) harness.receive(neighbour, { type: 'neighbor', priority: 'high' });
+      return harness;
+    }
+
+    /** What the next hop does with what the relay passed on: something, unless it dropped the walk. */
+    function atNextHop(message: ProtocolMessage): ProtocolAction[] {
+      const next = node(nextHop, relayCard, { id: peer(5).id, address: '192.168.1.55:4000' });
+      const actions = next.receive(relayCard, message);
+      expect(next.protocol.stats().unusableAddresses).toBe(0);
+      return actions;
+    }
+
+    it('passes a Shuffle on with an origin the next hop can take, not its loopback card', () => {
+      const relay = node(relayCard, member, nextHop, bAtLoopback);
+      const [forwarded] = sends(
+        relay.receive(member, { type: 'shuffle', origin: bAtLan, ttl: 3, peers: [] }),
+        'shuffle',
+      );
+      expect(forwarded?.message).toMatchObject({ origin: bAtLan });
+      expect(atNextHop(forwarded?.message as ProtocolMessage)).not.toEqual([]);
+    });
+
+    it('passes a ForwardJoin on with a joiner the next hop can take, not its loopback card', () => {
+      const relay = node(relayCard, member, nextHop);
+      relay.protocol.handle({ type: 'discovered', peer: bAtLoopback }, 0);
+      const [forwarded] = sends(
+        relay.receive(member, { type: 'forwardJoin', peer: bAtLan, ttl: 5 }),
+        'forwardJoin',
+      );
+      expect(forwarded?.message).toMatchObject({ peer: bAtLan });
+      expect(atNextHop(forwarded?.message as ProtocolMessage)).not.toEqual([]);
+    });
+  });
+
   it('judges a peer once per message: a Shuffle naming its origin again is not counted against it', () => {
     const { node } = checkedNode();
     node.withNeighbours(1, 2);
@@ -283,7 +329,7 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 
-  it('goes on with a walk about a peer it knows, whatever address the relay names it at, and asks nothing', () => {
+  it('goes on with a walk about a peer it knows, whatever address the relay names it at, never asking about that', () => {
     const { node, asked } = checkedNode();
     node.withNeighbours(1, 2, 3);
     node.withPassive(100);
@@ -295,7 +341,8 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(sends(walk, 'forwardJoin').map((s) => s.message)).toEqual([
       { type: 'forwardJoin', peer: known, ttl: 2 },
     ]);
-    expect(asked).toEqual([]);
+    // Only its own card is checked (could the next hop take it from us?), never the renamed one.
+    expect(asked.map(([address]) => address)).not.toContain(renamed.address);
     expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 });

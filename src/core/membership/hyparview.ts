@@ -552,7 +552,8 @@ export class HyParView {
     }
     if (ttl === this.options.passiveRandomWalkLength) this.learn(joiner, []);
     this.counters.forwardJoinsSent++;
-    this.send(next, { type: 'forwardJoin', peer: joiner, ttl: ttl - 1 }, out);
+    const relayed = this.relayCard(message.peer, sender, next) ?? joiner;
+    this.send(next, { type: 'forwardJoin', peer: relayed, ttl: ttl - 1 }, out);
   }
 
   /**
@@ -1071,7 +1072,12 @@ export class HyParView {
       if (next !== undefined) {
         // Checked at every hop, against the link they came over: a loopback address passes only
         // along loopback links.
-        this.send(next, { type: 'shuffle', origin, ttl: ttl - 1, peers: this.relayable(named, from) }, out);
+        const relayedOrigin = this.relayCard(message.origin, from, next) ?? origin;
+        this.send(
+          next,
+          { type: 'shuffle', origin: relayedOrigin, ttl: ttl - 1, peers: this.relayable(named, from, next) },
+          out,
+        );
         return;
       }
     }
@@ -1173,23 +1179,32 @@ export class HyParView {
     return cards;
   }
 
-  /**
-   * The entries of a Shuffle we pass on, each id once: as named where the AddressCheck allows it
-   * (the origin may have named an address the next hop can reach and our own card cannot, as one
-   * we reached over loopback), else our card for the peer, else left out.
-   */
-  private relayable(peers: readonly PeerInfo[], namedBy: PeerInfo): PeerInfo[] {
+  /** The entries of a Shuffle we pass on to `next`, each id once, as relayCard() gives them. */
+  private relayable(peers: readonly PeerInfo[], namedBy: PeerInfo, next: PeerInfo): PeerInfo[] {
     const relayed: PeerInfo[] = [];
     const named = new Set<NodeId>();
     for (const peer of peers) {
       if (named.has(peer.id)) continue;
       named.add(peer.id);
-      const card =
-        peer.id === this.self.id || this.mayDial(peer.address, namedBy) ? peer : this.knownCard(peer.id);
+      const card = this.relayCard(peer, namedBy, next);
       if (card !== undefined) relayed.push(card);
       else this.counters.unusableAddresses++;
     }
     return relayed;
+  }
+
+  /**
+   * The card to pass on to `next` for a peer `namedBy` named in a walk: ours if `next` could take
+   * it from us (it is first-hand, so a hostile neighbour cannot choose it); else the card as named
+   * if we could take it so (the walk may name an address the next hop can reach where ours cannot,
+   * such as one we reached over loopback); else ours, or none if we do not know the peer.
+   */
+  private relayCard(peer: PeerInfo, namedBy: PeerInfo, next: PeerInfo): PeerInfo | undefined {
+    if (peer.id === this.self.id) return peer;
+    const known = this.knownCard(peer.id);
+    if (known !== undefined && this.mayDial(known.address, next)) return known;
+    if (this.mayDial(peer.address, namedBy)) return peer;
+    return known;
   }
 
   // --- View bookkeeping --------------------------------------------------------------------------
