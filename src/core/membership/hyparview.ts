@@ -1197,7 +1197,9 @@ export class HyParView {
    * The card to pass on to `next` for a peer `namedBy` named in a walk: ours if `next` could take
    * it from us (it is first-hand, so a hostile neighbour cannot choose it); else the card as named
    * if we could take it so (the walk may name an address the next hop can reach where ours cannot,
-   * such as one we reached over loopback); else ours, or none if we do not know the peer.
+   * such as one we reached over loopback); else ours, or none if we do not know the peer. In the
+   * second case the sender chooses the address, as it could for a peer nobody knew: the next hop
+   * takes it only if it does not know the peer either, and forgets it when the dial fails.
    */
   private relayCard(peer: PeerInfo, namedBy: PeerInfo, next: PeerInfo): PeerInfo | undefined {
     if (peer.id === this.self.id) return peer;
