@@ -1108,9 +1108,9 @@ export class HyParView {
 
   /**
    * The reply to our Shuffle, from whichever node the walk ended at: integrated only while our
-   * Shuffle awaits it (SHUFFLE_REPLY_WINDOW), and only once. Unasked, a reply from a neighbour is the eviction hint that
-   * precedes its Disconnect{alive:true} (see evictRandomNeighbour), kept until that arrives; any
-   * other is ignored.
+   * Shuffle awaits it (SHUFFLE_REPLY_WINDOW), and only once. Unasked, a reply from a neighbour is
+   * the eviction hint that precedes its Disconnect{alive:true} (see evictRandomNeighbour), kept
+   * until that arrives; any other is ignored.
    */
   private onShuffleReply(from: PeerInfo, message: ShuffleReply, now: Millis, out: ProtocolAction[]): void {
     const askedAt = this.shuffleStartedAt;
@@ -1137,12 +1137,11 @@ export class HyParView {
 
   /**
    * The address card to use for a peer `namedBy` named second-hand (a Shuffle's origin and
-   * entries, a ForwardJoin's joiner, a ShuffleReply's entries): ours if we know the peer (in a
-   * view, asked to link, or gone silent; or among the former passive peers). Only the
-   * peer's own link and discovery beacons change a known address: a hostile sender could otherwise
-   * point honest peers' ids at addresses where nobody answers, and the failed dials would make us
-   * forget them. An unknown peer is taken at the address named only if the AddressCheck allows it
-   * (undefined otherwise): we would dial it later.
+   * entries, a ForwardJoin's joiner, a ShuffleReply's entries): ours if we know the peer
+   * (knownCard). Only the peer's own link and discovery beacons change a known address: a hostile
+   * sender could otherwise point honest peers' ids at addresses where nobody answers, and the
+   * failed dials would make us forget them. An unknown peer is taken at the address named only if
+   * the AddressCheck allows it (undefined otherwise): we would dial it later.
    */
   private secondHand(peer: PeerInfo, namedBy: PeerInfo): PeerInfo | undefined {
     const known = this.knownCard(peer.id);
