@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { CONTENDER_NAMES } from './contenders/registry.js';
+import { CONTENDER_NAMES, DEFAULT_CONTENDERS } from './contenders/registry.js';
 import { ALL_PHASES, DEFAULT_WARMUP_MESSAGES, type PhaseName } from './scenario/config.js';
 
 /** Most nodes `--procs node` puts in processes of their own; more would swamp a 2-core machine. */
@@ -78,7 +78,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'Broadcast benchmark: meshcast vs js-libp2p GossipSub vs plain flooding (docs/benchmarks.md)',
     )
     .option('--n <list>', 'network sizes, comma-separated', sizes)
-    .option('--contenders <list>', `contenders, comma-separated (${CONTENDER_NAMES.join(', ')})`, contenders)
+    .option(
+      '--contenders <list>',
+      `contenders, comma-separated (${CONTENDER_NAMES.join(', ')}; default ${DEFAULT_CONTENDERS.join(',')})`,
+      contenders,
+    )
     .option(
       '--procs <k|node>',
       `processes per run: node i runs in process i % k; "node" = one per node (N <= ${MAX_PROCESS_PER_NODE})`,
@@ -135,7 +139,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     markdown: boolean;
   }>();
   const defaultSizes = o.quick ? [10] : o.scaling ? SCALING_SIZES : [10, 30, 100];
-  const defaultContenders = o.scaling ? ['meshcast'] : CONTENDER_NAMES;
+  const defaultContenders = o.scaling ? ['meshcast'] : DEFAULT_CONTENDERS;
   const defaultPhases: PhaseName[] = o.scaling ? ['formation', 'latency', 'throughput'] : [...ALL_PHASES];
   return {
     sizes: o.n ?? defaultSizes,

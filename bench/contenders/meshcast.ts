@@ -16,6 +16,8 @@ export interface MeshcastVariant {
   readonly protocol?: Partial<ProtocolOptions>;
   /** Sign and verify every broadcast (NodeOptions.signatures, default true). */
   readonly signatures?: boolean;
+  /** Signature-checking worker threads (NodeOptions.verifyThreads; default: up to 2, cores allowing). */
+  readonly verifyThreads?: number;
 }
 
 /** meshcast over its own TCP links, in the given variant (see registry.ts). */
@@ -52,6 +54,7 @@ class MeshcastBenchNode implements ContenderNode {
       transport: { maxPendingHandshakesPerHost: PER_HOST_LIMIT, maxLinksPerHost: PER_HOST_LIMIT },
       protocol: this.variant.protocol ?? {},
       signatures: this.variant.signatures ?? true,
+      ...(this.variant.verifyThreads === undefined ? {} : { verifyThreads: this.variant.verifyThreads }),
     });
     this.node = node;
     node.on('message', (message) => this.onPayload(message.data));

@@ -4,7 +4,8 @@ import { meshcastContender } from './meshcast.js';
 
 /**
  * The contenders `--contenders` can name. `meshcast` is the default configuration, message
- * signatures on (what the CPU target is about); `meshcast-nosig` shows what signing costs.
+ * signatures on (what the CPU target is about); `meshcast-nosig` shows what signing costs, and
+ * `meshcast-noworker` what the signature-checking worker thread costs and buys.
  */
 const CONTENDERS: Record<string, () => Contender> = {
   meshcast: () =>
@@ -13,6 +14,12 @@ const CONTENDERS: Record<string, () => Contender> = {
     meshcastContender('meshcast-nosig', 'meshcast, default configuration but message signatures off', {
       signatures: false,
     }),
+  'meshcast-noworker': () =>
+    meshcastContender(
+      'meshcast-noworker',
+      'meshcast, default configuration but every signature checked on the event loop (verifyThreads: 0)',
+      { verifyThreads: 0 },
+    ),
   flood: () =>
     meshcastContender(
       'flood',
@@ -23,6 +30,11 @@ const CONTENDERS: Record<string, () => Contender> = {
 };
 
 export const CONTENDER_NAMES: readonly string[] = Object.keys(CONTENDERS);
+
+/** What a run without `--contenders` compares; `meshcast-noworker` runs only when named. */
+export const DEFAULT_CONTENDERS: readonly string[] = CONTENDER_NAMES.filter(
+  (name) => name !== 'meshcast-noworker',
+);
 
 export function contender(name: string): Contender {
   const make = CONTENDERS[name];

@@ -13,6 +13,15 @@ describe('bench run plan', () => {
     expect(warm.map((run) => run.warmupMessages)).toEqual([200, 200, 200, 200]);
   });
 
+  it('compares the default contenders unless --contenders names others', () => {
+    expect(parseOptions([]).contenders).toEqual(['meshcast', 'meshcast-nosig', 'flood', 'libp2p']);
+    expect(parseOptions(['--contenders', 'meshcast,meshcast-noworker']).contenders).toEqual([
+      'meshcast',
+      'meshcast-noworker',
+    ]);
+    expect(() => parseOptions(['--contenders', 'meshcast,gossip'])).toThrow();
+  });
+
   it('refuses a warm-up that is not a positive integer', () => {
     expect(() => parseOptions(['--warmup', '0'])).toThrow();
   });
