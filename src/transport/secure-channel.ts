@@ -178,14 +178,19 @@ export class SecureChannel {
         const rejection = this.checkMessage1(bytes);
         if (rejection !== undefined) return this.failTo(sink, rejection.reason, rejection.detail);
         this.initiatorEphemeral = Buffer.from(bytes.subarray(0, EPHEMERAL_KEY_BYTES));
+        const message2 = this.noiseSend();
+        if (message2 === undefined) {
+          return this.failTo(sink, 'handshake-failed', 'first handshake message holds no usable key');
+        }
         this.state = 'message3';
-        return sink({ kind: 'send', bytes: record(Buffer.from(this.noise.send())) });
+        return sink({ kind: 'send', bytes: record(message2) });
       }
       case 'message2': {
-        if (!this.noiseReceive(bytes)) {
+        const message3 = this.noiseReceive(bytes) ? this.noiseSend() : undefined;
+        if (message3 === undefined) {
           return this.failTo(sink, 'handshake-failed', 'second handshake message does not verify');
         }
-        if (!sink({ kind: 'send', bytes: record(Buffer.from(this.noise.send())) })) return false;
+        if (!sink({ kind: 'send', bytes: record(message3) })) return false;
         return this.secured(sink);
       }
       case 'message3':
@@ -253,6 +258,19 @@ export class SecureChannel {
       return this.noise.recv(bytes).length === 0;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * Builds our next handshake message; undefined if the peer's keys make that impossible. Noise's
+   * recv() takes the first message's ephemeral key without any curve arithmetic, so a key that is no
+   * usable point (94% of random 32-byte strings) surfaces only here, where libsodium throws on it.
+   */
+  private noiseSend(): Buffer | undefined {
+    try {
+      return Buffer.from(this.noise.send());
+    } catch {
+      return undefined;
     }
   }
 

@@ -5,6 +5,7 @@ import { encodeFrame, LENGTH_PREFIX_BYTES } from '../../src/codec/index.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { SEAL_OVERHEAD_BYTES } from '../../src/transport/sealed-record.js';
+import { captureUncaught } from '../helpers/uncaught.js';
 import {
   eventually,
   gossip,
@@ -84,6 +85,22 @@ describe('LinkManager: hostile and broken peers', () => {
     );
     expect(b.manager.stats().handshakeFailures).toBe(25);
     expect(b.manager.links()).toHaveLength(1);
+  });
+
+  it('rejects a first handshake message whose key is no usable point (it threw from the socket callback)', async () => {
+    const { a, b } = await linkedPair();
+    const uncaught = captureUncaught();
+    try {
+      // One record of 32 zero bytes: the open network's first message is the dialer's ephemeral key.
+      const reason = await expectRejected(b, (socket) =>
+        socket.write(Buffer.from([0, 0, 0, 32, ...new Array(32).fill(0)])),
+      );
+      expect(reason).toMatch(/^handshake-failed: first handshake message holds no usable key/);
+      expect(uncaught.errors).toEqual([]);
+    } finally {
+      uncaught.restore();
+    }
+    await assertHonestLinkWorks(a, b, 1);
   });
 
   it('rejects a first frame that is not a Hello', async () => {

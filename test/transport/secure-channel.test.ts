@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import curve from 'noise-curve-ed';
+import Noise from 'noise-handshake';
 import { describe, expect, it } from 'vitest';
 import { generateIdentity, type Identity } from '../../src/identity/identity.js';
 import { networkKeyFromSecret } from '../../src/identity/network-key.js';
-import { type ChannelEvent, SecureChannel } from '../../src/transport/secure-channel.js';
+import { type ChannelEvent, NOISE_PROLOGUE, SecureChannel } from '../../src/transport/secure-channel.js';
 
 const MAX_BODY = 1024;
 
@@ -184,4 +186,48 @@ describe('SecureChannel', () => {
       { numRuns: 300 },
     );
   });
+
+  // The open network's first message is the dialer's ephemeral key alone, which Noise takes without
+  // any arithmetic: the responder meets a key that is no usable point only when it answers.
+  it.each([
+    ['all zeros (a point of small order)', Buffer.alloc(32, 0)],
+    ['all 0xff (not on the curve)', Buffer.alloc(32, 0xff)],
+  ])('fails a first message whose key is no usable point, without throwing: %s', (_label, key) => {
+    const responder = end(false);
+    const events = responder.channel.receive(framed(key));
+    expect(events).toEqual([expect.objectContaining({ kind: 'failure', reason: 'handshake-failed' })]);
+    expect(responder.channel.receive(framed(key))).toEqual([]);
+  });
+
+  it('answers or fails every first message of the right length, never throws', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (key) => {
+        const events = end(false).channel.receive(framed(Buffer.from(key)));
+        expect(events).toHaveLength(1);
+        expect(['send', 'failure']).toContain(events[0]?.kind);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('fails a private network member whose tagged first message carries no usable key', () => {
+    const psk = networkKeyFromSecret(Buffer.alloc(32, 1)).handshakeKey;
+    // The tag verifies (the member holds the network key); the ephemeral key is the zero point.
+    const forger = new Noise('XXpsk0', true, generateIdentity(), { curve, psk });
+    forger.initialise(NOISE_PROLOGUE);
+    (forger as unknown as { e: unknown }).e = {
+      publicKey: Buffer.alloc(32, 0),
+      secretKey: Buffer.alloc(64, 0),
+    };
+    const events = end(false, psk).channel.receive(framed(Buffer.from(forger.send())));
+    expect(events).toEqual([expect.objectContaining({ kind: 'failure', reason: 'handshake-failed' })]);
+  });
 });
+
+/** One handshake record as a peer puts it on the wire: a u32 big-endian length, then the bytes. */
+function framed(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(4 + bytes.length);
+  out.writeUInt32BE(bytes.length, 0);
+  bytes.copy(out, 4);
+  return out;
+}
