@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { MAX_TIMER_DELAY_MS } from '../discovery/scheduler.js';
 import { HELD_LOOP_THRESHOLD_MS } from '../transport/defaults.js';
 
 /** Where NodeTimers reads the time and arms timers: the process's own, or a test's fake. */
@@ -48,12 +49,16 @@ export class NodeTimers {
 
   private arm(after: number, run: () => void, mayWaitAgain: boolean): void {
     const due = this.host.now() + after;
+    // Node runs a timer set for longer than MAX_TIMER_DELAY_MS (about 24.8 days, a duration the
+    // options accept) after 1 ms: a longer wait is taken in pieces.
+    const piece = Math.min(after, MAX_TIMER_DELAY_MS);
     const handle = this.host.setTimeout(() => {
       this.pending.delete(handle);
-      const late = this.host.now() - due;
-      if (mayWaitAgain && late > HELD_LOOP_THRESHOLD_MS) this.arm(late, run, false);
+      const now = this.host.now();
+      if (piece < after) this.arm(Math.max(0, due - now), run, mayWaitAgain);
+      else if (mayWaitAgain && now - due > HELD_LOOP_THRESHOLD_MS) this.arm(now - due, run, false);
       else run();
-    }, after);
+    }, piece);
     this.pending.add(handle);
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_TIMER_DELAY_MS } from '../../src/discovery/scheduler.js';
 import { NodeTimers, type TimerHost } from '../../src/node/node-timers.js';
 import { HELD_LOOP_THRESHOLD_MS } from '../../src/transport/defaults.js';
 
@@ -14,7 +15,8 @@ class FakeHost implements TimerHost {
 
   setTimeout(run: () => void, after: number): unknown {
     const handle = this.nextHandle++;
-    this.armed.set(handle, { at: this.time + after, run });
+    // As Node does: a delay setTimeout cannot keep runs after 1 ms.
+    this.armed.set(handle, { at: this.time + (after > MAX_TIMER_DELAY_MS ? 1 : after), run });
     return handle;
   }
 
@@ -67,6 +69,23 @@ describe('NodeTimers', () => {
     host.runTimersAt(5_000);
     host.runTimersAt(20_000);
     expect(ran).toEqual([20_000]);
+  });
+
+  it('runs a timer longer than setTimeout can keep when it is due, not after 1 ms', () => {
+    const host = new FakeHost();
+    const timers = new NodeTimers(host);
+    const ran: number[] = [];
+    const thirtyDays = 30 * 24 * 3600 * 1000;
+    timers.schedule(thirtyDays, () => ran.push(host.time));
+    host.runTimersAt(1);
+    host.runTimersAt(MAX_TIMER_DELAY_MS);
+    expect(ran).toEqual([]);
+    expect(timers.size).toBe(1);
+    host.runTimersAt(thirtyDays - 1);
+    expect(ran).toEqual([]);
+    host.runTimersAt(thirtyDays);
+    expect(ran).toEqual([thirtyDays]);
+    expect(timers.size).toBe(0);
   });
 
   it('clear() cancels timers, the ones waiting a second time included', () => {
