@@ -86,7 +86,8 @@ export interface NodeStats {
 export interface StopOptions {
   /**
    * Send DISCONNECT to every neighbour before closing (default true). False vanishes as a crashed
-   * process would, which tests and the demo use to exercise self-healing.
+   * process would, which tests and the demo use to exercise self-healing; 'peer:down' is emitted
+   * for each neighbour either way.
    */
   readonly goodbye?: boolean;
 }
@@ -313,9 +314,15 @@ export class MeshNode extends EventEmitter<NodeEvents> {
    */
   stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping !== undefined) return this.stopping;
+    // Set before the shutdown starts: its goodbye emits 'peer:down' at once, and a listener that
+    // calls stop() then must wait for this shutdown rather than start a second one.
+    let stopped!: () => void;
+    this.stopping = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
     const shutdown = this.shutdown(options.goodbye ?? true);
     // A listener's error goes to the first caller only; the node is stopped all the same.
-    this.stopping = shutdown.catch(() => {});
+    shutdown.then(stopped, stopped);
     return shutdown;
   }
 
@@ -327,11 +334,17 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     // once every goodbye is sent and the sockets, timers and identity lock are closed.
     let listenerFailure: { readonly error: unknown } | undefined;
     try {
-      if (goodbye && wasRunning && this.protocol) {
-        this.apply(this.protocol.handle({ type: 'leave' }, performance.now()), (error) => {
+      if (wasRunning && this.protocol) {
+        const leaving = this.protocol.handle({ type: 'leave' }, performance.now());
+        // Without a goodbye nothing goes on the wire, as from a crashed process, but this node's
+        // own views and listeners still learn that every neighbour is gone.
+        const actions = goodbye
+          ? leaving
+          : leaving.filter((a) => a.type !== 'send' && a.type !== 'disconnect');
+        this.apply(actions, (error) => {
           listenerFailure ??= { error };
         });
-        await this.transport.settle(GOODBYE_GRACE_MS);
+        if (goodbye) await this.transport.settle(GOODBYE_GRACE_MS);
       }
     } finally {
       await this.teardown();

@@ -253,6 +253,39 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  it("makes a stop() called from a 'peer:down' listener during the goodbye wait for that stop", async () => {
+    mesh = new TestMesh();
+    const nodes = await mesh.start(2);
+    await mesh.waitConnected();
+    const leaver = nodes[0]!;
+    const seen: string[] = [];
+    leaver.on('stopped', () => seen.push('stopped'));
+    let inner: Promise<void> | undefined;
+    leaver.on('peer:down', () => {
+      inner ??= leaver.stop().then(() => void seen.push('inner stop resolved'));
+    });
+    await leaver.stop();
+    await inner;
+    // Before, the inner call began a second shutdown in the middle of the goodbye.
+    expect(seen).toEqual(['stopped', 'inner stop resolved']);
+  });
+
+  it("empties its views and reports 'peer:down' when stopped without goodbye, as with one", async () => {
+    mesh = new TestMesh();
+    const nodes = await mesh.start(2);
+    await mesh.waitConnected();
+    const [crasher, survivor] = [nodes[0]!, nodes[1]!];
+    const downs: string[] = [];
+    crasher.on('peer:down', (peer) => downs.push(peer.id));
+    const framesOut = crasher.stats().transport.framesOut;
+    await crasher.stop({ goodbye: false });
+    expect(crasher.links()).toEqual([]);
+    expect(crasher.peers().active).toEqual([]);
+    expect(downs).toEqual([survivor.id]);
+    // No goodbye went out.
+    expect(crasher.stats().transport.framesOut).toBe(framesOut);
+  });
+
   it('carries out every protocol action even when an application listener throws', async () => {
     // The contact's 'peer:up' listener throws on every join: before, the Neighbor reply that
     // follows the join in the same batch of actions was never sent, and the joiners waited for
