@@ -66,6 +66,23 @@ export type DiscoveryOption =
   | 'announceIntervalMs'
   | 'eagerIntervalMs';
 
+/**
+ * An option as messages name it: the three a user sets are named also as they are set, through
+ * createNode and on the command line, where discovery's own names differ.
+ */
+export function optionAsSet(option: DiscoveryOption): string {
+  switch (option) {
+    case 'port':
+      return `"port" option (createNode's "discoveryPort", meshcast's --discovery-port)`;
+    case 'group':
+      return `"group" option (createNode's "group", meshcast's --group)`;
+    case 'interfaceAddress':
+      return `"interfaceAddress" option (createNode's "interface", meshcast's --interface)`;
+    default:
+      return `"${option}" option`;
+  }
+}
+
 /** Why start() failed: bad options, or the OS refused the socket. The message names the option to change. */
 export class DiscoveryStartError extends Error {
   override readonly name = 'DiscoveryStartError';
@@ -121,7 +138,7 @@ export function validateOptions(options: MulticastDiscoveryOptions): ValidatedOp
   const invalid = (option: DiscoveryOption, expected: string, actual: unknown): DiscoveryStartError =>
     new DiscoveryStartError(
       option,
-      `invalid "${option}" option ${JSON.stringify(actual)}: expected ${expected}`,
+      `invalid ${optionAsSet(option)} ${JSON.stringify(actual)}: expected ${expected}`,
     );
 
   if (typeof v.self !== 'string' || !NODE_ID_PATTERN.test(v.self)) {

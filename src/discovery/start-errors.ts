@@ -1,4 +1,4 @@
-import { DiscoveryStartError, type ValidatedOptions } from './multicast-options.js';
+import { DiscoveryStartError, optionAsSet, type ValidatedOptions } from './multicast-options.js';
 
 /** The socket set-up step that failed; each one is governed by a different option. */
 export type SetupStep = 'bind' | 'setInterface' | 'join';
@@ -9,10 +9,8 @@ export interface LanInterface {
   readonly address: string;
 }
 
-/** How the option is set where users meet it: createNode's option and the command line's flag. */
-const INTERFACE_OPTION =
-  'set the "interfaceAddress" option (createNode\'s "interface", meshcast\'s --interface) to the IPv4 address ' +
-  'of a local, multicast-capable interface';
+const INTERFACE_OPTION = `set the ${optionAsSet('interfaceAddress')} to the IPv4 address of a local, multicast-capable interface`;
+const PORT_OPTION = optionAsSet('port');
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
@@ -42,21 +40,21 @@ export function describeSetupError(
         return new DiscoveryStartError(
           'port',
           `discovery UDP port ${options.port} is held by a socket that does not allow sharing (EADDRINUSE); ` +
-            'stop that program or choose another "port" option',
+            `stop that program or choose another ${PORT_OPTION}`,
           code,
         );
       }
       if (code === 'EACCES') {
         return new DiscoveryStartError(
           'port',
-          `not allowed to bind discovery UDP port ${options.port} (EACCES); choose a "port" option above 1023`,
+          `not allowed to bind discovery UDP port ${options.port} (EACCES); choose a ${PORT_OPTION} above 1023`,
           code,
         );
       }
       return new DiscoveryStartError(
         'port',
         `cannot bind discovery UDP port ${options.port} for group ${options.group} (${cause}); ` +
-          'check the "port" and "group" options',
+          `check the ${PORT_OPTION} and the ${optionAsSet('group')}`,
         code,
       );
     case 'setInterface':

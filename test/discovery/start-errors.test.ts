@@ -24,6 +24,16 @@ describe('describeSetupError', () => {
     expect(error.message).toMatch(/this host has 192\.168\.1\.20 \(eth0\), 10\.0\.0\.7 \(wlan0\)$/);
   });
 
+  it.each([
+    ['EADDRINUSE', /choose another "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\)$/],
+    ['EACCES', /choose a "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\) above 1023$/],
+    ['EINVAL', /check the "port" option \(createNode's "discoveryPort", .*\) and the "group" option \(.*--group\)$/],
+  ])('names the discovery port as users set it, not as the TCP "port" they also set: %s', (code, wanted) => {
+    const error = describeSetupError('bind', Object.assign(new Error(`bind ${code}`), { code }), options());
+    expect(error).toMatchObject({ option: 'port', code });
+    expect(error.message).toMatch(wanted);
+  });
+
   it('lists no choices for an interface that was set', () => {
     const error = describeSetupError('join', enodev, options('192.168.1.20'), lans);
     expect(error.message).toContain('on interface 192.168.1.20 (ENODEV)');
