@@ -202,6 +202,11 @@ export class Protocol {
     );
   }
 
+  /** Throws the RangeError the constructor would for these options, for a runtime that checks early. */
+  static checkOptions(options: Partial<ProtocolOptions>): void {
+    resolveOptions(options);
+  }
+
   /** All-zero statistics, for a runtime that has no Protocol yet. */
   static emptyStats(): ProtocolStats {
     return { ...emptyMembershipStats(), ...emptyBroadcastStats() };

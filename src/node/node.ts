@@ -8,6 +8,10 @@ import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
 import { normalizeAddress } from '../discovery/bootstrap.js';
 import { MulticastDiscovery } from '../discovery/multicast.js';
+import {
+  type MulticastDiscoveryOptions,
+  validateOptions as validateDiscoveryOptions,
+} from '../discovery/multicast-options.js';
 import { generateIdentity, type Identity } from '../identity/identity.js';
 import { loadOrCreateIdentity } from '../identity/identity-file.js';
 import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-lock.js';
@@ -94,6 +98,9 @@ export interface StopOptions {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** Stands for the TCP port, not bound yet, when createNode() checks the discovery options. */
+const DISCOVERY_CHECK_LISTEN_PORT = 1;
+
 /**
  * The runtime: owns the sockets and the timers, feeds what happens to the pure protocol core, and
  * carries out the actions the core returns. All protocol decisions live in src/core.
@@ -143,6 +150,13 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const identity = resolveIdentity(options);
     this.identity = identity;
     this.id = identity.id;
+    // The core and discovery are made only by start(), after the TCP port is bound: their options
+    // are checked now, the way they will check them then (initialSeq is drawn at start).
+    Protocol.checkOptions({ initialSeq: 0, ...options.protocol });
+    if (options.discovery ?? true) {
+      const discovery = validateDiscoveryOptions(this.discoveryOptions(DISCOVERY_CHECK_LISTEN_PORT));
+      if (discovery instanceof Error) throw new RangeError(discovery.message, { cause: discovery });
+    }
     this.networkKey = resolveNetworkKey(options);
     this.network = this.networkKey?.fingerprint;
     this.logger = (options.logger ?? silentLogger()).child({ node: this.id.slice(0, 8) });
@@ -363,8 +377,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     this.releaseIdentity();
   }
 
-  private async startDiscovery(listenPort: number): Promise<void> {
-    const discovery = new MulticastDiscovery({
+  private discoveryOptions(listenPort: number): MulticastDiscoveryOptions {
+    return {
       self: this.id,
       beaconKey: this.networkKey?.beaconKey,
       listenPort,
@@ -373,7 +387,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       interfaceAddress: this.options.interface,
       logger: this.logger,
       overlayTag: () => this.protocol?.overlayTag() ?? this.id,
-    });
+    };
+  }
+
+  private async startDiscovery(listenPort: number): Promise<void> {
+    const discovery = new MulticastDiscovery(this.discoveryOptions(listenPort));
     discovery.on('peer', (peer) =>
       this.handle({
         type: 'discovered',

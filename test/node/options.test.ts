@@ -16,6 +16,21 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     },
   );
 
+  it.each([
+    ['protocol.activeViewSize 0', { protocol: { activeViewSize: 0 } }, /activeViewSize/],
+    ['protocol.shuffleInterval -1', { protocol: { shuffleInterval: -1 } }, /shuffleInterval/],
+    ['discoveryPort 0', { discoveryPort: 0 }, /"discoveryPort"/],
+    ['a group that is no multicast address', { group: '10.0.0.1' }, /"group" option .*"10\.0\.0\.1"/],
+    ['an interface that is no IPv4 address', { interface: 'eth0' }, /"interface"/],
+  ])('%s, which only start() used to find', (_name, options, message) => {
+    expect(() => createNode(options)).toThrow(RangeError);
+    expect(() => createNode(options)).toThrow(message);
+  });
+
+  it('leaves the discovery options unchecked when discovery is off', () => {
+    expect(() => createNode({ discovery: false, discoveryPort: 0 })).not.toThrow();
+  });
+
   it('accepts what is meant', () => {
     for (const threads of [0, 2, MAX_VERIFY_THREADS]) {
       expect(() =>
