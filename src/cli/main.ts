@@ -14,10 +14,15 @@ import {
 import { fractionBelowOne, whole } from './number-flags.js';
 import { registerSimCommand } from './sim-command.js';
 
-// A reader that went away (`meshcast demo | head -1`) must not crash the program: what is left to
-// print goes nowhere, and the work under way (a chat's goodbye, the demo) ends as it would anyway.
+// A reader that went away (`meshcast demo | head -1`, a closed terminal) must not crash the
+// program: what is left to print goes nowhere, and the work under way (a chat's goodbye, the demo)
+// ends as it would anyway. Any other failure to write (a full disk) is said once, plainly.
+let outputFailed = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
+  if (error.code === 'EPIPE' || error.code === 'EIO' || outputFailed) return;
+  outputFailed = true;
+  process.stderr.write(`meshcast: cannot write output: ${error.message}\n`);
+  process.exitCode = 1;
 });
 
 const program = new Command()
@@ -77,7 +82,7 @@ program
       killFraction: flags.kill,
       logger: createLogger(flags.logLevel),
     });
-    process.exitCode = summary.ok ? 0 : 1;
+    if (!summary.ok) process.exitCode = 1;
   });
 
 registerSimCommand(program);
