@@ -109,6 +109,9 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   // Line editing only when a person types at a terminal: piped input would be echoed back.
   const terminal = isTerminal(input) && isTerminal(output);
   const rl = createInterface({ input, output, terminal, prompt: '' });
+  // A terminal that hung up (its window closed) fails readline's last write or raw-mode switch with
+  // EIO: nobody is left to tell, and the goodbye is still owed.
+  rl.on('error', () => {});
   let inputClosed = false;
   if (terminal) {
     // A received line is written over the line being typed, which is then drawn again below it.
@@ -125,18 +128,24 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   const quit = (): Promise<void> => {
     quitting ??= (async () => {
       inputClosed = true;
-      rl.close();
       unsentLines = pending.length;
       if (unsentLines > 0) say(`* ${unsentLines} waiting line(s) not sent: no peer connected`);
+      // The goodbye first: closing a terminal that hung up can fail, and nothing may stop it going out.
       if (node.peers().active.length > 0) node.broadcast(encodeChat({ kind: 'left', name: options.name }));
+      try {
+        rl.close();
+      } catch {
+        // EIO from a hung-up terminal, as above.
+      }
       await node.stop();
     })();
     return quitting;
   };
   const onSignal = (): void => void quit();
-  // SIGHUP: the terminal was closed; a goodbye is still owed.
+  // SIGHUP: the terminal was closed; a goodbye is still owed. Listening (not once) until the node
+  // has stopped: a second Ctrl+C or SIGTERM during the goodbye must not kill the process mid-way.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) process.once(signal, onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
   rl.on('SIGINT', onSignal); // a TTY readline swallows Ctrl+C and reports it here instead
 
   rl.on('line', (line) => {
@@ -153,7 +162,10 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
     }
     node.broadcast(encodeChat({ kind: 'line', name: options.name, text: unescapeSlash(text) }));
   });
-  rl.on('close', () => void quit());
+  // End of input; quit() closes rl itself, and this 'close' comes before quit() has returned.
+  rl.on('close', () => {
+    if (!inputClosed) void quit();
+  });
 
   function command(text: string): void {
     const [name] = text.split(/\s+/);

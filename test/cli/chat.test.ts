@@ -1,11 +1,14 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
-import { ChatProcess, everyoneSays, waitConnected } from '../helpers/chat-process.js';
+import { ChatProcess, CLI, everyoneSays, waitConnected, waitOverlay } from '../helpers/chat-process.js';
 import { uniqueDiscovery } from '../helpers/unique-group.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let running: ChatProcess[] = [];
 /** Each process its own identity file: on one machine they would otherwise share the default one. */
@@ -191,5 +194,84 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     writer.kill('SIGHUP');
     expect(await writer.exited()).toBe(0);
     await reader.waitForLine(new RegExp(`^\\* ${writer.name} left the mesh$`));
+  });
+});
+
+describe('meshcast chat leaving', () => {
+  it.each([
+    ['/quit', (c: ChatProcess) => c.type('/quit')],
+    ['SIGINT', (c: ChatProcess) => c.kill('SIGINT')],
+    ['SIGTERM', (c: ChatProcess) => c.kill('SIGTERM')],
+  ] as const)('reports the lines it never sent once, on %s', async (how, leave) => {
+    // Before, closing readline inside quit() called quit() again, which ran its body twice.
+    const [alone] = startChats(1, uniqueDiscovery(), `alone${how.replace('/', '')}`) as [ChatProcess];
+    await alone.port();
+    alone.type('anyone there?');
+    await alone.waitForLine(/no peers yet/);
+    leave(alone);
+    expect(await alone.exited()).toBe(1);
+    expect(alone.count(/waiting line\(s\) not sent/)).toBe(1);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'ends with status 0 on a second %s during the goodbye',
+    async (signal) => {
+      const chats = startChats(3, uniqueDiscovery(), `again${signal}`);
+      await waitOverlay(chats, 'full', (view) => view.length === 2);
+      const [quitter, frozen, witness] = chats as [ChatProcess, ChatProcess, ChatProcess];
+      // A neighbour that does not answer (a frozen laptop) holds the goodbye for its grace period.
+      frozen.kill('SIGSTOP');
+      try {
+        quitter.kill(signal);
+        await witness.waitForLine(new RegExp(`^\\* ${quitter.name} left the mesh$`));
+        // Before, the first signal's listener was a `once`: the second killed the process.
+        quitter.kill(signal);
+        expect(await quitter.exited()).toBe(0);
+      } finally {
+        frozen.kill('SIGCONT');
+      }
+    },
+  );
+
+  it('says goodbye when its real terminal hangs up (a closed window)', async () => {
+    const discovery = uniqueDiscovery();
+    const [witness] = startChats(1, discovery, 'hangupWitness') as [ChatProcess];
+    const args = ['--interface', '127.0.0.1', '--port', '0', '--group', discovery.group];
+    args.push('--discovery-port', String(discovery.discoveryPort), '--identity', join(keys, 'tty.key'));
+    // util-linux `script` runs the chat on a pseudo-terminal; killing `script` closes the terminal's
+    // master side, and the kernel hangs the chat's terminal up (SIGHUP, then EIO on every use).
+    const command = `echo "PID=$$"; exec ${process.execPath} ${CLI} chat --name ttyuser ${args.join(' ')}`;
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, SHELL: '/bin/sh' },
+    });
+    let screen = '';
+    terminal.stdout.setEncoding('utf8');
+    terminal.stdout.on('data', (chunk: string) => {
+      screen += chunk;
+    });
+    const chatPid = (): number | undefined => {
+      const match = /PID=(\d+)/.exec(screen);
+      return match ? Number(match[1]) : undefined;
+    };
+    try {
+      await waitUntil('the chat on the terminal to start', () => /links on port/.test(screen), [
+        [terminal.stdout as Readable, 'data'],
+      ]);
+      await witness.waitForLine(/^\* ttyuser joined the mesh$/);
+      terminal.kill('SIGKILL');
+      // Before, readline's EIO on the hung-up terminal crashed the chat before its goodbye.
+      await witness.waitForLine(/^\* ttyuser left the mesh$/);
+    } finally {
+      terminal.kill('SIGKILL');
+      const pid = chatPid();
+      try {
+        // Only the chat itself: its pid may have been given to another process since it exited.
+        if (pid !== undefined && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ttyuser')) {
+          process.kill(pid, 'SIGKILL');
+        }
+      } catch {
+        // already gone
+      }
+    }
   });
 });
