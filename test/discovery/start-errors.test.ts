@@ -25,9 +25,18 @@ describe('describeSetupError', () => {
   });
 
   it.each([
-    ['EADDRINUSE', /choose another "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\)$/],
-    ['EACCES', /choose a "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\) above 1023$/],
-    ['EINVAL', /check the "port" option \(createNode's "discoveryPort", .*\) and the "group" option \(.*--group\)$/],
+    [
+      'EADDRINUSE',
+      /choose another "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\)$/,
+    ],
+    [
+      'EACCES',
+      /choose a "port" option \(createNode's "discoveryPort", meshcast's --discovery-port\) above 1023$/,
+    ],
+    [
+      'EINVAL',
+      /check the "port" option \(createNode's "discoveryPort", .*\) and the "group" option \(.*--group\)$/,
+    ],
   ])('names the discovery port as users set it, not as the TCP "port" they also set: %s', (code, wanted) => {
     const error = describeSetupError('bind', Object.assign(new Error(`bind ${code}`), { code }), options());
     expect(error).toMatchObject({ option: 'port', code });
