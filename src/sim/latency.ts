@@ -34,6 +34,8 @@ export function sampleLatency(model: LatencyModel, random: Random): Millis {
  */
 export function parseLatency(text: string): LatencyModel | string {
   const [kind, ...rest] = text.split(':');
+  // Number('') is 0: "constant:" would otherwise be a latency of 0 ms.
+  if (rest.some((field) => field.trim() === '')) return 'latencies must be non-negative numbers of ms';
   const numbers = rest.map(Number);
   if (numbers.some((n) => !Number.isFinite(n) || n < 0))
     return 'latencies must be non-negative numbers of ms';

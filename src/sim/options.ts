@@ -197,12 +197,17 @@ export function checkSimOptions(options: ResolvedSimOptions): string[] {
     duration('churn duration', churn.duration);
   }
   if (partition !== undefined) {
+    if (options.nodes < 2) problems.push('a partition needs at least 2 nodes to split');
     duration('partition duration', partition.duration);
     integer('broadcasts after the repair', partition.broadcasts, 0);
     duration('partition broadcast interval', partition.interval);
   }
   if (crash !== undefined) {
     fraction('crash fraction', crash.fraction, Number.MIN_VALUE, 1 - Number.EPSILON);
+    // The crash takes the whole part of fraction × live nodes; without churn that is known now.
+    if (churn === undefined && crash.fraction > 0 && Math.floor(crash.fraction * options.nodes) === 0) {
+      problems.push(`a crash fraction of ${crash.fraction} crashes none of ${options.nodes} nodes`);
+    }
     integer('broadcasts after the crash', crash.broadcasts, 0);
     duration('crash broadcast interval', crash.interval);
   }

@@ -105,6 +105,37 @@ describe('meshcast sim', () => {
     await expect(runSim(['--nodes', 'many'])).rejects.toThrow(/whole number/);
     await expect(runSim(['--crash', '1.5'])).rejects.toThrow(/fraction/);
     await expect(runSim(['--latency', 'gaussian:3'])).rejects.toThrow(/uniform/);
+    // Number('') is 0: these ran with no latency at all.
+    for (const latency of ['constant:', 'uniform::', 'exponential:', 'uniform:1:']) {
+      await expect(runSim(['--latency', latency])).rejects.toThrow(/non-negative numbers/);
+    }
+  });
+
+  it('refuses a crash that crashes no node and a partition of one node, instead of reporting them healed', async () => {
+    const errors: string[] = [];
+    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const [flags, problem] of [
+        [['--nodes', '1000', '--crash', '0.0005'], 'a crash fraction of 0.0005 crashes none of 1000 nodes'],
+        [['--nodes', '3', '--crash', '0.3'], 'a crash fraction of 0.3 crashes none of 3 nodes'],
+        [['--nodes', '1', '--partition'], 'a partition needs at least 2 nodes'],
+      ] as const) {
+        process.exitCode = undefined;
+        errors.length = 0;
+        expect(await runSim([...flags, '--broadcasts', '1', '--no-progress'])).toBe('');
+        expect(errors.join('')).toContain(problem);
+        expect(process.exitCode).toBe(1);
+      }
+      process.exitCode = undefined;
+      expect(
+        await runSim(['--nodes', '4', '--crash', '0.3', '--broadcasts', '1', '--json', '--no-progress']),
+      ).toMatch(/"crashed":1\b/);
+    } finally {
+      writeErr.mockRestore();
+    }
   });
 
   it('offers exactly the strategies the core has, and refuses others', async () => {
