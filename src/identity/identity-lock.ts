@@ -1,19 +1,21 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createWhole } from './create-whole.js';
 import { SECRET_FILE_MODE } from './key-file.js';
 
 /**
- * A running node marks its identity file as taken with a lock file beside it, `<file>.lock`,
- * holding its process id. Two nodes with one identity share a node id: each takes the other's
+ * A running node marks its identity file as taken with a lock file beside it, `<file>.lock`, named
+ * after the file itself (symbolic links followed), holding its process id, the process's start time
+ * and the machine's boot id. Two nodes with one identity share a node id: each takes the other's
  * beacons for its own, so they never link, and their neighbours keep one link for the pair. The
  * lock stops the second node on one machine; a copy on another machine is caught by discovery
  * (the 'identity:conflict' event).
  *
- * A lock whose process is gone (killed, crashed) is stale and taken over, and so is one naming this
- * process that this process did not take (in a container every run is process 1). A process id the
- * system has since given to another program makes a stale lock look held: the error says which file
- * to delete then.
+ * A lock whose process is gone (killed, crashed, or the machine restarted) is stale and taken over,
+ * and so is one naming a process id the system has since given to another program (its start time
+ * differs), and one naming this process that this process did not take (in a container every run
+ * is process 1). Two containers that share the file on a volume cannot see each other's processes:
+ * the second takes the first's lock, and discovery reports the conflict.
  */
 export class IdentityInUseError extends Error {
   override readonly name = 'IdentityInUseError';
@@ -23,10 +25,12 @@ export class IdentityInUseError extends Error {
     readonly path: string,
     /** The process that holds it. */
     readonly pid: number,
+    /** Its lock file: beside the file that `path` names, symbolic links followed. */
+    lockPath = lockPathOf(path),
   ) {
     super(
       `identity file ${path} is in use by another meshcast node (process ${pid}): give each running ` +
-        `node its own identity file. If no node runs with it, delete ${lockPathOf(path)}.`,
+        `node its own identity file. If no node runs with it, delete ${lockPath}.`,
     );
   }
 }
@@ -51,21 +55,38 @@ export function lockPathOf(identityPath: string): string {
  * directory, say) the node runs unlocked: refusing to start would be worse than the risk guarded.
  */
 export function lockIdentityFile(identityPath: string): ReleaseIdentity {
-  const attempt = takeLock(lockPathOf(identityPath));
+  const lockPath = lockPathOf(canonicalPath(identityPath));
+  const attempt = takeLock(lockPath);
   switch (attempt.outcome) {
     case 'taken':
       return attempt.release;
     case 'held':
-      throw new IdentityInUseError(identityPath, attempt.holder);
+      throw new IdentityInUseError(identityPath, attempt.holder, lockPath);
     case 'unwritable':
       return () => {};
   }
 }
 
-/** The live process that holds `identityPath`'s lock, or undefined if none does. */
+/** The live process that holds `identityPath`'s lock, or undefined if none does (or none can tell). */
 export function identityHolder(identityPath: string): number | undefined {
-  const lock = readLock(lockPathOf(identityPath));
+  const lock = readLock(lockPathOf(canonicalPath(identityPath)));
   return typeof lock === 'number' ? lock : undefined;
+}
+
+/**
+ * The file `path` names, symbolic links followed, so that every name of one identity file (through
+ * a linked directory, or a dotfile linked to a repository) has one lock.
+ */
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
 }
 
 /** How long a start waits for another process to finish clearing a stale lock (it takes microseconds). */
@@ -92,13 +113,14 @@ function takeLock(lockPath: string): Attempt {
     let created: boolean;
     try {
       // Whole, never empty: a racer reading an empty lock would take it for stale and remove it.
-      created = createWhole(lockPath, `${process.pid}\n`, SECRET_FILE_MODE);
+      created = createWhole(lockPath, OWN_RECORD, SECRET_FILE_MODE);
     } catch {
       return { outcome: 'unwritable' };
     }
     if (created) return { outcome: 'taken', release: holdUntilReleased(lockPath) };
     const lock = readLock(lockPath);
     if (typeof lock === 'number') return { outcome: 'held', holder: lock };
+    if (typeof lock === 'object') throw unreadableLockError(lockPath, lock.unreadable);
     // Gone already (let go, or cleared, since we tried), it needs no clearing: try again.
     const clearing = lock === 'absent' ? 'cleared' : clearStaleLock(lockPath);
     if (clearing === 'unwritable') return { outcome: 'unwritable' };
@@ -126,6 +148,13 @@ function clearStaleLock(lockPath: string): 'cleared' | 'unwritable' | { readonly
   } finally {
     breakLock.release();
   }
+}
+
+function unreadableLockError(lockPath: string, error: NodeJS.ErrnoException): Error {
+  return new Error(
+    `cannot read the lock ${lockPath} (${error.code ?? error.message}): another user's node may hold it. ` +
+      'If no meshcast node runs with this identity file, delete the lock.',
+  );
 }
 
 function breakLockPathOf(lockPath: string): string {
@@ -156,27 +185,66 @@ function holdUntilReleased(lockPath: string): ReleaseIdentity {
     if (!held) return;
     held = false;
     // Only our own: a lock taken over as stale (we were thought gone) belongs to its new holder.
-    if (readLock(heldPath) === process.pid) rmSync(heldPath, { force: true });
+    if (readText(heldPath) === OWN_RECORD) rmSync(heldPath, { force: true });
     locksHeldHere.delete(heldPath);
   };
 }
 
 /**
- * The live process that holds the lock file, 'absent' if there is none, or 'stale': naming no
- * process, or one that is gone, or this process without being one of the locks it holds.
+ * The live process that holds the lock file, 'absent' if there is none, 'stale' (naming no process,
+ * one that is gone, one started after the lock was written, a lock from before the machine last
+ * started, or this process without being one of the locks it holds), or the error that kept it
+ * unread: a lock we cannot read may well be live, and is never taken for stale.
  */
-function readLock(lockPath: string): number | 'absent' | 'stale' {
+function readLock(
+  lockPath: string,
+): number | 'absent' | 'stale' | { readonly unreadable: NodeJS.ErrnoException } {
   let text: string;
   try {
     text = readFileSync(lockPath, 'utf8');
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'stale';
+    const failure = error as NodeJS.ErrnoException;
+    return failure.code === 'ENOENT' ? 'absent' : { unreadable: failure };
   }
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return 'stale';
+  // "pid start-time boot-id"; a lock written before either was recorded holds the pid alone.
+  const [pidText = '', started, boot] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!/^[0-9]+$/.test(pidText) || !Number.isSafeInteger(pid) || pid <= 0) return 'stale';
+  if (boot !== undefined && BOOT_ID !== undefined && boot !== BOOT_ID) return 'stale';
   if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : 'stale';
-  return isAlive(pid) ? pid : 'stale';
+  if (!isAlive(pid)) return 'stale';
+  const startedNow = startTimeOf(pid);
+  return started !== undefined && startedNow !== undefined && started !== startedNow ? 'stale' : pid;
 }
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's id of this boot of the machine; undefined elsewhere. */
+const BOOT_ID = readText('/proc/sys/kernel/random/boot_id')?.trim();
+
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), which tells a
+ * process from a later one given the same id; undefined where /proc does not say.
+ */
+function startTimeOf(pid: number | 'self'): string | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields?.[19];
+}
+
+/** What this process writes in a lock it takes: the pid alone where /proc does not say the rest. */
+const OWN_START_TIME = startTimeOf('self');
+const OWN_RECORD =
+  OWN_START_TIME === undefined || BOOT_ID === undefined
+    ? `${process.pid}\n`
+    : `${process.pid} ${OWN_START_TIME} ${BOOT_ID}\n`;
 
 /** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user's. */
 function isAlive(pid: number): boolean {

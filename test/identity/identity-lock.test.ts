@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,10 +34,22 @@ function deadPid(): number {
   return Number(child.stdout.toString());
 }
 
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+}
+
+function bootId(): string {
+  return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+}
+
 describe('identity file lock', () => {
   it('is held by one node at a time, this process included, and free again once released', () => {
     const release = lockIdentityFile(identityPath);
-    expect(readFileSync(lockPathOf(identityPath), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(lockPathOf(identityPath), 'utf8')).toBe(
+      `${process.pid} ${startTime(process.pid)} ${bootId()}\n`,
+    );
     expect(statSync(lockPathOf(identityPath)).mode & 0o777).toBe(0o600);
     expect(identityHolder(identityPath)).toBe(process.pid);
 
@@ -54,6 +76,13 @@ describe('identity file lock', () => {
     ['nothing', () => ''],
     // In a container every run is process 1, so the lock of a run killed with -9 names the next run.
     ['this process, which never took it', () => `${process.pid}\n`],
+    // A restarted container whose process 2 is now a helper, not the node killed there: the id is
+    // alive again, but the process started after the lock was written.
+    ['a live process started after the lock was written', () => `${process.ppid} 1 ${bootId()}\n`],
+    [
+      'a live process, before the machine last started',
+      () => `${process.ppid} ${startTime(process.ppid)} x\n`,
+    ],
   ])('takes over a stale lock that names %s', (_label, content) => {
     writeFileSync(lockPathOf(identityPath), content());
     expect(identityHolder(identityPath)).toBeUndefined();
@@ -88,7 +117,37 @@ describe('identity file lock', () => {
   it('refuses a second node of this process that names the same file by another path', () => {
     const release = lockIdentityFile(identityPath);
     expect(() => lockIdentityFile(relative(process.cwd(), identityPath))).toThrow(IdentityInUseError);
+    // Through a linked directory: before, the lock went by that name, and the second node, finding
+    // this process's id in a lock it had not taken, removed the first node's live lock as stale.
+    symlinkSync(dir, join(dir, 'alias'));
+    expect(() => lockIdentityFile(join(dir, 'alias', 'identity.key'))).toThrow(IdentityInUseError);
+    expect(identityHolder(identityPath)).toBe(process.pid);
     release();
+  });
+
+  it('refuses a node whose identity file is a link to a file another process holds, naming the lock', () => {
+    writeFileSync(identityPath, '');
+    const link = join(dir, 'linked.key'); // say, ~/.config/meshcast/identity.key kept in a dotfiles repository
+    symlinkSync(identityPath, link);
+    writeFileSync(lockPathOf(identityPath), `${process.ppid} ${startTime(process.ppid)} ${bootId()}\n`);
+    expect(identityHolder(link)).toBe(process.ppid);
+    expect(() => lockIdentityFile(link)).toThrow(`delete ${lockPathOf(identityPath)}`);
+    expect(existsSync(lockPathOf(link))).toBe(false);
+  });
+
+  it('holds a lock naming a live process with its start time', () => {
+    writeFileSync(lockPathOf(identityPath), `${process.ppid} ${startTime(process.ppid)} ${bootId()}\n`);
+    expect(identityHolder(identityPath)).toBe(process.ppid);
+    expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
+  });
+
+  it("never takes a lock it cannot read for stale: it may be another user's live one", () => {
+    mkdirSync(lockPathOf(identityPath)); // EISDIR, as EACCES from a lock root took
+    expect(identityHolder(identityPath)).toBeUndefined();
+    expect(() => lockIdentityFile(identityPath)).toThrow(
+      `cannot read the lock ${lockPathOf(identityPath)} (EISDIR): another user's node may hold it`,
+    );
+    expect(statSync(lockPathOf(identityPath)).isDirectory()).toBe(true);
   });
 
   it('leaves a lock that another process took over in the meantime', () => {
