@@ -45,8 +45,22 @@ export function generateNetworkSecret(): Buffer {
 
 /** Writes a new network key file (64 hex characters and a newline, mode 0600); never overwrites. */
 export function writeNetworkKeyFile(path: string, secret: Uint8Array = generateNetworkSecret()): NetworkKey {
+  // Checked first: a file of the wrong length could be neither loaded nor overwritten.
+  const key = networkKeyFromSecret(secret);
   writeSecretFile(path, `${Buffer.from(secret).toString('hex')}\n`);
-  return networkKeyFromSecret(secret);
+  return key;
+}
+
+/**
+ * Whether `value` is a NetworkKey as networkKeyFromSecret() makes it. A JavaScript caller can pass
+ * anything (the key file's text, say), and a node given a key that has no keys in it would run in
+ * the open network, its beacons unauthenticated.
+ */
+export function isNetworkKey(value: unknown): value is NetworkKey {
+  if (typeof value !== 'object' || value === null) return false;
+  const { handshakeKey, beaconKey, fingerprint } = value as Partial<Record<keyof NetworkKey, unknown>>;
+  const isKey = (k: unknown): boolean => k instanceof Uint8Array && k.length === NETWORK_KEY_BYTES;
+  return isKey(handshakeKey) && isKey(beaconKey) && typeof fingerprint === 'string';
 }
 
 /** Reads a network key file written by `meshcast keygen`. */

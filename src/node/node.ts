@@ -15,7 +15,12 @@ import {
 import { generateIdentity, type Identity } from '../identity/identity.js';
 import { loadOrCreateIdentity } from '../identity/identity-file.js';
 import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-lock.js';
-import { loadNetworkKey, type NetworkKey, networkKeyFromSecret } from '../identity/network-key.js';
+import {
+  isNetworkKey,
+  loadNetworkKey,
+  type NetworkKey,
+  networkKeyFromSecret,
+} from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager, SelfDialError } from '../transport/link-manager.js';
 import { mayDialSecondHand } from '../transport/second-hand.js';
@@ -565,7 +570,12 @@ function resolveIdentity(options: NodeOptions): Identity {
 function resolveNetworkKey(options: NodeOptions): NetworkKey | undefined {
   const { networkKey, networkKeyFile } = options;
   if (networkKey !== undefined) {
-    return networkKey instanceof Uint8Array ? networkKeyFromSecret(networkKey) : networkKey;
+    if (networkKey instanceof Uint8Array) return networkKeyFromSecret(networkKey);
+    if (isNetworkKey(networkKey)) return networkKey;
+    throw new TypeError(
+      'networkKey must be the 32-byte secret (a Uint8Array) or a key from networkKeyFromSecret(), ' +
+        `got ${describeValue(networkKey)}; networkKeyFile takes a key file's path`,
+    );
   }
   return networkKeyFile === undefined ? undefined : loadNetworkKey(networkKeyFile);
 }

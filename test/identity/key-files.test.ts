@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,13 @@ describe('network key file', () => {
     expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(a.fingerprint).not.toBe(b.fingerprint);
     expect(networkKeyFromSecret(Buffer.alloc(32, 1))).toEqual(a);
+  });
+
+  it('is not written for a secret that is no network key', () => {
+    const path = join(dir, 'net.key');
+    // Before, the file was written first: a key that could be neither loaded nor overwritten.
+    expect(() => writeNetworkKeyFile(path, Buffer.alloc(16, 7))).toThrow(RangeError);
+    expect(existsSync(path)).toBe(false);
   });
 
   it('refuses a missing file, a world-readable one, and one that is not a key', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { createNode } from '../../src/node/node.js';
 import { MAX_VERIFY_THREADS } from '../../src/node/options.js';
 
@@ -27,8 +28,28 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     expect(() => createNode(options)).toThrow(message);
   });
 
+  it.each([
+    ["the key file's text", `${'ab'.repeat(32)}\n`],
+    ['an ArrayBuffer', new ArrayBuffer(32)],
+    ['null', null],
+    ['an object with no keys in it', {}],
+  ])('a networkKey that is %s, which ran the node in the open network', (_label, networkKey) => {
+    expect(() => createNode({ discovery: false, networkKey: networkKey as never })).toThrow(
+      /networkKey must be the 32-byte secret/,
+    );
+  });
+
   it('leaves the discovery options unchecked when discovery is off', () => {
     expect(() => createNode({ discovery: false, discoveryPort: 0 })).not.toThrow();
+  });
+
+  it('accepts a network key as its secret or as derived from it', () => {
+    const secret = Buffer.alloc(32, 9);
+    const fingerprint = networkKeyFromSecret(secret).fingerprint;
+    expect(createNode({ discovery: false, networkKey: secret }).network).toBe(fingerprint);
+    expect(createNode({ discovery: false, networkKey: networkKeyFromSecret(secret) }).network).toBe(
+      fingerprint,
+    );
   });
 
   it('accepts what is meant', () => {
