@@ -144,6 +144,10 @@ describe.each(['plumtree', 'flood'] as const)('%s with an authenticator', (kind)
     expect(actionsOf(replay, 'deliver')).toEqual([]);
     expect(sends(replay, 'gossip')).toEqual([]);
     expect(harness.protocol.stats()).toMatchObject({ delivered: 61, staleMessages: 1, invalidSignatures: 0 });
+    // A forgery of a refused seq is a forgery: before, it was counted stale and its link kept.
+    const forgery = harness.receive(3, { ...signed(7, 999, new Uint8Array([1]), 8), hops: 0 });
+    expect(actionsOf(forgery, 'disconnect').map((d) => d.peer.id)).toEqual([peer(3).id]);
+    expect(harness.protocol.stats()).toMatchObject({ staleMessages: 1, invalidSignatures: 1 });
     // The origin's next message, and the junk's, are still delivered: only what the cache can no
     // longer tell from a replay is refused.
     expect(actionsOf(harness.receive(1, signed(7, 1_001, new Uint8Array([2]))), 'deliver')).toHaveLength(1);

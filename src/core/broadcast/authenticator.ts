@@ -27,8 +27,8 @@ export interface MessageAuthenticator {
 }
 
 /**
- * Admits a gossip message that is new to this node (not in `seen`, not our own): refuses it if the
- * seen cache could not tell it from a replay, else judges its signature, and if it passes, records
+ * Admits a gossip message that is new to this node (not in `seen`, not our own): judges its
+ * signature, refuses it if the seen cache could not tell it from a replay, and if it passes, records
  * it as seen and counts it delivered. Call it before delivering, caching or relaying, and only for
  * new messages, so that duplicates cost no verification. A forgery is counted and the link it came
  * on is closed (the Protocol then treats that neighbour as failed); a stale message is only
@@ -44,27 +44,24 @@ export function admitNewGossip(
   counters: BroadcastStats,
   out: ProtocolAction[],
 ): boolean {
-  // The seen cache forgot a later message of this origin by count, so it could not tell this one
-  // from a replay (see SeenCache): refused like a message outside the freshness window.
-  if (seen.refuses(message.origin, message.seq)) {
-    counters.staleMessages++;
-    return false;
-  }
   // Checked before it is remembered: a forged copy must not make the genuine one look like a
-  // duplicate.
+  // duplicate. And before the seen cache's refusal below: a forgery is a forgery whatever its seq,
+  // and its link is closed.
   const verdict =
     authenticator === undefined
       ? 'valid'
       : authenticator.verify(message.origin, message.seq, message.payload, message.signature);
-  if (verdict === 'stale') {
-    counters.staleMessages++;
-    return false;
-  }
-  // Anything but a valid verdict is a forgery: an authenticator that answers something else fails
-  // closed.
-  if (verdict !== 'valid') {
+  // Anything but a valid or stale verdict is a forgery: an authenticator that answers something
+  // else fails closed.
+  if (verdict !== 'valid' && verdict !== 'stale') {
     counters.invalidSignatures++;
     out.push({ type: 'disconnect', peer: from });
+    return false;
+  }
+  // The seen cache forgot a later message of this origin by count, so it could not tell this one
+  // from a replay (see SeenCache): refused like a message outside the freshness window.
+  if (verdict === 'stale' || seen.refuses(message.origin, message.seq)) {
+    counters.staleMessages++;
     return false;
   }
   seen.add(key, now, message.origin, message.seq);
