@@ -706,6 +706,52 @@ describe('Plumtree broadcast', () => {
     expect(node.protocol.stats().duplicates).toBe(1);
   });
 
+  it('stops taking shortcuts through a neighbour that claims 0 hops and then lets a message go missing', () => {
+    // Origin 9's own tree reaches us from parent 1, 6 hops from the origin; peer 3 lies.
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 1, 5));
+    node.receive(1, gossip(9, 2, 5));
+    let grafted = 0;
+    for (let seq = 3; seq <= 12; seq++) {
+      node.now += 1_000;
+      // Every time, peer 3 claims the message just delivered at 0 hops, and pushes nothing.
+      node.receive(3, ihave([9, seq - 1, 0]));
+      node.now += 1_000;
+      // The next message: announced by the parent, the liar's "shorter path" silent.
+      const announced = node.receive(1, ihave([9, seq, 5]));
+      if (sent(announced, 'graft').length === 0) {
+        const wait = timersOf(announced).find((t) => t.timer.type === 'graftTimeout');
+        if (wait !== undefined) {
+          node.now += wait.after;
+          if (sent(node.fire(wait.timer), 'graft').length > 0) grafted++;
+        }
+      }
+      expect(actionsOf(node.receive(1, gossip(9, seq, 5)), 'deliver')).toHaveLength(1);
+    }
+    // Before: 10 swaps, 10 Prunes of the honest parent, each of the 10 messages fetched by a Graft.
+    expect(node.protocol.stats().optimisations).toBe(1);
+    expect(grafted).toBe(1);
+  });
+
+  it("keeps room to mark a new tree link fresh when another neighbour's relink-only Grafts have gone stale", () => {
+    // As above, but neighbour 3's two relink-only Grafts of a second before filled the room for fresh
+    // links (one per tree, maxOriginTrees): stale, they used to stay until the 10 s sweep.
+    const node = new Node({ maxOriginTrees: 2 }).withNeighbours(1, 2, 3).pruneFrom(2);
+    node.receive(1, gossip(8, 1));
+    node.receive(1, gossip(8, 2));
+    node.receive(1, gossip(9, 4, 6));
+    node.receive(1, gossip(9, 5, 6));
+    node.receive(3, { type: 'graft', origin: peer(8).id, seq: 2, request: false });
+    node.receive(3, { type: 'graft', origin: peer(9).id, seq: 5, request: false });
+    node.now = 4 * DEFAULT_GRAFT_TIMEOUT;
+    expect(sent(node.receive(2, ihave([9, 5, 0]))).map((s) => `${s.to.id}:${s.message.type}`)).toEqual([
+      `${peer(2).id}:graft`,
+      `${peer(1).id}:prune`,
+    ]);
+    node.receive(1, gossip(9, 6, 6));
+    expect(sent(node.receive(2, gossip(9, 6, 0)))).toEqual([]);
+  });
+
   it('an origin keeps pushing its own messages to a neighbour that echoes one, and a late echo prunes nothing', () => {
     const node = new Node().withNeighbours(1, 2);
     node.broadcast(); // seq 0: the shared tree

@@ -126,6 +126,15 @@ export const DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER = 2_048;
  */
 export const MAX_GRAFTS_IN_FLIGHT_PER_PEER = 256;
 /**
+ * How long a neighbour that an optimisation made our parent, and that then let a message go missing
+ * before pushing us any (a Graft had to fetch it), is not made a parent by optimisation again. An
+ * announcer's hop counts cannot be checked: one that claims 0 hops for everything and pushes
+ * nothing would otherwise get our honest parent pruned on every message, each then waiting a graft
+ * timeout (found by a review, test/core/plumtree.test.ts). A minute is thousands of messages at
+ * the rates where it matters, and costs an honest but slow neighbour only shortcuts.
+ */
+export const FAILED_OPTIMISATION_DISTRUST_MS: Millis = 60_000;
+/**
  * Most catch-up bytes (see PlumtreeBroadcast.sendCatchUp) sent to one neighbour per graft timeout.
  * A catch-up repeats the few payloads (at most 7) that may have passed us while the neighbour's
  * Graft was on its way: a race of one graft timeout, not a backlog. 1 MiB covers seven payloads

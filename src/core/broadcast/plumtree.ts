@@ -20,6 +20,7 @@ import { OriginTrees } from './origin-trees.js';
 import { type CachedPayload, ownedPayload, PayloadCache } from './payload-cache.js';
 import {
   CATCH_UP_BYTES_PER_PEER,
+  FAILED_OPTIMISATION_DISTRUST_MS,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
   MAX_GRAFT_DEFERRALS,
@@ -89,6 +90,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * may have crossed that Prune (see revokePrune). At most one entry per neighbour.
    */
   private readonly lastPruned = new Map<NodeId, Millis>();
+  /**
+   * Neighbours an optimisation made a parent that have not pushed us a new message since (see
+   * FAILED_OPTIMISATION_DISTRUST_MS), and the neighbours that let one go missing, until when their
+   * announcements make no shortcut. At most one entry per neighbour in each.
+   */
+  private readonly unprovenParents = new Set<NodeId>();
+  private readonly distrustedUntil = new Map<NodeId, Millis>();
   /**
    * The payloads sent to each neighbour in answer to its Grafts (asked for, or catch-up), and when:
    * each at most once while cached (payloadCacheMaxAge), so that repeating a 45-byte Graft does not
@@ -191,6 +199,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.trees.resetPeer(lost.id);
     this.missing.dropPeer(lost.id);
     this.lastPruned.delete(lost.id);
+    this.unprovenParents.delete(lost.id);
+    this.distrustedUntil.delete(lost.id);
     this.answered.delete(lost.id);
     this.catchUpSpent.delete(lost.id);
     this.ihaveQueue.drop(lost.id);
@@ -309,6 +319,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       return;
     }
     if (!admitNewGossip(this.seen, this.authenticator, from, message, key, now, this.counters, out)) return;
+    if (this.unprovenParents.size > 0) this.unprovenParents.delete(from.id);
     this.noteMessage(message.origin, message.seq, from.id, now);
     const hops = message.hops + 1;
     // The application gets the payload as decoded (a view into a socket read buffer, as flooding
@@ -588,7 +599,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const parent = this.neighbours.get(parentId);
     if (parent === undefined || this.trees.isLazy(origin, parentId)) return;
     if (!this.isNeighbour(announcer.id)) return;
+    if ((this.distrustedUntil.get(announcer.id) ?? now) > now) return;
     this.counters.optimisations++;
+    this.unprovenParents.add(announcer.id);
     this.cache.setRouteAt(cached, hops + 1, announcer.id);
     this.trees.set(origin, announcer.id, false);
     this.sendGraft(announcer, origin, seq, false, out);
@@ -636,6 +649,19 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // configured timer 1 of each other, however far GraftWaits stretches the wait before them.)
     const recent = this.lastGraft !== undefined && now - this.lastGraft.at < this.options.graftTimeout;
     this.graftFrom(missing, recent ? this.lastGraft?.peer : undefined, now, out);
+    this.distrustUnprovenParents(origin, now);
+  }
+
+  /**
+   * A message of `origin` went missing: a parent that an optimisation gave this tree, and that has
+   * pushed us nothing since, has not earned its place (see FAILED_OPTIMISATION_DISTRUST_MS).
+   */
+  private distrustUnprovenParents(origin: NodeId, now: Millis): void {
+    for (const peer of this.unprovenParents) {
+      if (this.trees.isLazy(origin, peer)) continue;
+      this.unprovenParents.delete(peer);
+      this.distrustedUntil.set(peer, now + FAILED_OPTIMISATION_DISTRUST_MS);
+    }
   }
 
   /**
@@ -803,8 +829,18 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
 
   private markFresh(origin: NodeId, seq: number, peer: NodeId, now: Millis): void {
     const link = this.freshLinkKey(origin, seq, peer);
-    // Bounded like the trees: a peer Grafting for endless origins must not grow this without end.
-    if (this.freshLinks.size >= this.options.maxOriginTrees && !this.freshLinks.has(link)) return;
+    // Deleted and set again, so that the map stays in stamp order, its stale entries first.
+    this.freshLinks.delete(link);
+    if (this.freshLinks.size >= this.options.maxOriginTrees) {
+      // The sweep drops stale entries only every seenSweepInterval: left to it, a neighbour's old
+      // relink-only Grafts would fill the room that this link needs now.
+      for (const [key, at] of this.freshLinks) {
+        if (this.isFresh(at, now)) break;
+        this.freshLinks.delete(key);
+      }
+      // Bounded like the trees: a peer Grafting for endless origins must not grow this without end.
+      if (this.freshLinks.size >= this.options.maxOriginTrees) return;
+    }
     this.freshLinks.set(link, now);
   }
 
