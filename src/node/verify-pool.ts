@@ -270,13 +270,13 @@ export class VerifyPool {
       // The worker allocates next to nothing: a small young generation keeps its heap small.
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
-    // The nodes' sockets keep the process alive while there is work; a checker never should.
-    worker.unref();
     const checker: Checker = { worker, shared, inFlight: undefined, ready: false };
     worker.on('message', (count: number | 'ready') => {
       if (count === 'ready') {
         checker.ready = true;
         this.settleReadyWaiters(true);
+        // Checks may be waiting already: for a worker that died while this one loaded, say.
+        this.flush();
         return;
       }
       const callbacks = checker.inFlight ?? [];
@@ -294,6 +294,9 @@ export class VerifyPool {
     });
     worker.on('error', () => this.retire(checker));
     worker.on('exit', () => this.retire(checker));
+    // The nodes' sockets keep the process alive while there is work; a checker never should. After
+    // the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     return checker;
   }
 
@@ -303,12 +306,11 @@ export class VerifyPool {
     if (index !== -1) this.checkers.splice(index, 1);
     this.wanted = this.checkers.length;
     this.fail(checker);
-    if (this.checkers.length === 0) {
-      this.settleReadyWaiters(false);
-      this.handBack();
-    } else {
-      this.flush();
-    }
+    if (this.checkers.length === 0) this.settleReadyWaiters(false);
+    // With no worker ready (the others still load, or none is left), the staged checks are done
+    // inline rather than wait for one.
+    if (this.readyCheckers === 0) this.handBack();
+    else this.flush();
   }
 
   private settleReadyWaiters(ready: boolean): void {

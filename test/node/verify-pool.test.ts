@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import sodium from 'sodium-native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +172,40 @@ describe('VerifyPool', () => {
     closing.close();
     expect(await answer).toBeUndefined();
     expect(closing.submit(signed(message), publicKey, message, () => {})).toBe(false);
+  });
+
+  it('answers a waiting check when its worker dies while another still loads', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      // A full batch keeps worker A busy; one more check then waits for a free worker.
+      const big = Buffer.alloc(3_900, 7);
+      const batch = Array.from(
+        { length: VERIFY_QUEUE_LIMIT },
+        () =>
+          new Promise<boolean | undefined>((resolve) => pool.submit(signed(big), publicKey, big, resolve)),
+      );
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch to A
+      const a = (pool as unknown as { checkers: { worker: Worker }[] }).checkers[0]?.worker as Worker;
+      const message = Buffer.from('waiting');
+      const waiting = new Promise<boolean | undefined>((resolve) => {
+        expect(pool.submit(signed(message), publicKey, message, resolve)).toBe(true);
+      });
+      const exited = once(a, 'exit');
+      void a.terminate();
+      pool.grow(2); // worker B starts loading (another node of the process asked for two)
+      await exited;
+      await Promise.all(batch);
+      // Before, it stayed staged until some later check scheduled a flush: on a quiet mesh, never.
+      let deadline: NodeJS.Timeout | undefined;
+      const unanswered = new Promise<'unanswered'>((resolve) => {
+        deadline = setTimeout(() => resolve('unanswered'), 5_000);
+      });
+      expect([true, undefined]).toContain(await Promise.race([waiting, unanswered]));
+      clearTimeout(deadline);
+    } finally {
+      pool.close();
+    }
   });
 });
 
