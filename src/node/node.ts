@@ -24,7 +24,7 @@ import {
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type LinkInfo, LinkManager, SelfDialError } from '../transport/link-manager.js';
 import { mayDialSecondHand } from '../transport/second-hand.js';
-import { GossipSigner, minSeqNow } from './gossip-signer.js';
+import { freshnessWindow, GossipSigner, minSeqNow } from './gossip-signer.js';
 import { NodeTimers } from './node-timers.js';
 import {
   BOOTSTRAP_RETRY_MS,
@@ -155,9 +155,11 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const identity = resolveIdentity(options);
     this.identity = identity;
     this.id = identity.id;
-    // The core and discovery are made only by start(), after the TCP port is bound: their options
+    // The core, the signer and discovery are made only by start(), after the TCP port is bound: their options
     // are checked now, the way they will check them then (initialSeq is drawn at start).
     Protocol.checkOptions({ initialSeq: 0, ...options.protocol });
+    if (options.signatures ?? true)
+      freshnessWindow(options.protocol?.seenCacheMaxAge ?? DEFAULT_SEEN_CACHE_MAX_AGE);
     if (options.discovery ?? true) {
       const discovery = validateDiscoveryOptions(this.discoveryOptions(DISCOVERY_CHECK_LISTEN_PORT));
       if (discovery instanceof Error) throw new RangeError(discovery.message, { cause: discovery });

@@ -39,6 +39,15 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     );
   });
 
+  it("a seen cache too short for the signatures' freshness window, unless signatures are off", () => {
+    expect(() => createNode({ discovery: false, protocol: { seenCacheMaxAge: 5_000 } })).toThrow(
+      /seenCacheMaxAge must exceed/,
+    );
+    expect(() =>
+      createNode({ discovery: false, signatures: false, protocol: { seenCacheMaxAge: 5_000 } }),
+    ).not.toThrow();
+  });
+
   it('leaves the discovery options unchecked when discovery is off', () => {
     expect(() => createNode({ discovery: false, discoveryPort: 0 })).not.toThrow();
   });
