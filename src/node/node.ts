@@ -155,8 +155,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     const identity = resolveIdentity(options);
     this.identity = identity;
     this.id = identity.id;
-    // The core, the signer and discovery are made only by start(), after the TCP port is bound: their options
-    // are checked now, the way they will check them then (initialSeq is drawn at start).
+    // The core, the signer and discovery are made only by start(), after the TCP port is bound:
+    // their options are checked now, as they will be then (initialSeq is drawn at start).
     Protocol.checkOptions({ initialSeq: 0, ...options.protocol });
     if (options.signatures ?? true)
       freshnessWindow(options.protocol?.seenCacheMaxAge ?? DEFAULT_SEEN_CACHE_MAX_AGE);
