@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
-import { SHUFFLE_PEERS_LIMIT } from '../../src/core/membership/hyparview.js';
-import { DEFAULT_SHUFFLE_TTL } from '../../src/core/membership/options.js';
+import { DEFAULT_SHUFFLE_TTL, SHUFFLE_PEERS_LIMIT } from '../../src/core/membership/options.js';
 import type { Shuffle } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { actionsOf, Harness, ids, peer, sends } from './helpers.js';

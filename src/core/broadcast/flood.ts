@@ -49,6 +49,8 @@ export const DEFAULT_SEEN_CACHE_MAX_ENTRIES = 10_000;
 export const DEFAULT_SEEN_SWEEP_INTERVAL: Millis = 10_000;
 /** Tests and simulations start at zero; the runtime overrides this (see FloodOptions.initialSeq). */
 export const DEFAULT_INITIAL_SEQ = 0;
+/** Highest initialSeq: four billion broadcasts before a seq outgrows the wire's 53 bits. */
+export const MAX_INITIAL_SEQ = Number.MAX_SAFE_INTEGER - 2 ** 32;
 
 export const DEFAULT_FLOOD_OPTIONS: FloodOptions = {
   seenCacheMaxEntries: DEFAULT_SEEN_CACHE_MAX_ENTRIES,
@@ -62,6 +64,8 @@ export function validateFloodOptions(options: FloodOptions): void {
   requirePositiveIntegers(options, ['seenCacheMaxEntries']);
   requirePositiveDurations(options, ['seenCacheMaxAge', 'seenSweepInterval']);
   requireNonNegativeIntegers(options, ['initialSeq']);
+  if (options.initialSeq > MAX_INITIAL_SEQ)
+    throw new RangeError(`initialSeq must be at most ${MAX_INITIAL_SEQ}`);
 }
 
 /** Plain data naming only its type: one object serves every arming (see plumtree's IHAVE_FLUSH_TIMER). */

@@ -19,6 +19,7 @@ import {
   type MembershipOptions,
   RECONNECT_EAGER_PERIOD,
   RECONNECT_MEMORY_ENTRIES,
+  SHUFFLE_PEERS_LIMIT,
   TAG_FLOOD_INTERVAL,
 } from './options.js';
 import { PeerSet } from './peer-set.js';
@@ -28,12 +29,6 @@ import {
   type MembershipStats,
   type MembershipTimer,
 } from './types.js';
-
-/**
- * Most peers a Shuffle or ShuffleReply may carry before the rest is ignored. Honest nodes send
- * ka + kp (7 by default); the cap bounds the work a malformed or hostile message can cause.
- */
-export const SHUFFLE_PEERS_LIMIT = 32;
 
 /** For how many of our own requests (each a timeout and a repair tick) a node alone holds Joins (holdsJoins). */
 const JOIN_HOLD_ATTEMPTS = 3;

@@ -57,6 +57,14 @@ export const DEFAULT_ACTIVE_RANDOM_WALK_LENGTH = 6;
 export const DEFAULT_PASSIVE_RANDOM_WALK_LENGTH = 3;
 /** Paper §4.4 walks the shuffle like a ForwardJoin, so it uses the same length (ARWL). */
 export const DEFAULT_SHUFFLE_TTL = DEFAULT_ACTIVE_RANDOM_WALK_LENGTH;
+/** Longest walk: a ForwardJoin's or a Shuffle's ttl travels in one byte. */
+export const MAX_WALK_LENGTH = 255;
+/**
+ * Most peers a Shuffle or ShuffleReply may carry before the rest is ignored. Honest nodes send
+ * ka + kp (7 by default), which the options therefore keep within it; the cap bounds the work a
+ * malformed or hostile message can cause.
+ */
+export const SHUFFLE_PEERS_LIMIT = 32;
 /** Paper §5 (ka). */
 export const DEFAULT_SHUFFLE_ACTIVE_COUNT = 3;
 /** Paper §5 (kp). */
@@ -198,5 +206,12 @@ export function validateMembershipOptions(options: MembershipOptions): void {
   ]);
   if (!(options.shuffleJitter >= 0 && options.shuffleJitter < 1)) {
     throw new RangeError('shuffleJitter must be in [0, 1)');
+  }
+  // Walks longer than a frame's ttl, or shuffles larger than a receiver takes, would be dropped.
+  for (const name of ['activeRandomWalkLength', 'passiveRandomWalkLength', 'shuffleTtl'] as const) {
+    if (options[name] > MAX_WALK_LENGTH) throw new RangeError(`${name} must be at most ${MAX_WALK_LENGTH}`);
+  }
+  if (options.shuffleActiveCount + options.shufflePassiveCount > SHUFFLE_PEERS_LIMIT) {
+    throw new RangeError(`shuffleActiveCount + shufflePassiveCount must be at most ${SHUFFLE_PEERS_LIMIT}`);
   }
 }
