@@ -135,6 +135,13 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private readonly connections = new Set<Connection>();
   private readonly upPeers = new Map<NodeId, UpPeer>();
   private readonly outboxes = new Map<NodeId, Outbox>();
+  /**
+   * Peers that disconnect() took while they waited for a replacement link (see reconcile): what was
+   * queued for them, and where and when their link was lost. A connection with such a peer from a
+   * handshake begun before the loss delivers the frames and ends, as a dial cut short by
+   * disconnect() does, rather than coming up as a link nobody asked for.
+   */
+  private readonly abandonedWaits = new Map<NodeId, { frames: Buffer[]; host: string; lostAt: number }>();
   private readonly counters = emptyStats();
   private server: Server | undefined;
   private listenPort = NOT_LISTENING_PORT;
@@ -209,7 +216,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       outbox = { peer, frames: [], bytes: 0, dial: undefined };
       this.outboxes.set(peer.id, outbox);
     }
-    if (outbox.bytes + frame.length > this.options.maxSendQueueBytes) {
+    // Counted as the link will carry them, sealed: the flush then fits the send queue it fills.
+    const sealed = SecureChannel.sealedLength(frame.length - LENGTH_PREFIX_BYTES);
+    if (outbox.bytes + sealed > this.options.maxSendQueueBytes) {
       this.counters.unsendableMessages++;
       this.log.debug(
         { peer: peer.id, queued: outbox.bytes },
@@ -219,7 +228,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
     // Queued frames outlive the scratch memory they were encoded in.
     outbox.frames.push(frameScratch.holds(frame) ? Buffer.from(frame) : frame);
-    outbox.bytes += frame.length;
+    outbox.bytes += sealed;
     // An up peer without an active link is waiting for its replacement link: no extra dial.
     if (up === undefined && outbox.dial === undefined) this.dial(outbox);
   }
@@ -233,18 +242,24 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (this.closed) return;
     const outbox = this.outboxes.get(peerId);
     this.outboxes.delete(peerId);
+    const up = this.upPeers.get(peerId);
+    const waiting = up !== undefined && up.active === undefined && up.lostAt !== undefined;
     if (outbox?.dial !== undefined) outbox.dial.drainFrames = outbox.frames;
-    else if (outbox !== undefined && outbox.frames.length > 0) {
+    if (waiting) {
+      const frames = outbox?.dial === undefined ? (outbox?.frames ?? []) : [];
+      this.abandonedWaits.set(peerId, { frames, host: up.host, lostAt: up.lostAt as number });
+    } else if (outbox?.dial === undefined && outbox !== undefined && outbox.frames.length > 0) {
       this.log.debug({ peer: peerId, frames: outbox.frames.length }, 'disconnect drops frames with no link');
     }
     for (const conn of this.connections) {
       if (conn.isUsable && conn.peer?.id === peerId) this.retire(conn);
     }
-    const up = this.upPeers.get(peerId);
     if (up !== undefined) {
       this.upPeers.delete(peerId);
       this.emit('linkDown', up.info, 'local');
     }
+    // A dial that now only drains frames replaces no lost link: peers waiting on it may know more.
+    if (outbox?.dial !== undefined) this.recheckWaitingPeers();
   }
 
   /**
@@ -331,6 +346,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     const downs = [...this.upPeers.values()];
     this.upPeers.clear();
     this.outboxes.clear();
+    this.abandonedWaits.clear();
     for (const up of downs) this.emit('linkDown', up.info, 'local');
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
@@ -631,10 +647,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     conn.establishedSeq = ++this.handshakesCompleted;
     this.counters.linksOpened++;
     this.log.debug({ peer, direction: conn.direction }, 'handshake complete');
+    const abandoned = this.abandonedWaits.get(peer.id);
+    if (abandoned !== undefined && conn.addressDial === undefined && conn.startedAt <= abandoned.lostAt) {
+      this.abandonedWaits.delete(peer.id);
+      conn.drainFrames = abandoned.frames;
+    }
     if (conn.drainFrames !== undefined) {
       for (const frame of conn.drainFrames) this.writeFrame(conn, frame);
       conn.drainFrames = undefined;
       this.retire(conn);
+      this.recheckWaitingPeers();
       return;
     }
     conn.addressDial?.resolve(peer);
@@ -739,6 +761,12 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private recheckWaitingPeers(): void {
     for (const [peerId, up] of [...this.upPeers]) {
       if (up.active === undefined && this.upPeers.get(peerId) === up) this.reconcile(peerId, 'remote');
+    }
+    for (const [peerId, { frames, host, lostAt }] of this.abandonedWaits) {
+      if (this.replacementMayArrive(peerId, host, lostAt)) continue;
+      this.abandonedWaits.delete(peerId);
+      if (frames.length > 0)
+        this.log.debug({ peer: peerId, frames: frames.length }, 'disconnect drops frames with no link');
     }
   }
 
@@ -872,8 +900,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     for (const conn of [...this.connections]) {
       if (paused > 0) conn.forgivePause(paused, now);
       if (conn.lingerSince !== undefined) {
-        // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout.
-        if (now - conn.lingerSince >= idleTimeoutMs) conn.socket.destroy();
+        // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout, once
+        // the peer is silent. One still talking is alive and may be reading what we queued before
+        // the end (disconnect() delivers it first).
+        if (now - Math.max(conn.lingerSince, conn.lastReceivedAt) >= idleTimeoutMs) conn.socket.destroy();
       } else if (conn.phase === 'handshaking') {
         if (now - conn.openedAt >= handshakeTimeoutMs) {
           const detail = `no hello within ${handshakeTimeoutMs} ms`;
