@@ -91,11 +91,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    */
   private readonly lastPruned = new Map<NodeId, Millis>();
   /**
-   * Neighbours an optimisation made a parent that have not pushed us a new message since (see
-   * FAILED_OPTIMISATION_DISTRUST_MS), and the neighbours that let one go missing, until when their
-   * announcements make no shortcut. At most one entry per neighbour in each.
+   * Neighbours an optimisation made a parent that have not pushed us a new message since, with the
+   * parent each replaced (see FAILED_OPTIMISATION_DISTRUST_MS); and the neighbours whose former
+   * parent then had to be grafted for a message they did not bring, until when their announcements
+   * make no shortcut. At most one entry per neighbour in each.
    */
-  private readonly unprovenParents = new Set<NodeId>();
+  private readonly unprovenParents = new Map<NodeId, NodeId>();
   private readonly distrustedUntil = new Map<NodeId, Millis>();
   /**
    * The payloads sent to each neighbour in answer to its Grafts (asked for, or catch-up), and when:
@@ -601,7 +602,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (!this.isNeighbour(announcer.id)) return;
     if ((this.distrustedUntil.get(announcer.id) ?? now) > now) return;
     this.counters.optimisations++;
-    this.unprovenParents.add(announcer.id);
+    this.unprovenParents.set(announcer.id, parentId);
     this.cache.setRouteAt(cached, hops + 1, announcer.id);
     this.trees.set(origin, announcer.id, false);
     this.sendGraft(announcer, origin, seq, false, out);
@@ -648,17 +649,21 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     // too, is asked again instead: the burst re-links one parent. (A burst is Grafts within the
     // configured timer 1 of each other, however far GraftWaits stretches the wait before them.)
     const recent = this.lastGraft !== undefined && now - this.lastGraft.at < this.options.graftTimeout;
+    const before = this.lastGraft;
     this.graftFrom(missing, recent ? this.lastGraft?.peer : undefined, now, out);
-    this.distrustUnprovenParents(origin, now);
+    if (this.lastGraft !== before && this.unprovenParents.size > 0) {
+      this.distrustUnproven(origin, this.lastGraft?.peer as NodeId, now);
+    }
   }
 
   /**
-   * A message of `origin` went missing: a parent that an optimisation gave this tree, and that has
-   * pushed us nothing since, has not earned its place (see FAILED_OPTIMISATION_DISTRUST_MS).
+   * A message of `origin` went missing and `grafted` had it: a parent that an optimisation put in
+   * `grafted`'s place, and that has pushed us nothing since, has not earned it (see
+   * FAILED_OPTIMISATION_DISTRUST_MS).
    */
-  private distrustUnprovenParents(origin: NodeId, now: Millis): void {
-    for (const peer of this.unprovenParents) {
-      if (this.trees.isLazy(origin, peer)) continue;
+  private distrustUnproven(origin: NodeId, grafted: NodeId, now: Millis): void {
+    for (const [peer, replaced] of this.unprovenParents) {
+      if (replaced !== grafted || this.trees.isLazy(origin, peer)) continue;
       this.unprovenParents.delete(peer);
       this.distrustedUntil.set(peer, now + FAILED_OPTIMISATION_DISTRUST_MS);
     }
