@@ -44,14 +44,14 @@ export interface BroadcastResult {
    * 0 for a perfect spanning tree. Null when nobody but the origin delivered.
    */
   readonly rmr: number | null;
-  /** Last delivery hop: most links any delivered copy travelled. */
+  /** Last delivery hop: most links a copy travelled to a counted node (as for reliability). */
   readonly ldh: number;
   /**
    * The fewest hops to the live node farthest from the origin over the active views when it was
    * sent (overlay.ts, eccentricity): the least `ldh` a broadcast that reaches everyone can have.
    */
   readonly originEccentricity: number;
-  /** From sending to the last delivery, ms. */
+  /** From sending to the last delivery to a counted node, ms. */
   readonly latency: Millis;
   /** Nodes that delivered it twice or more (must stay 0: delivery is exactly-once). */
   readonly duplicateDeliveries: number;
@@ -73,8 +73,9 @@ interface OpenBroadcast {
   /** Payload copies received by each node that existed when it was sent. */
   readonly copies: Uint32Array;
   readonly sentAtStart: number[];
-  ldh: number;
-  lastDelivery: Millis;
+  /** The hops of each node's delivery, and when: finish() reads them for the nodes it counts. */
+  readonly hops: Uint16Array;
+  readonly deliveredAt: Float64Array;
   duplicateDeliveries: number;
 }
 
@@ -140,8 +141,8 @@ export class BroadcastTracker implements SimObserver {
       reached,
       copies: new Uint32Array(population),
       sentAtStart: this.sent.slice(),
-      ldh: 0,
-      lastDelivery: time,
+      hops: new Uint16Array(population),
+      deliveredAt: new Float64Array(population),
       duplicateDeliveries: 0,
     });
     const payload = new Uint8Array(this.payloadBytes);
@@ -160,11 +161,19 @@ export class BroadcastTracker implements SimObserver {
     let live = 0;
     let delivered = 0;
     let payloadsReceived = 0;
+    // Over the nodes counted: one that left during the window counts for no figure (ldh and
+    // latency included), however late or far its copy came.
+    let ldh = 0;
+    let lastDelivery = open.time;
     for (let node = 0; node < open.population; node++) {
       if (node !== open.origin && !counts(node, open.origin)) continue;
       live++;
-      if (open.reached[node] === 1) delivered++;
       payloadsReceived += open.copies[node] as number;
+      if (open.reached[node] !== 1) continue;
+      delivered++;
+      if (node === open.origin) continue;
+      ldh = Math.max(ldh, open.hops[node] as number);
+      lastDelivery = Math.max(lastDelivery, open.deliveredAt[node] as number);
     }
     const control: Partial<MessageCounts> = {};
     let controlTotal = 0;
@@ -185,9 +194,9 @@ export class BroadcastTracker implements SimObserver {
       reliability: live === 0 ? 1 : delivered / live,
       payloadsReceived,
       rmr: delivered > 1 ? payloadsReceived / (delivered - 1) - 1 : null,
-      ldh: open.ldh,
+      ldh,
       originEccentricity: open.originEccentricity,
-      latency: open.lastDelivery - open.time,
+      latency: lastDelivery - open.time,
       duplicateDeliveries: open.duplicateDeliveries,
       control,
       controlTotal,
@@ -228,8 +237,8 @@ export class BroadcastTracker implements SimObserver {
       return;
     }
     open.reached[node] = 1;
-    if (action.hops > open.ldh) open.ldh = action.hops;
-    if (now > open.lastDelivery) open.lastDelivery = now;
+    open.hops[node] = action.hops;
+    open.deliveredAt[node] = now;
   }
 
   /** Reads the big-endian index begin() wrote; -1 for a payload that is not ours. */

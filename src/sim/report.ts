@@ -20,7 +20,12 @@ export function formatSimReport(result: SimResult): string {
   lines.push(...phaseTable(result.phases));
   lines.push('');
   const crash = result.crash;
-  if (crash !== null) {
+  if (crash?.crashed === 0) {
+    lines.push(
+      `crash: none of the ${count(crash.survivors)} live nodes at ${seconds(crash.time)} ` +
+        `(${percent(crash.fraction)} of them is less than one node)`,
+    );
+  } else if (crash !== null) {
     lines.push(
       `crash: ${count(crash.crashed)} nodes (${percent(crash.fraction)}) ${crash.silent ? 'went silent' : 'crashed'} ` +
         `at ${seconds(crash.time)}; the broadcast sent at once reached ${percent(crash.firstBroadcastReliability)} ` +

@@ -257,7 +257,8 @@ function crashResult(
   const record = runner.crashRecord;
   const crash = options.crash;
   if (record === undefined || crash === undefined) return null;
-  const healing = healingTime(record.time, results);
+  // A crash of no node (a fraction of fewer live nodes than one) has nothing to heal from.
+  const healing = record.crashed === 0 ? null : healingTime(record.time, results);
   return {
     time: record.time,
     fraction: crash.fraction,

@@ -260,16 +260,25 @@ export class ScenarioRunner {
     const poolSize = this.options.origins;
     if (poolSize === 0) return this.sim.randomLiveNode(this.random);
     if (this.origins.length < poolSize) {
-      const fresh = this.sim.randomLiveNode(this.random);
+      const fresh = this.liveNodeOutsidePool();
       if (fresh >= 0) this.origins.push(fresh);
       return fresh;
     }
     const slot = Math.floor(this.random.next() * this.origins.length);
     const member = this.origins[slot] as number;
     if (this.sim.isAlive(member)) return member;
-    const replacement = this.sim.randomLiveNode(this.random);
+    const replacement = this.liveNodeOutsidePool();
     if (replacement >= 0) this.origins[slot] = replacement;
     return replacement;
+  }
+
+  /** A random live node not in the pool of senders, while there is one: the pool holds N senders. */
+  private liveNodeOutsidePool(): number {
+    const liveMembers = this.origins.filter((node) => this.sim.isAlive(node)).length;
+    for (;;) {
+      const node = this.sim.randomLiveNode(this.random);
+      if (node < 0 || liveMembers >= this.sim.liveCount || !this.origins.includes(node)) return node;
+    }
   }
 
   private finish(index: number): void {

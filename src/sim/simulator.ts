@@ -34,6 +34,8 @@ export interface SimulatorOptions {
 
 /** Beacon intervals are spread by ±25%, as the real discovery's (src/discovery/cadence.ts). */
 const BEACON_JITTER = 0.25;
+/** Draws for a beacon's sender (see hearBeacon): split in halves, 8 miss one beacon in 256. */
+const BEACON_DRAWS = 8;
 
 export interface NodeCounters {
   created: number;
@@ -310,14 +312,20 @@ export class Simulator implements NetworkHost {
   /**
    * A node hears one beacon from a random live node it can reach. On a real LAN every node hears
    * every beacon; hearing a sample at the same mean rate is what the core can act on anyway (a
-   * known peer's beacon only refreshes its address), at a cost the simulator can afford.
+   * known peer's beacon only refreshes its address), at a cost the simulator can afford. A draw of
+   * itself or of a node across a partition is drawn again, a few times at most: during a partition
+   * in halves, one draw alone missed half the time, and so did half the beacons.
    */
   private hearBeacon(node: number): void {
     if (!this.isAlive(node)) return;
     this.scheduleBeacon(node);
-    const other = this.randomLiveNode(this.options.protocolRandom);
-    if (other < 0 || other === node || !this.network.reachable(node, other)) return;
-    this.nodes.beacons++;
-    this.handle(node, { type: 'discovered', peer: this.infos[other] as PeerInfo });
+    for (let draw = 0; draw < BEACON_DRAWS; draw++) {
+      const other = this.randomLiveNode(this.options.protocolRandom);
+      if (other < 0) return;
+      if (other === node || !this.network.reachable(node, other)) continue;
+      this.nodes.beacons++;
+      this.handle(node, { type: 'discovered', peer: this.infos[other] as PeerInfo });
+      return;
+    }
   }
 }

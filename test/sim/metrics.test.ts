@@ -7,8 +7,8 @@ function copy(payload: Uint8Array): ProtocolMessage {
   return { type: 'gossip', origin: simPeerInfo(0).id, seq: 1, hops: 1, payload };
 }
 
-function deliver(payload: Uint8Array) {
-  return { type: 'deliver', origin: simPeerInfo(0).id, seq: 1, hops: 1, payload } as const;
+function deliver(payload: Uint8Array, hops = 1) {
+  return { type: 'deliver', origin: simPeerInfo(0).id, seq: 1, hops, payload } as const;
 }
 
 describe('BroadcastTracker', () => {
@@ -23,6 +23,17 @@ describe('BroadcastTracker', () => {
     tracker.onReceive(2, copy(payload)); // a duplicate: a copy, not a delivery
     expect(tracker.lateDeliveries).toBe(2);
     expect(tracker.lateCopies).toBe(3);
+  });
+
+  it("LDH and latency count only the nodes it counts, like 'delivered'", () => {
+    const tracker = new BroadcastTracker(1_000);
+    // Nodes 0 (origin) to 3 exist when it is sent; node 3 delivers late and far, then leaves.
+    const payload = tracker.begin(0, 'churn', 0, 1, 0, 4);
+    tracker.onDeliver(1, deliver(payload, 1), 10);
+    tracker.onDeliver(2, deliver(payload, 2), 20);
+    tracker.onDeliver(3, deliver(payload, 9), 400);
+    const result = tracker.finish(0, (node) => node !== 3);
+    expect(result).toMatchObject({ live: 3, delivered: 3, ldh: 2, latency: 20 });
   });
 
   it("RMR counts only the copies received by the nodes it counts, like 'delivered'", () => {

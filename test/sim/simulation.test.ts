@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { BROADCAST_KINDS } from '../../src/core/broadcast/strategy.js';
 import { LATE_RECONNECT_INTERVAL, RECONNECT_EAGER_PERIOD } from '../../src/core/membership/options.js';
+import { seededRandom } from '../../src/core/random.js';
+import { resolveSimOptions } from '../../src/sim/options.js';
+import { formatSimReport } from '../../src/sim/report.js';
 import { runSimulation, type SimResult, WALL_CLOCK_FIELDS } from '../../src/sim/run.js';
+import { Simulator } from '../../src/sim/simulator.js';
 
 /** The result without the fields that measure the machine rather than the simulated network. */
 function withoutWallClock(result: SimResult): Record<string, unknown> {
@@ -248,5 +252,50 @@ describe('simulation', () => {
     expect(() =>
       runSimulation({ nodes: 10, seed: 1, broadcasts: 1, protocol: { activeViewSize: 0 } }),
     ).toThrow(/protocol/);
+  });
+
+  it('broadcasts from N distinct nodes with --origins N', () => {
+    // Before, the pool took random live nodes as they came: seed 1 drew 80, 40, 97, 40, 79, 79...
+    const result = runSimulation({ nodes: 100, seed: 1, broadcasts: 30, origins: 10, settleTime: 5_000 });
+    expect(new Set(result.broadcasts.map((b) => b.origin)).size).toBe(10);
+    expect(result.broadcasts.filter((b) => b.originFirst)).toHaveLength(10);
+  });
+
+  it('reports a crash that, after churn, crashes no node as no crash, not as one healed at once', () => {
+    const result = runSimulation({
+      nodes: 30,
+      seed: 1,
+      broadcasts: 1,
+      settleTime: 5_000,
+      churn: { joinRate: 0, leaveRate: 2, duration: 10_000 },
+      crash: { fraction: 0.05, broadcasts: 2 },
+    });
+    expect(result.crash).toMatchObject({
+      crashed: 0,
+      healingTime: null,
+      healedWithinTwoShufflePeriods: false,
+    });
+    expect(formatSimReport(result)).toMatch(/^crash: none of the \d+ live nodes at /m);
+  });
+
+  it('hears one beacon per node and interval from a reachable node, also while the LAN is cut in two', () => {
+    const options = resolveSimOptions({ nodes: 20, seed: 1, broadcasts: 0 });
+    const quiet = { onSend() {}, onReceive() {}, onDeliver() {} };
+    const sim = new Simulator(
+      {
+        protocol: options.protocol,
+        network: options.network,
+        discoveryInterval: 1_000,
+        protocolRandom: seededRandom(1),
+        networkRandom: seededRandom(2),
+      },
+      quiet,
+    );
+    for (let i = 0; i < 20; i++) sim.addNode(-1);
+    sim.network.partition(Uint8Array.from({ length: 20 }, (_, i) => (i < 10 ? 0 : 1)));
+    sim.run(100_000);
+    // 20 nodes for 100 intervals: about 2,000. Before, a draw of itself or of the other half was
+    // a beacon missed: about 900.
+    expect(sim.nodes.beacons).toBeGreaterThan(1_800);
   });
 });
