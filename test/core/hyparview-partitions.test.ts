@@ -10,6 +10,7 @@ import {
   TAG_FLOOD_INTERVAL,
 } from '../../src/core/membership/options.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
+import { randomInt, seededRandom } from '../../src/core/random.js';
 import type { NodeId } from '../../src/core/types.js';
 import { actionsOf, greeting, Harness, neighborRequests, peer, sends } from './helpers.js';
 import { liveComponents } from './invariants.js';
@@ -210,6 +211,20 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(neighborRequests(reconnectTick(node, 100 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
     expect(node.protocol.stats().reconnects).toBe(1);
   });
+
+  it('stops reaching for the others lost with a peer that reached for us first', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id, silent: true }, 0);
+    // The cut heals, and peer 1's reconnect tick comes first: it asks us, and we take it.
+    node.now = DEFAULT_RECONNECT_INTERVAL - 1;
+    node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toContain(peer(1).id);
+    // Before, only an answer to our own request counted: peer 2 was still asked (an eviction each end).
+    for (const at of [1, 2, 4])
+      expect(neighborRequests(reconnectTick(node, at * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+  });
 });
 
 describe('HyParView joining an overlay that formed apart, heard on the LAN (beyond the paper)', () => {
@@ -322,6 +337,56 @@ describe('HyParView overlay tags (beyond the paper)', () => {
     const told = sends(actions, 'overlayTag');
     expect(told).toHaveLength(1);
     expect(told[0]?.message).toEqual({ type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
+  });
+
+  it('links across to no member of its own overlay while a neighbour keeps lowering the tag', () => {
+    // 20 nodes hear each other's beacons as the runtime reports them (about one per node every 5 s),
+    // and one member sends a neighbour a tag one step smaller every half TAG_FLOOD_INTERVAL.
+    const run = (attack: boolean): { merges: number; evictions: number } => {
+      const network = new TestNetwork({ seed: 3 });
+      const random = seededRandom(11);
+      const members: NodeId[] = network.joinOneByOne(20, random);
+      network.runFor(60_000);
+      const total = (field: 'merges' | 'evictions') =>
+        network.live().reduce((sum, node) => sum + node.protocol.stats()[field], 0);
+      const before = { merges: total('merges'), evictions: total('evictions') };
+      const attacker = network.node(members[0] as NodeId);
+      let fallen = BigInt(`0x${attacker.protocol.overlayTag()}`);
+      for (let t = 0; t < 300_000; t += 250) {
+        network.runFor(250);
+        if (attack && t % (TAG_FLOOD_INTERVAL / 2) === 0) {
+          fallen -= 1n;
+          const neighbours = attacker.protocol.activeView();
+          const to = neighbours[randomInt(random, neighbours.length)];
+          if (to !== undefined) {
+            const message = {
+              type: 'overlayTag',
+              tag: fallen.toString(16).padStart(64, '0'),
+              probe: false,
+            } as const;
+            network.handle(to.id, { type: 'message', from: attacker.info, message });
+            network.drain();
+          }
+        }
+        for (let i = 0; i < 19; i++) {
+          const listener = network.node(members[randomInt(random, members.length)] as NodeId);
+          const beaconer = network.node(members[randomInt(random, members.length)] as NodeId);
+          if (listener === beaconer) continue;
+          const wantsPeers = beaconer.protocol.activeView().length < DEFAULT_ACTIVE_VIEW_SIZE;
+          network.handle(listener.info.id, {
+            type: 'discovered',
+            peer: beaconer.info,
+            wantsPeers,
+            tag: beaconer.protocol.overlayTag(),
+          });
+          network.drain();
+        }
+      }
+      return { merges: total('merges') - before.merges, evictions: total('evictions') - before.evictions };
+    };
+    expect(run(false)).toEqual({ merges: 0, evictions: 0 });
+    // Before: 99 merges and 199 evictions in the 5 minutes, every node merging once a minute.
+    expect(run(true).merges).toBe(0);
   });
 
   it('never adopts the tag of a node that is not its neighbour, and answers a probe with its own', () => {

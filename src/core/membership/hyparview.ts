@@ -21,6 +21,7 @@ import {
   RECONNECT_MEMORY_ENTRIES,
   SHUFFLE_PEERS_LIMIT,
   TAG_FLOOD_INTERVAL,
+  TAG_SETTLE_PERIOD,
 } from './options.js';
 import { PeerSet } from './peer-set.js';
 import {
@@ -55,8 +56,6 @@ interface PendingRequest {
   readonly kind: 'join' | 'neighbor';
   /** A Join counts as high priority: the contact cannot refuse it. */
   readonly priority: Neighbor['priority'];
-  /** Sent to a peer whose link had gone silent (see reconnect). */
-  readonly reconnect?: boolean;
 }
 
 /** A neighbour whose link went silent, and when to reach for it next (see HyParView.reconnect). */
@@ -115,6 +114,8 @@ export class HyParView {
   private tag: NodeId;
   /** When the tag may next be passed on to every neighbour at once (see TAG_FLOOD_INTERVAL). */
   private nextTagFloodAt: Millis = 0;
+  /** When the tag last fell (see TAG_SETTLE_PERIOD); never, for the one drawn at the start. */
+  private tagFellAt: Millis = Number.NEGATIVE_INFINITY;
   private tagFloodArmed = false;
   /** Late bootstrap contacts asked for their tag, by id (see lateContact). */
   private readonly probes = new Map<NodeId, { readonly contact: PeerInfo; readonly request: number }>();
@@ -650,9 +651,6 @@ export class HyParView {
     this.pending.delete(from.id);
     if (message.accepted) {
       this.counters.neighborRequestsAccepted++;
-      // A peer lost to silence answered: whatever cut us off is over, and the overlay now spans it,
-      // so the others lost with it can be reached through it.
-      if (request.reconnect) this.forgetLostWith(from.id);
       if (!this.active.has(from.id)) this.addActive(from, out);
       // A joiner goes on at once (see fillAfterJoin); any other node at its next repair tick.
       if (this.joining(now)) this.repair(now, out, 1);
@@ -850,14 +848,9 @@ export class HyParView {
     this.earlyShuffleBackoff = this.options.repairInterval;
   }
 
-  private sendNeighborRequest(
-    peer: PeerInfo,
-    priority: Neighbor['priority'],
-    out: ProtocolAction[],
-    reconnect = false,
-  ): void {
+  private sendNeighborRequest(peer: PeerInfo, priority: Neighbor['priority'], out: ProtocolAction[]): void {
     const id = this.nextRequestId++;
-    this.pending.set(peer.id, { peer, id, kind: 'neighbor', priority, reconnect });
+    this.pending.set(peer.id, { peer, id, kind: 'neighbor', priority });
     this.counters.neighborRequestsSent++;
     this.send(peer, { type: 'neighbor', priority }, out);
     this.armRequestTimeout(peer.id, id, out);
@@ -877,6 +870,8 @@ export class HyParView {
   private merge(peer: PeerInfo, now: Millis, out: ProtocolAction[]): void {
     const { activeViewSize, mergeInterval } = this.options;
     if (!this.started || now < (this.nextMergeAt ?? now) || this.active.size < activeViewSize) return;
+    // Our own overlay's members may not all carry our tag yet.
+    if (now - this.tagFellAt < TAG_SETTLE_PERIOD) return;
     if (this.active.has(peer.id) || this.pending.has(peer.id)) return;
     this.nextMergeAt = now + mergeInterval;
     this.counters.merges++;
@@ -903,6 +898,7 @@ export class HyParView {
     // Only a neighbour's tag counts, even from a contact that has just become one.
     if (!this.active.has(from.id) || message.tag >= this.tag) return;
     this.tag = message.tag;
+    this.tagFellAt = now;
     this.counters.tagChanges++;
     if (now >= this.nextTagFloodAt) {
       this.floodTag(from.id, now, out);
@@ -969,14 +965,15 @@ export class HyParView {
     }
     if (lost === undefined) return;
     this.counters.reconnects++;
-    this.sendNeighborRequest(lost.peer, 'high', out, true);
+    this.sendNeighborRequest(lost.peer, 'high', out);
   }
 
   /**
-   * Forgets `peer` and the peers whose links went silent within reconnectInterval of its own: links
-   * across one cut are all found silent within an idle timeout of each other, which the transport's
-   * defaults keep at half of reconnectInterval (see DEFAULT_RECONNECT_INTERVAL). A peer lost at
-   * another time may be behind another cut that still holds, and is still reached for.
+   * Forgets `peer` (if it was lost to silence) and the peers whose links went silent within
+   * reconnectInterval of its own: links across one cut are all found silent within an idle timeout
+   * of each other, which the transport's defaults keep at half of reconnectInterval (see
+   * DEFAULT_RECONNECT_INTERVAL). A peer lost at another time may be behind another cut that still
+   * holds, and is still reached for.
    */
   private forgetLostWith(peer: NodeId): void {
     const answered = this.silent.get(peer);
@@ -1209,7 +1206,9 @@ export class HyParView {
   private addActive(peer: PeerInfo, out: ProtocolAction[]): void {
     this.removePassive(peer.id);
     this.pending.delete(peer.id);
-    this.silent.delete(peer.id);
+    // A peer lost to silence is back, whichever end asked: whatever cut us off is over, and the
+    // overlay now spans it, so the others lost with it can be reached through it.
+    this.forgetLostWith(peer.id);
     if (this.active.size >= this.options.activeViewSize) this.evictRandomNeighbour(out);
     this.active.add(peer);
     this.aloneSince = undefined;

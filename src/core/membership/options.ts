@@ -133,6 +133,16 @@ export const DEFAULT_MERGE_INTERVAL: Millis = 60_000;
  */
 export const TAG_FLOOD_INTERVAL: Millis = 1_000;
 /**
+ * How long a node's tag must have held before a beacon with another one makes it link across (see
+ * HyParView.merge). While a fall spreads, members a few hops away still carry the tag before it,
+ * and their beacons look like another overlay's: a neighbour sending ever smaller tags kept every
+ * node of 20 merging with its own overlay once a minute, 199 evictions in 5 minutes (found by a
+ * review). Ten seconds lets a fall cross an overlay of thousands at TAG_FLOOD_INTERVAL a hop, and
+ * two beacon intervals pass; an honest overlay's tag falls only while it forms and when it meets
+ * another, which it then need not meet again.
+ */
+export const TAG_SETTLE_PERIOD: Millis = 10_000;
+/**
  * Peers whose links went silent are reached for at growing intervals (reconnectInterval doubling
  * up to reconnectBackoffMax) for this long: an hour covers a switch rebooted, a cable moved, a
  * Wi-Fi access point restarted.
