@@ -2,17 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
-import {
-  eventually,
-  gossip,
-  LOOPBACK,
-  link,
-  ManagerPool,
-  nextEvent,
-  orderedIdentities,
-  RawPeer,
-  rawSocket,
-} from './helpers.js';
+import { eventually, gossip, LOOPBACK, link, ManagerPool, nextEvent, RawPeer } from './helpers.js';
 
 const pool = new ManagerPool();
 const HANDSHAKE_TIMEOUT_MS = 500;
@@ -37,31 +27,6 @@ async function rawListener(): Promise<{ port: number; accepted: Promise<Socket> 
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
   return { port: (server.address() as AddressInfo).port, accepted };
-}
-
-/** As in replacement.test.ts: the peer retired our link (FIN processed), its winner is handshaking. */
-async function peerRetiresOurLink() {
-  const [peerIdentity, ourIdentity] = orderedIdentities();
-  const us = await pool.start({ identity: ourIdentity });
-  const events: string[] = [];
-  us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-  us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
-  const { port, accepted } = await rawListener();
-  const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
-  const up = nextEvent(us.manager, 'linkUp');
-  us.manager.send(peer, gossip(ourIdentity.id, 1));
-  const duplicate = new RawPeer(await accepted, false, peerIdentity);
-  await duplicate.secured;
-  duplicate.hello(port);
-  await up;
-  const winner = new RawPeer(await rawSocket(us.info.address), true, peerIdentity);
-  sockets.push(winner.socket);
-  await winner.secured;
-  await eventually('our side to see the handshake start', () => winner.frames.length === 1);
-  const ended = new Promise((resolve) => duplicate.socket.once('end', resolve));
-  duplicate.socket.end();
-  await ended;
-  return { us, peer, events, winner, OUR_ID: ourIdentity.id };
 }
 
 describe('LinkManager life cycle', () => {
@@ -100,27 +65,6 @@ describe('LinkManager life cycle', () => {
     await eventually('Q to be reported down', () => downs.length > 0, 4 * HANDSHAKE_TIMEOUT_MS);
     expect(downs).toEqual([[q.info.id, 'remote']]);
     expect(us.manager.links()).toEqual([]);
-  });
-
-  it('disconnect() while the peer waits for its replacement link delivers the queued frames and ends the link', async () => {
-    const { us, peer, events, winner, OUR_ID } = await peerRetiresOurLink();
-    us.manager.send(peer, gossip(OUR_ID, 2)); // queued for the replacement link
-    us.manager.disconnect(peer.id);
-    expect(events).toEqual(['up out', 'down local']);
-    let ended = false;
-    winner.socket.once('end', () => {
-      ended = true;
-    });
-    winner.hello(1);
-    // Before, the queued frame was dropped and the handshake came up as a link nobody asked for.
-    await eventually('the replacement link to be ended or taken up', () => ended || events.length > 2);
-    // The frame queued before disconnect() reaches the peer, then the link it was bringing up ends.
-    expect({
-      frames: winner.frames.map((f) => f.type),
-      ended,
-      events,
-      links: us.manager.links().length,
-    }).toEqual({ frames: ['hello', 'gossip'], ended: true, events: ['up out', 'down local'], links: 0 });
   });
 
   it('a queue filled within maxSendQueueBytes while dialling does not get a reading peer cut off', async () => {

@@ -70,6 +70,27 @@ async function peerRetiresOurLink() {
 }
 
 describe('LinkManager: replacement of a retired link', () => {
+  it('disconnect() while the peer waits for its replacement link delivers the queued frames and ends the link', async () => {
+    const { us, peer, events, winner, OUR_ID } = await peerRetiresOurLink();
+    us.manager.send(peer, gossip(OUR_ID, 2)); // queued for the replacement link
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up out', 'down local']);
+    let ended = false;
+    winner.socket.once('end', () => {
+      ended = true;
+    });
+    winner.hello(1);
+    // Before, the queued frame was dropped and the handshake came up as a link nobody asked for.
+    await eventually('the replacement link to be ended or taken up', () => ended || events.length > 2);
+    // The frame queued before disconnect() reaches the peer, then the link it was bringing up ends.
+    expect({
+      frames: winner.frames.map((f) => f.type),
+      ended,
+      events,
+      links: us.manager.links().length,
+    }).toEqual({ frames: ['hello', 'gossip'], ended: true, events: ['up out', 'down local'], links: 0 });
+  });
+
   it('moves to the winning link silently when its Hello arrives after the FIN', async () => {
     const { us, peer, events, winner, onWinner, PEER_ID, OUR_ID } = await peerRetiresOurLink();
     us.manager.send(peer, gossip(OUR_ID, 2)); // queued: no usable link right now
