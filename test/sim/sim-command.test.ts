@@ -25,6 +25,27 @@ async function runSim(args: string[]): Promise<string> {
   return chunks.join('');
 }
 
+/** Runs each set of flags: nothing printed on stdout, the problem on stderr, exit status 1. */
+async function expectRefused(cases: readonly (readonly [readonly string[], string])[]): Promise<void> {
+  const errors: string[] = [];
+  const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    errors.push(String(chunk));
+    return true;
+  });
+  try {
+    for (const [flags, problem] of cases) {
+      process.exitCode = undefined;
+      errors.length = 0;
+      expect(await runSim([...flags, '--broadcasts', '1', '--no-progress'])).toBe('');
+      expect(errors.join('')).toContain(problem);
+      expect(process.exitCode).toBe(1);
+    }
+  } finally {
+    writeErr.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
 describe('meshcast sim', () => {
   afterEach(() => {
     process.exitCode = undefined;
@@ -112,30 +133,14 @@ describe('meshcast sim', () => {
   });
 
   it('refuses a crash that crashes no node and a partition of one node, instead of reporting them healed', async () => {
-    const errors: string[] = [];
-    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      errors.push(String(chunk));
-      return true;
-    });
-    try {
-      for (const [flags, problem] of [
-        [['--nodes', '1000', '--crash', '0.0005'], 'a crash fraction of 0.0005 crashes none of 1000 nodes'],
-        [['--nodes', '3', '--crash', '0.3'], 'a crash fraction of 0.3 crashes none of 3 nodes'],
-        [['--nodes', '1', '--partition'], 'a partition needs at least 2 nodes'],
-      ] as const) {
-        process.exitCode = undefined;
-        errors.length = 0;
-        expect(await runSim([...flags, '--broadcasts', '1', '--no-progress'])).toBe('');
-        expect(errors.join('')).toContain(problem);
-        expect(process.exitCode).toBe(1);
-      }
-      process.exitCode = undefined;
-      expect(
-        await runSim(['--nodes', '4', '--crash', '0.3', '--broadcasts', '1', '--json', '--no-progress']),
-      ).toMatch(/"crashed":1\b/);
-    } finally {
-      writeErr.mockRestore();
-    }
+    await expectRefused([
+      [['--nodes', '1000', '--crash', '0.0005'], 'a crash fraction of 0.0005 crashes none of 1000 nodes'],
+      [['--nodes', '3', '--crash', '0.3'], 'a crash fraction of 0.3 crashes none of 3 nodes'],
+      [['--nodes', '1', '--partition'], 'a partition needs at least 2 nodes'],
+    ]);
+    expect(
+      await runSim(['--nodes', '4', '--crash', '0.3', '--broadcasts', '1', '--json', '--no-progress']),
+    ).toMatch(/"crashed":1\b/);
   });
 
   it('offers exactly the strategies the core has, and refuses others', async () => {
@@ -145,29 +150,16 @@ describe('meshcast sim', () => {
   });
 
   it("refuses a scenario's own flags given without the scenario, instead of ignoring them", async () => {
-    const errors: string[] = [];
-    const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      errors.push(String(chunk));
-      return true;
-    });
-    try {
-      for (const [flags, needs] of [
-        [['--silent-crash'], '--silent-crash needs --crash'],
-        [['--after-crash', '2'], '--after-crash needs --crash'],
-        [['--partition-duration', '1000'], '--partition-duration needs --partition'],
-        [['--after-repair', '1'], '--after-repair needs --partition'],
-        [['--graceful-leave'], '--graceful-leave needs --churn'],
-      ] as const) {
-        process.exitCode = undefined;
-        errors.length = 0;
-        const out = await runSim(['--nodes', '10', ...flags, '--no-progress']);
-        expect(out).toBe('');
-        expect(errors.join('')).toContain(needs);
-        expect(process.exitCode).toBe(1);
-      }
-    } finally {
-      writeErr.mockRestore();
-    }
+    const withoutTheirScenario: [string[], string][] = [
+      [['--silent-crash'], '--silent-crash needs --crash'],
+      [['--after-crash', '2'], '--after-crash needs --crash'],
+      [['--partition-duration', '1000'], '--partition-duration needs --partition'],
+      [['--after-repair', '1'], '--after-repair needs --partition'],
+      [['--graceful-leave'], '--graceful-leave needs --churn'],
+    ];
+    await expectRefused(
+      withoutTheirScenario.map(([flags, problem]) => [['--nodes', '10', ...flags], problem]),
+    );
   });
 });
 
