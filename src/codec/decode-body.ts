@@ -6,8 +6,8 @@ import { IHAVE_ENTRY_BYTES, MIN_PEER_INFO_BYTES } from './field-limits.js';
 import { BODY_HEADER_BYTES, MESSAGE_TYPE_CODES, PRIORITY_CODES, PROTOCOL_VERSION } from './wire-format.js';
 
 /**
- * Decodes one frame body (the bytes after the length prefix, as FrameReader.next yields them).
- * Never throws on bad input: every malformed body comes back as a DecodeError result.
+ * Decodes one frame body (the bytes after the length prefix; the transport's SecureChannel opens
+ * one from each sealed record). Never throws on bad input: every malformed body comes back as a DecodeError result.
  *
  * Zero copy: a gossip payload is a view into `body`, not a copy. The caller must not reuse or
  * mutate `body`'s memory while the message is alive (Node hands out a fresh Buffer per socket read,

@@ -13,6 +13,16 @@ export const U32_RANGE = 0x1_0000_0000;
 /** High word of a u53 must stay below 2^21 so that high * 2^32 + low < 2^53 (a safe integer). */
 export const U53_HIGH_RANGE = 0x20_0000;
 
+/** Largest application payload one gossip message may carry. */
+export const MAX_APPLICATION_PAYLOAD_BYTES = 1024 * 1024;
+
+/**
+ * Default limit on a frame's length prefix: a 1 MiB application payload plus 1 KiB of headroom for
+ * the gossip header (version, type, origin, seq, hops, signature, payload length: 112 bytes today)
+ * and any field a later version adds. Anything larger is a broken or hostile peer.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = MAX_APPLICATION_PAYLOAD_BYTES + 1024;
+
 /** An address is length-prefixed by a u8, so at most 255 bytes. */
 export const MAX_ADDRESS_BYTES = U8_MAX;
 

@@ -5,10 +5,10 @@ export type RecordResult =
   | { readonly ok: false; readonly length: number };
 
 /**
- * Splits a TCP byte stream into records: a u32 big-endian length, then that many bytes. Like the
- * codec's FrameReader, but its limit can change between records: a link still in its handshake
- * accepts only tiny records, so a stranger cannot make us buffer a megabyte before proving anything.
- * A length above the limit is reported as soon as its prefix arrives, and the reader then stops.
+ * Splits a TCP byte stream into records: a u32 big-endian length, then that many bytes. Its limit
+ * can change between records: a link still in its handshake accepts only tiny records, so a
+ * stranger cannot make us buffer a megabyte before proving anything. A length above the limit is
+ * reported as soon as its prefix arrives, and the reader then stops.
  */
 /** The first room given to a record being assembled (see growAssembly). */
 const ASSEMBLY_MIN_BYTES = 16 * 1024;

@@ -7,7 +7,7 @@ import {
 } from '../../src/codec/index.js';
 import type { WireMessage } from '../../src/core/messages.js';
 
-/** The frame body, as FrameReader would hand it out. */
+/** The frame body: what follows the length prefix. */
 export function bodyOf(frame: Buffer): Buffer {
   return frame.subarray(LENGTH_PREFIX_BYTES);
 }
