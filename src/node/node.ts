@@ -82,7 +82,7 @@ export interface NodeEvents {
    * with any id, so this may also be someone else's doing; in a private network only a key holder can.
    */
   'identity:conflict': [address: string];
-  /** The node stopped, by stop(), by its AbortSignal, or because it could not go on. */
+  /** The node stopped, by stop() or by its AbortSignal. */
   stopped: [];
 }
 
@@ -330,8 +330,9 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   }
 
   /**
-   * Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within a
-   * second; rejects only with an error that a listener threw during the goodbye, once all is closed.
+   * Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within
+   * 1.25 s (GOODBYE_GRACE_MS for the goodbyes, then at most CLOSE_DEADLINE_MS for the sockets);
+   * rejects only with an error that a listener threw during the goodbye, once all is closed.
    */
   stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping !== undefined) return this.stopping;

@@ -18,7 +18,7 @@ import {
   MIN_TICK_MS,
   TICKS_PER_SHORTEST_TIMEOUT,
 } from './defaults.js';
-import type { PortSpec } from './port-binding.js';
+import { checkPortSpec, type PortSpec } from './port-binding.js';
 
 export interface LinkManagerOptions {
   /** This node's key pair; its public key is the node id every peer will know it by. */
@@ -96,7 +96,7 @@ export function resolveOptions(options: LinkManagerOptions): ResolvedOptions {
     identity: options.identity,
     networkKey: options.networkKey,
     host: options.host ?? DEFAULT_LISTEN_HOST,
-    port: options.port ?? DEFAULT_PORT_RANGE,
+    port: checkPortSpec(options.port ?? DEFAULT_PORT_RANGE),
     handshakeTimeoutMs,
     keepAliveIntervalMs,
     idleTimeoutMs,

@@ -26,16 +26,26 @@ export async function bindServer(server: Server, host: string, port: PortSpec): 
   throw new Error(`no free port in ${describe(port)} on ${host}`, { cause: lastError });
 }
 
-function* portsToTry(port: PortSpec): Generator<number> {
+/** Throws a RangeError naming what is wrong with `port`; returns it as given otherwise. */
+export function checkPortSpec(port: PortSpec): PortSpec {
   if (typeof port === 'number') {
     if (!isPort(port, 0)) throw new RangeError(`port must be an integer in [0, ${MAX_PORT}], got ${port}`);
-    yield port;
-    return;
+    return port;
   }
   const { from, to } = port;
   if (!isPort(from, 1) || !isPort(to, 1) || from > to) {
     throw new RangeError(`port range must satisfy 1 <= from <= to <= ${MAX_PORT}, got ${from}-${to}`);
   }
+  return port;
+}
+
+function* portsToTry(port: PortSpec): Generator<number> {
+  checkPortSpec(port);
+  if (typeof port === 'number') {
+    yield port;
+    return;
+  }
+  const { from, to } = port;
   const size = to - from + 1;
   const start = randomInt(size);
   for (let i = 0; i < size; i++) yield from + ((start + i) % size);

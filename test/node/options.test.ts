@@ -48,6 +48,10 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     ).not.toThrow();
   });
 
+  it.each([70_000, -1, 1.5, { from: 5, to: 2 }, { from: 0, to: 10 }])('port %o', (port) => {
+    expect(() => createNode({ discovery: false, port })).toThrow(RangeError);
+  });
+
   it('leaves the discovery options unchecked when discovery is off', () => {
     expect(() => createNode({ discovery: false, discoveryPort: 0 })).not.toThrow();
   });
