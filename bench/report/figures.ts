@@ -226,23 +226,37 @@ export const SCALING_FIGURES: readonly string[] = [
 
 export type Verdict = 'met' | 'missed' | 'n/a';
 
-/** Judges meshcast's figure against its target; `reference` is GossipSub's from the same N. */
+/**
+ * Judges meshcast's figure against its target; `reference` is GossipSub's from the same N.
+ * undefined is a figure not measured (n/a); null one measured as never (a lost message's latency,
+ * an overlay that never formed, no complete message): the worst it can be, an infinite time or a
+ * zero rate, so that a contender's failure counts against it and never hides as n/a.
+ */
 export function judge(
   target: Target,
   value: number | null | undefined,
   reference: number | null | undefined,
 ): Verdict {
-  if (value === null || value === undefined) return 'n/a';
+  if (value === undefined) return 'n/a';
   switch (target.kind) {
     case 'absMax':
-      return value <= target.value ? 'met' : 'missed';
+      return value !== null && value <= target.value ? 'met' : 'missed';
     case 'absEq':
       return value === target.value ? 'met' : 'missed';
-    case 'ratioMax':
+    case 'ratioMax': {
+      if (reference === undefined) return 'n/a';
+      const mine = value ?? Number.POSITIVE_INFINITY;
+      const theirs = reference ?? Number.POSITIVE_INFINITY;
+      if (theirs === Number.POSITIVE_INFINITY) return mine === theirs ? 'n/a' : 'met';
+      if (mine === Number.POSITIVE_INFINITY) return 'missed';
+      return theirs === 0 ? 'n/a' : mine / theirs <= target.value ? 'met' : 'missed';
+    }
     case 'ratioMin': {
-      if (reference === null || reference === undefined || reference === 0) return 'n/a';
-      const r = value / reference;
-      return (target.kind === 'ratioMax' ? r <= target.value : r >= target.value) ? 'met' : 'missed';
+      if (reference === undefined) return 'n/a';
+      const mine = value ?? 0;
+      const theirs = reference ?? 0;
+      if (theirs === 0) return mine > 0 ? 'met' : 'n/a';
+      return mine / theirs >= target.value ? 'met' : 'missed';
     }
   }
 }

@@ -15,9 +15,11 @@ export interface TableRow {
 const MESHCAST = 'meshcast';
 const LIBP2P = 'libp2p';
 
-function figureValue(figure: Figure, run: RunResult | undefined): number | null {
+/** undefined: not measured (no such run or phase); null: measured as never (see judge). */
+function figureValue(figure: Figure, run: RunResult | undefined): number | null | undefined {
   const value = run ? figure.get(run) : undefined;
-  return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+  if (value === undefined) return undefined;
+  return value === null || !Number.isFinite(value) ? null : value;
 }
 
 /** The comparison table: one row per figure and N, one column per contender. */
@@ -30,12 +32,14 @@ export function comparisonRows(
   for (const n of sizes) {
     const byContender = new Map(runs.filter((r) => r.n === n).map((r) => [r.contender, r] as const));
     for (const figure of FIGURES) {
+      const measured = new Map(contenders.map((c) => [c, figureValue(figure, byContender.get(c))] as const));
+      if ([...measured.values()].every((v) => v === undefined)) continue;
       const values: Record<string, number | null> = {};
-      for (const c of contenders) values[c] = figureValue(figure, byContender.get(c));
-      if (Object.values(values).every((v) => v === null)) continue;
-      const mine = values[MESHCAST] ?? null;
-      const theirs = values[LIBP2P] ?? null;
-      const ratio = mine !== null && theirs !== null && theirs !== 0 ? mine / theirs : null;
+      for (const [c, value] of measured) values[c] = value ?? null;
+      const mine = measured.get(MESHCAST);
+      const theirs = measured.get(LIBP2P);
+      const ratio =
+        typeof mine === 'number' && typeof theirs === 'number' && theirs !== 0 ? mine / theirs : null;
       const judged = figure.target && contenders.includes(MESHCAST);
       rows.push({
         n,

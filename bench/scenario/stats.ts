@@ -35,8 +35,11 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * scale) / scale;
 }
 
+/** part / whole to four decimals, 1 only when part is all of whole: 44,999 of 45,000 is 0.9999. */
 export function ratio(part: number, whole: number): number | null {
-  return whole === 0 ? null : round(part / whole, 4);
+  if (whole === 0) return null;
+  const rounded = round(part / whole, 4);
+  return part < whole ? Math.min(rounded, 0.9999) : rounded;
 }
 
 export function mean(values: readonly number[]): number | null {

@@ -38,12 +38,14 @@ export async function runThroughput(
     () => progress({ phase: 'throughput', done: log.deliveries, total: expected }),
     PROGRESS_EVERY_MS,
   );
+  // One wait for the whole phase: it ends at completion, or once deliveries stop.
+  const delivered = log.waitAll(config.tputIdleTimeoutMs, THROUGHPUT_DEADLINE_MS);
   const { first } = await Promise.race([
     burst,
     // A publisher blocked for good still lets the deliveries be counted.
-    log.waitAll(config.tputIdleTimeoutMs, THROUGHPUT_DEADLINE_MS).then(() => ({ first: Number.NaN })),
+    delivered.then(() => ({ first: Number.NaN })),
   ]);
-  await log.waitAll(config.tputIdleTimeoutMs, THROUGHPUT_DEADLINE_MS);
+  await delivered;
   clearInterval(ticker);
   const usageAfter = await host.usage();
   const traffic = trafficBetween(countersBefore, await host.counters());

@@ -20,7 +20,8 @@ export class PhaseLog {
   complete = 0;
   lastDeliveryAt = Number.NEGATIVE_INFINITY;
   private readonly waiters = new Map<number, () => void>();
-  private onAny: (() => void) | undefined;
+  /** Called on every delivery: one per waitAll() still waiting. */
+  private readonly onAny = new Set<() => void>();
 
   constructor(
     readonly messages: number,
@@ -48,7 +49,8 @@ export class PhaseLog {
     this.seen[cell] = 1;
     if (Number.isNaN(this.publishedAt[index] as number)) this.publishedAt[index] = publishedAt;
     this.deliveries++;
-    this.lastDeliveryAt = at;
+    // The latest, not the last to come in: other processes' batches arrive in any order.
+    if (at > this.lastDeliveryAt) this.lastDeliveryAt = at;
     const count = (this.count[index] as number) + 1;
     this.count[index] = count;
     if (at < (this.firstAt[index] as number)) this.firstAt[index] = at;
@@ -57,7 +59,7 @@ export class PhaseLog {
       this.complete++;
       this.waiters.get(index)?.();
     }
-    this.onAny?.();
+    for (const listener of this.onAny) listener();
   }
 
   isComplete(index: number): boolean {
@@ -91,13 +93,14 @@ export class PhaseLog {
     return new Promise((resolve) => {
       const finish = (): void => {
         clearInterval(idleCheck);
-        this.onAny = undefined;
+        this.onAny.delete(onDelivery);
         resolve();
       };
-      this.onAny = () => {
+      const onDelivery = (): void => {
         lastActivity = performance.now();
         if (this.complete >= this.messages) finish();
       };
+      this.onAny.add(onDelivery);
       // A timeout check, not a synchronisation: completion itself is signalled by onAny.
       const idleCheck = setInterval(
         () => {

@@ -4,7 +4,7 @@ import { judge } from '../../bench/report/figures.js';
 import { firstFullFrom, reachableSurvivors } from '../../bench/scenario/churn.js';
 import { isFormed } from '../../bench/scenario/formation.js';
 import { HEADER_BYTES, MessagePhase, makePayload, readHeader } from '../../bench/scenario/payload.js';
-import { distribution } from '../../bench/scenario/stats.js';
+import { distribution, ratio } from '../../bench/scenario/stats.js';
 import { PhaseLog } from '../../bench/scenario/tracker.js';
 
 function node(index: number, neighbours: number[], mesh = neighbours.length): NodeSnapshot {
@@ -64,6 +64,18 @@ describe('bench scenario pieces', () => {
     expect(judge({ kind: 'ratioMax', value: 0.2 }, 1, 10)).toBe('met');
     expect(judge({ kind: 'ratioMin', value: 20 }, 100, 10)).toBe('missed');
     expect(judge({ kind: 'absMax', value: 0.1 }, 0.05, null)).toBe('met');
-    expect(judge({ kind: 'ratioMax', value: 0.5 }, 1, null)).toBe('n/a');
+    expect(judge({ kind: 'ratioMax', value: 0.5 }, 1, undefined)).toBe('n/a');
+  });
+
+  it('judges a figure measured as never (null) as the worst it can be, not as n/a', () => {
+    const fifth = { kind: 'ratioMax', value: 0.2 } as const;
+    expect(judge(fifth, null, 20)).toBe('missed'); // meshcast lost a message: infinite latency
+    expect(judge(fifth, 300, null)).toBe('met'); // GossipSub never formed
+    expect(judge(fifth, null, null)).toBe('n/a');
+    expect(judge({ kind: 'ratioMin', value: 20 }, 100, null)).toBe('met'); // GossipSub delivered none
+    expect(judge({ kind: 'ratioMin', value: 20 }, null, 10)).toBe('missed');
+    expect(judge({ kind: 'absEq', value: 0 }, null, 3)).toBe('missed'); // never all-100%
+    expect(judge({ kind: 'absEq', value: 1 }, ratio(44_999, 45_000), 1)).toBe('missed');
+    expect(ratio(45_000, 45_000)).toBe(1);
   });
 });
