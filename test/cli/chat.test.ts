@@ -220,10 +220,12 @@ describe('meshcast chat leaving', () => {
       await waitOverlay(chats, 'full', (view) => view.length === 2);
       const [quitter, frozen, witness] = chats as [ChatProcess, ChatProcess, ChatProcess];
       // A neighbour that does not answer (a frozen laptop) holds the goodbye for its grace period.
+      const quitterAt = (await quitter.address()).replaceAll('.', '\\.');
       frozen.kill('SIGSTOP');
       try {
         quitter.kill(signal);
-        await witness.waitForLine(new RegExp(`^\\* ${quitter.name} left the mesh$`));
+        // Its Disconnect reached the witness over their own link: the goodbye is under way.
+        await witness.waitForLine(new RegExp(`^\\* link down: .* \\(${quitterAt}\\)$`));
         // Before, the first signal's listener was a `once`: the second killed the process.
         quitter.kill(signal);
         expect(await quitter.exited()).toBe(0);
