@@ -169,6 +169,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.log = this.options.logger.child({ component: 'transport' });
   }
 
+  /** The largest frame body this node sends or takes (the maxFrameBytes option). */
+  get maxFrameBytes(): number {
+    return this.options.maxFrameBytes;
+  }
+
   get self(): NodeId {
     return this.options.identity.id;
   }
@@ -854,7 +859,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.counters.framesOut++;
     // Only a socket whose write() said "wait" will emit the 'drain' that ends the backlog: below
     // its own buffer threshold (16 KiB on Node 20) a link is never marked, whatever the option.
-    if (socket.writableLength > sendHighWaterBytes && socket.writableNeedDrain) conn.backlogged = true;
+    if (socket.writableLength > sendHighWaterBytes && socket.writableNeedDrain && !conn.backlogged) {
+      conn.backlogged = true;
+      conn.backlogProgressAt = this.now();
+      conn.backlogLength = socket.writableLength;
+    }
   }
 
   /** Bytes to the socket as they are: handshake records, and frames writeFrame() has sealed. */
@@ -872,6 +881,17 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /** A link stopped being backlogged (drained, retired or gone): waiting senders may be free now. */
+  /** Whether a backlogged link's queue has not got shorter for `limitMs` (it notes any progress). */
+  private stalledSending(conn: Connection, now: number, limitMs: number): boolean {
+    const queued = conn.socket.writableLength;
+    if (queued < conn.backlogLength) {
+      conn.backlogLength = queued;
+      conn.backlogProgressAt = now;
+      return false;
+    }
+    return now - conn.backlogProgressAt >= limitMs;
+  }
+
   private releaseBacklog(conn: Connection): void {
     if (!conn.backlogged) return;
     conn.backlogged = false;
@@ -914,6 +934,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       } else if (now - conn.lastReceivedAt >= idleTimeoutMs) {
         this.log.debug({ peer: conn.peer, idleTimeoutMs }, 'link silent; closing');
         this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`));
+      } else if (conn.backlogged && this.stalledSending(conn, now, idleTimeoutMs)) {
+        // A peer that talks but reads nothing would hold every sender that waits for drained()
+        // at the high-water mark for good, below the send queue's bound that drops it otherwise.
+        const detail = `send queue above the high-water mark, not moving for ${idleTimeoutMs} ms`;
+        this.drop(conn, 'error', { reason: 'send-queue-full', detail });
       } else if (now - conn.lastSentAt >= keepAliveIntervalMs) {
         this.writeFrame(conn, PING_FRAME);
       }
