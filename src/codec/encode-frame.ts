@@ -47,6 +47,16 @@ export function frameBodyBytes(
   return BODY_HEADER_BYTES + fieldBytes(message, addressBytes);
 }
 
+/** What a gossip frame's body holds besides its payload, a 64-byte signature included. */
+export const GOSSIP_OVERHEAD_BYTES = frameBodyBytes({
+  type: 'gossip',
+  origin: '0'.repeat(64),
+  seq: 0,
+  hops: 0,
+  signature: new Uint8Array(64),
+  payload: new Uint8Array(0),
+});
+
 /** Size of everything after the type byte; computed first so that a frame is one allocation. */
 function fieldBytes(message: WireMessage, addressBytes: (address: string) => number): number {
   switch (message.type) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
+import { GOSSIP_OVERHEAD_BYTES, MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
 import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
@@ -139,6 +139,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   /** When lateBootstrap may next dial (once per mergeInterval). */
   private nextLateBootstrapAt = 0;
   private stopping: Promise<void> | undefined;
+  /** The most a broadcast may carry: 1 MiB, or what this node's transport.maxFrameBytes leaves. */
+  readonly maxPayloadBytes: number;
   private readonly removeAbortListener: () => void;
 
   constructor(private readonly options: NodeOptions = {}) {
@@ -175,6 +177,16 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       port: options.port ?? DEFAULT_PORT_RANGE,
       logger: this.logger,
     });
+    // A payload the node's own frames cannot carry would be dropped at every link, unseen.
+    this.maxPayloadBytes = Math.min(
+      MAX_APPLICATION_PAYLOAD_BYTES,
+      this.transport.maxFrameBytes - GOSSIP_OVERHEAD_BYTES,
+    );
+    if (this.maxPayloadBytes < 0) {
+      throw new RangeError(
+        `transport.maxFrameBytes of ${this.transport.maxFrameBytes} cannot carry a broadcast (${GOSSIP_OVERHEAD_BYTES} bytes before its payload)`,
+      );
+    }
     this.transport.on('message', (from, message) => {
       const event: ProtocolEvent = { type: 'message', from, message };
       // A new broadcast's signature is checked on a worker thread first; the core then finds the
@@ -269,10 +281,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
     if (!(payload instanceof Uint8Array)) {
       throw new TypeError(`broadcast() takes a Uint8Array or a string, got ${describeValue(data)}`);
     }
-    if (payload.length > MAX_APPLICATION_PAYLOAD_BYTES) {
-      throw new RangeError(
-        `broadcast() payload of ${payload.length} bytes, limit ${MAX_APPLICATION_PAYLOAD_BYTES}`,
-      );
+    if (payload.length > this.maxPayloadBytes) {
+      throw new RangeError(`broadcast() payload of ${payload.length} bytes, limit ${this.maxPayloadBytes}`);
     }
     // seq doubles as the send time, which receivers check against replays (see GossipSigner).
     const actions = this.protocol.handle(

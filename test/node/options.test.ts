@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GOSSIP_OVERHEAD_BYTES, MAX_APPLICATION_PAYLOAD_BYTES } from '../../src/codec/index.js';
 import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { createNode } from '../../src/node/node.js';
 import { MAX_VERIFY_THREADS } from '../../src/node/options.js';
@@ -50,6 +51,15 @@ describe('createNode refuses mistaken options before binding or dialling anythin
 
   it.each([70_000, -1, 1.5, { from: 5, to: 2 }, { from: 0, to: 10 }])('port %o', (port) => {
     expect(() => createNode({ discovery: false, port })).toThrow(RangeError);
+  });
+
+  it('a transport.maxFrameBytes too small for any broadcast; a smaller one lowers the payload limit', () => {
+    expect(() => createNode({ discovery: false, transport: { maxFrameBytes: 100 } })).toThrow(
+      /cannot carry a broadcast/,
+    );
+    const node = createNode({ discovery: false, transport: { maxFrameBytes: 64 * 1024 } });
+    expect(node.maxPayloadBytes).toBe(64 * 1024 - GOSSIP_OVERHEAD_BYTES);
+    expect(createNode({ discovery: false }).maxPayloadBytes).toBe(MAX_APPLICATION_PAYLOAD_BYTES);
   });
 
   it('leaves the discovery options unchecked when discovery is off', () => {
