@@ -25,6 +25,14 @@ export const ANNOUNCE_JITTER = 0.25;
  */
 export const STARTUP_BURST_OFFSETS_MS: readonly Millis[] = [0, 150, 400];
 
+/**
+ * Least time between a beacon and the one a node sends at once when it comes to want peers. A
+ * neighbour that connects and drops over and over flips that wish each time, and a beacon per flip
+ * went past what receivers take from one node (BEACONS_PER_NODE_PER_SECOND), which then dropped the
+ * very beacons saying it wants peers. The first gap of the start-up burst: at most 7 a second.
+ */
+export const WANTS_PEERS_BEACON_GAP_MS: Millis = 150;
+
 /** `nominal` scaled by a uniform factor in [1 - spread, 1 + spread). */
 export function jittered(random: Random, nominal: Millis, spread: number = ANNOUNCE_JITTER): Millis {
   return nominal * (1 + spread * (2 * random.next() - 1));

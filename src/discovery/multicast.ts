@@ -5,7 +5,7 @@ import { type Random, systemRandom } from '../core/random.js';
 import type { NodeId } from '../core/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { BeaconFilter } from './beacon-filter.js';
-import { nextAnnounceDelay, startupBurstGaps } from './cadence.js';
+import { nextAnnounceDelay, startupBurstGaps, WANTS_PEERS_BEACON_GAP_MS } from './cadence.js';
 import { ConflictReports } from './conflict-reports.js';
 import {
   DEFAULT_WANTS_PEERS,
@@ -103,6 +103,8 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
   private cancelTimer: Cancel = () => {};
   /** Gaps still to wait in the start-up burst; empty once the periodic cadence has taken over. */
   private burstGaps: number[] = [];
+  /** When the last beacon went out (scheduler.now), for WANTS_PEERS_BEACON_GAP_MS. */
+  private lastAnnounceAt = Number.NEGATIVE_INFINITY;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private warnedSendError = false;
@@ -156,7 +158,10 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     return this.starting;
   }
 
-  /** Announce fast (true) or slowly (false). Switching to true also announces at once. */
+  /**
+   * Announce fast (true) or slowly (false). Switching to true also announces at once, or as soon as
+   * WANTS_PEERS_BEACON_GAP_MS has passed since the last beacon.
+   */
   setWantsPeers(wants: boolean): void {
     if (wants === this.wantsPeers) return;
     this.wantsPeers = wants;
@@ -164,8 +169,9 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     if (!this.running || this.burstGaps.length > 0) return;
     this.cancelTimer();
     // An isolated node should not sit out a long steady-state interval before it is seen.
-    if (wants) this.announce();
-    this.scheduleNext();
+    if (wants)
+      this.scheduleNext(Math.max(0, this.lastAnnounceAt + WANTS_PEERS_BEACON_GAP_MS - this.scheduler.now()));
+    else this.scheduleNext();
   }
 
   /** Stops announcing, leaves the group and closes the socket. Always resolves; safe to call twice. */
@@ -246,19 +252,27 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     this.logger.info('multicast discovery stopped');
   }
 
-  private scheduleNext(): void {
+  /** Arms the next beacon, after `delay` if given (0: at once), else the burst's or cadence's. */
+  private scheduleNext(delay?: number): void {
     const running = this.running;
     if (!running) return;
-    const delay = this.burstGaps.shift() ?? nextAnnounceDelay(this.random, this.wantsPeers, running.config);
+    if (delay === 0) {
+      this.announce();
+      this.scheduleNext();
+      return;
+    }
+    const wait =
+      delay ?? this.burstGaps.shift() ?? nextAnnounceDelay(this.random, this.wantsPeers, running.config);
     this.cancelTimer = this.scheduler.schedule(() => {
       this.announce();
       this.scheduleNext();
-    }, delay);
+    }, wait);
   }
 
   private announce(): void {
     const running = this.running;
     if (!running) return;
+    this.lastAnnounceAt = this.scheduler.now();
     const { socket, config } = running;
     const beacon = this.filter.encode({
       id: config.self,

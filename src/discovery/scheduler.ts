@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Millis } from '../core/types.js';
 
 /**
@@ -15,6 +16,8 @@ export type Cancel = () => void;
  */
 export interface Scheduler {
   schedule(callback: () => void, delayMs: Millis): Cancel;
+  /** Milliseconds on a clock that only moves forward, for the time between two beacons. */
+  now(): Millis;
 }
 
 /**
@@ -27,4 +30,5 @@ export const realScheduler: Scheduler = {
     timer.unref();
     return () => clearTimeout(timer);
   },
+  now: () => performance.now(),
 };

@@ -1,5 +1,6 @@
 import { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WANTS_PEERS_BEACON_GAP_MS } from '../../src/discovery/cadence.js';
 import type { Scheduler } from '../../src/discovery/scheduler.js';
 import { type Probe, probe, uniqueGroup, waitFor } from './helpers.js';
 
@@ -15,6 +16,12 @@ interface Timer {
 /** Records every delay asked for; the test decides when a timer fires. */
 class ManualScheduler implements Scheduler {
   readonly timers: Timer[] = [];
+  /** Moves only when a timer fires (to its due time) or the test says so. */
+  time = 0;
+
+  now(): number {
+    return this.time;
+  }
 
   schedule(callback: () => void, delayMs: number): () => void {
     const timer: Timer = { callback, delayMs, cancelled: false, fired: false };
@@ -38,6 +45,7 @@ class ManualScheduler implements Scheduler {
   fire(): void {
     const timer = this.next();
     timer.fired = true;
+    this.time += timer.delayMs;
     timer.callback();
   }
 }
@@ -108,6 +116,7 @@ describe('announce cadence (injected scheduler)', () => {
     const slowTimer = timers.next();
     expect(slowTimer.cancelled).toBe(false);
 
+    timers.time += 1000; // well after the last beacon
     p.discovery.setWantsPeers(true);
     expect(slowTimer.cancelled).toBe(true);
     expectDelayAround(timers.next(), 1000);
@@ -116,6 +125,25 @@ describe('announce cadence (injected scheduler)', () => {
     timers.fire();
     // Exactly one beacon per fire plus the immediate one: switching to false sent nothing extra.
     await waitFor('the next eager beacon', () => sent(p) === 5);
+  });
+
+  it('spaces the beacons of a wish for peers that comes and goes: at most one per gap', async () => {
+    const { p, timers } = await startManual(true);
+    timers.fire();
+    timers.fire();
+    timers.next();
+    await waitFor('the burst to be sent', () => sent(p) === 3);
+    // A neighbour that connects and drops over and over, 50 ms after the last beacon.
+    timers.time += 50;
+    for (let i = 0; i < 30; i++) {
+      p.discovery.setWantsPeers(false);
+      p.discovery.setWantsPeers(true);
+    }
+    // Before, each flip sent a beacon at once: 30 in a row, past what a receiver takes from a node.
+    expect(timers.next().delayMs).toBe(WANTS_PEERS_BEACON_GAP_MS - 50);
+    timers.fire();
+    await waitFor('the one beacon the flips make', () => sent(p) === 4);
+    expectDelayAround(timers.next(), 1000);
   });
 
   it('lets the start-up burst finish when the flag changes during it', async () => {
