@@ -60,12 +60,6 @@ export class Connection implements LinkCandidate {
   drainFrames: Buffer[] | undefined;
   /** Its send queue is above the high-water mark: broadcast() callers are told to wait. */
   backlogged = false;
-  /**
-   * While backlogged: when its queue last got shorter (moved later by our own pauses), and how long
-   * it was then. A peer whose queue stays put reads nothing (see LinkManager.tick).
-   */
-  backlogProgressAt = 0;
-  backlogLength = 0;
   /** Resolves when the socket emitted 'close'; close() waits on it. */
   readonly closed: Promise<void>;
   readonly channel: SecureChannel;
@@ -101,7 +95,6 @@ export class Connection implements LinkCandidate {
     this.openedAt = Math.min(now, this.openedAt + pausedMs);
     this.lastReceivedAt = Math.min(now, this.lastReceivedAt + pausedMs);
     if (this.lingerSince !== undefined) this.lingerSince = Math.min(now, this.lingerSince + pausedMs);
-    this.backlogProgressAt = Math.min(now, this.backlogProgressAt + pausedMs);
   }
 
   /** Established, not gone, not retired: may carry new frames. */

@@ -7,7 +7,12 @@ import type { NodeId, PeerInfo } from '../core/types.js';
 import type { Logger } from '../log/logger.js';
 import { formatAddress, type HostPort, normalizeHost, parseAddress } from './address.js';
 import { type AddressDial, Connection, type Inbound } from './connection.js';
-import { CLOSE_DEADLINE_MS, HELD_LOOP_THRESHOLD_MS, NOT_LISTENING_PORT } from './defaults.js';
+import {
+  CLOSE_DEADLINE_MS,
+  HELD_LOOP_THRESHOLD_MS,
+  LINGER_MAX_IDLE_TIMEOUTS,
+  NOT_LISTENING_PORT,
+} from './defaults.js';
 import { type Direction, resolveDuplicates } from './duplicate-rule.js';
 import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { bindServer } from './port-binding.js';
@@ -859,11 +864,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.counters.framesOut++;
     // Only a socket whose write() said "wait" will emit the 'drain' that ends the backlog: below
     // its own buffer threshold (16 KiB on Node 20) a link is never marked, whatever the option.
-    if (socket.writableLength > sendHighWaterBytes && socket.writableNeedDrain && !conn.backlogged) {
-      conn.backlogged = true;
-      conn.backlogProgressAt = this.now();
-      conn.backlogLength = socket.writableLength;
-    }
+    if (socket.writableLength > sendHighWaterBytes && socket.writableNeedDrain) conn.backlogged = true;
   }
 
   /** Bytes to the socket as they are: handshake records, and frames writeFrame() has sealed. */
@@ -881,17 +882,6 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /** A link stopped being backlogged (drained, retired or gone): waiting senders may be free now. */
-  /** Whether a backlogged link's queue has not got shorter for `limitMs` (it notes any progress). */
-  private stalledSending(conn: Connection, now: number, limitMs: number): boolean {
-    const queued = conn.socket.writableLength;
-    if (queued < conn.backlogLength) {
-      conn.backlogLength = queued;
-      conn.backlogProgressAt = now;
-      return false;
-    }
-    return now - conn.backlogProgressAt >= limitMs;
-  }
-
   private releaseBacklog(conn: Connection): void {
     if (!conn.backlogged) return;
     conn.backlogged = false;
@@ -916,14 +906,18 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private tick(): void {
     const now = this.now();
     const { handshakeTimeoutMs, idleTimeoutMs, keepAliveIntervalMs, tickMs } = this.options;
+    const lingerMax = LINGER_MAX_IDLE_TIMEOUTS * idleTimeoutMs;
     const paused = this.pauseSinceLastTick(now, tickMs);
     for (const conn of [...this.connections]) {
       if (paused > 0) conn.forgivePause(paused, now);
       if (conn.lingerSince !== undefined) {
-        // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout, once
-        // the peer is silent. One still talking is alive and may be reading what we queued before
-        // the end (disconnect() delivers it first).
-        if (now - Math.max(conn.lingerSince, conn.lastReceivedAt) >= idleTimeoutMs) conn.socket.destroy();
+        // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout. A
+        // peer still talking while we still have frames queued for it may be reading them
+        // (disconnect() delivers them first), for a while; with nothing queued it has all it gets.
+        const lingered = now - conn.lingerSince;
+        const queued = conn.socket.writableLength > 0;
+        const quiet = now - (queued ? Math.max(conn.lingerSince, conn.lastReceivedAt) : conn.lingerSince);
+        if (quiet >= idleTimeoutMs || lingered >= lingerMax) conn.socket.destroy();
       } else if (conn.phase === 'handshaking') {
         if (now - conn.openedAt >= handshakeTimeoutMs) {
           const detail = `no hello within ${handshakeTimeoutMs} ms`;
@@ -934,11 +928,6 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       } else if (now - conn.lastReceivedAt >= idleTimeoutMs) {
         this.log.debug({ peer: conn.peer, idleTimeoutMs }, 'link silent; closing');
         this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`));
-      } else if (conn.backlogged && this.stalledSending(conn, now, idleTimeoutMs)) {
-        // A peer that talks but reads nothing would hold every sender that waits for drained()
-        // at the high-water mark for good, below the send queue's bound that drops it otherwise.
-        const detail = `send queue above the high-water mark, not moving for ${idleTimeoutMs} ms`;
-        this.drop(conn, 'error', { reason: 'send-queue-full', detail });
       } else if (now - conn.lastSentAt >= keepAliveIntervalMs) {
         this.writeFrame(conn, PING_FRAME);
       }
