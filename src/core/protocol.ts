@@ -265,10 +265,19 @@ export class Protocol {
       case 'broadcast':
         this.broadcast.handle(event, now, out);
         break;
-      case 'leave':
+      case 'leave': {
         this.membership.leave(out);
         this.left = this.membership.hasLeft();
-        break;
+        // The broadcast layer forgets its neighbours without a word: each link is closed after its
+        // goodbye, and a Relink to a peer still lazy would dial it again (found by a review).
+        const end = out.length;
+        for (let i = mark; i < end; i++) {
+          const action = out[i] as ProtocolAction;
+          if (action.type !== 'neighborDown') continue;
+          this.broadcast.handle({ type: 'neighborDown', peer: action.peer, leaving: true }, now, out);
+        }
+        return;
+      }
     }
     this.forwardNeighbourChanges(out, mark, now);
   }

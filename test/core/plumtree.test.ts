@@ -733,6 +733,23 @@ describe('Plumtree broadcast', () => {
     expect(grafted).toBe(1);
   });
 
+  it('sends nothing to a peer once leaving has told it goodbye and closed its link', () => {
+    // 1 is our tree link, 2 went lazy through a Prune. Before, the tree link's neighborDown made
+    // the broadcast layer Relink 2 after its Disconnect, and a send after it dials again.
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(2, { type: 'prune', origin: peer(0).id });
+    const actions = node.protocol.handle({ type: 'leave' }, 0);
+    const closed = new Set<string>();
+    const late: string[] = [];
+    for (const action of actions) {
+      if (action.type === 'disconnect') closed.add(action.peer.id);
+      if (action.type === 'send' && closed.has(action.to.id))
+        late.push(`${action.message.type} to ${action.to.id}`);
+    }
+    expect(late).toEqual([]);
+    expect(node.protocol.stats().relinksSent).toBe(0);
+  });
+
   it("keeps room to mark a new tree link fresh when another neighbour's relink-only Grafts have gone stale", () => {
     // As above, but neighbour 3's two relink-only Grafts of a second before filled the room for fresh
     // links (one per tree, maxOriginTrees): stale, they used to stay until the 10 s sweep.

@@ -170,7 +170,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
         this.announceRecent(event.peer, now, out);
         return;
       case 'neighborDown':
-        this.onNeighbourDown(event.peer, out);
+        this.onNeighbourDown(event.peer, event.leaving === true ? undefined : out);
         return;
       case 'broadcast':
         this.originate(event.payload, event.minSeq, now, out);
@@ -194,7 +194,8 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * extra links, a few duplicate copies per tree. Neither end knows which side holds a given
    * origin (in the shared tree, every node is one), so both ends relink both ways.
    */
-  private onNeighbourDown(lost: PeerInfo, out: ProtocolAction[]): void {
+  /** `out` undefined: this node is leaving, and relinks nobody. */
+  private onNeighbourDown(lost: PeerInfo, out: ProtocolAction[] | undefined): void {
     const wasTreeLink = this.trees.isEagerSomewhere(lost.id);
     this.neighbours.delete(lost.id);
     this.trees.resetPeer(lost.id);
@@ -205,7 +206,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     this.answered.delete(lost.id);
     this.catchUpSpent.delete(lost.id);
     this.ihaveQueue.drop(lost.id);
-    if (!wasTreeLink) return;
+    if (!wasTreeLink || out === undefined) return;
     for (let i = 0; i < this.neighbours.size; i++) {
       const peer = this.neighbours.peerAt(i);
       if (!this.trees.isLazySomewhere(peer.id)) continue;

@@ -24,7 +24,8 @@ export function isBroadcastTimer(timer: { readonly type: string }): timer is Bro
 export type BroadcastEvent =
   | { readonly type: 'start' }
   | { readonly type: 'neighborUp'; readonly peer: PeerInfo }
-  | { readonly type: 'neighborDown'; readonly peer: PeerInfo }
+  /** `leaving`: this node is leaving the overlay; the peer is forgotten, and nobody told. */
+  | { readonly type: 'neighborDown'; readonly peer: PeerInfo; readonly leaving?: boolean }
   | { readonly type: 'message'; readonly from: PeerInfo; readonly message: BroadcastMessage }
   | { readonly type: 'broadcast'; readonly payload: Uint8Array; readonly minSeq?: number }
   | { readonly type: 'timer'; readonly timer: BroadcastTimer };
