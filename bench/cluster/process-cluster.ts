@@ -59,23 +59,30 @@ class Worker {
         else waiter?.reject(new Error(message.error));
       }
     });
-    child.on('exit', (code, signal) => {
+    const gone = (error: Error): void => {
       this.exited = true;
       clearTimeout(readyDeadline);
-      const error = new Error(`worker exited (code ${code}, signal ${signal})`);
       failReady(error);
       for (const waiter of this.pending.values()) waiter.reject(error);
       this.pending.clear();
-    });
+    };
+    child.on('exit', (code, signal) => gone(new Error(`worker exited (code ${code}, signal ${signal})`)));
+    // A request written to a worker that died meanwhile (EPIPE): the run fails with what it has
+    // measured so far, instead of an uncaught error that loses it all. Found by a review.
+    child.on('error', (error) => gone(error));
   }
 
   call<K extends HostOp>(op: K, ...args: Parameters<NodeHost[K]>): Promise<Result<K>> {
-    if (this.exited) return Promise.reject(new Error('worker has exited'));
+    if (this.exited || !this.child.connected) return Promise.reject(new Error('worker has exited'));
     const id = this.nextId++;
     const request: WorkerRequest = { type: 'request', id, op, args };
     return new Promise<Result<K>>((resolve, reject) => {
       this.pending.set(id, { resolve: (v) => resolve(v as Result<K>), reject });
-      this.child.send(request);
+      this.child.send(request, (error) => {
+        if (error === null || error === undefined) return;
+        this.pending.delete(id);
+        reject(error);
+      });
     });
   }
 
