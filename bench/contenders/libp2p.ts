@@ -47,10 +47,31 @@ interface ReceivedRpc {
 interface GossipsubInternals {
   getMeshPeers(topic: string): string[];
   handleReceivedRpc(from: unknown, rpc: ReceivedRpc): Promise<void>;
-  readonly streamsOutbound: Map<
-    string,
-    { readonly rawStream: { readonly writableNeedsDrain: boolean; onDrain(): Promise<void> } }
-  >;
+  readonly streamsOutbound: Map<string, { readonly rawStream: DrainingStream }>;
+}
+
+/** What writable() needs of a libp2p stream: whether it is full, and its 'drain' and 'close' events. */
+export interface DrainingStream {
+  readonly writableNeedsDrain: boolean;
+  addEventListener(type: 'drain' | 'close', listener: () => void): void;
+  removeEventListener(type: 'drain' | 'close', listener: () => void): void;
+}
+
+/**
+ * Resolves at the stream's next 'drain' (or 'close'). Not its onDrain(): that hands back the
+ * promise of the stream's first drain, resolved for good, so a stream full a second time was not
+ * waited for at all, and the publisher filled Yamux's unbounded buffer (found by a review).
+ */
+export function nextDrain(stream: DrainingStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.removeEventListener('drain', done);
+      stream.removeEventListener('close', done);
+      resolve();
+    };
+    stream.addEventListener('drain', done);
+    stream.addEventListener('close', done);
+  });
 }
 
 const IDS_OF = (entries: readonly { readonly messageIDs?: readonly unknown[] }[] | undefined): number =>
@@ -186,7 +207,7 @@ class Libp2pBenchNode implements ContenderNode {
   /** Waits for every outbound GossipSub stream whose muxer buffer is full to drain. */
   async writable(): Promise<void> {
     const full = [...this.internals().streamsOutbound.values()].filter((s) => s.rawStream.writableNeedsDrain);
-    if (full.length > 0) await Promise.all(full.map((s) => s.rawStream.onDrain().catch(() => undefined)));
+    if (full.length > 0) await Promise.all(full.map((s) => nextDrain(s.rawStream)));
   }
 
   counters(): TrafficCounters {
