@@ -117,7 +117,9 @@ describe('LinkManager: replacement of a retired link', () => {
 });
 
 describe('LinkManager: the order and the bounds of linkUp and linkDown', () => {
-  it('never reports linkDown before linkUp when a new link that stopped reading is dropped', async () => {
+  it('reports a link that stopped reading as up and then down, once each, in that order', async () => {
+    // A full dial queue fits the send queue it is flushed into (its bytes are counted sealed), so
+    // a new link comes up before it can overflow; the overflow comes from the sends after.
     const a = await pool.start({ maxSendQueueBytes: 4 * 1024 * 1024 });
     const identity = generateIdentity();
     const accepted: Socket[] = [];
@@ -152,9 +154,7 @@ describe('LinkManager: the order and the bounds of linkUp and linkDown', () => {
       await eventually('the caller learns the link is gone', () =>
         events.some((e) => e === 'down' || e === 'dialFailed'),
       );
-      const down = events.indexOf('down');
-      if (down !== -1) expect(events.indexOf('up')).toBeGreaterThanOrEqual(0);
-      if (down !== -1) expect(events.indexOf('up')).toBeLessThan(down);
+      expect(events.filter((e) => e === 'up' || e === 'down' || e === 'dialFailed')).toEqual(['up', 'down']);
       expect(a.manager.links()).toEqual([]);
     } finally {
       for (const socket of accepted) socket.destroy();
