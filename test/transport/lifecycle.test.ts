@@ -30,6 +30,26 @@ async function rawListener(): Promise<{ port: number; accepted: Promise<Socket> 
 }
 
 describe('LinkManager life cycle', () => {
+  it('reports the waiting peer down within disconnect() that turns its only replacement candidate into a drain dial', async () => {
+    const us = await pool.start({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+    const q = await pool.start();
+    await link(q, us);
+    const downs: [string, string][] = [];
+    us.manager.on('linkDown', (peer, reason) => downs.push([peer.id, reason]));
+    const pIdentity = generateIdentity();
+    const { port, accepted } = await rawListener();
+    const p: PeerInfo = { id: pIdentity.id, address: `${LOOPBACK}:${port}` };
+    us.manager.send(p, gossip(us.info.id, 1));
+    await accepted; // the dial to P is held in its handshake
+    q.manager.disconnect(us.info.id);
+    await eventually("us to process Q's FIN", () => q.manager.stats().linksClosed === 1);
+    expect(us.manager.links().map((l) => l.peer.id)).toEqual([q.info.id]);
+    us.manager.disconnect(p.id);
+    // Nothing can replace Q's link any more: known at once, not when the drain dial ends.
+    expect(downs).toEqual([[q.info.id, 'remote']]);
+    expect(us.manager.links()).toEqual([]);
+  });
+
   it('reports a peer down once the only handshake its replacement wait relied on becomes a drain dial', async () => {
     const us = await pool.start({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
     const q = await pool.start();
@@ -90,8 +110,8 @@ describe('LinkManager life cycle', () => {
   });
 
   it('disconnect() does not destroy a link that is still alive and draining its queued frames', async () => {
-    const IDLE_MS = 300;
-    const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 50 });
+    const IDLE_MS = 1_000;
+    const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 200 });
     const reader = await RawPeer.dial(a.info.address);
     sockets.push(reader.socket);
     reader.hello();
