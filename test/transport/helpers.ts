@@ -126,6 +126,14 @@ export async function link(a: Started, b: Started): Promise<void> {
 }
 
 /** Every 'message' a manager emits, in order. */
+/** A raw peer dialled to `a` that says Hello, once `a` reports the link up. */
+export async function rawNeighbour(a: Started): Promise<{ reader: RawPeer; peer: PeerInfo }> {
+  const reader = await RawPeer.dial(a.info.address);
+  reader.hello();
+  const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+  return { reader, peer };
+}
+
 export function recordMessages(manager: LinkManager): { from: NodeId; seq: number }[] {
   const received: { from: NodeId; seq: number }[] = [];
   manager.on('message', (from, message) => {

@@ -2,7 +2,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
-import { eventually, gossip, LOOPBACK, link, ManagerPool, nextEvent, RawPeer } from './helpers.js';
+import { eventually, gossip, LOOPBACK, link, ManagerPool, RawPeer, rawNeighbour } from './helpers.js';
 
 const pool = new ManagerPool();
 const HANDSHAKE_TIMEOUT_MS = 500;
@@ -29,21 +29,30 @@ async function rawListener(): Promise<{ port: number; accepted: Promise<Socket> 
   return { port: (server.address() as AddressInfo).port, accepted };
 }
 
+/**
+ * Us linked to Q, a send() dial from us to P held in its handshake (P is a raw listener on Q's
+ * host), then Q's FIN: by design Q stays up while that dial might be Q's replacement link.
+ */
+async function waitingOnDialToSameHost() {
+  const us = await pool.start({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
+  const q = await pool.start();
+  await link(q, us);
+  const downs: [string, string][] = [];
+  us.manager.on('linkDown', (peer, reason) => downs.push([peer.id, reason]));
+  const pIdentity = generateIdentity();
+  const { port, accepted } = await rawListener();
+  const p: PeerInfo = { id: pIdentity.id, address: `${LOOPBACK}:${port}` };
+  us.manager.send(p, gossip(us.info.id, 1));
+  const pSocket = await accepted;
+  q.manager.disconnect(us.info.id);
+  await eventually("us to process Q's FIN", () => q.manager.stats().linksClosed === 1);
+  expect(us.manager.links().map((l) => l.peer.id)).toEqual([q.info.id]);
+  return { us, q, p, pIdentity, port, pSocket, downs };
+}
+
 describe('LinkManager life cycle', () => {
   it('reports the waiting peer down within disconnect() that turns its only replacement candidate into a drain dial', async () => {
-    const us = await pool.start({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
-    const q = await pool.start();
-    await link(q, us);
-    const downs: [string, string][] = [];
-    us.manager.on('linkDown', (peer, reason) => downs.push([peer.id, reason]));
-    const pIdentity = generateIdentity();
-    const { port, accepted } = await rawListener();
-    const p: PeerInfo = { id: pIdentity.id, address: `${LOOPBACK}:${port}` };
-    us.manager.send(p, gossip(us.info.id, 1));
-    await accepted; // the dial to P is held in its handshake
-    q.manager.disconnect(us.info.id);
-    await eventually("us to process Q's FIN", () => q.manager.stats().linksClosed === 1);
-    expect(us.manager.links().map((l) => l.peer.id)).toEqual([q.info.id]);
+    const { us, q, p, downs } = await waitingOnDialToSameHost();
     us.manager.disconnect(p.id);
     // Nothing can replace Q's link any more: known at once, not when the drain dial ends.
     expect(downs).toEqual([[q.info.id, 'remote']]);
@@ -51,24 +60,7 @@ describe('LinkManager life cycle', () => {
   });
 
   it('reports a peer down once the only handshake its replacement wait relied on becomes a drain dial', async () => {
-    const us = await pool.start({ handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
-    const q = await pool.start();
-    await link(q, us);
-    const downs: [string, string][] = [];
-    us.manager.on('linkDown', (peer, reason) => downs.push([peer.id, reason]));
-
-    // A send() dial to P, held in its handshake (P is a raw listener on the same host as Q).
-    const pIdentity = generateIdentity();
-    const { port, accepted } = await rawListener();
-    const p: PeerInfo = { id: pIdentity.id, address: `${LOOPBACK}:${port}` };
-    us.manager.send(p, gossip(us.info.id, 1));
-    const pSocket = await accepted;
-
-    // Q ends its link with a FIN. The dial to P is a handshake with Q's host begun before the loss,
-    // so (by design) Q stays up while it might be Q's replacement link.
-    q.manager.disconnect(us.info.id);
-    await eventually("us to process Q's FIN", () => q.manager.stats().linksClosed === 1);
-    expect(us.manager.links().map((l) => l.peer.id)).toEqual([q.info.id]);
+    const { us, q, p, pIdentity, port, pSocket, downs } = await waitingOnDialToSameHost();
 
     // The node disconnects P while its dial is still handshaking: the dial now only drains frames.
     us.manager.disconnect(p.id);
@@ -112,10 +104,8 @@ describe('LinkManager life cycle', () => {
   it('disconnect() does not destroy a link that is still alive and draining its queued frames', async () => {
     const IDLE_MS = 1_000;
     const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 200 });
-    const reader = await RawPeer.dial(a.info.address);
+    const { reader, peer } = await rawNeighbour(a);
     sockets.push(reader.socket);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
     // The peer is alive and says so every 50 ms, but reads slowly: for now, not at all.
     const pinger = setInterval(() => reader.send({ type: 'ping' }), 50);
     try {

@@ -14,6 +14,7 @@ import {
   ManagerPool,
   nextEvent,
   RawPeer,
+  rawNeighbour,
   recordMessages,
 } from './helpers.js';
 
@@ -43,9 +44,7 @@ describe('LinkManager: limits', () => {
   it('disconnects a peer that stops reading once its send queue is full, and frees the queue', async () => {
     const maxSendQueueBytes = 256 * 1024;
     const a = await pool.start({ maxSendQueueBytes });
-    const reader = await RawPeer.dial(a.info.address);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    const { reader, peer } = await rawNeighbour(a);
     reader.socket.pause(); // reads nothing more, ever: the kernel buffers fill, then ours
     const down = nextEvent<[PeerInfo, string]>(a.manager, 'linkDown');
     const rejected = nextEvent<[string, string, string]>(a.manager, 'rejected');

@@ -10,8 +10,8 @@ import {
   LOOPBACK,
   ManagerPool,
   nextEvent,
-  RawPeer,
   randomNodeId,
+  rawNeighbour,
   recordMessages,
 } from './helpers.js';
 
@@ -64,9 +64,7 @@ describe('LinkManager: links and messages', () => {
 
   it('keeps every frame intact while a slow reader makes the socket queue them (reused send buffers)', async () => {
     const a = await pool.start();
-    const reader = await RawPeer.dial(a.info.address);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    const { reader, peer } = await rawNeighbour(a);
     reader.socket.pause(); // the kernel buffers fill, then the socket queues our records
     const count = 400;
     const payloadBytes = 16 * 1024;

@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PeerInfo } from '../../src/core/types.js';
 import { LINGER_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
 import {
   closedPort,
@@ -10,6 +9,7 @@ import {
   ManagerPool,
   nextEvent,
   RawPeer,
+  rawNeighbour,
   rawSocket,
   recordMessages,
 } from './helpers.js';
@@ -24,10 +24,8 @@ afterEach(async () => {
 describe('LinkManager: behaviour found untested by mutation', () => {
   it('counts the writes the socket pushed back on in stats().backpressuredWrites', async () => {
     const a = await pool.start();
-    const reader = await RawPeer.dial(a.info.address);
+    const { reader, peer } = await rawNeighbour(a);
     sockets.push(reader.socket);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
     reader.socket.pause(); // reads nothing: the kernel buffers fill, then the socket's own
     expect(a.manager.stats().backpressuredWrites).toBe(0);
     // 6.4 MB, within maxSendQueueBytes (8 MiB) but more than loopback's kernel buffers take.
@@ -54,10 +52,8 @@ describe('LinkManager: behaviour found untested by mutation', () => {
 
   it("emits 'drain' at once when disconnect() retires the only backlogged link", async () => {
     const a = await pool.start({ sendHighWaterBytes: 64 * 1024 });
-    const reader = await RawPeer.dial(a.info.address);
+    const { reader, peer } = await rawNeighbour(a);
     sockets.push(reader.socket);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
     reader.socket.pause(); // never reads again: its queue cannot drain by itself
     for (let seq = 0; seq < 400; seq++) a.manager.send(peer, gossip(a.info.id, seq, 16 * 1024));
     expect(a.manager.backlogged()).toBe(true);
@@ -74,10 +70,8 @@ describe('LinkManager: behaviour found untested by mutation', () => {
   it('ends a retired link whose peer keeps talking but never reads, after LINGER_MAX_IDLE_TIMEOUTS', async () => {
     const IDLE_MS = 200;
     const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 50 });
-    const reader = await RawPeer.dial(a.info.address);
+    const { reader, peer } = await rawNeighbour(a);
     sockets.push(reader.socket);
-    reader.hello();
-    const [peer] = await nextEvent<[PeerInfo]>(a.manager, 'linkUp');
     const pinger = setInterval(() => reader.send({ type: 'ping' }), 50);
     try {
       reader.socket.pause(); // alive, but reads nothing, ever
