@@ -89,7 +89,8 @@ export const DEFAULT_MEMBERSHIP_REQUESTS_PER_SECOND = 50;
 export const DEFAULT_MEMBERSHIP_REQUEST_BURST = 100;
 
 /**
- * Idle timeouts a retired link may linger while frames queued before its end still wait and the
- * peer still talks (see LinkManager.tick): 30 s by default, time for a slow reader to take them.
+ * Idle timeouts a retired link may linger while the peer still talks (see LinkManager.tick): 30 s
+ * by default, time for a slow reader to take what was sent before the end, and a bound on a peer
+ * that ignores our FIN and pings for ever.
  */
 export const LINGER_MAX_IDLE_TIMEOUTS = 6;

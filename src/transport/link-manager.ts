@@ -912,12 +912,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       if (paused > 0) conn.forgivePause(paused, now);
       if (conn.lingerSince !== undefined) {
         // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout. A
-        // peer still talking while we still have frames queued for it may be reading them
-        // (disconnect() delivers them first), for a while; with nothing queued it has all it gets.
-        const lingered = now - conn.lingerSince;
-        const queued = conn.socket.writableLength > 0;
-        const quiet = now - (queued ? Math.max(conn.lingerSince, conn.lastReceivedAt) : conn.lingerSince);
-        if (quiet >= idleTimeoutMs || lingered >= lingerMax) conn.socket.destroy();
+        // peer still talking may still be reading what we sent before the end (disconnect()
+        // delivers it first; some of it may sit in the kernel's buffers, which our queue does not
+        // show), for a while: LINGER_MAX_IDLE_TIMEOUTS at most, however long it talks.
+        const quiet = now - Math.max(conn.lingerSince, conn.lastReceivedAt);
+        if (quiet >= idleTimeoutMs || now - conn.lingerSince >= lingerMax) conn.socket.destroy();
       } else if (conn.phase === 'handshaking') {
         if (now - conn.openedAt >= handshakeTimeoutMs) {
           const detail = `no hello within ${handshakeTimeoutMs} ms`;

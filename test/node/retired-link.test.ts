@@ -5,6 +5,7 @@ import type { Gossip } from '../../src/core/messages.js';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import type { MeshNode } from '../../src/node/node.js';
+import { LINGER_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
 import { RawPeer } from '../transport/helpers.js';
@@ -22,12 +23,12 @@ it.each([
   ['keeps pinging', true],
   ['goes silent', false],
 ])(
-  'closes a link it retired, with nothing left to send, an idle timeout later when the peer %s',
+  'closes a link it retired within LINGER_MAX_IDLE_TIMEOUTS when the peer %s',
   async (_what, pings) => {
     // A neighbour disconnected for a forgery that ignores our FIN. A first version of session 21's
-    // linger rule counted from the peer's last word, and one that kept pinging held the socket for
-    // good (found by a review); a link still delivering frames queued before its end may linger longer.
-    const idleTimeoutMs = 1_000;
+    // linger rule counted from the peer's last word without a bound, and one that kept pinging held
+    // the socket for good (found by a review).
+    const idleTimeoutMs = 300;
     mesh = new TestMesh({ transport: { idleTimeoutMs, keepAliveIntervalMs: 300 } });
     const [target] = (await mesh.start(1)) as [MeshNode];
     socket = createConnection({ host: '127.0.0.1', port: target.address()!.port, allowHalfOpen: true });
@@ -58,8 +59,8 @@ it.each([
     peer.send(forged);
     await ended;
     if (pings) pinger = setInterval(() => peer.send({ type: 'ping' }), 200);
-    // The time under test, not a synchronisation: three idle timeouts for one that must do.
-    await new Promise((resolve) => setTimeout(resolve, 3 * idleTimeoutMs));
+    // The time under test, not a synchronisation: the bound, and an idle timeout to spare.
+    await new Promise((resolve) => setTimeout(resolve, (LINGER_MAX_IDLE_TIMEOUTS + 1) * idleTimeoutMs));
     expect(target.stats().transport.linksClosed).toBe(1);
   },
   20_000,
