@@ -113,6 +113,29 @@ function answersRemembered(node: Node): number {
   return count;
 }
 
+/**
+ * Origin 9's own tree reached us from parent 1, 6 hops from the origin (messages 1 and 2); then
+ * peer 3 announced message 2 at 0 hops, and the swap made it the parent in 1's place.
+ */
+function shortcutThrough3(): Node {
+  const node = new Node().withNeighbours(1, 2, 3);
+  node.receive(1, gossip(9, 1, 5));
+  node.receive(1, gossip(9, 2, 5));
+  node.now += 1_000;
+  expect(graftsTo(node.receive(3, ihave([9, 2, 0])))).toEqual([peer(3).id]);
+  return node;
+}
+
+/** Lazy peer `from` announces origin 9's message `seq`, 6 hops away; grafted when timer 1 fires, it delivers. */
+function graftedOnTimeout(node: Node, from: number, seq: number): void {
+  node.now += 1_000;
+  const wait = timersOf(node.receive(from, ihave([9, seq, 5]))).find((t) => t.timer.type === 'graftTimeout');
+  if (wait === undefined) throw new Error('no graft timer armed');
+  node.now += wait.after;
+  expect(graftsTo(node.fire(wait.timer))).toEqual([peer(from).id]);
+  expect(actionsOf(node.receive(from, gossip(9, seq, 5)), 'deliver')).toHaveLength(1);
+}
+
 /** Fires the IHave flush that `actions` armed; the peers announced to, sorted. */
 function announcedTo(node: Node, actions: readonly ProtocolAction[]): string[] {
   return sent(node.fire(timerOf(actions, 'ihaveFlush')))
@@ -731,6 +754,28 @@ describe('Plumtree broadcast', () => {
     // Before: 10 swaps, 10 Prunes of the honest parent, each of the 10 messages fetched by a Graft.
     expect(node.protocol.stats().optimisations).toBe(1);
     expect(grafted).toBe(1);
+  });
+
+  it('keeps taking shortcuts through a neighbour that pushed us a message since: it proved the shortcut', () => {
+    const node = shortcutThrough3();
+    node.now += 1_000;
+    node.receive(3, gossip(9, 3, 0)); // the new parent's first push
+    // Message 4 went missing all the same, and the old parent had to be grafted for it.
+    graftedOnTimeout(node, 1, 4);
+    // Peer 3 announces it 1 hop away: still a shortcut worth taking.
+    expect(graftsTo(node.receive(3, ihave([9, 4, 0])))).toEqual([peer(3).id]);
+    expect(node.protocol.stats().optimisations).toBe(2);
+  });
+
+  it('forgets an unproven shortcut when its neighbour goes down: back, it is trusted like any neighbour', () => {
+    const node = shortcutThrough3();
+    node.protocol.handle({ type: 'linkDown', peer: peer(3).id }, node.now); // relinks peer 1
+    node.withNeighbours(3);
+    node.receive(1, { type: 'prune', origin: peer(9).id }); // lazy again, so grafted only on timer 1
+    // The old parent is grafted for a message: that says nothing of a shortcut through a link now gone.
+    graftedOnTimeout(node, 1, 3);
+    expect(graftsTo(node.receive(3, ihave([9, 3, 0])))).toEqual([peer(3).id]);
+    expect(node.protocol.stats().optimisations).toBe(2);
   });
 
   it('sends nothing to a peer once leaving has told it goodbye and closed its link', () => {
