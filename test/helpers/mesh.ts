@@ -3,8 +3,14 @@ import { components, isSymmetric } from '../../src/core/graph.js';
 import type { NodeId } from '../../src/core/types.js';
 import { createNode, type MeshMessage, type MeshNode } from '../../src/node/node.js';
 import type { NodeOptions } from '../../src/node/options.js';
+import type { LinkManager } from '../../src/transport/link-manager.js';
 import { uniqueDiscovery } from './unique-group.js';
 import { waitUntil } from './wait.js';
+
+/** The node's transport, to play a peer that sends what an honest node would not, or to watch its dials. */
+export function transportOf(node: MeshNode): LinkManager {
+  return (node as unknown as { transport: LinkManager }).transport;
+}
 
 /** In-process nodes on 127.0.0.1 that discover each other on a group of their own. */
 export class TestMesh {

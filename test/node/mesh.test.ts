@@ -2,18 +2,11 @@ import { getEventListeners } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
-import type { MeshNode } from '../../src/node/node.js';
 import { BOOTSTRAP_RETRY_MS } from '../../src/node/options.js';
-import type { LinkManager } from '../../src/transport/link-manager.js';
-import { TestMesh } from '../helpers/mesh.js';
+import { TestMesh, transportOf } from '../helpers/mesh.js';
 import { captureUncaught } from '../helpers/uncaught.js';
 
 let mesh: TestMesh;
-
-/** The node's transport, to play a peer that sends what an honest node would not. */
-function transportOf(node: MeshNode): LinkManager {
-  return (node as unknown as { transport: LinkManager }).transport;
-}
 
 afterEach(async () => {
   await mesh?.stopAll();
@@ -133,6 +126,8 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     );
     await dialFailed;
     expect(victim.peers().active.map((p) => p.id)).not.toContain(ghost);
+    // The core heard of the failed dial: the ghost is forgotten at once, not a request timeout later.
+    expect(victim.peers().passive.map((p) => p.id)).not.toContain(ghost);
     expect(reported).toEqual([]);
 
     // A neighbour whose link does come up is reported, once.
