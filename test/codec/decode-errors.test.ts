@@ -150,6 +150,18 @@ describe('decodeBody on hostile input', () => {
     );
   });
 
+  // A body that ends where its memory does: a field cut short there must be 'truncated', not a
+  // RangeError out of the decoder (Buffer.from and socket chunks share memory, hiding such a read).
+  it('every proper prefix of a valid body, alone in its memory, is truncated', () => {
+    expectReason(decodeBody(new Uint8Array(hex('02 20', ID, '00000000 00000001 00 40 aabb'))), 'truncated');
+    fc.assert(
+      fc.property(validBodyArb, fc.nat(), (body, cut) => {
+        expectReason(decodeBody(new Uint8Array(body.subarray(0, cut % body.length))), 'truncated');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('any bytes after a valid body are trailing bytes', () => {
     fc.assert(
       fc.property(validBodyArb, fc.uint8Array({ minLength: 1, maxLength: 64 }), (body, extra) => {

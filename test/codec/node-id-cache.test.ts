@@ -38,6 +38,16 @@ describe('decodeNodeId', () => {
     expect(decodeNodeId(buffer, 0)).toBe(buffer.toString('hex'));
     expect(decodeNodeId(Buffer.alloc(ID_BYTES, 0x42), 0)).toBe(id);
   });
+
+  it('keeps its own copy of the bytes: memory reused for another id does not yield the old id', () => {
+    const buffer = Buffer.alloc(ID_BYTES, 0x5a); // a slot no other test here fills with this id
+    decodeNodeId(buffer, 0);
+    // Same first byte, so the same slot: a cache that kept a view of `buffer` would now hold these bytes.
+    const other = Buffer.alloc(ID_BYTES, 0x5a);
+    other[ID_BYTES - 1] = 0x5b;
+    other.copy(buffer);
+    expect(decodeNodeId(Buffer.from(other), 0)).toBe(other.toString('hex'));
+  });
 });
 
 describe('encodeNodeId', () => {

@@ -74,6 +74,16 @@ describe('frameBodyBytes', () => {
       }),
     );
   });
+
+  it('refuses an address longer than its u8 length can say, as encodeFrame does', () => {
+    const peer = (host: string) => ({ id: ID_A, address: `${host}:65535` });
+    expect(frameBodyBytes({ type: 'forwardJoin', peer: peer('x'.repeat(249)), ttl: 1 })).toBe(
+      2 + 32 + 256 + 1,
+    );
+    expect(() => frameBodyBytes({ type: 'forwardJoin', peer: peer('x'.repeat(250)), ttl: 1 })).toThrow(
+      /at most 255 bytes/,
+    );
+  });
 });
 
 describe('wire layout (golden bytes, so an accidental layout change fails loudly)', () => {
