@@ -83,4 +83,11 @@ describe('RecordReader', () => {
     expect(reader.next()).toBeUndefined();
     expect(reader.bufferedBytes).toBe(0);
   });
+
+  it('lets go of what it holds once it has reported an oversize length', () => {
+    const reader = new RecordReader(10);
+    reader.push(Buffer.concat([stream([Buffer.alloc(11)]).subarray(0, 4), Buffer.alloc(100)]));
+    expect(reader.next()).toEqual({ ok: false, length: 11 });
+    expect(reader.heldBytes).toBe(0);
+  });
 });

@@ -231,3 +231,94 @@ function framed(bytes: Buffer): Buffer {
   bytes.copy(out, 4);
   return out;
 }
+
+/** The records among `events` that a side asked to send, in order. */
+const sent = (events: readonly ChannelEvent[]): Buffer[] =>
+  events.flatMap((e) => (e.kind === 'send' ? [e.bytes] : []));
+
+/** A responder that completed the Noise handshake and now waits for the initiator's stream header. */
+function awaitingHeader(): End {
+  const a = end(true);
+  const b = end(false);
+  const [message2] = sent(b.channel.receive(a.channel.start()[0] as Buffer));
+  // The initiator answers with message 3 and its own stream header: deliver only message 3.
+  const [message3] = sent(a.channel.receive(message2 as Buffer));
+  expect(b.channel.receive(message3 as Buffer).map((e) => e.kind)).toEqual(['send', 'secured']);
+  return b;
+}
+
+describe('SecureChannel: malformed records after the Noise handshake (found by mutation)', () => {
+  // libsodium asserts the header's length: a header of any other length reaching it would throw out of
+  // the socket callback and take the process down.
+  it.each([0, 1, 23])('fails a stream header of %i bytes, without throwing', (length) => {
+    const b = awaitingHeader();
+    expect(b.channel.receive(framed(Buffer.alloc(length)))).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'malformed' }),
+    ]);
+  });
+
+  it('refuses a stream header record longer than a header as soon as its length arrives', () => {
+    const b = awaitingHeader();
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(25);
+    expect(b.channel.receive(prefix)).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'oversize' }),
+    ]);
+  });
+
+  it.each([
+    ['a sealed empty body', (a: End) => a.channel.seal(Buffer.alloc(0))],
+    ['a record shorter than the seal', () => framed(Buffer.alloc(5, 1))],
+  ])('refuses %s as malformed: it holds no frame', (_label, make) => {
+    const { a, b } = securedPair();
+    expect(b.channel.receive(make(a))).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'malformed' }),
+    ]);
+    // Nothing more comes out, and nothing more is held, not even the start of a record.
+    expect(b.channel.receive(a.channel.seal(Buffer.from('later')).subarray(0, 10))).toEqual([]);
+    expect(b.channel.bufferedBytes).toBe(0);
+  });
+
+  it('tells a first message of no known length from one of another network, in a private network', () => {
+    const psk = networkKeyFromSecret(Buffer.alloc(32, 1)).handshakeKey;
+    expect(end(false, psk).channel.receive(framed(Buffer.alloc(40, 1)))).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'malformed' }),
+    ]);
+  });
+
+  it('fails a handshake message that carries a payload, at either end', () => {
+    // A dialer whose third message carries a payload.
+    const dialer = new Noise('XX', true, generateIdentity(), { curve });
+    dialer.initialise(NOISE_PROLOGUE);
+    const responder = end(false);
+    const [message2] = sent(responder.channel.receive(framed(Buffer.from(dialer.send()))));
+    dialer.recv((message2 as Buffer).subarray(4));
+    expect(responder.channel.receive(framed(Buffer.from(dialer.send(Buffer.from('x')))))).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'handshake-failed' }),
+    ]);
+    expect(responder.channel.remoteId).toBeUndefined();
+    // A listener whose second message carries a payload.
+    const listener = new Noise('XX', false, generateIdentity(), { curve });
+    listener.initialise(NOISE_PROLOGUE);
+    const initiator = end(true);
+    listener.recv((initiator.channel.start()[0] as Buffer).subarray(4));
+    expect(initiator.channel.receive(framed(Buffer.from(listener.send(Buffer.from('x')))))).toEqual([
+      expect.objectContaining({ kind: 'failure', reason: 'handshake-failed' }),
+    ]);
+    expect(initiator.channel.remoteId).toBeUndefined();
+  });
+
+  it('stops in the handshake when the sink says so: no keys, no more events', () => {
+    const a = end(true);
+    const b = end(false);
+    const [message2] = sent(b.channel.receive(a.channel.start()[0] as Buffer));
+    const seen: string[] = [];
+    a.channel.receiveEach(message2 as Buffer, (e) => {
+      seen.push(e.kind);
+      return false;
+    });
+    expect(seen).toEqual(['send']);
+    expect(a.channel.canSeal).toBe(false);
+    expect(a.channel.remoteId).toBeUndefined();
+  });
+});
