@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
+import { MIN_TICK_MS, TICKS_PER_SHORTEST_TIMEOUT } from '../../src/transport/defaults.js';
 import { resolveOptions } from '../../src/transport/options.js';
 
 describe('LinkManager options', () => {
@@ -16,5 +17,41 @@ describe('LinkManager options', () => {
 
   it('takes the defaults when nothing is given', () => {
     expect(resolveOptions({ identity }).maxFrameBytes).toBeGreaterThan(1024 * 1024);
+  });
+
+  it.each(['handshakeTimeoutMs', 'keepAliveIntervalMs', 'idleTimeoutMs'] as const)(
+    'refuses %s that is not a positive finite number of milliseconds',
+    (name) => {
+      for (const value of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(() => resolveOptions({ identity, [name]: value })).toThrow(new RegExp(name));
+      }
+      expect(resolveOptions({ identity, [name]: 0.5 })[name]).toBe(0.5);
+    },
+  );
+
+  it('ticks a few times per shortest timeout, whichever it is, and never faster than MIN_TICK_MS', () => {
+    const timeouts = { handshakeTimeoutMs: 800, keepAliveIntervalMs: 800, idleTimeoutMs: 800 };
+    for (const name of Object.keys(timeouts) as (keyof typeof timeouts)[]) {
+      expect(resolveOptions({ identity, ...timeouts, [name]: 400 }).tickMs).toBe(
+        400 / TICKS_PER_SHORTEST_TIMEOUT,
+      );
+    }
+    expect(resolveOptions({ identity, idleTimeoutMs: 1 }).tickMs).toBe(MIN_TICK_MS);
+  });
+
+  it('takes each limit from its own option', () => {
+    const names = [
+      'maxFrameBytes',
+      'maxSendQueueBytes',
+      'sendHighWaterBytes',
+      'maxPendingHandshakes',
+      'maxPendingHandshakesPerHost',
+      'maxLinksPerHost',
+      'membershipRequestsPerSecond',
+      'membershipRequestBurst',
+    ] as const;
+    names.forEach((name, i) => {
+      expect(resolveOptions({ identity, [name]: 1000 + i })[name]).toBe(1000 + i);
+    });
   });
 });
