@@ -49,6 +49,7 @@ describe('beacon', () => {
   it.each([
     ['an empty datagram', hex(''), 'truncated'],
     ['a partial magic', hex('4d43'), 'truncated'],
+    ['a datagram shorter than the magic, whatever its bytes', hex('4854'), 'truncated'],
     ['magic without a version', hex(MAGIC), 'truncated'],
     ['a beacon missing its last byte', hex(MAGIC, '02 00', ID, '0050', TAG.slice(0, -2)), 'truncated'],
     ['another application', hex('48545450 02 00', ID, '0050', TAG), 'bad-magic'],

@@ -119,6 +119,20 @@ describe('LinkManager: behaviour found untested by mutation', () => {
     expect(b.manager.stats().malformedFrames).toBe(1);
   });
 
+  it("takes a Ping as a sign of life only: it counts as a frame in, never reaches 'message'", async () => {
+    const b = await pool.start();
+    const { reader } = await rawNeighbour(b);
+    sockets.push(reader.socket);
+    const types: string[] = [];
+    b.manager.on('message', (_from, message) => types.push(message.type));
+    const framesBefore = b.manager.stats().framesIn;
+    reader.send({ type: 'ping' });
+    reader.send(gossip(reader.id, 1));
+    await eventually('the gossip after the ping', () => types.length > 0);
+    expect(types).toEqual(['gossip']);
+    expect(b.manager.stats().framesIn - framesBefore).toBe(2);
+  });
+
   it('counts a connection refused on arrival in stats().handshakeFailures', async () => {
     const b = await pool.start({ maxLinksPerHost: 1 });
     const first = await RawPeer.dial(b.info.address); // holds the one connection the host may have
