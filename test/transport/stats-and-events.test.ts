@@ -1,11 +1,14 @@
-import type { Socket } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerInfo } from '../../src/core/types.js';
+import { generateIdentity } from '../../src/identity/identity.js';
 import { LINGER_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
 import {
   closedPort,
   DEADLINE_MS,
   eventually,
   gossip,
+  LOOPBACK,
   ManagerPool,
   nextEvent,
   RawPeer,
@@ -131,6 +134,32 @@ describe('LinkManager: behaviour found untested by mutation', () => {
     await eventually('the gossip after the ping', () => types.length > 0);
     expect(types).toEqual(['gossip']);
     expect(b.manager.stats().framesIn - framesBefore).toBe(2);
+  });
+
+  it('does not take a retired link back when its peer links again while the old socket lingers', async () => {
+    const a = await pool.start();
+    const identity = generateIdentity();
+    // The first link's socket is half open: our FIN does not end it, so A's retired link lingers.
+    const port = Number(a.info.address.slice(a.info.address.lastIndexOf(':') + 1));
+    const halfOpen = tcpConnect({ host: LOOPBACK, port, allowHalfOpen: true });
+    sockets.push(halfOpen);
+    await nextEvent(halfOpen, 'connect');
+    const first = new RawPeer(halfOpen, true, identity);
+    await first.secured;
+    const firstUp = nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    first.hello();
+    const [peer] = await firstUp;
+    a.manager.disconnect(peer.id);
+    const second = await RawPeer.dial(a.info.address, identity);
+    sockets.push(second.socket);
+    const secondUp = nextEvent(a.manager, 'linkUp');
+    second.hello();
+    await secondUp;
+    // The older link would win the duplicate rule (both inbound), were a retired link a candidate.
+    const delivered = nextEvent(second, 'frame', (message: { type: string }) => message.type === 'gossip');
+    a.manager.send(peer, gossip(a.info.id, 1));
+    await delivered;
+    expect(a.manager.stats().duplicateLinksResolved).toBe(0);
   });
 
   it('counts a connection refused on arrival in stats().handshakeFailures', async () => {
