@@ -112,6 +112,15 @@ describe('LinkManager: links and messages', () => {
     expect(a.manager.stats().linksOpened).toBe(1);
   });
 
+  // The peer's address travels on in joins and shuffles: a name only this host resolves must not.
+  it('knows a peer dialed by host name at the address its socket connected to', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const port = b.info.address.slice(b.info.address.lastIndexOf(':') + 1);
+    await expect(a.manager.dialAddress(`localhost:${port}`)).resolves.toEqual(b.info);
+    expect(a.manager.links()).toEqual([{ peer: b.info, direction: 'out' }]);
+  });
+
   it('rejects dialAddress to a closed port, to a malformed address, and to itself', async () => {
     const a = await pool.start();
     const port = await closedPort();
