@@ -795,6 +795,18 @@ describe('Plumtree broadcast', () => {
     expect(node.protocol.stats().relinksSent).toBe(0);
   });
 
+  it('after leaving, neither delivers nor answers what its former neighbours still had in flight', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(1, gossip(7, 1));
+    node.protocol.handle({ type: 'leave' }, 0);
+    // It forgot its neighbours along with the membership: none left in either set.
+    expect(node.sets()).toEqual({ eager: 0, lazy: 0 });
+    expect(node.receive(1, gossip(7, 2))).toEqual([]);
+    expect(node.receive(2, ihave([7, 3, 1]))).toEqual([]);
+    expect(node.receive(2, { type: 'graft', origin: peer(7).id, seq: 1, request: true })).toEqual([]);
+    expect(node.protocol.stats().delivered).toBe(1);
+  });
+
   it("keeps room to mark a new tree link fresh when another neighbour's relink-only Grafts have gone stale", () => {
     // As above, but neighbour 3's two relink-only Grafts of a second before filled the room for fresh
     // links (one per tree, maxOriginTrees): stale, they used to stay until the 10 s sweep.
