@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { components, cutVertices } from '../../src/core/graph.js';
+import { components, cutVertices, isSymmetric } from '../../src/core/graph.js';
 import type { NodeId } from '../../src/core/types.js';
 
 /** An overlay from undirected links written "a-b", each listed by its first end only. */
@@ -99,5 +99,18 @@ describe('cutVertices', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isSymmetric', () => {
+  it('holds when each link is listed by both ends, and fails on one listed by one end only', () => {
+    const both = overlay('abc', ['a-b', 'b-a', 'b-c', 'c-b']);
+    expect(isSymmetric(both)).toBe(true);
+    (both.get('c') as NodeId[]).push('a');
+    expect(isSymmetric(both)).toBe(false);
+  });
+
+  it('ignores links to nodes outside the overlay, which cannot list anything back', () => {
+    expect(isSymmetric(overlay('ab', ['a-b', 'b-a', 'a-z']))).toBe(true);
   });
 });
