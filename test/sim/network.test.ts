@@ -129,6 +129,19 @@ describe('SimNetwork links', () => {
     expect(net.messagesTo(1).map(seqOf)).toEqual([1, 2]);
   });
 
+  it('a send after a disconnect during the dial opens a fresh link, not one that closes once up', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.network.disconnect(0, 1);
+    net.send(0, 1, numbered(2)); // wants the peer again before the first dial is up
+    net.run();
+    expect(net.network.counters.dials).toBe(2);
+    expect(net.messagesTo(1).map(seqOf)).toEqual([1, 2]);
+    const link = net.network.currentLink(0, 1);
+    expect(link?.isUp(0)).toBe(true);
+    expect(link?.isUp(1)).toBe(true);
+  });
+
   it("a crashed node's host closes its links: neighbours get linkDown after what it sent", () => {
     const net = new NetworkHarness(3, constant5);
     net.send(0, 1, numbered(1));
@@ -175,6 +188,14 @@ describe('SimNetwork links', () => {
     net.send(2, 1, numbered(5));
     net.run();
     expect(net.messagesTo(1).map(seqOf)).toEqual([1, 5]);
+  });
+
+  it('a dial in flight when the LAN is cut fails after the connect timeout, even one longer than the idle timeout', () => {
+    const net = new NetworkHarness(2, { ...constant5, idleTimeout: 3000, connectTimeout: 4000 });
+    net.send(0, 1, numbered(1));
+    net.network.partition(Uint8Array.from([0, 1]));
+    net.run();
+    expect(net.observed).toEqual([{ kind: 'dialFailed', at: 4030, node: 0, peer: 1 }]);
   });
 
   it('loss kills the link at the lost message: it and what follows are gone, both ends told after the idle timeout', () => {
