@@ -27,6 +27,8 @@ export class NetworkHarness implements NetworkHost {
   now: Millis = 0;
   readonly network: SimNetwork;
   readonly observed: Observed[] = [];
+  /** Whether each linkDown, in order, was silent (found by the idle timeout) rather than a FIN. */
+  readonly silent: boolean[] = [];
   private readonly queue = new EventQueue<SimEvent>();
   private readonly alive = new Set<number>();
 
@@ -54,8 +56,9 @@ export class NetworkHarness implements NetworkHost {
     this.observed.push({ kind: 'message', at: this.now, to, from, message });
   }
 
-  onLinkDown(node: number, peer: number): void {
+  onLinkDown(node: number, peer: number, silent: boolean): void {
     this.observed.push({ kind: 'linkDown', at: this.now, node, peer });
+    this.silent.push(silent);
   }
 
   onDialFailed(node: number, peer: number): void {

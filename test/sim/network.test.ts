@@ -65,6 +65,39 @@ describe('SimNetwork links', () => {
     expect(new Set(delays(2, 0))).not.toEqual(oneLink);
   });
 
+  it("with per-link latency, a dial takes seven of the pair's latencies, whichever end dials", () => {
+    const options = { latency: { kind: 'uniform', min: 1, max: 50 }, latencyPerLink: true } as const;
+    const firstArrival = (from: number, to: number): number => {
+      const net = new NetworkHarness(2, options, 3);
+      net.send(from, to, numbered(1));
+      net.run();
+      return net.observed[0]?.at ?? -1;
+    };
+    const net = new NetworkHarness(2, options, 3);
+    net.send(0, 1, numbered(1));
+    net.run();
+    const start = net.now;
+    net.send(1, 0, numbered(2));
+    net.run();
+    const latency = net.now - start;
+    expect(firstArrival(0, 1)).toBeCloseTo(7 * latency, 9);
+    expect(firstArrival(1, 0)).toBeCloseTo(7 * latency, 9);
+  });
+
+  it("the responder's queued messages never arrive before the dialler's end of the link is up", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const net = new NetworkHarness(2, { latency: { kind: 'uniform', min: 1, max: 50 } }, seed);
+      net.send(0, 1, numbered(1));
+      net.send(1, 0, numbered(2));
+      let up = -1;
+      while (net.observed.length < 2 && net.now < 1_000) {
+        net.run(net.now + 0.25);
+        if (up < 0 && net.network.currentLink(0, 1)?.isUp(0)) up = net.now;
+      }
+      expect(net.messagesTo(0)[0]?.at, `seed ${seed}`).toBeGreaterThanOrEqual(up - 0.25);
+    }
+  });
+
   it('a dial to a crashed process is refused after a round trip; only the dialler hears of it', () => {
     const net = new NetworkHarness(2, constant5);
     net.kill(1, false);
@@ -79,6 +112,15 @@ describe('SimNetwork links', () => {
     net.send(0, 1, numbered(1));
     net.run();
     expect(net.observed).toEqual([{ kind: 'dialFailed', at: 1234, node: 0, peer: 1 }]);
+  });
+
+  it('a dial that fails is reported to the responder too when it had queued messages on it', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(0, 1, numbered(1));
+    net.send(1, 0, numbered(2)); // 1 uses the link 0 is dialling
+    net.kill(0, false); // the dialler dies before the link is up
+    net.run();
+    expect(net.observed).toEqual([{ kind: 'dialFailed', at: 30, node: 1, peer: 0 }]);
   });
 
   it('a node that disconnected during its dial is not told the dial failed', () => {
@@ -99,6 +141,18 @@ describe('SimNetwork links', () => {
       { kind: 'message', at: 35, to: 1, from: 0, message: numbered(1) },
       { kind: 'linkDown', at: 35, node: 1, peer: 0 },
     ]);
+  });
+
+  it('a disconnect during the dial closes the link once up, whichever end of the pair dialled', () => {
+    const net = new NetworkHarness(2, constant5);
+    net.send(1, 0, numbered(1));
+    net.network.disconnect(1, 0);
+    net.run();
+    expect(net.observed).toEqual([
+      { kind: 'message', at: 35, to: 0, from: 1, message: numbered(1) },
+      { kind: 'linkDown', at: 35, node: 0, peer: 1 },
+    ]);
+    expect(net.network.linkCount).toBe(0);
   });
 
   it('disconnect flushes, then the other end alone gets linkDown; it can still answer until the FIN', () => {
@@ -246,6 +300,62 @@ describe('SimNetwork links', () => {
     expect(net.events('linkDown')).toEqual([]);
   });
 
+  it('a FIN sent across the cut is lost: the other end learns of the close by the idle timeout', () => {
+    const net = new NetworkHarness(2, { ...constant5, idleTimeout: 3000 });
+    net.send(0, 1, numbered(1));
+    net.run(); // up at 30, message 1 at 35
+    net.network.partition(Uint8Array.from([0, 1]));
+    net.network.disconnect(0, 1);
+    net.run();
+    expect(net.events('linkDown')).toEqual([{ kind: 'linkDown', at: 3035, node: 1, peer: 0 }]);
+    expect(net.silent).toEqual([true]);
+  });
+
+  it('tells a link closed by a FIN from one that went silent', () => {
+    const closed = new NetworkHarness(3, constant5);
+    closed.send(0, 1, numbered(1));
+    closed.send(2, 1, numbered(2));
+    closed.run();
+    closed.network.disconnect(0, 1); // FIN
+    closed.kill(2, false); // its host closes the socket: FIN
+    closed.run();
+    expect(closed.silent).toEqual([false, false]);
+    for (const cut of ['crash', 'loss', 'partition'] as const) {
+      const net = new NetworkHarness(2, { ...constant5, idleTimeout: 3000 });
+      net.send(0, 1, numbered(1));
+      net.run();
+      if (cut === 'crash') net.kill(0, true);
+      if (cut === 'partition') net.network.partition(Uint8Array.from([0, 1]));
+      if (cut === 'loss') net.options.loss = 1;
+      net.send(1, 0, numbered(2));
+      net.run();
+      expect(net.silent, cut).toEqual(cut === 'crash' ? [true] : [true, true]);
+    }
+  });
+
+  it('counts each message that does not arrive under its cause', () => {
+    const net = new NetworkHarness(4, { ...constant5, idleTimeout: 3000 });
+    for (const to of [1, 2, 3]) net.send(0, to, numbered(to));
+    net.run(); // three links up, three messages delivered
+    net.kill(1, true); // silently: its link stays until the idle timeout
+    net.network.partition(Uint8Array.from([0, 0, 1, 0]));
+    net.options.loss = 1;
+    net.send(0, 3, numbered(4)); // kills the link to 3
+    net.options.loss = 0;
+    net.send(0, 3, numbered(5)); // on the dead link
+    net.send(0, 1, numbered(6)); // to the dead node
+    net.send(0, 2, numbered(7)); // across the cut
+    net.run();
+    expect(net.network.counters).toMatchObject({
+      messagesSent: 7,
+      messagesDelivered: 3,
+      lossEvents: 1,
+      droppedOnBrokenLink: 1,
+      droppedAtDeadNode: 1,
+      droppedByPartition: 1,
+    });
+  });
+
   it('sends to an address that is no node are counted, not thrown', () => {
     const net = new NetworkHarness(2, constant5);
     net.network.send(0, { id: 'x', address: '127.0.0.1:1' }, numbered(1));
@@ -295,6 +405,17 @@ describe('SimNetwork with a bandwidth on every node interface', () => {
     net.send(0, 1, gossipOfRecordBytes(1, recordBytes));
     net.run();
     expect(net.messagesTo(1).map((m) => m.at - start)).toEqual([2 + 5 + 2]);
+  });
+
+  it("an old link's FIN that arrives after a newer link to the same peer is up is no linkDown", () => {
+    const net = new NetworkHarness(2, twoMsPerMessage);
+    linked(net, [1]);
+    for (let i = 1; i <= 20; i++) net.send(0, 1, gossipOfRecordBytes(i, recordBytes)); // 40 ms to leave
+    net.network.disconnect(0, 1); // its FIN follows them
+    net.send(0, 1, numbered(21)); // a fresh link, up at both ends after 30 ms
+    net.run();
+    expect(net.messagesTo(1)).toHaveLength(21);
+    expect(net.events('linkDown')).toEqual([]);
   });
 
   it("a node's messages queue to leave, whichever neighbour each goes to", () => {
