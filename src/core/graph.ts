@@ -121,10 +121,6 @@ export function cutVertices(neighbors: ReadonlyMap<NodeId, Iterable<NodeId>>): C
   return result;
 }
 
-export function isConnected(neighbors: ReadonlyMap<NodeId, Iterable<NodeId>>): boolean {
-  return components(neighbors).length <= 1;
-}
-
 /**
  * Every link is listed by both of its ends. HyParView's active views are symmetric once messages in
  * flight have arrived; a broadcast sent while they are not can miss a node that is still joining.
