@@ -102,11 +102,13 @@ export function normalizeAddress(text: string): string {
 function checkHost(host: string): string | undefined {
   if (host === '') return 'missing host; expected host:port';
   // A name whose last label is numeric would be read as an IPv4 address by resolvers (RFC 1123 2.1).
-  const labels = host.endsWith('.') ? host.slice(0, -1).split('.') : host.split('.');
+  // The root's trailing dot is not part of the name, nor of its length.
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  const labels = name.split('.');
   if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) {
     return isIPv4(host) ? undefined : `"${host}" is not a valid IPv4 address`;
   }
-  if (host.length > MAX_HOSTNAME_LENGTH) return `hostname longer than ${MAX_HOSTNAME_LENGTH} characters`;
+  if (name.length > MAX_HOSTNAME_LENGTH) return `hostname longer than ${MAX_HOSTNAME_LENGTH} characters`;
   for (const label of labels) {
     if (label.length === 0) return `"${host}" has an empty label`;
     if (label.length > MAX_LABEL_LENGTH) return `hostname label longer than ${MAX_LABEL_LENGTH} characters`;

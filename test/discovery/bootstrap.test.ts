@@ -22,6 +22,10 @@ describe('parseAddress', () => {
     ['[fe80::1%eth0]:4000', 'fe80::1%eth0', 4000],
     ['[2001:db8::42]:443', '2001:db8::42', 443],
     ['[::ffff:192.0.2.1]:9', '::ffff:192.0.2.1', 9],
+    // The longest hostname (253 characters), also written with its root's trailing dot.
+    [`${'abcdefghi.'.repeat(25)}com:80`, `${'abcdefghi.'.repeat(25)}com`, 80],
+    [`${'abcdefghi.'.repeat(25)}com.:80`, `${'abcdefghi.'.repeat(25)}com.`, 80],
+    [`${'a'.repeat(63)}.com:80`, `${'a'.repeat(63)}.com`, 80],
   ])('accepts %s', (text, host, port) => {
     expect(parseAddress(text)).toEqual({ host, port });
     expect(tryParseAddress(text)).toEqual({ ok: true, value: { host, port } });
@@ -58,6 +62,8 @@ describe('parseAddress', () => {
     ['http://host:80', 'without a scheme'],
     [`${'a'.repeat(64)}.com:80`, 'label longer than 63'],
     [`${'abcdefghi.'.repeat(26)}com:80`, 'longer than 253'],
+    [`${'abcdefghi.'.repeat(25)}comm:80`, 'longer than 253'],
+    [`${'abcdefghi.'.repeat(25)}comm.:80`, 'longer than 253'],
   ])('rejects %j (%s)', (text, problem) => {
     if (problem === '') {
       expect(parseAddress(text)).toEqual({ host: 'host', port: 80 });
