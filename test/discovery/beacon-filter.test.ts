@@ -88,6 +88,16 @@ describe('BeaconFilter', () => {
     expect(f.check(fromTheFuture, HOST)).toMatchObject({ ok: false, kind: 'replayed' });
   });
 
+  it('believes a beacon exactly BEACON_MAX_AGE_MS off our clock, either way, and refuses one a millisecond further', () => {
+    const { f, time } = filter(KEY);
+    const at = (offset: number) =>
+      encodeAuthenticatedBeacon({ ...peer, id: randomNodeId(), sentAt: time.wall + offset }, KEY);
+    expect(kindOf(f.check(at(-BEACON_MAX_AGE_MS), HOST))).toBe('ok');
+    expect(kindOf(f.check(at(BEACON_MAX_AGE_MS), HOST))).toBe('ok');
+    expect(kindOf(f.check(at(-BEACON_MAX_AGE_MS - 1), HOST))).toBe('replayed');
+    expect(kindOf(f.check(at(BEACON_MAX_AGE_MS + 1), HOST))).toBe('replayed');
+  });
+
   it('remembers the last beacon time of at most MAX_TRACKED_BEACON_SOURCES nodes, the least recently heard forgotten first', () => {
     const { f, time } = filter(KEY);
     const beaconOf = (id: string) => encodeAuthenticatedBeacon({ ...peer, id, sentAt: time.wall }, KEY);
@@ -176,6 +186,19 @@ describe('BeaconFilter', () => {
     f.encode(ours);
     const copy = encodeAuthenticatedBeacon({ ...ours, sentAt: time.wall - 2000 }, KEY);
     expect(f.check(copy, '10.0.0.2')).toMatchObject({ ok: false, kind: 'conflict' });
+  });
+
+  it('remembers the send times of at most MAX_TRACKED_BEACON_SOURCES of its own beacons, the oldest forgotten first', () => {
+    const { f, self } = filter(KEY);
+    const ours = { id: self, port: OWN_PORT, wantsPeers: true, tag: self };
+    // The clock stands still: every beacon is within the window, and only the bound forgets one.
+    const first = f.encode(ours);
+    const second = f.encode(ours);
+    for (let i = 0; i < MAX_TRACKED_BEACON_SOURCES - 1; i++) f.encode(ours);
+    const outsider = '10.0.0.66';
+    expect(f.check(second, outsider)).toMatchObject({ ok: false, kind: 'replayed' });
+    // The first is no longer known for ours: from elsewhere it reads as a copy of our identity.
+    expect(f.check(first, outsider)).toMatchObject({ ok: false, kind: 'conflict' });
   });
 
   it('rate-limits beacons with our id from elsewhere and refuses their port 0, as it does any other', () => {
