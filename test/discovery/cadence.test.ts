@@ -42,6 +42,10 @@ describe('cadence', () => {
     );
   });
 
+  it('never makes a burst gap negative, even for offsets out of order', () => {
+    expect(startupBurstGaps(fixed(0.5), [0, 100, 50, 50])).toEqual([100, 0, 0]);
+  });
+
   it('uses the eager interval while peers are wanted, the steady one otherwise', () => {
     const intervals = { announceIntervalMs: 5000, eagerIntervalMs: 1000 };
     expect(nextAnnounceDelay(fixed(0.5), true, intervals)).toBe(1000);

@@ -35,3 +35,28 @@ describe('validateOptions, beacon intervals', () => {
     expect(nextAnnounceDelay(highest, true, result)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
   });
 });
+
+describe('validateOptions, group and interface', () => {
+  it.each(['224.0.0.0', '239.255.255.255'])('accepts the multicast group %s', (group) => {
+    const result = validateOptions({ ...base, group });
+    expect(result).not.toBeInstanceOf(Error);
+    expect(result).toMatchObject({ group });
+  });
+
+  it.each(['223.255.255.255', '240.0.0.0'])('refuses %s, just outside 224.0.0.0/4, as the group', (group) => {
+    expect(validateOptions({ ...base, group })).toMatchObject({ option: 'group' });
+  });
+
+  it.each(['lo', 'eth0', '::1', '127.0.0'])(
+    'refuses %j as interfaceAddress before the OS sees it',
+    (address) => {
+      const result = validateOptions({ ...base, interfaceAddress: address });
+      expect(result).toBeInstanceOf(DiscoveryStartError);
+      expect(result).toMatchObject({
+        option: 'interfaceAddress',
+        code: undefined,
+        message: expect.stringContaining('expected the IPv4 address of a local interface'),
+      });
+    },
+  );
+});
