@@ -66,6 +66,16 @@ describe('MulticastDiscovery start-up errors', () => {
     await waitFor('own beacons', () => p.discovery.stats().ownIgnored > 0);
   });
 
+  it('releases its socket when the start fails after the bind', async () => {
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    // Sockets closed by earlier tests may still be closing: count from once they have finished.
+    await waitFor('earlier sockets to be released', () => sockets() === 0, 2000);
+    // Bound, then refused at setMulticastInterface: TEST-NET-3 is on no interface here.
+    const error = await startError(make({ interfaceAddress: '203.0.113.77' }));
+    expect(error.option).toBe('interfaceAddress');
+    await waitFor('the socket to be released', () => sockets() === 0, 2000);
+  });
+
   it('reports an interfaceAddress that is not local', async () => {
     // TEST-NET-3 (RFC 5737) is on no interface here: the kernel refuses it before anything is sent.
     const error = await startError(make({ interfaceAddress: '203.0.113.77' }));
@@ -99,6 +109,18 @@ describe('MulticastDiscovery lifecycle', () => {
     const p = make({ group: '10.0.0.1' });
     await startError(p);
     await withDeadline('stop()', p.discovery.stop(), 500);
+  });
+
+  it('resolves a second stop() only once the first has closed the socket', async () => {
+    const p = make();
+    await p.discovery.start();
+    let firstResolved = false;
+    const first = p.discovery.stop().then(() => {
+      firstResolved = true;
+    });
+    await withDeadline('second stop()', p.discovery.stop(), 1000);
+    expect(firstResolved).toBe(true);
+    await first;
   });
 
   it('releases its socket on stop()', async () => {

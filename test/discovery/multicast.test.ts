@@ -67,6 +67,15 @@ describe('MulticastDiscovery on loopback', () => {
     expect(stats.beaconsSent).toBeGreaterThanOrEqual(stats.ownIgnored);
   });
 
+  it('takes the beacons that come back from its pinned interface for its own, whatever the OS lists', async () => {
+    // 127.0.0.2 is local (the loopback interface holds all of 127.0.0.0/8) but is no interface's
+    // listed address: only the pin says that our beacons come back from it.
+    const [a] = (await started(uniqueGroup(), { ...FAST, interfaceAddress: '127.0.0.2' })) as [Probe];
+    await waitFor('own beacons to loop back', () => a.discovery.stats().ownIgnored >= 3);
+    expect(a.conflicts).toEqual([]);
+    expect(a.discovery.stats().identityConflicts).toBe(0);
+  });
+
   it('reports, once, another instance that announces its node id, and hears no peer in it', async () => {
     const id = randomNodeId();
     const [a, b] = (await started(uniqueGroup(), { ...FAST, self: id }, { ...FAST, self: id })) as [
