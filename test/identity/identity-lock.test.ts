@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   IdentityInUseError,
   identityHolder,
@@ -73,6 +73,8 @@ describe('identity file lock', () => {
   it.each([
     ['a process that has exited', () => `${deadPid()}\n`],
     ['no process id at all', () => 'not a pid\n'],
+    // Signal 0 to process 0 would reach this process's group, which is alive.
+    ['process 0, which no node can be', () => '0\n'],
     ['nothing', () => ''],
     // In a container every run is process 1, so the lock of a run killed with -9 names the next run.
     ['this process, which never took it', () => `${process.pid}\n`],
@@ -139,6 +141,33 @@ describe('identity file lock', () => {
     writeFileSync(lockPathOf(identityPath), `${process.ppid} ${startTime(process.ppid)} ${bootId()}\n`);
     expect(identityHolder(identityPath)).toBe(process.ppid);
     expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
+  });
+
+  it("holds a lock naming another user's live process, which signal 0 may not reach (EPERM)", () => {
+    const pid = deadPid();
+    writeFileSync(lockPathOf(identityPath), `${pid}\n`);
+    const kill = vi.spyOn(process, 'kill').mockImplementation((target) => {
+      if (target !== pid) throw new Error(`unexpected signal to ${target}`);
+      throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+    });
+    try {
+      expect(identityHolder(identityPath)).toBe(pid);
+      expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
+    } finally {
+      kill.mockRestore();
+    }
+    expect(readFileSync(lockPathOf(identityPath), 'utf8')).toBe(`${pid}\n`);
+  });
+
+  it('ignores a late second release once this process has taken the lock again', () => {
+    const first = lockIdentityFile(identityPath);
+    first();
+    const second = lockIdentityFile(identityPath);
+    first(); // say, a stopped node's release run again by a shutdown hook
+    expect(identityHolder(identityPath)).toBe(process.pid);
+    expect(() => lockIdentityFile(identityPath)).toThrow(IdentityInUseError);
+    second();
+    expect(existsSync(lockPathOf(identityPath))).toBe(false);
   });
 
   it("never takes a lock it cannot read for stale: it may be another user's live one", () => {
