@@ -5,9 +5,17 @@ import fc from 'fast-check';
 import sodium from 'sodium-native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
-import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
-import { INLINE_TURN_MAX_CHECKS, VERIFY_QUEUE_LIMIT, VerifyPool } from '../../src/node/verify-pool.js';
-import { VERIFY_BATCH_MAX_BYTES } from '../../src/node/verify-worker-source.js';
+import { GossipSigner, minSeqNow, SIGNING_SCRATCH_MAX_BYTES } from '../../src/node/gossip-signer.js';
+import {
+  acquireVerifyPool,
+  INLINE_TURN_MAX_CHECKS,
+  releaseVerifyPool,
+  VERIFY_QUEUE_LIMIT,
+  VERIFY_THREADS_MIN_IDLE_CORES,
+  type VerifyCallback,
+  VerifyPool,
+} from '../../src/node/verify-pool.js';
+import { VERIFY_BATCH_MAX_BYTES, VERIFY_RECORD_HEADER_BYTES } from '../../src/node/verify-worker-source.js';
 
 const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
 const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
@@ -32,6 +40,19 @@ function verdicts(pool: VerifyPool, checks: readonly { signature: Uint8Array; me
         }),
     ),
   );
+}
+
+/** The promise's value, or 'unanswered' if it has none within five seconds. */
+async function withTimeout<T>(promise: Promise<T>): Promise<T | 'unanswered'> {
+  let deadline: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<'unanswered'>((resolve) => {
+    deadline = setTimeout(() => resolve('unanswered'), 5_000);
+  });
+  try {
+    return await Promise.race([promise, unanswered]);
+  } finally {
+    clearTimeout(deadline);
+  }
 }
 
 describe('VerifyPool', () => {
@@ -91,6 +112,11 @@ describe('VerifyPool', () => {
     big.close();
   });
 
+  it('takes a check whose record fills a batch exactly, and gives its verdict', async () => {
+    const largest = Buffer.alloc(VERIFY_BATCH_MAX_BYTES - VERIFY_RECORD_HEADER_BYTES, 3);
+    expect(await verdicts(pool, [{ signature: signed(largest), message: largest }])).toEqual([true]);
+  });
+
   it('starts its workers once checks come at the start rate, and takes checks once one is ready', async () => {
     let now = 0;
     const lazy = new VerifyPool(1, { startRate: 3, inlineTurnMax: 0, idleCores: () => 1, clock: () => now });
@@ -111,6 +137,28 @@ describe('VerifyPool', () => {
     });
     expect(await answer).toBe(true);
     lazy.close();
+  });
+
+  it('neither starts nor asks the host while it wants no worker, whatever the checks', () => {
+    let now = 0;
+    let asked = 0;
+    const idleCores = () => {
+      asked++;
+      return 1;
+    };
+    const pool = new VerifyPool(0, { startRate: 1, idleCores, clock: () => now });
+    try {
+      const message = Buffer.from('none wanted');
+      for (now = 0; now <= 300; now += 150) {
+        expect(pool.submit(signed(message), publicKey, message, () => {})).toBe(false);
+      }
+      expect(asked).toBe(0);
+      // Asked for one later, it waits for the checks to come at the start rate, as any pool does.
+      pool.grow(1);
+      expect(pool.threads).toBe(0);
+    } finally {
+      pool.close();
+    }
   });
 
   it('does not start on a host without an idle core, and asks again in the next window', () => {
@@ -159,6 +207,40 @@ describe('VerifyPool', () => {
     pool.close();
   });
 
+  it("sends even a quiet turn's checks to a worker while one is checking, to wait for it", async () => {
+    const pool = new VerifyPool(1, { startRate: 0 });
+    try {
+      expect(await pool.ready()).toBe(true);
+      // A full batch keeps the worker busy for a few milliseconds, past the next turn's end.
+      const big = Buffer.alloc(3_900, 7);
+      const check = { signature: signed(big), message: big };
+      const batch = verdicts(pool, Array(VERIFY_QUEUE_LIMIT).fill(check));
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      const message = Buffer.from('quiet');
+      expect(await verdicts(pool, [{ signature: signed(message), message }])).toEqual([true]);
+      expect(await batch).toEqual(Array(VERIFY_QUEUE_LIMIT).fill(true));
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('starts on a host with exactly VERIFY_THREADS_MIN_IDLE_CORES idle', () => {
+    let now = 0;
+    let asked = 0;
+    // The first question is each window's baseline; the second, the measurement.
+    const idleCores = () => (asked++ === 0 ? undefined : VERIFY_THREADS_MIN_IDLE_CORES);
+    const pool = new VerifyPool(1, { startRate: 1, idleCores, clock: () => now });
+    try {
+      const message = Buffer.from('edge');
+      expect(pool.submit(signed(message), publicKey, message, () => {})).toBe(false);
+      now = 150;
+      expect(pool.submit(signed(message), publicKey, message, () => {})).toBe(false);
+      expect(pool.threads).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('without workers refuses every check; closed, it hands queued checks back undecided', async () => {
     const none = new VerifyPool(0, EVERY_CHECK_TO_A_WORKER);
     expect(await none.ready()).toBe(false);
@@ -172,6 +254,43 @@ describe('VerifyPool', () => {
     closing.close();
     expect(await answer).toBeUndefined();
     expect(closing.submit(signed(message), publicKey, message, () => {})).toBe(false);
+  });
+
+  it('says it is not ready when its workers die while loading, and starts again only as many as asked for', async () => {
+    const pool = new VerifyPool(2, EVERY_CHECK_TO_A_WORKER);
+    try {
+      const ready = pool.ready();
+      const workers = (pool as unknown as { checkers: { worker: Worker }[] }).checkers.map((c) => c.worker);
+      expect(workers).toHaveLength(2);
+      const exited = workers.map((worker) => once(worker, 'exit'));
+      for (const worker of workers) void worker.terminate();
+      await Promise.all(exited);
+      expect(await withTimeout(ready)).toBe(false);
+      expect(pool.threads).toBe(0);
+      pool.grow(1); // another node of the process asks for one: the two that died are not restarted
+      expect(pool.threads).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('hands a waiting check back undecided when its only worker dies', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      // A full batch keeps the worker busy; one more check then waits for it.
+      const big = Buffer.alloc(3_900, 7);
+      const batch = verdicts(pool, Array(VERIFY_QUEUE_LIMIT).fill({ signature: signed(big), message: big }));
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      const worker = (pool as unknown as { checkers: { worker: Worker }[] }).checkers[0]?.worker as Worker;
+      const message = Buffer.from('waiting');
+      const waiting = verdicts(pool, [{ signature: signed(message), message }]);
+      void worker.terminate();
+      await batch;
+      expect(await withTimeout(waiting)).toEqual([undefined]);
+    } finally {
+      pool.close();
+    }
   });
 
   it('answers a waiting check when its worker dies while another still loads', async () => {
@@ -206,6 +325,19 @@ describe('VerifyPool', () => {
     } finally {
       pool.close();
     }
+  });
+});
+
+describe('acquireVerifyPool', () => {
+  it('stops the workers at the last release, even after a release too many', () => {
+    releaseVerifyPool(); // unmatched: must not leave the count below zero
+    const pool = acquireVerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    expect(pool.threads).toBe(1);
+    expect(acquireVerifyPool(1)).toBe(pool);
+    releaseVerifyPool();
+    expect(pool.threads).toBe(1);
+    releaseVerifyPool();
+    expect(pool.threads).toBe(0);
   });
 });
 
@@ -264,6 +396,24 @@ describe('GossipSigner.checkAhead', () => {
     expect(believer.verify(forged.origin, forged.seq, forged.payload, forged.signature)).toBe('forged');
   });
 
+  it('checks inline what the pool leaves undecided: a forgery is still caught, a genuine one still valid', async () => {
+    class UndecidedPool extends VerifyPool {
+      override submit(_s: Uint8Array, _k: Uint8Array, _m: Uint8Array, done: VerifyCallback): boolean {
+        queueMicrotask(() => done(undefined)); // a quiet turn's check, or a worker that died
+        return true;
+      }
+    }
+    const checker = new GossipSigner(generateIdentity(), 60_000, clock, new UndecidedPool(0));
+    const payload = Buffer.from('undecided');
+    const forged = gossip(payload, new Uint8Array(64));
+    const genuine = gossip(payload, aliceSigner.sign(alice.id, seq, payload));
+    for (const message of [forged, genuine]) {
+      await new Promise<void>((resolve) => expect(checker.checkAhead(message, resolve)).toBe(true));
+    }
+    expect(checker.verify(forged.origin, forged.seq, forged.payload, forged.signature)).toBe('forged');
+    expect(checker.verify(genuine.origin, genuine.seq, genuine.payload, genuine.signature)).toBe('valid');
+  });
+
   it("never lends a verdict to another payload: a valid one's signature on altered bytes is checked anew", async () => {
     const payload = Buffer.from('genuine');
     const message = gossip(payload, aliceSigner.sign(alice.id, seq, payload));
@@ -274,6 +424,11 @@ describe('GossipSigner.checkAhead', () => {
   it('leaves a message without a usable signature, or without a pool, to verify()', () => {
     const payload = Buffer.from('x');
     expect(verifier.checkAhead(gossip(payload, new Uint8Array(10)), () => {})).toBe(false);
+    // Too large for libsodium's path (and a batch): verify() checks it with node:crypto.
+    const large = Buffer.alloc(SIGNING_SCRATCH_MAX_BYTES, 5);
+    const largeMessage = gossip(large, aliceSigner.sign(alice.id, seq, large));
+    expect(verifier.checkAhead(largeMessage, () => {})).toBe(false);
+    expect(verifier.verify(alice.id, seq, large, largeMessage.signature)).toBe('valid');
     const noPool = new GossipSigner(generateIdentity(), 60_000, clock);
     expect(noPool.checkAhead(gossip(payload, aliceSigner.sign(alice.id, seq, payload)), () => {})).toBe(
       false,
