@@ -43,6 +43,12 @@ describe('GossipSigner', () => {
     expect(verifier.verify('not a node id', seq, payload, signature)).toBe('forged');
   });
 
+  it('signs only broadcasts its own node originates', () => {
+    expect(() => aliceSigner.sign(mallory.id, seq, payload)).toThrow(
+      'a node signs only the broadcasts it originates',
+    );
+  });
+
   it('is domain-separated: a signature over the bare fields does not verify', () => {
     const bare = signedBytes(alice.id, seq, payload).subarray('meshcast/gossip/v1\0'.length);
     const signatureOfBare = sign(null, bare, privateKeyObject(alice));
