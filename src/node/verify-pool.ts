@@ -110,7 +110,10 @@ export class VerifyPool {
   private staged: VerifyCallback[] = [];
   private flushScheduled = false;
   private readonly sodiumPath = createRequire(import.meta.url).resolve('sodium-native');
-  /** Workers to run once started; a worker that failed is not replaced. */
+  /**
+   * Workers to run once started. A worker that dies is not replaced on its own: only the next node
+   * that asks for workers (grow) starts them again, up to its number.
+   */
   private wanted = 0;
   private started = false;
   /** Checks asked for in the current window, while the workers have not started. */
