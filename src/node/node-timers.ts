@@ -55,7 +55,8 @@ export class NodeTimers {
     const handle = this.host.setTimeout(() => {
       this.pending.delete(handle);
       const now = this.host.now();
-      if (piece < after) this.arm(Math.max(0, due - now), run, mayWaitAgain);
+      // A piece that fired after the whole wait was due is late as any timer is, from `due`.
+      if (piece < after && now < due) this.arm(due - now, run, mayWaitAgain);
       else if (mayWaitAgain && now - due > HELD_LOOP_THRESHOLD_MS) this.arm(now - due, run, false);
       else run();
     }, piece);

@@ -88,6 +88,46 @@ describe('NodeTimers', () => {
     expect(timers.size).toBe(0);
   });
 
+  it('runs a long timer when it is due even if a piece of it fired late', () => {
+    const host = new FakeHost();
+    const timers = new NodeTimers(host);
+    const ran: number[] = [];
+    const day = 24 * 3600 * 1000;
+    timers.schedule(30 * day, () => ran.push(host.time));
+    // The first piece fires a day late: what is left is counted from now, not from the piece.
+    host.runTimersAt(MAX_TIMER_DELAY_MS + day);
+    host.runTimersAt(30 * day);
+    expect(ran).toEqual([30 * day]);
+  });
+
+  it('gives a long timer whose last piece fired late once more, as any other', () => {
+    const host = new FakeHost();
+    const timers = new NodeTimers(host);
+    const ran: number[] = [];
+    const thirtyDays = 30 * 24 * 3600 * 1000;
+    timers.schedule(thirtyDays, () => ran.push(host.time));
+    host.runTimersAt(MAX_TIMER_DELAY_MS);
+    host.runTimersAt(thirtyDays + 3_000);
+    expect(ran).toEqual([]);
+    host.runTimersAt(thirtyDays + 6_000);
+    expect(ran).toEqual([thirtyDays + 6_000]);
+  });
+
+  it('gives a long timer once more when a piece of it fired after the whole wait was due', () => {
+    // Before, the rest was armed for 0 ms and counted as due then: it ran at once, never waiting.
+    const host = new FakeHost();
+    const timers = new NodeTimers(host);
+    const ran: number[] = [];
+    timers.schedule(MAX_TIMER_DELAY_MS + 1_000, () => ran.push(host.time));
+    host.runTimersAt(MAX_TIMER_DELAY_MS + 4_000);
+    expect(ran).toEqual([]);
+    host.runTimersAt(MAX_TIMER_DELAY_MS + 6_999);
+    expect(ran).toEqual([]);
+    host.runTimersAt(MAX_TIMER_DELAY_MS + 7_000);
+    expect(ran).toEqual([MAX_TIMER_DELAY_MS + 7_000]);
+    expect(timers.size).toBe(0);
+  });
+
   it('clear() cancels timers, the ones waiting a second time included', () => {
     const host = new FakeHost();
     const timers = new NodeTimers(host);
