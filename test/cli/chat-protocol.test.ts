@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeChat, encodeChat, isValidName } from '../../src/cli/chat-protocol.js';
+import { decodeChat, encodeChat, isValidName, MAX_LINE_CHARS } from '../../src/cli/chat-protocol.js';
 
 const raw = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
 
@@ -29,6 +29,28 @@ describe('chat payloads from other peers', () => {
     });
   });
 
+  it('strips a paragraph separator too', () => {
+    expect(decodeChat(raw({ kind: 'line', name: 'ann', text: 'one\u2029two' }))).toEqual({
+      kind: 'line',
+      name: 'ann',
+      text: 'onetwo',
+    });
+  });
+
+  it('takes a line as long as ours may be, and refuses a longer one', () => {
+    const longest = 'x'.repeat(MAX_LINE_CHARS);
+    expect(decodeChat(raw({ kind: 'line', name: 'ann', text: longest }))).toEqual({
+      kind: 'line',
+      name: 'ann',
+      text: longest,
+    });
+    expect(decodeChat(raw({ kind: 'line', name: 'ann', text: `${longest}x` }))).toBeUndefined();
+  });
+
+  it('round-trips a goodbye', () => {
+    expect(decodeChat(encodeChat({ kind: 'left', name: 'ann' }))).toEqual({ kind: 'left', name: 'ann' });
+  });
+
   it('refuses what is not chat', () => {
     for (const value of [null, 'text', [1], { kind: 'line', name: 'a' }, { kind: 'other', name: 'a' }]) {
       expect(decodeChat(raw(value))).toBeUndefined();
@@ -41,5 +63,7 @@ describe('chat payloads from other peers', () => {
     expect(isValidName('a\u202eb')).toBe(false);
     expect(isValidName('a\nb')).toBe(false);
     expect(isValidName('')).toBe(false);
+    expect(isValidName('x'.repeat(32))).toBe(true);
+    expect(isValidName('x'.repeat(33))).toBe(false);
   });
 });

@@ -37,4 +37,24 @@ describe('numeric flags', () => {
     expect(() => probability('1.01')).toThrow(/0 to 1/);
     expect(nonNegative('0')).toBe(0);
   });
+
+  it('takes both ends of each closed range, and nothing past them', () => {
+    expect(whole(2, 500)('2')).toBe(2);
+    expect(whole(2, 500)('500')).toBe(500);
+    expect(() => whole(2, 500)('1')).toThrow(/from 2 to 500/);
+    expect(() => whole(2, 500)('501')).toThrow(/from 2 to 500/);
+    expect(probability('0')).toBe(0);
+    expect(probability('1')).toBe(1);
+    expect(openFraction('0.5')).toBe(0.5);
+    expect(() => openFraction('1')).toThrow(/below 1/);
+    expect(fixedPort('65535')).toBe(65535);
+    expect(() => fixedPort('65536')).toThrow(/1 to 65535/);
+    expect(() => listenPort('80.5')).toThrow(/0 to 65535/);
+  });
+
+  it('never takes an infinite number', () => {
+    for (const parse of [nonNegative, positive]) {
+      expect(() => parse('Infinity')).toThrow(InvalidArgumentError);
+    }
+  });
 });

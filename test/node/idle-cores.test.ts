@@ -27,6 +27,16 @@ describe('idle cores', () => {
     ]);
   });
 
+  it('takes a new baseline when the number of cores changed (a CPU taken offline)', () => {
+    const readings: CoreTimes[] = [
+      { cores: 2, idle: 1_000, total: 4_000 },
+      { cores: 1, idle: 1_050, total: 4_100 },
+      { cores: 1, idle: 1_100, total: 4_200 },
+    ];
+    const probe = idleCoresFrom(() => readings.shift());
+    expect([probe(), probe(), probe()]).toEqual([undefined, undefined, 0.5]);
+  });
+
   it('reads this host: nothing at first, then between none and every core', () => {
     const probe = hostIdleCores();
     expect(probe()).toBeUndefined();
