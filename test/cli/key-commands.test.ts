@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeOptionsFromFlags } from '../../src/cli/network-options.js';
+import { addNetworkFlags, type NetworkFlags, nodeOptionsFromFlags } from '../../src/cli/network-options.js';
 import { NETWORK_KEY_FILE_ENV } from '../../src/identity/network-key.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { CLI } from '../helpers/chat-process.js';
@@ -64,8 +65,72 @@ describe('meshcast keygen', () => {
   });
 });
 
+/** Parses `args` as commander parses the flags of `meshcast chat`; a refused flag throws its message. */
+function parseNetworkFlags(...args: string[]): NetworkFlags {
+  const command = addNetworkFlags(new Command(), 'silent')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  command.parse(args, { from: 'user' });
+  return command.opts<NetworkFlags>();
+}
+
 describe('network flags', () => {
   const base = { bootstrap: [], discovery: true, logLevel: 'silent' as const };
+
+  it('takes an IPv4 address as --interface, and refuses anything else naming the flag', () => {
+    expect(parseNetworkFlags('-i', '192.168.1.255').interface).toBe('192.168.1.255');
+    for (const text of ['10.0.0', '10.0.0.1.2', '10.0.0.256', '10.0.0.0001', 'eth0', '']) {
+      expect(() => parseNetworkFlags('--interface', text)).toThrow(
+        /option '-i, --interface <address>' argument .* is invalid\. expected an IPv4 address/,
+      );
+    }
+  });
+
+  it('takes a multicast group from 224.0.0.0 to 239.255.255.255 as --group, and nothing else', () => {
+    expect(parseNetworkFlags('-g', '224.0.0.1').group).toBe('224.0.0.1');
+    expect(parseNetworkFlags('-g', '239.255.255.255').group).toBe('239.255.255.255');
+    for (const text of ['223.255.255.255', '240.0.0.1']) {
+      expect(() => parseNetworkFlags('--group', text)).toThrow(/expected an IPv4 multicast group/);
+    }
+    for (const text of ['239.1.1.256', 'group']) {
+      expect(() => parseNetworkFlags('--group', text)).toThrow(/expected an IPv4 address/);
+    }
+  });
+
+  it('takes every --bootstrap given, and refuses one that does not parse naming the flag', () => {
+    const flags = parseNetworkFlags('-b', '127.0.0.1:7000', '--bootstrap', ' 127.0.0.2:7001 ');
+    expect(nodeOptionsFromFlags(flags, silentLogger()).bootstrap).toEqual([
+      '127.0.0.1:7000',
+      '127.0.0.2:7001',
+    ]);
+    expect(() => parseNetworkFlags('-b', '127.0.0.1:7000', '-b', '300.0.0.1:7000')).toThrow(
+      /option '-b, --bootstrap <host:port>' argument '300\.0\.0\.1:7000' is invalid\. invalid address .*"300\.0\.0\.1" is not a valid IPv4 address/,
+    );
+  });
+
+  it('refuses --discovery-port 0: every node must agree on the port, so "any free one" cannot be', () => {
+    expect(() => parseNetworkFlags('--discovery-port', '0')).toThrow(
+      /option '--discovery-port <port>' argument '0' is invalid\. expected a port number from 1 to 65535/,
+    );
+  });
+
+  it('hands every flag to the node', () => {
+    const flags = parseNetworkFlags(
+      ...['--port', '0', '--interface', '127.0.0.1', '--group', '239.1.2.3', '--discovery-port', '40000'],
+      ...['--no-discovery', '--no-signatures'],
+    );
+    expect(nodeOptionsFromFlags(flags, silentLogger())).toMatchObject({
+      port: 0,
+      interface: '127.0.0.1',
+      group: '239.1.2.3',
+      discoveryPort: 40000,
+      discovery: false,
+      signatures: false,
+    });
+    const defaults = nodeOptionsFromFlags(parseNetworkFlags(), silentLogger());
+    expect(defaults).toMatchObject({ discovery: true, signatures: true, bootstrap: [] });
+    expect(defaults.port).toBeUndefined();
+  });
 
   it('takes the network key file from --network-key, else from the environment', () => {
     const saved = process.env[NETWORK_KEY_FILE_ENV];
@@ -76,6 +141,9 @@ describe('network flags', () => {
         '/flag.key',
       );
       delete process.env[NETWORK_KEY_FILE_ENV];
+      expect(nodeOptionsFromFlags(base, silentLogger()).networkKeyFile).toBeUndefined();
+      // As a shell's `export MESHCAST_NETWORK_KEY_FILE=` means: none.
+      process.env[NETWORK_KEY_FILE_ENV] = '';
       expect(nodeOptionsFromFlags(base, silentLogger()).networkKeyFile).toBeUndefined();
     } finally {
       if (saved === undefined) delete process.env[NETWORK_KEY_FILE_ENV];
