@@ -57,6 +57,9 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     expect(() => createNode({ discovery: false, transport: { maxFrameBytes: 100 } })).toThrow(
       /cannot carry a broadcast/,
     );
+    expect(() =>
+      createNode({ discovery: false, transport: { maxFrameBytes: GOSSIP_OVERHEAD_BYTES - 1 } }),
+    ).toThrow(/cannot carry a broadcast/);
     const node = createNode({ discovery: false, transport: { maxFrameBytes: 64 * 1024 } });
     expect(node.maxPayloadBytes).toBe(64 * 1024 - GOSSIP_OVERHEAD_BYTES);
     expect(createNode({ discovery: false }).maxPayloadBytes).toBe(MAX_APPLICATION_PAYLOAD_BYTES);
