@@ -138,6 +138,13 @@ describe('a mesh of real nodes on 127.0.0.1', () => {
     expect(reported.filter((event) => event === `up ${late.id}`)).toHaveLength(1);
   });
 
+  it('accepts links on the interface it was given when given no host, not on every address', async () => {
+    mesh = new TestMesh({ discovery: false });
+    const node = mesh.add({ host: undefined, interface: '127.0.0.1' });
+    await node.start();
+    expect(node.address()?.host).toBe('127.0.0.1');
+  });
+
   it('joins through a bootstrap address with discovery off', async () => {
     mesh = new TestMesh({ discovery: false });
     const [seed] = await mesh.start(1);
