@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
+import { createNode, type MeshNode } from '../../src/node/node.js';
 import { ChatProcess, CLI, everyoneSays, waitConnected, waitOverlay } from '../helpers/chat-process.js';
 import { uniqueDiscovery } from '../helpers/unique-group.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -185,6 +186,28 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(alone.count(/no peers yet/)).toBe(1);
   });
 
+  it('sends the lines that waited once, to the first peer that links, not again to the next', async () => {
+    const [alone] = startChats(1, uniqueDiscovery(), 'waiting') as [ChatProcess];
+    const address = await alone.address();
+    alone.type('anyone there?');
+    await alone.waitForLine(/no peers yet/);
+    const peers = [0, 1].map(() =>
+      createNode({ host: '127.0.0.1', port: 0, discovery: false, bootstrap: [address] }),
+    ) as [MeshNode, MeshNode];
+    try {
+      await peers[0].start();
+      await alone.waitForLine(/^\* sent 1 waiting line\(s\)$/);
+      const from = alone.lines.length;
+      await peers[1].start();
+      await alone.waitForLine(/^\* link up/, undefined, from);
+      // /peers is answered after whatever the chat printed on that link up.
+      expect(await alone.activeView()).toHaveLength(2);
+      expect(alone.count(/waiting line/)).toBe(1);
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
+    }
+  });
+
   it('sends a line that starts with / when typed as //, and says goodbye when its terminal closes', async () => {
     const chats = startChats(2);
     await waitConnected(chats);
@@ -274,6 +297,87 @@ describe('meshcast chat leaving', () => {
       } catch {
         // already gone
       }
+    }
+  });
+});
+
+describe('meshcast chat on bad input', () => {
+  /** Runs the chat to its end with no input (so that one that starts quits at once). */
+  function chatToEnd(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const identity = join(keys, 'bad-input.key');
+    const all = ['chat', '--interface', '127.0.0.1', '--port', '0', '--no-discovery', '--identity', identity];
+    const result = spawnSync(process.execPath, [CLI, ...all, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    });
+    return { code: result.status, out: result.stdout, err: result.stderr };
+  }
+
+  it('refuses a flag out of range with status 1, naming the flag and showing the usage', () => {
+    const { code, out, err } = chatToEnd(['--port', '70000']);
+    expect(code).toBe(1);
+    expect(err).toContain(
+      "error: option '-p, --port <port>' argument '70000' is invalid. expected a port number from 0 to 65535",
+    );
+    expect(err).toContain('Usage: meshcast chat [options]');
+    expect(out).toBe('');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['33 characters long', 'x'.repeat(33)],
+    ['with an escape sequence', 'a\u001b[2Jb'],
+  ])('refuses a --name that is %s, and starts no node', (_label, name) => {
+    const { code, out, err } = chatToEnd(['--name', name]);
+    expect(code).toBe(1);
+    expect(err).toBe('meshcast: --name must be 1-32 printable characters\n');
+    expect(out).not.toMatch(/links on port/);
+  });
+
+  it('takes the first 32 characters of user@host when no --name is given', () => {
+    const { code, out } = chatToEnd([], { USER: 'u'.repeat(40) });
+    expect(code).toBe(0);
+    expect(out).toMatch(new RegExp(`^\\* you are ${'u'.repeat(32)} \\(`, 'm'));
+  });
+
+  it('refuses a line longer than 4096 characters, and passes over blank ones', async () => {
+    const [alone] = startChats(1, uniqueDiscovery(), 'long') as [ChatProcess];
+    await alone.port();
+    alone.type('   ');
+    alone.type('y'.repeat(4097));
+    await alone.waitForLine(/^\* not sent: lines are limited to 4096 characters$/);
+    const from = alone.lines.length;
+    alone.type('y'.repeat(4096));
+    await alone.waitForLine(/no peers yet/, undefined, from);
+    expect(alone.count(/no peers yet/)).toBe(1);
+    expect(alone.count(/not sent/)).toBe(1);
+  });
+
+  it('shows what a hostile peer sends as plain text under its stripped name, and says what is not chat', async () => {
+    const [chat] = startChats(1, uniqueDiscovery(), 'target') as [ChatProcess];
+    const hostile: MeshNode = createNode({
+      host: '127.0.0.1',
+      port: 0,
+      discovery: false,
+      bootstrap: [await chat.address()],
+    });
+    try {
+      await hostile.start();
+      await chat.waitForLine(/^\* link up/);
+      const short = hostile.id.slice(0, 8);
+      hostile.broadcast('not json');
+      await chat.waitForLine(new RegExp(`^\\* ${short} sent 8 bytes that are not chat$`));
+      hostile.broadcast(
+        JSON.stringify({ kind: 'line', name: 'mal\u001b[2Jlory', text: '\u001b[31mred\u202e!' }),
+      );
+      await chat.waitForLine(/^<mal\[2Jlory> \[31mred!$/);
+      // Its name, learnt from its messages, names it from then on.
+      expect(await chat.activeView()).toEqual([`127.0.0.1:${hostile.address()?.port}`]);
+      expect(chat.count(/^\* active \(1\): mal\[2Jlory@127\.0\.0\.1:\d+$/)).toBe(1);
+    } finally {
+      await hostile.stop();
     }
   });
 });
