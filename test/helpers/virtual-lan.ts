@@ -12,16 +12,21 @@ export class VirtualLan {
   private readonly bridge = `${this.prefix}-br`;
   private readonly created: string[] = [];
   private secondSwitch = false;
+  /** Cables attach() has plugged into this LAN's switch. */
+  private attached = 0;
   /** Namespace of each host, in order. */
   readonly hosts: string[] = [];
+
+  private constructor(private readonly subnet: number) {}
 
   /**
    * Builds `count` hosts at 10.77.0.1, 10.77.0.2, ...; on failure removes what it made. Each host
    * routes multicast out of its LAN interface, as a default route would; `multicastRoute: false`
-   * leaves it only the LAN's own route, as on a network without a gateway.
+   * leaves it only the LAN's own route, as on a network without a gateway. A second LAN for
+   * attach() needs a `subnet` of its own: its hosts are at 10.77.`subnet`.1, ...
    */
-  static create(count: number, { multicastRoute = true } = {}): VirtualLan {
-    const lan = new VirtualLan();
+  static create(count: number, { multicastRoute = true, subnet = 0 } = {}): VirtualLan {
+    const lan = new VirtualLan(subnet);
     try {
       lan.build(count, multicastRoute);
     } catch (error) {
@@ -33,7 +38,26 @@ export class VirtualLan {
 
   /** The IPv4 address of host `i` (0-based). */
   address(i: number): string {
-    return `10.77.0.${i + 1}`;
+    return `10.77.${this.subnet}.${i + 1}`;
+  }
+
+  /**
+   * Cables host `i` of `other` into this LAN's switch too, on a second interface, `v1`, at the
+   * address after this LAN's hosts, which it returns: a host on two LANs, whose multicast route
+   * (if any) stays on its first. Destroying either LAN takes the cable with it.
+   */
+  attach(other: VirtualLan, i: number): string {
+    const host = other.hosts[i];
+    if (host === undefined) throw new RangeError(`no host ${i}`);
+    const port = `a${this.attached}`;
+    const address = this.address(this.hosts.length + this.attached);
+    this.attached++;
+    ip('link', 'add', 'v1', 'netns', host, 'type', 'veth', 'peer', 'name', port, 'netns', this.bridge);
+    ip('-n', this.bridge, 'link', 'set', port, 'master', 'br0');
+    ip('-n', this.bridge, 'link', 'set', port, 'up');
+    ip('-n', host, 'addr', 'add', `${address}/24`, 'dev', 'v1');
+    ip('-n', host, 'link', 'set', 'v1', 'up');
+    return address;
   }
 
   /** Unplugs host `i`'s cable at the bridge: it sees NO-CARRIER, the others stop hearing it. */
