@@ -93,6 +93,18 @@ describe.each(['plumtree', 'flood'] as const)('%s with an authenticator', (kind)
     expect(harness.active()).toEqual([peer(3).id]);
   });
 
+  it('fails closed on a verdict it does not know: a forgery, not delivered, its link closed', () => {
+    // A broken authenticator (or one from plain JavaScript) answering outside GossipVerdict.
+    const broken = new FakeAuthenticator();
+    broken.verify = () => 'ok' as unknown as GossipVerdict;
+    const { harness } = node(kind, broken);
+    const actions = harness.receive(1, signed(7, 1, new Uint8Array([1])));
+    expect(actionsOf(actions, 'deliver')).toEqual([]);
+    expect(sends(actions, 'gossip')).toEqual([]);
+    expect(actionsOf(actions, 'disconnect').map((a) => a.peer.id)).toEqual([peer(1).id]);
+    expect(harness.protocol.stats()).toMatchObject({ invalidSignatures: 1, delivered: 0 });
+  });
+
   it('verifies each message once: duplicates cost no verification', () => {
     const { harness, authenticator } = node(kind);
     const message = signed(7, 1, new Uint8Array([9]));

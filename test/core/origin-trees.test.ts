@@ -92,6 +92,17 @@ describe('OriginTrees', () => {
     expect(trees.isCarrier(A, 'p2')).toBe(false);
   });
 
+  it('keeps the carrier where the newest message first came: a repeat of it (the seen cache forgot it) moves nothing', () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 0, 'p1');
+    trees.noteMessage(A, 2, 60_000, 'p2');
+    expect(trees.isCarrier(A, 'p1')).toBe(true);
+    expect(trees.isCarrier(A, 'p2')).toBe(false);
+    // Nor is the tree taken to be bringing messages still: the newest came at 0.
+    expect(trees.carrierBehind(A, 3, 60_100, 250)).toBeUndefined();
+  });
+
   it("remembers an origin's newest seq and its last eight, for its own tree only", () => {
     const trees = new OriginTrees(16);
     for (let seq = 1; seq <= 12; seq++) trees.noteMessage(A, seq, 0);
