@@ -40,4 +40,26 @@ describe('messageKey', () => {
     // Every number key is exact: no two pairs can round to the same double.
     expect(Number.isSafeInteger(messageKey(origin, now))).toBe(true);
   });
+
+  it("never gives an origin's seq at the small-seq limit the key of the next origin's seq 0", () => {
+    const [x, y] = ['1'.repeat(64), '2'.repeat(64)];
+    // Numbered one after the other: a small-seq key is number × 2^14 + seq.
+    messageKey(x, 0);
+    messageKey(y, 0);
+    for (let seq = 2 ** 14 - 2; seq <= 2 ** 14 + 2; seq++) {
+      expect(messageKey(x, seq)).not.toBe(messageKey(y, 0));
+      expect(messageKey(x, seq)).not.toBe(messageKey(y, 1));
+    }
+  });
+
+  it('keeps the small-seq keys of every numbered origin below 2^30, where wall-clock keys start', () => {
+    // Past 65,536 origins, small seqs get string keys: a number for the next origin would be the
+    // key of the first window's first seq.
+    let highest = 0;
+    for (let i = 0; i < 65_600; i++) {
+      const key = messageKey(`z${i}`, 2 ** 14 - 1);
+      if (typeof key === 'number') highest = Math.max(highest, key);
+    }
+    expect(highest).toBeLessThan(2 ** 30);
+  });
 });
