@@ -190,6 +190,17 @@ describe('GraftWaits', () => {
     expect(waits.retryWait(5_300)).toBe(CAP); // timed from p's Graft, 5,050 ms cut to the cap
   });
 
+  it("drops the answered Grafts of a message announced anew: a later copy from that peer is the tree's", () => {
+    const waits = new GraftWaits(250, 100);
+    waits.graftSent(announced('m', 0), 'p', 250);
+    waits.copyArrived(k('m'), 'p', 300); // p's answer: timed, 50 ms
+    waits.graftSent(announced('m', 5_000), 'q', 5_250); // given up, announced again, grafted again
+    const internals = waits as unknown as { grafts: Map<string, { peers: string[] }> };
+    expect(internals.grafts.get('m')?.peers).toEqual(['q']);
+    waits.copyArrived(k('m'), 'p', 5_400); // no answer to any Graft now: the tree's copy, 400 ms
+    expect(waits.graftWait(5_400)).toBe(400 + 4 * 200);
+  });
+
   it('forgets grafted messages past twice the cap, and keeps at most MAX_GRAFTS_TIMED', () => {
     const waits = new GraftWaits(250, 100);
     waits.graftSent(announced('old', 0), 'p', 250);

@@ -250,6 +250,19 @@ describe('PayloadCache against a Map model', () => {
     if (first !== undefined) first.parent = 'b';
     expect(cache.get('first', 0)?.parent).toBe('b');
   });
+
+  it('leaves the entry that replaced a key alone when an old handle for the key is re-parented', () => {
+    const cache = new PayloadCache(1_000_000, MAX_AGE);
+    const old = cache.add('k', { origin: 'o', seq: 1, hops: 1, parent: 'a' }, content(10, 1), 0);
+    cache.add('k', { origin: 'o', seq: 1, hops: 5, parent: 'b' }, content(10, 2), 10);
+    if (old !== undefined) {
+      old.hops = 2;
+      old.parent = 'c';
+    }
+    expect(cache.get('k', 10)).toMatchObject({ hops: 5, parent: 'b' });
+    // The old handle keeps what it last had, not the new entry's route.
+    expect(old).toMatchObject({ hops: 2, parent: 'c' });
+  });
 });
 
 describe('PayloadArena', () => {
