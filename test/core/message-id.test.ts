@@ -52,6 +52,20 @@ describe('messageKey', () => {
     }
   });
 
+  it("never gives a seq just outside an origin's window the key of a seq in the next origin's", () => {
+    const [x, y] = ['3'.repeat(64), '4'.repeat(64)];
+    const now = 1_700_000_000_000_000;
+    // Windows given one after the other, each opening 2^36 below the first large seq met and
+    // spanning 2^40: x's keys run up to just below y's first.
+    const start = now - 2 ** 36;
+    messageKey(x, now);
+    messageKey(y, now);
+    expect(messageKey(x, start + 2 ** 40)).not.toBe(messageKey(y, start));
+    expect(messageKey(y, start - 1)).not.toBe(messageKey(x, start + 2 ** 40 - 1));
+    expect(typeof messageKey(x, start + 2 ** 40)).toBe('string');
+    expect(typeof messageKey(y, start - 1)).toBe('string');
+  });
+
   it('keeps the small-seq keys of every numbered origin below 2^30, where wall-clock keys start', () => {
     // Past 65,536 origins, small seqs get string keys: a number for the next origin would be the
     // key of the first window's first seq.
