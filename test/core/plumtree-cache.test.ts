@@ -154,4 +154,23 @@ describe('Announcements', () => {
     expect(table.graftsInFlight(peer(1).id)).toBe(0);
     expect(b.asked).toEqual([]);
   });
+
+  it('keeps nothing for a peer once every message it announced or was asked for is resolved', () => {
+    const table = new Announcements(10);
+    for (let id = 1; id <= 50; id++) {
+      table.announce(`m${id}`, 'o', id, peer(id), 0, 0);
+      table.announce(`m${id}`, 'o', id, peer(id + 1), 0, 0);
+      const message = table.get(`m${id}`);
+      if (message === undefined) throw new Error('missing');
+      table.takeNextAnnouncer(message);
+      table.delete(message);
+    }
+    // Read from its private state: an empty per-peer record shows in no result, only in memory.
+    const { byPeer, askedOf } = table as unknown as {
+      byPeer: Map<string, unknown>;
+      askedOf: Map<string, number>;
+    };
+    expect(byPeer.size).toBe(0);
+    expect(askedOf.size).toBe(0);
+  });
 });
