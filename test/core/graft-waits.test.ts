@@ -118,6 +118,26 @@ describe('GraftWaits', () => {
     expect(waits.timed).toBe(0);
   });
 
+  it("times only the first copy from a peer not asked, while an asked peer's answer is still awaited", () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = announced('m', 0);
+    waits.graftSent(missing, 'p', 250);
+    waits.copyArrived(k('m'), 'tree', 400, missing); // the tree's copy
+    waits.copyArrived(k('m'), 'other', 1000); // a duplicate over another link: no sample
+    expect(waits.graftWait(1000)).toBe(400 + 4 * 200);
+    expect(waits.timed).toBe(1); // p's answer is still awaited
+  });
+
+  it("times an asked peer's first answer only: its second copy is no round trip", () => {
+    const waits = new GraftWaits(250, 100);
+    const missing = announced('m', 0);
+    waits.graftSent(missing, 'p', 250);
+    waits.graftSent(missing, 'q', 350);
+    waits.copyArrived(k('m'), 'p', 300, missing); // p's answer, 50 ms after its Graft
+    waits.copyArrived(k('m'), 'p', 900); // p again: no sample
+    expect(waits.retryWait(900)).toBe(50 + 4 * 25);
+  });
+
   it('does not time the tree copy of a grafted message whose timer waited on for older ones', () => {
     const waits = new GraftWaits(250, 100);
     const missing = announced('m', 0, 3);
