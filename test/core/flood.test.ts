@@ -100,6 +100,13 @@ describe('flood broadcast', () => {
     expect(node.protocol.stats().seenCacheSize).toBe(0);
   });
 
+  it('arms the sweep timer once, however often it is started', () => {
+    const node = new Harness(FLOOD).withNeighbours(1);
+    node.protocol.handle({ type: 'start' }, 0);
+    const again = node.protocol.handle({ type: 'start' }, 0);
+    expect(actionsOf(again, 'setTimer').map((a) => a.timer)).not.toContainEqual({ type: 'seenSweep' });
+  });
+
   it('counts malformed payloads and broadcast messages it does not speak, without throwing', () => {
     const node = new Harness(FLOOD).withNeighbours(1);
     expect(node.receive(1, gossip(9, -1))).toEqual([]);

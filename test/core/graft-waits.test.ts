@@ -230,6 +230,14 @@ describe('GraftWaits', () => {
     expect(waits.timed).toBe(MAX_GRAFTS_TIMED);
   });
 
+  it('still times a copy exactly twice the cap after the announcement, however many Grafts went since', () => {
+    const waits = new GraftWaits(250, 100);
+    waits.graftSent(announced('m', 0), 'p', 250);
+    waits.graftSent(announced('n', 2 * CAP), 'q', 2 * CAP); // looks for records to forget
+    waits.copyArrived(k('m'), 'tree', 2 * CAP); // the tree's copy, cut to the cap
+    expect(waits.graftWait(2 * CAP)).toBe(CAP);
+  });
+
   it('goes back to the configured timers once no sample has come for a while', () => {
     const waits = new GraftWaits(250, 100);
     for (let i = 0; i < 20; i++) waits.copyArrived(k(`m${i}`), 'tree', i + 900, announced(`m${i}`, i));

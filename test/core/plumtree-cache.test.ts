@@ -155,6 +155,20 @@ describe('Announcements', () => {
     expect(b.asked).toEqual([]);
   });
 
+  it('keeps a message its lost peer alone announced while its graft timer runs, for the next announcer', () => {
+    const table = new Announcements(10);
+    const first = table.announce('a', 'o', 1, peer(1), 0, 0);
+    if (first.kind !== 'recorded') throw new Error('not recorded');
+    first.message.timerToken = 7; // the graft timer is armed
+    table.dropPeer(peer(1).id);
+    expect(table.get('a')).toBe(first.message);
+    // Announced again before the timer fires: the same record, timed from the first announcement.
+    const again = table.announce('a', 'o', 1, peer(2), 0, 50);
+    expect(again.kind === 'recorded' && again.message).toBe(first.message);
+    expect(first.message).toMatchObject({ announcedAt: 0, timerToken: 7 });
+    expect(table.takeNextAnnouncer(first.message)?.peer).toEqual(peer(2));
+  });
+
   it('keeps nothing for a peer once every message it announced or was asked for is resolved', () => {
     const table = new Announcements(10);
     for (let id = 1; id <= 50; id++) {

@@ -71,6 +71,28 @@ describe('SeenCache', () => {
     expect(cache.has('c1')).toBe(true);
   });
 
+  it('sets the horizon of the entry the count bound pushes out, after others went for their age', () => {
+    const cache = new SeenCache(1, 1_000);
+    cache.add('a1', 0, 'a', 1);
+    cache.sweep(1_000); // a1 goes for its age: no horizon
+    cache.add('b5', 1_000, 'b', 5);
+    cache.add('c1', 1_010, 'c', 1); // pushes b5 out
+    expect(cache.refuses('b', 5)).toBe(true);
+    expect(cache.refuses('a', 1)).toBe(false);
+  });
+
+  it('forgets each horizon its maximum age after it was last raised, whatever order they were set in', () => {
+    const cache = new SeenCache(2, 1_000);
+    cache.add('a1', 0, 'a', 1);
+    cache.add('b1', 5, 'b', 1);
+    cache.add('a2', 10, 'a', 2); // a1 goes: a's horizon, set at 10
+    cache.add('c1', 20, 'c', 1); // b1 goes: b's, at 20
+    cache.add('d1', 30, 'd', 1); // a2 goes: a's raised, at 30
+    cache.sweep(1_020);
+    expect(cache.refuses('b', 1)).toBe(false);
+    expect(cache.refuses('a', 2)).toBe(true);
+  });
+
   it("lets go of forgotten entries' origins and seqs, however many messages it has seen", () => {
     const cache = new SeenCache(10, 1_000);
     for (let seq = 0; seq < 100_000; seq++) cache.add(`h${seq}`, seq, 'h', seq);
