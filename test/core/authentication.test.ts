@@ -128,6 +128,22 @@ describe.each(['plumtree', 'flood'] as const)('%s with an authenticator', (kind)
     expect(harness.protocol.isUnseen(signed(7, 2, new Uint8Array([2])))).toBe(false);
   });
 
+  it('calls unseen a replay the seen cache refuses: it is verified too, so the runtime may check it ahead', () => {
+    const authenticator = new FakeAuthenticator();
+    const harness = new Harness({ broadcast: kind, seenCacheMaxEntries: 2 }, 1, authenticator);
+    harness.withNeighbours(1, 2);
+    harness.protocol.handle({ type: 'start' }, 0);
+    const genuine = signed(7, 1, new Uint8Array([1]));
+    harness.receive(1, genuine);
+    for (let seq = 1; seq <= 2; seq++) harness.receive(2, signed(9, seq, new Uint8Array([0])));
+    // Pushed out by count: the origin's horizon refuses it now.
+    expect(harness.protocol.isUnseen(genuine)).toBe(true);
+    const before = authenticator.verifications;
+    expect(actionsOf(harness.receive(1, genuine), 'deliver')).toEqual([]);
+    expect(authenticator.verifications).toBe(before + 1);
+    expect(harness.protocol.stats()).toMatchObject({ staleMessages: 1 });
+  });
+
   it('drops a replay the seen cache has forgotten, without blaming the honest link', () => {
     const { harness, authenticator } = node(kind);
     authenticator.staleBelow = 100;

@@ -140,15 +140,15 @@ export class SeenCache {
 }
 
 /**
- * Whether `message` is a well-formed broadcast that `self` has not seen (nor sent), and the seen
- * cache would take: the only kind a strategy checks the signature of, and so the kind the runtime
- * may check ahead of time.
+ * Whether `message` is a well-formed broadcast that `self` has not seen (nor sent): the only kind a
+ * strategy checks the signature of, and so the kind the runtime may check ahead of time. One the
+ * cache `refuses` is among them: admitNewGossip judges the signature before that refusal, so that
+ * a forgery closes its link whatever its seq.
  */
 export function isUnseenBroadcast(message: Gossip, self: NodeId, seen: SeenCache): boolean {
   return (
     isWellFormedGossip(message) &&
     message.origin !== self &&
-    !seen.has(messageKey(message.origin, message.seq)) &&
-    !seen.refuses(message.origin, message.seq)
+    !seen.has(messageKey(message.origin, message.seq))
   );
 }
