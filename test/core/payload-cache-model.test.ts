@@ -251,6 +251,49 @@ describe('PayloadCache against a Map model', () => {
     expect(cache.get('first', 0)?.parent).toBe('b');
   });
 
+  it('moves every live entry out of the old slabs when it compacts, the first in a slab as well', () => {
+    const cache = new PayloadCache(1_000_000, MAX_AGE, Number.NEGATIVE_INFINITY);
+    // Views into larger buffers: copied into the arena, 'a' at the start of a slab, 'b' after it.
+    const view = (stamp: number): Uint8Array => new Uint8Array(20).fill(stamp).subarray(5, 15);
+    cache.add('a', { origin: 'o', seq: 1, hops: 1, parent: 'p' }, view(1), 0);
+    cache.add('b', { origin: 'o', seq: 2, hops: 1, parent: 'p' }, view(2), 0);
+    const slab = cache.get('a', 0)?.payload.buffer;
+    cache.add('b', { origin: 'o', seq: 2, hops: 1, parent: 'p' }, view(3), 0); // compacts
+    const moved = cache.get('a', 0)?.payload;
+    expect(moved).toEqual(new Uint8Array(10).fill(1));
+    // The old slab is left to the garbage collector, not pinned by the entry at its start.
+    expect(moved?.buffer).not.toBe(slab);
+  });
+
+  it('keeps the tombstones of a key replaced again and again within what the live entries hold', () => {
+    const cache = new PayloadCache(1_000_000, MAX_AGE, 0);
+    cache.add('other', { origin: 'o', seq: 1, hops: 1, parent: 'p' }, content(100, 1), 0);
+    for (let i = 0; i < 1_000; i++)
+      cache.add('k', { origin: 'o', seq: 2, hops: 1, parent: 'p' }, content(100, i).subarray(1), 0);
+    // Read from its private state: tombstones and their bytes show in no result, only in memory.
+    const internals = cache as unknown as { ring: { span: number }; deadBytes: number };
+    expect(internals.ring.span).toBeLessThan(10);
+    expect(internals.deadBytes).toBeLessThanOrEqual(cache.bytes);
+  });
+
+  it('lists as stored since a time only the entries stored after it, not at it', () => {
+    const cache = new PayloadCache(1_000_000, MAX_AGE);
+    cache.add('a', { origin: 'o', seq: 1, hops: 1, parent: 'p' }, content(10, 1), 100);
+    cache.add('b', { origin: 'o', seq: 2, hops: 1, parent: 'p' }, content(10, 2), 101);
+    expect(cache.storedSince(100, 10).map((e) => e.seq)).toEqual([2]);
+    expect(cache.storedSince(99, 10).map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('stops counting the bytes of tombstones that left with their age', () => {
+    const cache = new PayloadCache(1_000_000, MAX_AGE, Number.POSITIVE_INFINITY);
+    for (let i = 0; i < 5; i++)
+      cache.add('k', { origin: 'o', seq: 1, hops: 1, parent: 'p' }, content(100, i), 0);
+    cache.sweep(MAX_AGE);
+    const internals = cache as unknown as { deadBytes: number };
+    expect(cache.size).toBe(0);
+    expect(internals.deadBytes).toBe(0);
+  });
+
   it('leaves the entry that replaced a key alone when an old handle for the key is re-parented', () => {
     const cache = new PayloadCache(1_000_000, MAX_AGE);
     const old = cache.add('k', { origin: 'o', seq: 1, hops: 1, parent: 'a' }, content(10, 1), 0);
