@@ -92,6 +92,24 @@ describe('OriginTrees', () => {
     expect(trees.isCarrier(A, 'p2')).toBe(false);
   });
 
+  it('names the carrier as still bringing older messages for less than `within` after the newest came', () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 1_000, 'p1');
+    expect(trees.carrierBehind(A, 3, 1_249, 250)).toBe('p1');
+    expect(trees.carrierBehind(A, 3, 1_250, 250)).toBeUndefined();
+    // Not for a message it already brought, nor once the carrier is pruned.
+    expect(trees.carrierBehind(A, 2, 1_000, 250)).toBeUndefined();
+    trees.set(A, 'p1', true);
+    expect(trees.carrierBehind(A, 3, 1_000, 250)).toBeUndefined();
+    // Nor for an origin without a tree of its own, nor for our own messages.
+    trees.noteMessage(B, 1, 1_000, 'p1');
+    expect(trees.carrierBehind(B, 2, 1_000, 250)).toBeUndefined();
+    trees.noteMessage(C, 1, 1_000);
+    trees.noteMessage(C, 2, 1_000);
+    expect(trees.carrierBehind(C, 3, 1_000, 250)).toBeUndefined();
+  });
+
   it('keeps the carrier where the newest message first came: a repeat of it (the seen cache forgot it) moves nothing', () => {
     const trees = new OriginTrees(16);
     trees.noteMessage(A, 1, 0, 'p1');
