@@ -21,6 +21,9 @@ describe('PayloadCache', () => {
     cache.add('b', ENTRY, bytes(10), 10_000);
     expect(cache.get('a', 29_999)).toBeDefined();
     expect(cache.get('a', 30_000)).toBeUndefined();
+    // The light path as well.
+    expect(cache.locate('a', 29_999)).toBeGreaterThanOrEqual(0);
+    expect(cache.locate('a', 30_000)).toBe(-1);
     expect(cache.size).toBe(2);
     cache.sweep(30_000);
     expect(cache.size).toBe(1);
