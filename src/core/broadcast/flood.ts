@@ -130,7 +130,7 @@ export class FloodBroadcast implements BroadcastStrategy {
         this.neighbours.delete(event.peer.id);
         return;
       case 'broadcast':
-        this.originate(event.payload, event.minSeq, now, out);
+        this.originate(event.payload, event.minSeq, out);
         return;
       case 'message':
         if (event.message.type === 'gossip') this.onGossip(event.from, event.message, now, out);
@@ -143,15 +143,8 @@ export class FloodBroadcast implements BroadcastStrategy {
     }
   }
 
-  private originate(
-    payload: Uint8Array,
-    minSeq: number | undefined,
-    now: Millis,
-    out: ProtocolAction[],
-  ): void {
+  private originate(payload: Uint8Array, minSeq: number | undefined, out: ProtocolAction[]): void {
     const seq = this.sequence.take(minSeq);
-    // Remember our own message so that copies flooding back count as duplicates.
-    this.seen.add(messageKey(this.selfId, seq), now);
     this.counters.broadcasts++;
     const signature = this.authenticator?.sign(this.selfId, seq, payload);
     const message: Gossip = { type: 'gossip', origin: this.selfId, seq, hops: 0, signature, payload };
