@@ -125,7 +125,6 @@ export async function link(a: Started, b: Started): Promise<void> {
   await upAtB;
 }
 
-/** Every 'message' a manager emits, in order. */
 /** A raw peer dialled to `a` that says Hello, once `a` reports the link up. */
 export async function rawNeighbour(a: Started): Promise<{ reader: RawPeer; peer: PeerInfo }> {
   const reader = await RawPeer.dial(a.info.address);
@@ -134,6 +133,7 @@ export async function rawNeighbour(a: Started): Promise<{ reader: RawPeer; peer:
   return { reader, peer };
 }
 
+/** Every gossip message a manager emits, in order: who relayed it and its seq. */
 export function recordMessages(manager: LinkManager): { from: NodeId; seq: number }[] {
   const received: { from: NodeId; seq: number }[] = [];
   manager.on('message', (from, message) => {
