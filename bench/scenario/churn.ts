@@ -32,6 +32,19 @@ export function reachableSurvivors(
   return reached;
 }
 
+/**
+ * Per message, the share of `group` it reached. None for an empty group, so that every average
+ * over it is n/a: a publisher cut off from every survivor reaches all of nobody, which is no 100%.
+ */
+export function sharesOf(
+  messages: number,
+  group: ReadonlySet<number>,
+  deliveredAmong: (message: number, group: ReadonlySet<number>) => number,
+): number[] {
+  if (group.size === 0) return [];
+  return Array.from({ length: messages }, (_, k) => ratio(deliveredAmong(k, group), group.size) as number);
+}
+
 /** First index from which every later entry is 1 (complete); null if the last one is not. */
 export function firstFullFrom(perMessage: readonly number[]): number | null {
   let first: number | null = null;
@@ -92,12 +105,9 @@ export async function runChurn(
   progress({ phase: 'churn tail', done: 0, total: 1 });
   await delay(config.churnTailMs);
 
-  const perMessage: number[] = [];
-  const perMessageReachable: number[] = [];
-  for (let k = 0; k < m; k++) {
-    perMessage.push(ratio(log.deliveredAmong(k, others), others.length) ?? 1);
-    perMessageReachable.push(ratio(log.deliveredAmong(k, reachable), reachable.size) ?? 1);
-  }
+  const deliveredAmong = (k: number, group: ReadonlySet<number>): number => log.deliveredAmong(k, group);
+  const perMessage = sharesOf(m, new Set(others), deliveredAmong);
+  const perMessageReachable = sharesOf(m, reachable, deliveredAmong);
   const firstFull = firstFullFrom(perMessage);
   return {
     killed: killed.length,

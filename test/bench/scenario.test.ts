@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../../bench/cluster/node-host.js';
 import { judge } from '../../bench/report/figures.js';
-import { firstFullFrom, reachableSurvivors } from '../../bench/scenario/churn.js';
+import { firstFullFrom, reachableSurvivors, sharesOf } from '../../bench/scenario/churn.js';
 import { isFormed } from '../../bench/scenario/formation.js';
 import { HEADER_BYTES, MessagePhase, makePayload, readHeader } from '../../bench/scenario/payload.js';
 import { distribution, ratio } from '../../bench/scenario/stats.js';
@@ -58,6 +58,15 @@ describe('bench scenario pieces', () => {
     expect([...reachableSurvivors(line, new Set([0, 2, 3]), 3)]).toEqual([2]);
     expect(firstFullFrom([0.5, 1, 0.9, 1, 1])).toBe(3);
     expect(firstFullFrom([1, 1, 0.9])).toBeNull();
+  });
+
+  it('churn shares are per message, and none for a publisher that reaches no survivor', () => {
+    const delivered = [2, 1, 0];
+    const among = (k: number): number => delivered[k] as number;
+    expect(sharesOf(3, new Set([4, 7]), among)).toEqual([1, 0.5, 0]);
+    // Not "all of nobody": an empty group has no share, so its averages are n/a rather than 100%.
+    expect(sharesOf(3, new Set(), among)).toEqual([]);
+    expect(firstFullFrom(sharesOf(3, new Set(), among))).toBeNull();
   });
 
   it('judges ratio targets against GossipSub and absolute ones alone', () => {
