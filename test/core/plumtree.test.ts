@@ -1295,4 +1295,112 @@ describe('Plumtree under hostile control messages', () => {
     expect(answers).toBe(1);
     expect(node.protocol.stats()).toMatchObject({ graftsAnswered: 1, graftAnswersWithheld: 99 });
   });
+
+  it('losing a tree link relinks only the neighbours lazy somewhere: an eager one gets no Relink', () => {
+    // Peers 1 and 4 are tree links; 2 is lazy.
+    const node = new Node().withNeighbours(1, 2, 4).pruneFrom(2);
+    const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(sent(down, 'relink').map((s) => s.to.id)).toEqual([peer(2).id]);
+    expect(node.protocol.stats()).toMatchObject({ relinksSent: 1, eagerPeers: 2, lazyPeers: 0 });
+  });
+
+  it('a neighbour back in the same graft timeout has a fresh catch-up budget: the spent one went down with the link', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.receive(1, gossip(9, 4));
+    node.receive(1, gossip(9, 5)); // origin 9's own tree from here on
+    node.receive(1, gossip(9, 6, 0, new Uint8Array(CATCH_UP_BYTES_PER_PEER)));
+    node.receive(1, gossip(9, 7, 0, new Uint8Array(1)));
+    const graft = { type: 'graft', origin: peer(9).id, seq: 5, request: false } as const;
+    // Message 6 spends the window's budget; message 7 waits for the next window.
+    expect(sent(node.receive(2, graft), 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([6]);
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, node.now);
+    node.withNeighbours(2);
+    // Back at once: message 6 goes again, as a repeated answer does (the first may have been lost).
+    expect(sent(node.receive(2, graft), 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([6]);
+  });
+
+  it('re-parents through the shortest of the announcements that beat the payload, not the first', () => {
+    const node = new Node({ optimisationThreshold: 4 }).withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    node.receive(1, gossip(9, 4, 5)); // so that message 5 follows origin 9's own tree
+    node.receive(3, ihave([9, 5, 4])); // through 3: 5 hops, one shorter than through 1
+    node.receive(2, ihave([9, 5, 0])); // through 2: 1 hop
+    const actions = node.receive(1, gossip(9, 5, 5));
+    expect(sent(actions).map((s) => [s.to.id, s.message.type])).toEqual([
+      [peer(2).id, 'graft'],
+      [peer(1).id, 'prune'],
+    ]);
+  });
+
+  it('an announcement tells a lazy peer nothing up to one hop short of the threshold, and something at it', () => {
+    // The default threshold is 2; we have message 5 at 5 hops, so our path through us is 6 long.
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    node.receive(2, ihave([9, 5, 7])); // 7 - 6 = 1: no shorter by the threshold
+    node.receive(3, ihave([9, 5, 8])); // 8 - 6 = 2: shorter by the threshold
+    expect(announcedTo(node, node.receive(1, gossip(9, 5, 4)))).toEqual([peer(3).id]);
+    // The same when the peer announces after our announcement is queued: only 2's is taken back.
+    const queued = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const relay = queued.receive(1, gossip(9, 5, 4));
+    queued.receive(2, ihave([9, 5, 7]));
+    queued.receive(3, ihave([9, 5, 8]));
+    expect(announcedTo(queued, relay)).toEqual([peer(3).id]);
+  });
+
+  it('a batch sent full leaves nothing queued for that peer: the flush does not repeat it', () => {
+    const node = new Node({ ihaveBatchMax: 2 }).withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const first = node.broadcast();
+    const full = sent(node.broadcast(), 'ihave');
+    expect(full.map((s) => s.to.id)).toEqual([peer(2).id, peer(3).id]);
+    const entries = { type: 'ihave', entries: [0, 1].map((seq) => ({ origin: node.self.id, seq, hops: 0 })) };
+    expect(full.map((s) => s.message)).toEqual([entries, entries]);
+    expect(sent(node.fire(timerOf(first, 'ihaveFlush')))).toEqual([]);
+    expect(node.protocol.stats()).toMatchObject({ ihaveMessagesSent: 2, ihaveEntriesSent: 4 });
+  });
+
+  it("bends the shared tree by its own threshold even when that is below the own trees' one", () => {
+    const node = new Node({ optimisationThreshold: 5, sharedOptimisationThreshold: 2 })
+      .withNeighbours(1, 2)
+      .pruneFrom(2);
+    node.receive(1, gossip(9, 1, 5)); // 6 hops through peer 1
+    const swap = node.receive(2, ihave([9, 1, 2])); // 3 through peer 2: 3 shorter
+    expect(sent(swap).map((s) => `${s.message.type}>${s.to.id}`)).toEqual([
+      `graft>${peer(2).id}`,
+      `prune>${peer(1).id}`,
+    ]);
+  });
+
+  it('a Graft a whole graft timeout after the last one is no burst: the oldest announcer is asked', () => {
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(2, 3);
+    const first = timerOf(node.receive(2, ihave([9, 5, 1])), 'graftTimeout');
+    // Message 6 was announced by 3 first, then by 2.
+    const second = timerOf(node.receive(3, ihave([9, 6, 1])), 'graftTimeout');
+    node.receive(2, ihave([9, 6, 1]));
+    node.now = DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(node.fire(first))).toEqual([peer(2).id]);
+    node.now = 2 * DEFAULT_GRAFT_TIMEOUT;
+    expect(graftsTo(node.fire(second))).toEqual([peer(3).id]);
+  });
+
+  it('does not distrust a shortcut parent that is no tree link any more when the old parent is grafted', () => {
+    const node = shortcutThrough3();
+    node.now += 1_000;
+    // A duplicate from the new parent, past its fresh window, prunes it: it is no parent now.
+    expect(sent(node.receive(3, gossip(9, 2, 0)), 'prune').map((s) => s.to.id)).toEqual([peer(3).id]);
+    // Message 4 went missing, and the old parent had to be grafted for it.
+    graftedOnTimeout(node, 1, 4);
+    // Peer 3 announces it 1 hop away: not distrusted, a shortcut worth taking.
+    expect(graftsTo(node.receive(3, ihave([9, 4, 0])))).toEqual([peer(3).id]);
+    expect(node.protocol.stats().optimisations).toBe(2);
+  });
+
+  it('remembers the Grafts it answered across sweeps while the payload stays cached: a repeat is still withheld', () => {
+    const node = new Node().withNeighbours(1, 2);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.receive(1, gossip(9, 5));
+    const request = { type: 'graft', origin: peer(9).id, seq: 5, request: true } as const;
+    expect(sent(node.receive(2, request), 'gossip')).toHaveLength(1);
+    node.now = DEFAULT_PROTOCOL_OPTIONS.payloadCacheMaxAge - 1;
+    node.fire({ type: 'seenSweep' });
+    expect(answersRemembered(node)).toBe(1);
+    expect(sent(node.receive(2, request), 'gossip')).toEqual([]);
+  });
 });
