@@ -1313,6 +1313,7 @@ describe('Plumtree under hostile control messages', () => {
     const graft = { type: 'graft', origin: peer(9).id, seq: 5, request: false } as const;
     // Message 6 spends the window's budget; message 7 waits for the next window.
     expect(sent(node.receive(2, graft), 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([6]);
+    expect(node.protocol.stats()).toMatchObject({ catchUpPayloadsSent: 1, graftAnswersWithheld: 1 });
     node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, node.now);
     node.withNeighbours(2);
     // Back at once: message 6 goes again, as a repeated answer does (the first may have been lost).
@@ -1402,5 +1403,19 @@ describe('Plumtree under hostile control messages', () => {
     node.fire({ type: 'seenSweep' });
     expect(answersRemembered(node)).toBe(1);
     expect(sent(node.receive(2, request), 'gossip')).toEqual([]);
+  });
+
+  it('leaves out of a catch-up, and counts as withheld, a payload it sent the peer in answer to a Graft', () => {
+    const node = new Node().withNeighbours(1, 2);
+    for (let seq = 4; seq <= 7; seq++) node.receive(1, gossip(9, seq)); // origin 9's own tree from 5
+    const request = { type: 'graft', origin: peer(9).id, seq: 6, request: true } as const;
+    expect(sent(node.receive(2, request), 'gossip')).toHaveLength(1);
+    const graft = { type: 'graft', origin: peer(9).id, seq: 5, request: false } as const;
+    expect(sent(node.receive(2, graft), 'gossip').map((s) => (s.message as Gossip).seq)).toEqual([7]);
+    expect(node.protocol.stats()).toMatchObject({
+      graftsAnswered: 1,
+      catchUpPayloadsSent: 1,
+      graftAnswersWithheld: 1,
+    });
   });
 });
