@@ -1418,4 +1418,16 @@ describe('Plumtree under hostile control messages', () => {
       graftAnswersWithheld: 1,
     });
   });
+
+  it('with a seen cache shorter than the payload cache, an announcement follows the seen cache, not the cached copy', () => {
+    const node = new Node({ seenCacheMaxAge: 1_000 }).withNeighbours(1, 2).pruneFrom(2);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.receive(1, gossip(9, 5));
+    node.now = 2_000;
+    node.fire({ type: 'seenSweep' }); // the seen cache forgot message 5; the payload cache has it
+    expect(node.protocol.stats()).toMatchObject({ seenCacheSize: 0, payloadCacheEntries: 1 });
+    // Unseen as far as the seen cache knows: it waits for the message as for any other.
+    expect(timersOf(node.receive(2, ihave([9, 5, 1]))).map((t) => t.timer.type)).toEqual(['graftTimeout']);
+    expect(node.protocol.stats().missingMessages).toBe(1);
+  });
 });
