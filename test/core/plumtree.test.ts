@@ -1430,4 +1430,25 @@ describe('Plumtree under hostile control messages', () => {
     expect(timersOf(node.receive(2, ihave([9, 5, 1]))).map((t) => t.timer.type)).toEqual(['graftTimeout']);
     expect(node.protocol.stats().missingMessages).toBe(1);
   });
+
+  it('a graft timeout that asks nobody distrusts no shortcut, though the peer grafted last is the parent it replaced', () => {
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 1, 5));
+    node.receive(1, gossip(9, 2, 5));
+    node.now += 1_000;
+    // The parent announces message 3: grafted at once, and timer 2 armed.
+    const grafted = node.receive(1, ihave([9, 3, 5]));
+    expect(graftsTo(grafted)).toEqual([peer(1).id]);
+    // Peer 3 shows a shortcut on message 2: it replaces parent 1.
+    node.now += 1;
+    expect(graftsTo(node.receive(3, ihave([9, 2, 0])))).toEqual([peer(3).id]);
+    // Timer 2 finds nobody left to ask for message 3: no Graft, so no evidence against peer 3.
+    node.now += DEFAULT_GRAFT_RETRY_TIMEOUT;
+    expect(graftsTo(node.fire(timerOf(grafted, 'graftTimeout')))).toEqual([]);
+    // Message 3 comes late from peer 1; peer 3 shows a shortcut on it too, and is trusted.
+    node.now += 1_000;
+    node.receive(1, gossip(9, 3, 5));
+    expect(graftsTo(node.receive(3, ihave([9, 3, 0])))).toEqual([peer(3).id]);
+    expect(node.protocol.stats().optimisations).toBe(2);
+  });
 });
