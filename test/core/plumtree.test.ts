@@ -1451,4 +1451,14 @@ describe('Plumtree under hostile control messages', () => {
     expect(graftsTo(node.receive(3, ihave([9, 3, 0])))).toEqual([peer(3).id]);
     expect(node.protocol.stats().optimisations).toBe(2);
   });
+
+  it("a Graft about a shared-tree message catches up only the shared tree's messages, not the origin's own tree's", () => {
+    const parent = new Node().withNeighbours(1, 2).pruneFrom(2);
+    parent.receive(1, gossip(9, 0));
+    parent.receive(1, gossip(9, 1)); // a copy of the shared tree for origin 9, with 2 lazy
+    parent.receive(1, gossip(9, 2)); // follows origin 9's own tree, which the Graft does not name
+    const graft = parent.receive(2, { type: 'graft', origin: peer(9).id, seq: 0, request: false });
+    expect(sent(graft)).toEqual([{ to: peer(2), message: { ...gossip(9, 1), hops: 1 } }]);
+    expect(parent.protocol.stats()).toMatchObject({ catchUpPayloadsSent: 1, graftAnswersWithheld: 0 });
+  });
 });
