@@ -1295,7 +1295,9 @@ describe('Plumtree under hostile control messages', () => {
     expect(answers).toBe(1);
     expect(node.protocol.stats()).toMatchObject({ graftsAnswered: 1, graftAnswersWithheld: 99 });
   });
+});
 
+describe('Plumtree: edges of the tree, the catch-up and the distrust rule that mutation found untested', () => {
   it('losing a tree link relinks only the neighbours lazy somewhere: an eager one gets no Relink', () => {
     // Peers 1 and 4 are tree links; 2 is lazy.
     const node = new Node().withNeighbours(1, 2, 4).pruneFrom(2);
