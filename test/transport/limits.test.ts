@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
@@ -14,7 +14,9 @@ import {
   ManagerPool,
   nextEvent,
   RawPeer,
+  randomNodeId,
   rawNeighbour,
+  rawSocket,
   recordMessages,
 } from './helpers.js';
 
@@ -119,9 +121,16 @@ describe('LinkManager: limits', () => {
   });
 
   // An unasked ShuffleReply: any peer may send one. A Relink resets the peer in every tree we keep.
+  // The others ask for membership work as a Join does: a walk to pass on, a neighbour to take, an
+  // overlay tag to answer or to pass on to every neighbour.
+  const named: PeerInfo = { id: randomNodeId(), address: `${LOOPBACK}:4000` };
   it.each<[string, WireMessage]>([
     ['unasked ShuffleReplies', { type: 'shuffleReply', peers: [] }],
     ['Relinks', { type: 'relink' }],
+    ['ForwardJoins', { type: 'forwardJoin', peer: named, ttl: 3 }],
+    ['Neighbor requests', { type: 'neighbor', priority: 'low' }],
+    ['Shuffles', { type: 'shuffle', origin: named, ttl: 3, peers: [] }],
+    ['OverlayTags', { type: 'overlayTag', tag: randomNodeId(), probe: true }],
   ])('drops %s above the per-peer rate too', async (_what, request) => {
     const b = await pool.start();
     const flooder = await RawPeer.dial(b.info.address);
@@ -149,5 +158,56 @@ describe('LinkManager: limits', () => {
     expect(a.manager.backlogged()).toBe(true);
     await nextEvent(a.manager, 'drain');
     expect(a.manager.backlogged()).toBe(false);
+  });
+
+  it("counts only a host's inbound connections against its caps, not this node's own links to it", async () => {
+    const b = await pool.start({ maxLinksPerHost: 1, maxPendingHandshakesPerHost: 1 });
+    const a = await pool.start();
+    await link(b, a); // B's own link to a node on LOOPBACK
+    // B's own dial to a listener on LOOPBACK that never answers: a handshake of B's in progress.
+    const mute = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => mute.listen(0, LOOPBACK, resolve));
+    try {
+      const port = (mute.address() as AddressInfo).port;
+      b.manager.send({ id: randomNodeId(), address: `${LOOPBACK}:${port}` }, { type: 'join' });
+      expect(b.manager.stats().pendingHandshakes).toBe(0); // only inbound ones count
+      const rejected: string[] = [];
+      b.manager.on('rejected', (_remote, _reason, code) => rejected.push(code));
+      // Another node on the same host: the first inbound connection and handshake from it.
+      await link(await pool.start(), b);
+      expect(rejected).toEqual([]);
+      expect(b.manager.links()).toHaveLength(2);
+    } finally {
+      mute.close();
+    }
+  });
+
+  it("emits 'drain' only once no link is backlogged any more", async () => {
+    const a = await pool.start({ sendHighWaterBytes: 64 * 1024 });
+    const readers = [await rawNeighbour(a), await rawNeighbour(a)];
+    for (const { reader, peer } of readers) {
+      sockets.push(reader.socket);
+      reader.socket.pause(); // never reads again: its queue cannot drain by itself
+      for (let seq = 0; seq < 400; seq++) a.manager.send(peer, gossip(a.info.id, seq, 16 * 1024));
+    }
+    let drains = 0;
+    a.manager.on('drain', () => drains++);
+    const [first, second] = readers as [(typeof readers)[0], (typeof readers)[0]];
+    a.manager.disconnect(first.peer.id);
+    expect(drains).toBe(0); // the other link is still backlogged
+    expect(a.manager.backlogged()).toBe(true);
+    a.manager.disconnect(second.peer.id);
+    expect(drains).toBe(1);
+    expect(a.manager.backlogged()).toBe(false);
+  });
+
+  it('stops counting a handshake as pending as soon as it is refused, before its socket has closed', async () => {
+    const b = await pool.start({ handshakeTimeoutMs: 150 });
+    const rejected = nextEvent<[string, string, string]>(b.manager, 'rejected');
+    sockets.push(await rawSocket(b.info.address)); // says nothing: refused at the handshake timeout
+    await eventually('B to take the connection', () => b.manager.stats().pendingHandshakes === 1);
+    expect((await rejected)[2]).toBe('timeout');
+    // The socket's 'close' comes a turn of the event loop later: the refusal itself frees the slot.
+    expect(b.manager.stats().pendingHandshakes).toBe(0);
   });
 });

@@ -1,13 +1,16 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame, LENGTH_PREFIX_BYTES } from '../../src/codec/index.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { SelfDialError } from '../../src/transport/link-manager.js';
+import { SecureChannel } from '../../src/transport/secure-channel.js';
 import {
   closedPort,
   eventually,
   gossip,
   LOOPBACK,
+  link,
   ManagerPool,
   nextEvent,
   randomNodeId,
@@ -227,5 +230,48 @@ describe('LinkManager: links and messages', () => {
   it('refuses a second listen()', async () => {
     const a = await pool.start();
     await expect(a.manager.listen()).rejects.toThrow(/already listening/);
+  });
+
+  it('queues for a peer still dialing until its sealed frames fill maxSendQueueBytes exactly', async () => {
+    const identity = generateIdentity();
+    const frame = encodeFrame(gossip(identity.id, 0, 1024));
+    const sealed = SecureChannel.sealedLength(frame.length - LENGTH_PREFIX_BYTES);
+    const a = await pool.start({ identity, maxSendQueueBytes: 3 * sealed });
+    const b = await pool.start();
+    const atB = recordMessages(b.manager);
+    // Three frames fill the queue to the byte: all three are kept, the fourth is dropped.
+    for (let seq = 0; seq < 4; seq++) a.manager.send(b.info, gossip(a.info.id, seq, 1024));
+    expect(a.manager.stats().unsendableMessages).toBe(1);
+    await eventually('the queued messages at B', () => atB.length === 3);
+    expect(atB.map((m) => m.seq)).toEqual([0, 1, 2]);
+  });
+
+  it('sends a frame that fills an empty send queue to exactly maxSendQueueBytes', async () => {
+    const identity = generateIdentity();
+    const frame = encodeFrame(gossip(identity.id, 1, 4096));
+    const maxSendQueueBytes = SecureChannel.sealedLength(frame.length - LENGTH_PREFIX_BYTES);
+    const a = await pool.start({ identity, maxSendQueueBytes });
+    const b = await pool.start();
+    await link(a, b);
+    await eventually(
+      "A's socket to have handed everything to the kernel",
+      () => a.manager.stats().pendingWriteBytes === 0,
+    );
+    const atB = recordMessages(b.manager);
+    a.manager.send(b.info, gossip(a.info.id, 1, 4096));
+    await eventually('B to receive it', () => atB.length === 1);
+    expect(a.manager.stats().rejections['send-queue-full']).toBe(0);
+    expect(a.manager.links()).toHaveLength(1);
+  });
+
+  it('sends the frames queued before the link ahead of those sent from a linkUp listener', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const atB = recordMessages(b.manager);
+    a.manager.once('linkUp', (peer) => a.manager.send(peer, gossip(a.info.id, 3)));
+    a.manager.send(b.info, gossip(a.info.id, 1));
+    a.manager.send(b.info, gossip(a.info.id, 2));
+    await eventually('all three at B', () => atB.length === 3);
+    expect(atB.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 });
