@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
-import { eventually, gossip, link, ManagerPool, nextEvent, RawPeer, recordMessages } from './helpers.js';
+import {
+  eventually,
+  gossip,
+  link,
+  ManagerPool,
+  nextEvent,
+  RawPeer,
+  rawSocket,
+  recordMessages,
+} from './helpers.js';
 
 const pool = new ManagerPool();
 afterEach(() => pool.closeAll());
@@ -75,6 +84,39 @@ describe('LinkManager: dead link detection', () => {
     const a = await pool.start();
     const b = await pool.start();
     await link(a, b);
+    const down = nextEvent<[PeerInfo, string]>(a.manager, 'linkDown');
+    b.manager.disconnect(a.info.id);
+    expect(await down).toEqual([b.info, 'remote']);
+    const up = nextEvent<[PeerInfo, string]>(a.manager, 'linkUp');
+    a.manager.send(b.info, { type: 'join' });
+    expect(await up).toEqual([b.info, 'out']);
+  });
+
+  it("reports a silent link down as 'timeout' at once, though a handshake from its host is in progress", async () => {
+    // No handshake times out during this test. Only a FIN, which may be the peer retiring a
+    // duplicate, makes the manager wait for a replacement link; a silent link is simply dead.
+    const b = await pool.start({ ...fast, handshakeTimeoutMs: 60_000 });
+    const silent = await RawPeer.dial(b.info.address);
+    const up = nextEvent<[PeerInfo, string]>(b.manager, 'linkUp');
+    silent.hello();
+    const [peer] = await up;
+    const pending = await rawSocket(b.info.address); // begun before the loss, from the same host
+    try {
+      const down = nextEvent<[PeerInfo, string]>(b.manager, 'linkDown');
+      expect(await down).toEqual([peer, 'timeout']);
+      expect(b.manager.links()).toEqual([]);
+    } finally {
+      silent.socket.destroy();
+      pending.destroy();
+    }
+  });
+
+  it('dials again on a send once a link that came from an earlier send is gone', async () => {
+    const a = await pool.start();
+    const b = await pool.start();
+    const firstUp = nextEvent<[PeerInfo, string]>(a.manager, 'linkUp');
+    a.manager.send(b.info, { type: 'join' }); // the link comes from this send's dial
+    expect(await firstUp).toEqual([b.info, 'out']);
     const down = nextEvent<[PeerInfo, string]>(a.manager, 'linkDown');
     b.manager.disconnect(a.info.id);
     expect(await down).toEqual([b.info, 'remote']);

@@ -9,6 +9,7 @@ import {
   eventually,
   gossip,
   LOOPBACK,
+  link,
   ManagerPool,
   nextEvent,
   RawPeer,
@@ -170,5 +171,40 @@ describe('LinkManager: behaviour found untested by mutation', () => {
     sockets.push(await rawSocket(b.info.address)); // refused at once, before any byte
     expect((await refused)[2]).toBe('too-many-links-from-host');
     expect(b.manager.stats().handshakeFailures).toBe(1);
+  });
+
+  it('ends a retired link whose peer neither ends it nor talks after one idle timeout', async () => {
+    const IDLE_MS = 500;
+    const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 100 });
+    const identity = generateIdentity();
+    // Half open: our FIN does not end the peer's side, and the peer says nothing more.
+    const port = Number(a.info.address.slice(a.info.address.lastIndexOf(':') + 1));
+    const halfOpen = tcpConnect({ host: LOOPBACK, port, allowHalfOpen: true });
+    sockets.push(halfOpen);
+    await nextEvent(halfOpen, 'connect');
+    const peer = new RawPeer(halfOpen, true, identity);
+    await peer.secured;
+    const up = nextEvent<[PeerInfo]>(a.manager, 'linkUp');
+    peer.hello();
+    await up;
+    const since = performance.now();
+    a.manager.disconnect(identity.id);
+    await eventually('the retired link to close', () => a.manager.stats().linksClosed === 1);
+    // One idle timeout and a tick, not the LINGER_MAX_IDLE_TIMEOUTS a talking peer may have.
+    expect(performance.now() - since).toBeLessThan(3 * IDLE_MS);
+  });
+
+  it('stops its housekeeping timer once its last socket has closed', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+    const before = timers();
+    const a = await pool.start();
+    const b = await pool.start();
+    await link(a, b);
+    expect(timers()).toBeGreaterThan(before);
+    b.manager.disconnect(a.info.id);
+    for (const m of [a.manager, b.manager]) await m.settle(DEADLINE_MS);
+    expect(a.manager.stats().linksClosed + b.manager.stats().linksClosed).toBe(2);
+    // Nothing left to look after: no timer keeps the process alive, though neither was closed.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });
