@@ -1,7 +1,9 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { WireMessage } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
+import type { LinkManagerOptions } from '../../src/transport/options.js';
 import {
   eventually,
   gossip,
@@ -28,12 +30,12 @@ afterEach(async () => {
 });
 
 /** Our manager has an 'out' link to the raw peer, the peer has retired it, its own dial is handshaking. */
-async function peerRetiresOurLink() {
+async function peerRetiresOurLink(options: Partial<LinkManagerOptions> = {}) {
   // The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
   const [peerIdentity, ourIdentity] = orderedIdentities();
   const PEER_ID = peerIdentity.id;
   const OUR_ID = ourIdentity.id;
-  const us = await pool.start({ identity: ourIdentity });
+  const us = await pool.start({ ...options, identity: ourIdentity });
   const events: string[] = [];
   us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
   us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
@@ -66,7 +68,7 @@ async function peerRetiresOurLink() {
   const ended = new Promise((resolve) => duplicate.socket.once('end', resolve));
   duplicate.socket.end();
   await ended;
-  return { us, peer, events, winner: winnerPeer, onWinner, PEER_ID, OUR_ID };
+  return { us, peer, events, winner: winnerPeer, onWinner, PEER_ID, OUR_ID, peerIdentity };
 }
 
 describe('LinkManager: replacement of a retired link', () => {
@@ -91,6 +93,20 @@ describe('LinkManager: replacement of a retired link', () => {
     }).toEqual({ frames: ['hello', 'gossip'], ended: true, events: ['up out', 'down local'], links: 0 });
   });
 
+  it('after disconnect() in the wait, takes up a link the peer began after the loss as a new link', async () => {
+    const { us, peer, events, peerIdentity } = await peerRetiresOurLink();
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up out', 'down local']);
+    // The peer dials again while the handshake begun before the loss is still pending: a new link.
+    const late = await RawPeer.dial(us.info.address, peerIdentity);
+    const up = nextEvent(us.manager, 'linkUp');
+    late.hello(1);
+    await up;
+    expect(events).toEqual(['up out', 'down local', 'up in']);
+    expect(us.manager.links().map((l) => l.peer.id)).toEqual([peer.id]);
+    late.socket.destroy();
+  });
+
   it('moves to the winning link silently when its Hello arrives after the FIN', async () => {
     const { us, peer, events, winner, onWinner, PEER_ID, OUR_ID } = await peerRetiresOurLink();
     us.manager.send(peer, gossip(OUR_ID, 2)); // queued: no usable link right now
@@ -113,6 +129,188 @@ describe('LinkManager: replacement of a retired link', () => {
     await down;
     expect(events).toEqual(['up out', 'down remote']);
     expect(us.manager.links()).toEqual([]);
+  });
+
+  it('drops the frames queued for the replacement link once the peer is reported down', async () => {
+    // Room for two frames of 1 KiB queued for a peer being dialled, not for three.
+    const { us, peer, events, winner, OUR_ID } = await peerRetiresOurLink({ maxSendQueueBytes: 3000 });
+    us.manager.send(peer, gossip(OUR_ID, 2, 1024)); // queued for the replacement link
+    const down = nextEvent(us.manager, 'linkDown');
+    winner.socket.end();
+    await down;
+    expect(events).toEqual(['up out', 'down remote']);
+    // A new dial starts with an empty queue: the frame queued for the lost link went with it.
+    us.manager.send(peer, gossip(OUR_ID, 3, 1024));
+    us.manager.send(peer, gossip(OUR_ID, 4, 1024));
+    expect(us.manager.stats().unsendableMessages).toBe(0);
+  });
+
+  it('disconnect() during the wait hands the queued frames to the pending dial only, not to the other handshake too', async () => {
+    const peerIdentity = generateIdentity();
+    const us = await pool.start();
+    const events: string[] = [];
+    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer((socket) => resolve(socket));
+      servers.push(server);
+      server.listen(0, LOOPBACK);
+    });
+    const server = servers[0] as Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
+
+    // Our send() dial to the peer, held in its handshake: the peer does not answer it yet.
+    us.manager.send(peer, gossip(us.info.id, 1));
+    const dialed = await accepted;
+    // Meanwhile the peer's own dial comes up, and it opens another that says no Hello yet.
+    const up = nextEvent(us.manager, 'linkUp');
+    const first = await RawPeer.dial(us.info.address, peerIdentity);
+    first.hello(port);
+    await up;
+    const other = await RawPeer.dial(us.info.address, peerIdentity);
+    // The peer ends the link in use: we wait, as both handshakes could bring its replacement.
+    const ended = new Promise((resolve) => first.socket.once('end', resolve));
+    first.socket.end();
+    await ended;
+    us.manager.send(peer, gossip(us.info.id, 2)); // queued for the replacement link
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up in', 'down local']);
+
+    // The other handshake completes first: it brings nothing, and is ended.
+    const otherEnded = new Promise((resolve) => other.socket.once('end', resolve));
+    other.hello(port);
+    await otherEnded;
+    // Then our dial: it delivers the queued frame, and is ended.
+    const raw = new RawPeer(dialed, false, peerIdentity);
+    await raw.secured;
+    const dialEnded = new Promise((resolve) => dialed.once('end', resolve));
+    raw.hello(port);
+    await dialEnded;
+    const seqs = (frames: WireMessage[]) => frames.flatMap((f) => (f.type === 'gossip' ? [f.seq] : []));
+    expect({ first: seqs(first.frames), other: seqs(other.frames), dial: seqs(raw.frames) }).toEqual({
+      first: [1],
+      other: [],
+      dial: [2],
+    });
+    expect(events).toEqual(['up in', 'down local']);
+  });
+
+  it('reports no dialFailed when its send() dial fails after the peer came up by its own dial', async () => {
+    const peerIdentity = generateIdentity();
+    const us = await pool.start();
+    const events: string[] = [];
+    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+    us.manager.on('dialFailed', () => events.push('dialFailed'));
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer((socket) => resolve(socket));
+      servers.push(server);
+      server.listen(0, LOOPBACK);
+    });
+    const server = servers[0] as Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
+
+    us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
+    const dialed = await accepted;
+    const up = nextEvent(us.manager, 'linkUp');
+    const theirs = await RawPeer.dial(us.info.address, peerIdentity);
+    theirs.hello(port);
+    await up;
+    await eventually('the queued frame on their link', () => theirs.frames.some((f) => f.type === 'gossip'));
+    // Our dial fails now: the peer is up all the same, and the node must not be told otherwise.
+    dialed.on('error', () => {});
+    const failures = us.manager.stats().handshakeFailures;
+    dialed.destroy();
+    await eventually('our dial to fail', () => us.manager.stats().handshakeFailures > failures);
+    expect(events).toEqual(['up in']);
+    expect(us.manager.links()).toEqual([
+      { peer: { id: peerIdentity.id, address: `${LOOPBACK}:${port}` }, direction: 'in' },
+    ]);
+    theirs.socket.destroy();
+  });
+
+  it('disconnect() after the peer came up by its own dial ends our send() dial too, unannounced', async () => {
+    const peerIdentity = generateIdentity();
+    const us = await pool.start();
+    const events: string[] = [];
+    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer((socket) => resolve(socket));
+      servers.push(server);
+      server.listen(0, LOOPBACK);
+    });
+    const server = servers[0] as Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
+
+    us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
+    const dialed = await accepted;
+    const up = nextEvent(us.manager, 'linkUp');
+    const theirs = await RawPeer.dial(us.info.address, peerIdentity);
+    theirs.hello(port);
+    await up;
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up in', 'down local']);
+    // Our dial completes after disconnect(): it has nothing to deliver, and we end it.
+    const raw = new RawPeer(dialed, false, peerIdentity);
+    await raw.secured;
+    const ended = new Promise((resolve) => dialed.once('end', resolve));
+    raw.hello(port);
+    await ended;
+    expect(events).toEqual(['up in', 'down local']);
+    expect(us.manager.links()).toEqual([]);
+    theirs.socket.destroy();
+  });
+
+  it('a dialAddress() begun before the loss and completed after disconnect() still resolves, as a new link', async () => {
+    const peerIdentity = generateIdentity();
+    const us = await pool.start();
+    const events: string[] = [];
+    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+    const listen = async (): Promise<{ port: number; accepted: Promise<Socket> }> => {
+      let onAccept: (socket: Socket) => void = () => {};
+      const accepted = new Promise<Socket>((resolve) => {
+        onAccept = resolve;
+      });
+      const server = createServer((socket) => onAccept(socket));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+      return { port: (server.address() as AddressInfo).port, accepted };
+    };
+    const first = await listen();
+    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${first.port}` };
+    const up = nextEvent(us.manager, 'linkUp');
+    us.manager.send(peer, gossip(us.info.id, 1));
+    const link1 = new RawPeer(await first.accepted, false, peerIdentity);
+    await link1.secured;
+    link1.hello(first.port);
+    await up;
+    // A bootstrap dial of the same peer at another address, held in its handshake.
+    const second = await listen();
+    const bootstrap = us.manager.dialAddress(`${LOOPBACK}:${second.port}`);
+    const dialed = await second.accepted;
+    // The peer ends the link: we wait, as the bootstrap dial could be its replacement.
+    const ended = new Promise((resolve) => link1.socket.once('end', resolve));
+    link1.socket.end();
+    await ended;
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up out', 'down local']);
+    // The bootstrap dial was asked for by itself: it resolves and comes up, not drained and ended.
+    const again = nextEvent(us.manager, 'linkUp');
+    const raw = new RawPeer(dialed, false, peerIdentity);
+    await raw.secured;
+    raw.hello(second.port);
+    await again;
+    await expect(bootstrap).resolves.toMatchObject({ id: peerIdentity.id });
+    expect(events).toEqual(['up out', 'down local', 'up out']);
+    dialed.destroy();
   });
 });
 
