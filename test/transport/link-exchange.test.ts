@@ -206,6 +206,16 @@ describe('LinkManager: links and messages', () => {
     expect(a.manager.stats().framesOut).toBe(0);
   });
 
+  it('reports dialFailed for a peer whose address is malformed', async () => {
+    const a = await pool.start();
+    const peer = { id: randomNodeId(), address: 'not an address' };
+    const failed = nextEvent<[PeerInfo, Error]>(a.manager, 'dialFailed');
+    a.manager.send(peer, gossip(a.info.id, 1));
+    const [who, error] = await failed;
+    expect(who).toEqual(peer);
+    expect(error.message).toMatch(/malformed address/);
+  });
+
   it('fails a dial whose address answers with another id', async () => {
     const a = await pool.start();
     const b = await pool.start();
