@@ -163,6 +163,19 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(LATE_RECONNECT_INTERVAL / 2);
   });
 
+  it('sends no second try while the first still awaits its answer', () => {
+    const node = new Harness({ activeViewSize: 2, neighborRequestTimeout: 60_000 }).withNeighbours(1, 2);
+    node.withPassive(3, 4);
+    node.protocol.handle({ type: 'start' }, 0);
+    lose(node, true);
+    expect(neighborRequests(reconnectTick(node, DEFAULT_RECONNECT_INTERVAL))).toEqual([
+      { to: peer(1).id, priority: 'high' },
+    ]);
+    // Due again 20 s later, but the request is still out.
+    expect(neighborRequests(reconnectTick(node, 3 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+    expect(node.protocol.stats().reconnects).toBe(1);
+  });
+
   it('a peer lost at another time that answers does not stop the tries of one still cut off', () => {
     const node = fullNode();
     lose(node, true); // peer 1, behind a cut that lasts
@@ -446,6 +459,20 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
     expect(actionsOf(fired, 'disconnect').map((a) => a.peer.id)).toEqual([peer(7).id]);
     // A late answer is then only a stranger's tag.
     expect(sends(node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false }))).toEqual([]);
+  });
+
+  it('lets the timeout of an earlier probe, answered already, leave the contact’s next probe alone', () => {
+    const node = fullNode();
+    const [first] = probeTimer(lateContact(node, 7));
+    if (first?.type !== 'setTimer') throw new Error('no probe timer');
+    // Answered with our tag, then dialled again later (the runtime's next mergeInterval).
+    node.receive(7, { type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
+    expect(probeTimer(lateContact(node, 7))).toHaveLength(1);
+    const stale = node.protocol.handle({ type: 'timer', timer: first.timer }, first.after);
+    expect(actionsOf(stale, 'disconnect')).toEqual([]);
+    // The second probe still awaits its answer: another overlay's tag draws a Join.
+    const answered = node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false });
+    expect(sends(answered, 'join').map((s) => s.to.id)).toEqual([peer(7).id]);
   });
 
   it('counts a contact as settled once it answers with our tag or becomes a neighbour, not before', () => {

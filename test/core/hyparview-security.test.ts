@@ -84,6 +84,15 @@ describe('HyParView against a hostile peer: passive view', () => {
     expectSaneViews(node);
   });
 
+  it('keeps no hint from a stranger: one that later becomes a neighbour and leaves hands it nothing', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.receive(7, { type: 'shuffleReply', peers: [fake(1), fake(2)] });
+    node.receive(7, { type: 'neighbor', priority: 'high' });
+    node.receive(7, { type: 'disconnect', alive: true });
+    expect(node.passive()).toEqual([peer(7).id]);
+    expectSaneViews(node);
+  });
+
   it('never takes a known peer’s address from a ShuffleReply or a Shuffle’s entries', () => {
     const node = new Harness().withNeighbours(1, 2, 3);
     node.withPassive(...HONEST_PASSIVE);

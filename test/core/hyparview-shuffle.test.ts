@@ -54,6 +54,15 @@ describe('HyParView shuffle (§4.4)', () => {
     }
   });
 
+  it('walks a shuffle at ttl 1 on once more, with ttl 0, rather than answering it', () => {
+    const node = new Harness().withNeighbours(1, 2, 20);
+    const actions = node.receive(1, shuffle(peer(20), 1, [peer(21)]));
+    expect(sends(actions, 'shuffleReply')).toEqual([]);
+    expect(sends(actions, 'shuffle')).toEqual([
+      { type: 'send', to: peer(2), message: shuffle(peer(20), 0, [peer(21)]) },
+    ]);
+  });
+
   it('answers at ttl 0 straight to the origin, closes that temporary link, and learns the peers', () => {
     const node = new Harness({ activeViewSize: 2 }).withNeighbours(1, 2);
     node.withPassive(3, 4, 5);
