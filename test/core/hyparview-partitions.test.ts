@@ -95,6 +95,20 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(tries.at(-1)).toBeGreaterThan(RECONNECT_EAGER_PERIOD - DEFAULT_RECONNECT_BACKOFF_MAX);
   });
 
+  it('counts the hour’s last moment as eager still: a try due then goes out then', () => {
+    // No doubling: a try every tick, the last at exactly RECONNECT_EAGER_PERIOD.
+    const node = new Harness({
+      activeViewSize: 2,
+      reconnectBackoffMax: DEFAULT_RECONNECT_INTERVAL,
+    }).withNeighbours(1, 2);
+    node.withPassive(3, 4);
+    node.protocol.handle({ type: 'start' }, 0);
+    lose(node, true);
+    const tries = triesUntil(node, RECONNECT_EAGER_PERIOD);
+    expect(tries).toHaveLength(RECONNECT_EAGER_PERIOD / DEFAULT_RECONNECT_INTERVAL);
+    expect(tries.at(-1)).toBe(RECONNECT_EAGER_PERIOD);
+  });
+
   it('after the hour, keeps trying now and then, about every LATE_RECONNECT_INTERVAL: a partition can last', () => {
     const node = fullNode();
     lose(node, true);
@@ -135,6 +149,28 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     const firsts = [1, 2, 3, 4, 5].map(firstLateTry);
     for (const at of firsts) expect(at).toBeDefined();
     expect(new Set(firsts).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('draws the first late try anew for a later cut: an old cut’s schedule does not carry over', () => {
+    const secondCutsFirstLateTry = (seed: number): number | undefined => {
+      const node = new Harness({ activeViewSize: 2 }, seed).withNeighbours(1, 2);
+      node.protocol.handle({ type: 'start' }, 0);
+      const span = RECONNECT_EAGER_PERIOD + LATE_RECONNECT_INTERVAL + DEFAULT_RECONNECT_INTERVAL;
+      node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, 0);
+      expect(triesUntil(node, span).some((at) => at > RECONNECT_EAGER_PERIOD)).toBe(true);
+      // The first cut heals (peer 1 reaches for us); a second one comes later.
+      node.receive(1, { type: 'neighbor', priority: 'high' });
+      const cut = 2 * span;
+      node.now = cut;
+      node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, cut);
+      const second = triesUntil(node, cut + span, cut + DEFAULT_RECONNECT_INTERVAL).find(
+        (at) => at > cut + RECONNECT_EAGER_PERIOD,
+      );
+      return second === undefined ? undefined : second - cut;
+    };
+    const seconds = [1, 2, 3, 4, 5].map(secondCutsFirstLateTry);
+    for (const at of seconds) expect(at).toBeDefined();
+    expect(new Set(seconds).size).toBeGreaterThanOrEqual(4);
   });
 
   it('keeps the late schedule while a late try waits for its answer', () => {
