@@ -200,6 +200,17 @@ describe('HyParView active view repair', () => {
     expect(node.protocol.stats().escalations).toBe(2);
   });
 
+  it('alone, asks again with Neighbor{high} a peer whose refusal crossed the loss of its last neighbour', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1);
+    node.withPassive(3);
+    expect(neighborRequests(tick(node, 1_000))).toEqual([{ to: peer(3).id, priority: 'low' }]);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, node.now);
+    expect(node.active()).toEqual([]);
+    // The refusal of the request sent while it still had a neighbour: no refusal counts while alone.
+    const refused = node.receive(3, { type: 'neighborReply', accepted: false });
+    expect(neighborRequests(refused)).toEqual([{ to: peer(3).id, priority: 'high' }]);
+  });
+
   it('a request that times out drops the candidate and tries the next one; stale timeouts do nothing', () => {
     const node = smallFullNode({ maxConcurrentRequests: 1 });
     const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);

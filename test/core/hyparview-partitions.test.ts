@@ -7,6 +7,7 @@ import {
   DEFAULT_RECONNECT_INTERVAL,
   LATE_RECONNECT_INTERVAL,
   RECONNECT_EAGER_PERIOD,
+  RECONNECT_MEMORY_ENTRIES,
   TAG_FLOOD_INTERVAL,
 } from '../../src/core/membership/options.js';
 import type { ProtocolMessage } from '../../src/core/messages.js';
@@ -259,6 +260,36 @@ describe('HyParView reaching again for neighbours whose links went silent (beyon
     expect(neighborRequests(reconnectTick(node, 2 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
     expect(neighborRequests(reconnectTick(node, 100 * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
     expect(node.protocol.stats().reconnects).toBe(1);
+  });
+
+  it('counts a peer lost reconnectInterval after the one that answers as lost with it', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2, 3);
+    node.protocol.handle({ type: 'start' }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id, silent: true }, 0);
+    node.now = DEFAULT_RECONNECT_INTERVAL;
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id, silent: true }, node.now);
+    node.receive(1, { type: 'neighbor', priority: 'high' });
+    for (const at of [2, 4, 8, 16])
+      expect(neighborRequests(reconnectTick(node, at * DEFAULT_RECONNECT_INTERVAL))).toEqual([]);
+  });
+
+  it('remembers the last RECONNECT_MEMORY_ENTRIES peers lost to silence, forgetting the oldest first', () => {
+    const lost = Array.from({ length: RECONNECT_MEMORY_ENTRIES + 1 }, (_, i) => i + 1);
+    const node = new Harness({ activeViewSize: lost.length + 1 }).withNeighbours(...lost, 100);
+    node.protocol.handle({ type: 'start' }, 0);
+    const tried = (): Set<string> => {
+      const to = new Set<string>();
+      for (let tick = 1; tick <= 10 * RECONNECT_MEMORY_ENTRIES; tick++) {
+        for (const request of neighborRequests(reconnectTick(node, tick * DEFAULT_RECONNECT_INTERVAL))) {
+          to.add(request.to);
+          node.protocol.handle({ type: 'dialFailed', peer: request.to }, node.now);
+        }
+      }
+      return to;
+    };
+    for (const index of lost)
+      node.protocol.handle({ type: 'linkDown', peer: peer(index).id, silent: true }, 0);
+    expect(tried()).toEqual(new Set(lost.slice(1).map((index) => peer(index).id)));
   });
 
   it('stops reaching for the others lost with a peer that reached for us first', () => {
