@@ -169,6 +169,17 @@ describe('HyParView active view repair', () => {
     expect(neighborRequests(tick(node, 3_000))).toHaveLength(1);
   });
 
+  it('a repair that finds no passive peer at all starts no back-off: the first refusals later get a full one', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2);
+    expect(neighborRequests(tick(node, 1_000))).toEqual([]); // nobody to ask, nobody refused
+    node.withPassive(3);
+    expect(neighborRequests(tick(node, 1_500))).toEqual([{ to: peer(3).id, priority: 'low' }]);
+    expect(neighborRequests(node.receive(3, { type: 'neighborReply', accepted: false }))).toEqual([]);
+    // One repair interval from the refusal, not from the empty tick before it.
+    expect(neighborRequests(tick(node, 2_000))).toEqual([]);
+    expect(neighborRequests(tick(node, 2_500))).toEqual([{ to: peer(3).id, priority: 'low' }]);
+  });
+
   it('a starving node insists with Neighbor{high} once every passive peer refused it', () => {
     const node = new Harness({ maxConcurrentRequests: 1 }).withNeighbours(1, 2);
     node.withPassive(3, 4, 5);
@@ -357,6 +368,20 @@ describe('HyParView discovery', () => {
     expect(node.passive()).toEqual([]);
     node.protocol.handle({ type: 'discovered', peer: peer(first) }, 10_001);
     expect(node.passive()).toEqual([peer(first).id]);
+  });
+
+  it('counts a second goodbye from a peer as its newest, forgetting the one after it first', () => {
+    const node = new Harness();
+    node.now = 10_000;
+    const first = 10;
+    const last = first + DEPARTED_MEMORY_ENTRIES; // one more than are remembered
+    for (let index = first; index < last; index++) node.receive(index, { type: 'disconnect', alive: false });
+    node.receive(first, { type: 'disconnect', alive: false }); // it restarted and left again
+    node.receive(last, { type: 'disconnect', alive: false });
+    node.protocol.handle({ type: 'discovered', peer: peer(first) }, 10_001);
+    expect(node.passive()).toEqual([]);
+    node.protocol.handle({ type: 'discovered', peer: peer(first + 1) }, 10_001);
+    expect(node.passive()).toEqual([peer(first + 1).id]);
   });
 
   it('refreshes the address of a known peer from a beacon or from a message it sent', () => {

@@ -226,6 +226,30 @@ describe('HyParView join: a node with no neighbour holds Joins through it (beyon
     expect(node.active().sort()).toEqual([peer(1).id, peer(2).id].sort());
   });
 
+  it('holds Joins while the only peer it can reach for is one it evicted from the passive view', () => {
+    const node = new Harness({ passiveViewSize: 1 }).withNeighbours(1);
+    node.withPassive(3, 4); // 3 evicted for 4
+    node.protocol.handle({ type: 'dialFailed', peer: peer(4).id }, 0);
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);
+    expect(node.passive()).toEqual([]);
+    node.now = 10;
+    expect(node.receive(9, { type: 'join' })).toEqual([]);
+    expect(node.active()).toEqual([]);
+  });
+
+  it('takes a joiner whose Join came twice while held in once: one Neighbor{high}', () => {
+    const node = new Harness();
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.receive(2, { type: 'join' });
+    node.now = 10;
+    node.receive(2, { type: 'join' });
+    node.now = 20;
+    const actions = node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(sends(actions, 'neighbor')).toEqual([
+      { type: 'send', to: peer(2), message: { type: 'neighbor', priority: 'high' } },
+    ]);
+  });
+
   it('takes in at most as many held Joins as fit beside the contact: releasing them never evicts it', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const node = new Harness({}, seed);
