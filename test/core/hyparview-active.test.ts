@@ -180,6 +180,17 @@ describe('HyParView active view repair', () => {
     expect(neighborRequests(tick(node, 2_500))).toEqual([{ to: peer(3).id, priority: 'low' }]);
   });
 
+  it('asks a peer that refused and was then dropped as soon as it is heard of again', () => {
+    const node = new Harness({ activeViewSize: 3 }).withNeighbours(1, 2);
+    node.withPassive(3);
+    expect(neighborRequests(tick(node, 1_000))).toEqual([{ to: peer(3).id, priority: 'low' }]);
+    node.receive(3, { type: 'neighborReply', accepted: false });
+    node.protocol.handle({ type: 'dialFailed', peer: peer(3).id }, node.now);
+    node.withPassive(3);
+    // Within the back-off, but a peer heard of anew is a new candidate.
+    expect(neighborRequests(tick(node, 1_500))).toEqual([{ to: peer(3).id, priority: 'low' }]);
+  });
+
   it('a starving node insists with Neighbor{high} once every passive peer refused it', () => {
     const node = new Harness({ maxConcurrentRequests: 1 }).withNeighbours(1, 2);
     node.withPassive(3, 4, 5);

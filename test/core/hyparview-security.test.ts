@@ -93,6 +93,16 @@ describe('HyParView against a hostile peer: passive view', () => {
     expectSaneViews(node);
   });
 
+  it('drops the hint of a neighbour it evicts: back later and leaving again, it hands nothing old', () => {
+    const node = new Harness({ activeViewSize: 1 }).withNeighbours(1);
+    node.receive(1, { type: 'shuffleReply', peers: [fake(1), fake(2)] });
+    node.receive(3, { type: 'neighbor', priority: 'high' }); // evicts 1
+    node.receive(1, { type: 'neighbor', priority: 'high' }); // evicts 3
+    node.receive(1, { type: 'disconnect', alive: true });
+    expect(node.passive().sort()).toEqual([peer(1).id, peer(3).id].sort());
+    expectSaneViews(node, 1);
+  });
+
   it('never takes a known peer’s address from a ShuffleReply or a Shuffle’s entries', () => {
     const node = new Harness().withNeighbours(1, 2, 3);
     node.withPassive(...HONEST_PASSIVE);
