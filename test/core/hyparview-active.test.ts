@@ -233,6 +233,27 @@ describe('HyParView active view repair', () => {
     expect(neighborRequests(refused)).toEqual([{ to: peer(3).id, priority: 'high' }]);
   });
 
+  it('a starving node has one escalation in flight at most, however many refusals come after it', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.withPassive(3, 4, 5);
+    const index = (id: string): number => [3, 4, 5].find((i) => peer(i).id === id) ?? -1;
+    const low = neighborRequests(node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0));
+    expect(low.map((r) => r.priority)).toEqual(['low', 'low']);
+    const high: string[] = [];
+    const waiting = low.map((r) => r.to);
+    while (waiting.length > 0) {
+      const to = waiting.shift() as string;
+      for (const request of neighborRequests(
+        node.receive(index(to), { type: 'neighborReply', accepted: false }),
+      )) {
+        if (request.priority === 'high') high.push(request.to);
+        else waiting.push(request.to);
+      }
+    }
+    expect(high).toHaveLength(1);
+    expect(node.protocol.stats().escalations).toBe(1);
+  });
+
   it('a request that times out drops the candidate and tries the next one; stale timeouts do nothing', () => {
     const node = smallFullNode({ maxConcurrentRequests: 1 });
     const down = node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0);

@@ -129,6 +129,15 @@ describe('HyParView shuffle (§4.4)', () => {
     expect(sends(actions, 'neighbor').map((s) => s.to)).toEqual([peer(3)]);
   });
 
+  it('shuffles early again at the next repair tick once it loses a neighbour: the back-off starts over', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    const shufflesAt = (at: number): number =>
+      sends(node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, at), 'shuffle').length;
+    expect([1_000, 2_000, 3_000].map(shufflesAt)).toEqual([1, 1, 0]); // next one at 4 s
+    node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 3_000);
+    expect(shufflesAt(3_500)).toBe(1);
+  });
+
   it('never learns itself or an active neighbour as passive', () => {
     const node = new Harness().withNeighbours(1, 2);
     shuffleTimer(node);
