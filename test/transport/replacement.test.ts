@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/core/messages.js';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
+import type { LinkManager } from '../../src/transport/link-manager.js';
 import type { LinkManagerOptions } from '../../src/transport/options.js';
 import {
   eventually,
@@ -29,6 +30,27 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
+/** `manager`'s linkUp and linkDown as 'up in', 'down remote', ..., in order; dialFailed too if asked. */
+function linkEvents(manager: LinkManager, withDialFailed = false): string[] {
+  const events: string[] = [];
+  manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
+  manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+  if (withDialFailed) manager.on('dialFailed', () => events.push('dialFailed'));
+  return events;
+}
+
+/** A listener that takes the first socket dialled to it and leaves it be: a peer our dial waits on. */
+async function holdingListener(): Promise<{ port: number; accepted: Promise<Socket> }> {
+  let onAccept: (socket: Socket) => void = () => {};
+  const accepted = new Promise<Socket>((resolve) => {
+    onAccept = resolve;
+  });
+  const server = createServer((socket) => onAccept(socket));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+  return { port: (server.address() as AddressInfo).port, accepted };
+}
+
 /** Our manager has an 'out' link to the raw peer, the peer has retired it, its own dial is handshaking. */
 async function peerRetiresOurLink(options: Partial<LinkManagerOptions> = {}) {
   // The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
@@ -36,19 +58,9 @@ async function peerRetiresOurLink(options: Partial<LinkManagerOptions> = {}) {
   const PEER_ID = peerIdentity.id;
   const OUR_ID = ourIdentity.id;
   const us = await pool.start({ ...options, identity: ourIdentity });
-  const events: string[] = [];
-  us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-  us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
+  const events = linkEvents(us.manager);
 
-  const accepted = new Promise<Socket>((resolve) => {
-    const server = createServer((socket) => resolve(socket));
-    servers.push(server);
-    server.listen(0, LOOPBACK);
-  });
-  const server = servers[0] as Server;
-  await new Promise((resolve) => server.once('listening', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const { port, accepted } = await holdingListener();
   const peer: PeerInfo = { id: PEER_ID, address: `${LOOPBACK}:${port}` };
 
   const up = nextEvent(us.manager, 'linkUp');
@@ -148,17 +160,8 @@ describe('LinkManager: replacement of a retired link', () => {
   it('disconnect() during the wait hands the queued frames to the pending dial only, not to the other handshake too', async () => {
     const peerIdentity = generateIdentity();
     const us = await pool.start();
-    const events: string[] = [];
-    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
-    const accepted = new Promise<Socket>((resolve) => {
-      const server = createServer((socket) => resolve(socket));
-      servers.push(server);
-      server.listen(0, LOOPBACK);
-    });
-    const server = servers[0] as Server;
-    await new Promise((resolve) => server.once('listening', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const events = linkEvents(us.manager);
+    const { port, accepted } = await holdingListener();
     const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
 
     // Our send() dial to the peer, held in its handshake: the peer does not answer it yet.
@@ -200,18 +203,8 @@ describe('LinkManager: replacement of a retired link', () => {
   it('reports no dialFailed when its send() dial fails after the peer came up by its own dial', async () => {
     const peerIdentity = generateIdentity();
     const us = await pool.start();
-    const events: string[] = [];
-    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
-    us.manager.on('dialFailed', () => events.push('dialFailed'));
-    const accepted = new Promise<Socket>((resolve) => {
-      const server = createServer((socket) => resolve(socket));
-      servers.push(server);
-      server.listen(0, LOOPBACK);
-    });
-    const server = servers[0] as Server;
-    await new Promise((resolve) => server.once('listening', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const events = linkEvents(us.manager, true);
+    const { port, accepted } = await holdingListener();
     const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
 
     us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
@@ -236,17 +229,8 @@ describe('LinkManager: replacement of a retired link', () => {
   it('disconnect() after the peer came up by its own dial ends our send() dial too, unannounced', async () => {
     const peerIdentity = generateIdentity();
     const us = await pool.start();
-    const events: string[] = [];
-    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
-    const accepted = new Promise<Socket>((resolve) => {
-      const server = createServer((socket) => resolve(socket));
-      servers.push(server);
-      server.listen(0, LOOPBACK);
-    });
-    const server = servers[0] as Server;
-    await new Promise((resolve) => server.once('listening', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const events = linkEvents(us.manager);
+    const { port, accepted } = await holdingListener();
     const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
 
     us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
@@ -271,20 +255,8 @@ describe('LinkManager: replacement of a retired link', () => {
   it('a dialAddress() begun before the loss and completed after disconnect() still resolves, as a new link', async () => {
     const peerIdentity = generateIdentity();
     const us = await pool.start();
-    const events: string[] = [];
-    us.manager.on('linkUp', (_peer, direction) => events.push(`up ${direction}`));
-    us.manager.on('linkDown', (_peer, reason) => events.push(`down ${reason}`));
-    const listen = async (): Promise<{ port: number; accepted: Promise<Socket> }> => {
-      let onAccept: (socket: Socket) => void = () => {};
-      const accepted = new Promise<Socket>((resolve) => {
-        onAccept = resolve;
-      });
-      const server = createServer((socket) => onAccept(socket));
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
-      return { port: (server.address() as AddressInfo).port, accepted };
-    };
-    const first = await listen();
+    const events = linkEvents(us.manager);
+    const first = await holdingListener();
     const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${first.port}` };
     const up = nextEvent(us.manager, 'linkUp');
     us.manager.send(peer, gossip(us.info.id, 1));
@@ -293,7 +265,7 @@ describe('LinkManager: replacement of a retired link', () => {
     link1.hello(first.port);
     await up;
     // A bootstrap dial of the same peer at another address, held in its handshake.
-    const second = await listen();
+    const second = await holdingListener();
     const bootstrap = us.manager.dialAddress(`${LOOPBACK}:${second.port}`);
     const dialed = await second.accepted;
     // The peer ends the link: we wait, as the bootstrap dial could be its replacement.
