@@ -51,6 +51,25 @@ async function holdingListener(): Promise<{ port: number; accepted: Promise<Sock
   return { port: (server.address() as AddressInfo).port, accepted };
 }
 
+/**
+ * Our send() dial to a peer hangs in its handshake (`dialed` is the peer's end of it) while the peer
+ * links to us by its own dial (`theirs`), which is up.
+ */
+async function peerUpByItsOwnDial(withDialFailed = false) {
+  const peerIdentity = generateIdentity();
+  const us = await pool.start();
+  const events = linkEvents(us.manager, withDialFailed);
+  const { port, accepted } = await holdingListener();
+  const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
+  us.manager.send(peer, gossip(us.info.id, 1));
+  const dialed = await accepted;
+  const up = nextEvent(us.manager, 'linkUp');
+  const theirs = await RawPeer.dial(us.info.address, peerIdentity);
+  theirs.hello(port);
+  await up;
+  return { us, events, peer, peerIdentity, port, dialed, theirs };
+}
+
 /** Our manager has an 'out' link to the raw peer, the peer has retired it, its own dial is handshaking. */
 async function peerRetiresOurLink(options: Partial<LinkManagerOptions> = {}) {
   // The raw peer has the smaller id, so the link it dials wins and the one we dial is the duplicate.
@@ -201,18 +220,7 @@ describe('LinkManager: replacement of a retired link', () => {
   });
 
   it('reports no dialFailed when its send() dial fails after the peer came up by its own dial', async () => {
-    const peerIdentity = generateIdentity();
-    const us = await pool.start();
-    const events = linkEvents(us.manager, true);
-    const { port, accepted } = await holdingListener();
-    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
-
-    us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
-    const dialed = await accepted;
-    const up = nextEvent(us.manager, 'linkUp');
-    const theirs = await RawPeer.dial(us.info.address, peerIdentity);
-    theirs.hello(port);
-    await up;
+    const { us, events, peerIdentity, port, dialed, theirs } = await peerUpByItsOwnDial(true);
     await eventually('the queued frame on their link', () => theirs.frames.some((f) => f.type === 'gossip'));
     // Our dial fails now: the peer is up all the same, and the node must not be told otherwise.
     dialed.on('error', () => {});
@@ -227,18 +235,7 @@ describe('LinkManager: replacement of a retired link', () => {
   });
 
   it('disconnect() after the peer came up by its own dial ends our send() dial too, unannounced', async () => {
-    const peerIdentity = generateIdentity();
-    const us = await pool.start();
-    const events = linkEvents(us.manager);
-    const { port, accepted } = await holdingListener();
-    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
-
-    us.manager.send(peer, gossip(us.info.id, 1)); // our dial, held in its handshake
-    const dialed = await accepted;
-    const up = nextEvent(us.manager, 'linkUp');
-    const theirs = await RawPeer.dial(us.info.address, peerIdentity);
-    theirs.hello(port);
-    await up;
+    const { us, events, peer, peerIdentity, port, dialed, theirs } = await peerUpByItsOwnDial();
     us.manager.disconnect(peer.id);
     expect(events).toEqual(['up in', 'down local']);
     // Our dial completes after disconnect(): it has nothing to deliver, and we end it.
