@@ -43,7 +43,8 @@ export interface BroadcastReceipt {
    * True when some neighbour's send queue is above the high-water mark (transport option
    * sendHighWaterBytes, 1 MiB by default). The message was still sent; before sending more, await
    * drained(). A sender that ignores this keeps queueing, and a neighbour whose queue reaches
-   * maxSendQueueBytes (8 MiB) is disconnected as one that stopped reading.
+   * maxSendQueueBytes (8 MiB) is disconnected as one that stopped reading, as is one that takes
+   * none of its queue for six idle timeouts (30 s; SEND_WAIT_MAX_IDLE_TIMEOUTS), pings or not.
    */
   readonly backlogged: boolean;
 }
@@ -298,7 +299,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   /**
    * Resolves once no neighbour's send queue is above the high-water mark (at once if none is), or
-   * when the node stops. A fast sender awaits it whenever broadcast() reports `backlogged`.
+   * when the node stops; within six idle timeouts (30 s) if a neighbour reads nothing. A fast sender awaits it whenever broadcast() reports `backlogged`.
    */
   drained(): Promise<void> {
     // The usual answer for a sender that keeps up: no promise machinery, no listeners.

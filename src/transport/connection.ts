@@ -60,6 +60,11 @@ export class Connection implements LinkCandidate {
   drainFrames: Buffer[] | undefined;
   /** Its send queue is above the high-water mark: broadcast() callers are told to wait. */
   backlogged = false;
+  /** Bytes handed to the socket so far; less its writableLength, the bytes the kernel has taken. */
+  bytesHandedOver = 0;
+  /** When the kernel last took some of our queued bytes, or the queue was last seen empty. */
+  private sendProgressAt: number;
+  private bytesTakenAtProgress = 0;
   /** Resolves when the socket emitted 'close'; close() waits on it. */
   readonly closed: Promise<void>;
   readonly channel: SecureChannel;
@@ -82,6 +87,7 @@ export class Connection implements LinkCandidate {
     this.startedAt = now;
     this.lastReceivedAt = now;
     this.lastSentAt = now;
+    this.sendProgressAt = now;
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
     });
@@ -95,6 +101,24 @@ export class Connection implements LinkCandidate {
     this.openedAt = Math.min(now, this.openedAt + pausedMs);
     this.lastReceivedAt = Math.min(now, this.lastReceivedAt + pausedMs);
     if (this.lingerSince !== undefined) this.lingerSince = Math.min(now, this.lingerSince + pausedMs);
+    this.sendProgressAt = Math.min(now, this.sendProgressAt + pausedMs);
+  }
+
+  /**
+   * How long bytes have waited in the socket's queue without the kernel taking any (0 if none
+   * wait). Progress, not the queue's length: the queue of a peer that reads slower than we write
+   * grows while it reads, and only one that reads nothing leaves it untouched. Node reports a write
+   * done when all of it is in the kernel, so a slow reader shows progress in steps, not bytes.
+   */
+  sendStalledFor(now: number): number {
+    const queued = this.socket.writableLength;
+    const taken = this.bytesHandedOver - queued;
+    if (queued === 0 || taken > this.bytesTakenAtProgress) {
+      this.bytesTakenAtProgress = taken;
+      this.sendProgressAt = now;
+      return 0;
+    }
+    return now - this.sendProgressAt;
   }
 
   /** Established, not gone, not retired: may carry new frames. */

@@ -89,8 +89,10 @@ export const DEFAULT_MEMBERSHIP_REQUESTS_PER_SECOND = 50;
 export const DEFAULT_MEMBERSHIP_REQUEST_BURST = 100;
 
 /**
- * Idle timeouts a retired link may linger while the peer still talks (see LinkManager.tick): 30 s
- * by default, time for a slow reader to take what was sent before the end, and a bound on a peer
- * that ignores our FIN and pings for ever.
+ * Idle timeouts a peer may leave what we sent it untaken: 30 s by default, time for a slow reader
+ * to catch up, and a bound on one that reads nothing. A retired link lingers while the peer still
+ * talks for at most this long (see LinkManager.tick), and an open link whose send queue the kernel
+ * took nothing of for this long is dropped: its peer may ping for ever, but a sender waiting for
+ * drained() must not wait for ever. nginx's send_timeout (60 s) is the same rule.
  */
-export const LINGER_MAX_IDLE_TIMEOUTS = 6;
+export const SEND_WAIT_MAX_IDLE_TIMEOUTS = 6;

@@ -10,8 +10,8 @@ import { type AddressDial, Connection, type Inbound } from './connection.js';
 import {
   CLOSE_DEADLINE_MS,
   HELD_LOOP_THRESHOLD_MS,
-  LINGER_MAX_IDLE_TIMEOUTS,
   NOT_LISTENING_PORT,
+  SEND_WAIT_MAX_IDLE_TIMEOUTS,
 } from './defaults.js';
 import { type Direction, resolveDuplicates } from './duplicate-rule.js';
 import { type LinkManagerOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -872,6 +872,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     const { socket } = conn;
     if (socket.destroyed || socket.writableEnded) return;
     if (!socket.write(bytes)) this.counters.backpressuredWrites++;
+    conn.bytesHandedOver += bytes.length;
     conn.lastSentAt = this.now();
     this.counters.bytesOut += bytes.length;
   }
@@ -906,7 +907,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   private tick(): void {
     const now = this.now();
     const { handshakeTimeoutMs, idleTimeoutMs, keepAliveIntervalMs, tickMs } = this.options;
-    const lingerMax = LINGER_MAX_IDLE_TIMEOUTS * idleTimeoutMs;
+    const sendWaitMax = SEND_WAIT_MAX_IDLE_TIMEOUTS * idleTimeoutMs;
     const paused = this.pauseSinceLastTick(now, tickMs);
     for (const conn of [...this.connections]) {
       if (paused > 0) conn.forgivePause(paused, now);
@@ -914,9 +915,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         // Retired or half-closed: its FIN exchange should take a moment, not an idle timeout. A
         // peer still talking may still be reading what we sent before the end (disconnect()
         // delivers it first; some of it may sit in the kernel's buffers, which our queue does not
-        // show), for a while: LINGER_MAX_IDLE_TIMEOUTS at most, however long it talks.
+        // show), for a while: SEND_WAIT_MAX_IDLE_TIMEOUTS at most, however long it talks.
         const quiet = now - Math.max(conn.lingerSince, conn.lastReceivedAt);
-        if (quiet >= idleTimeoutMs || now - conn.lingerSince >= lingerMax) conn.socket.destroy();
+        if (quiet >= idleTimeoutMs || now - conn.lingerSince >= sendWaitMax) conn.socket.destroy();
       } else if (conn.phase === 'handshaking') {
         if (now - conn.openedAt >= handshakeTimeoutMs) {
           const detail = `no hello within ${handshakeTimeoutMs} ms`;
@@ -927,6 +928,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       } else if (now - conn.lastReceivedAt >= idleTimeoutMs) {
         this.log.debug({ peer: conn.peer, idleTimeoutMs }, 'link silent; closing');
         this.drop(conn, 'timeout', new Error(`nothing received for ${idleTimeoutMs} ms`));
+      } else if (conn.sendStalledFor(now) >= sendWaitMax) {
+        // Its pings keep it from the idle timeout, and a sender that waits for drained() never
+        // fills its queue to maxSendQueueBytes: without this, it would hold that sender for good.
+        const detail = `the kernel took none of ${conn.socket.writableLength} queued bytes for ${sendWaitMax} ms`;
+        this.drop(conn, 'error', { reason: 'send-queue-full', detail });
       } else if (now - conn.lastSentAt >= keepAliveIntervalMs) {
         this.writeFrame(conn, PING_FRAME);
       }

@@ -33,7 +33,10 @@ export interface LinkManagerOptions {
   handshakeTimeoutMs?: number;
   /** Ping when nothing was sent on a link for this long; default DEFAULT_KEEP_ALIVE_INTERVAL_MS. */
   keepAliveIntervalMs?: number;
-  /** Nothing received for this long: the link is dead; default DEFAULT_IDLE_TIMEOUT_MS. */
+  /**
+   * Nothing received for this long: the link is dead; default DEFAULT_IDLE_TIMEOUT_MS. Also the unit
+   * of SEND_WAIT_MAX_IDLE_TIMEOUTS, how long a peer may leave what we sent untaken.
+   */
   idleTimeoutMs?: number;
   /** Largest frame body accepted or sent; default the codec's DEFAULT_MAX_FRAME_BYTES. */
   maxFrameBytes?: number;

@@ -23,7 +23,7 @@ export const REJECT_REASONS = [
   'too-many-handshakes',
   /** Too many connections from one host. */
   'too-many-links-from-host',
-  /** The peer stopped reading: its send queue reached the limit. */
+  /** The peer stopped reading: its send queue reached the limit, or did not move for 6 idle timeouts. */
   'send-queue-full',
   /** More membership requests than the per-peer rate allows; the excess is dropped. */
   'rate-limited',

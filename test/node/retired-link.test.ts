@@ -5,7 +5,7 @@ import type { Gossip } from '../../src/core/messages.js';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import type { MeshNode } from '../../src/node/node.js';
-import { LINGER_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
+import { SEND_WAIT_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
 import { TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
 import { RawPeer } from '../transport/helpers.js';
@@ -23,7 +23,7 @@ it.each([
   ['keeps pinging', true],
   ['goes silent', false],
 ])(
-  'closes a link it retired within LINGER_MAX_IDLE_TIMEOUTS when the peer %s',
+  'closes a link it retired within SEND_WAIT_MAX_IDLE_TIMEOUTS when the peer %s',
   async (_what, pings) => {
     // A neighbour disconnected for a forgery that ignores our FIN. A first version of session 21's
     // linger rule counted from the peer's last word without a bound, and one that kept pinging held
@@ -60,7 +60,7 @@ it.each([
     await ended;
     if (pings) pinger = setInterval(() => peer.send({ type: 'ping' }), 200);
     // The time under test, not a synchronisation: the bound, and an idle timeout to spare.
-    await new Promise((resolve) => setTimeout(resolve, (LINGER_MAX_IDLE_TIMEOUTS + 1) * idleTimeoutMs));
+    await new Promise((resolve) => setTimeout(resolve, (SEND_WAIT_MAX_IDLE_TIMEOUTS + 1) * idleTimeoutMs));
     expect(target.stats().transport.linksClosed).toBe(1);
   },
   20_000,

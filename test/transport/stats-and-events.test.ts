@@ -2,7 +2,7 @@ import { type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/core/types.js';
 import { generateIdentity } from '../../src/identity/identity.js';
-import { LINGER_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
+import { SEND_WAIT_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
 import {
   closedPort,
   DEADLINE_MS,
@@ -71,7 +71,7 @@ describe('LinkManager: behaviour found untested by mutation', () => {
     expect(a.manager.backlogged()).toBe(false);
   });
 
-  it('ends a retired link whose peer keeps talking but never reads, after LINGER_MAX_IDLE_TIMEOUTS', async () => {
+  it('ends a retired link whose peer keeps talking but never reads, after SEND_WAIT_MAX_IDLE_TIMEOUTS', async () => {
     const IDLE_MS = 200;
     const a = await pool.start({ idleTimeoutMs: IDLE_MS, keepAliveIntervalMs: 50 });
     const { reader, peer } = await rawNeighbour(a);
@@ -85,7 +85,7 @@ describe('LinkManager: behaviour found untested by mutation', () => {
         reader.socket,
         'close',
         () => true,
-        LINGER_MAX_IDLE_TIMEOUTS * IDLE_MS + 3_000,
+        SEND_WAIT_MAX_IDLE_TIMEOUTS * IDLE_MS + 3_000,
       );
       a.manager.disconnect(peer.id);
       await closed;
@@ -190,7 +190,7 @@ describe('LinkManager: behaviour found untested by mutation', () => {
     const since = performance.now();
     a.manager.disconnect(identity.id);
     await eventually('the retired link to close', () => a.manager.stats().linksClosed === 1);
-    // One idle timeout and a tick, not the LINGER_MAX_IDLE_TIMEOUTS a talking peer may have.
+    // One idle timeout and a tick, not the SEND_WAIT_MAX_IDLE_TIMEOUTS a talking peer may have.
     expect(performance.now() - since).toBeLessThan(3 * IDLE_MS);
   });
 
