@@ -6,6 +6,7 @@ import { generateIdentity } from '../../src/identity/identity.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import type { LinkManagerOptions } from '../../src/transport/options.js';
 import {
+  DEADLINE_MS,
   eventually,
   gossip,
   LOOPBACK,
@@ -102,6 +103,40 @@ async function peerRetiresOurLink(options: Partial<LinkManagerOptions> = {}) {
   return { us, peer, events, winner: winnerPeer, onWinner, PEER_ID, OUR_ID, peerIdentity };
 }
 
+/**
+ * Our manager has retired its 'out' link to the raw peer (`retired`: the peer's own dial `winner`
+ * won), and the peer reads nothing more on it, so our FIN goes unread and it lingers. The peer then
+ * ends `winner` while another dial of its (`replacement`) is handshaking: we wait for that one.
+ */
+async function retiredLinkLingersThroughTheWait(options: Partial<LinkManagerOptions> = {}) {
+  // The raw peer has the smaller id, so the link it dials wins and the one we dial is retired.
+  const [peerIdentity, ourIdentity] = orderedIdentities();
+  const us = await pool.start({ ...options, identity: ourIdentity });
+  const events = linkEvents(us.manager);
+  const { port, accepted } = await holdingListener();
+  const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
+  const up = nextEvent(us.manager, 'linkUp');
+  us.manager.send(peer, gossip(ourIdentity.id, 1));
+  const retired = new RawPeer(await accepted, false, peerIdentity);
+  await retired.secured;
+  retired.hello(port);
+  await up;
+  retired.socket.pause(); // reads nothing more: our FIN, when we retire the link, stays unread
+  const winner = await RawPeer.dial(us.info.address, peerIdentity);
+  winner.hello(port);
+  await eventually("the peer's own dial in use", () => us.manager.links()[0]?.direction === 'in');
+  const replacement = await RawPeer.dial(us.info.address, peerIdentity);
+  const closedBefore = us.manager.stats().linksClosed;
+  const ended = new Promise((resolve) => winner.socket.once('end', resolve));
+  winner.socket.end();
+  await ended;
+  expect(events).toEqual(['up out']);
+  /** Resolves once our side has closed both the link the peer ended and the retired one. */
+  const bothClosed = () =>
+    eventually('the retired link to close', () => us.manager.stats().linksClosed >= closedBefore + 2);
+  return { us, peer, events, port, retired, replacement, bothClosed, OUR_ID: ourIdentity.id };
+}
+
 describe('LinkManager: replacement of a retired link', () => {
   it('disconnect() while the peer waits for its replacement link delivers the queued frames and ends the link', async () => {
     const { us, peer, events, winner, OUR_ID } = await peerRetiresOurLink();
@@ -137,6 +172,38 @@ describe('LinkManager: replacement of a retired link', () => {
     expect(us.manager.links().map((l) => l.peer.id)).toEqual([peer.id]);
     late.socket.destroy();
   });
+
+  // A retired link ends as an 'error' (a reset, or our destroy once its linger is over; never a
+  // 'timeout': lingering links skip the idle check). Either way the peer's link was another one.
+  it.each([
+    ['reset by the peer', 'reset'],
+    ['destroyed by us after lingering', 'linger'],
+  ] as const)(
+    'a retired link %s during the wait neither ends the wait nor gives its reason',
+    async (_, how) => {
+      // A short idle timeout makes the retired link's linger end soon; the handshake's stays long.
+      const options = how === 'linger' ? { idleTimeoutMs: 500, handshakeTimeoutMs: DEADLINE_MS } : {};
+      const { us, peer, events, port, retired, replacement, bothClosed, OUR_ID } =
+        await retiredLinkLingersThroughTheWait(options);
+      try {
+        if (how === 'reset') retired.socket.resetAndDestroy();
+        await bothClosed();
+        // Taken for the end of the peer's link, it would end the wait here with linkDown 'error'.
+        expect(events).toEqual(['up out']);
+        us.manager.send(peer, gossip(OUR_ID, 2)); // queued for the replacement link
+        replacement.hello(port);
+        await eventually('the queued message on the replacement link', () =>
+          replacement.frames.some((f) => f.type === 'gossip'),
+        );
+        expect(events).toEqual(['up out']);
+        expect(us.manager.links()).toEqual([{ peer, direction: 'in' }]);
+      } finally {
+        // The paused socket would otherwise hold the listener's close() in afterEach.
+        replacement.socket.destroy();
+        retired.socket.destroy();
+      }
+    },
+  );
 
   it('moves to the winning link silently when its Hello arrives after the FIN', async () => {
     const { us, peer, events, winner, onWinner, PEER_ID, OUR_ID } = await peerRetiresOurLink();
