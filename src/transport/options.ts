@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES } from '../codec/index.js';
+import { MAX_TIMER_DELAY_MS } from '../discovery/scheduler.js';
 import type { Identity } from '../identity/identity.js';
 import type { NetworkKey } from '../identity/network-key.js';
 import { type Logger, silentLogger } from '../log/logger.js';
@@ -132,7 +133,10 @@ export function resolveOptions(options: LinkManagerOptions): ResolvedOptions {
       DEFAULT_MEMBERSHIP_REQUEST_BURST,
     ),
     logger: options.logger ?? silentLogger(),
-    tickMs: Math.max(MIN_TICK_MS, shortest / TICKS_PER_SHORTEST_TIMEOUT),
+    // Timeouts of over 99 days each (a "never" the options accept) would ask for a tick longer than
+    // Node keeps (MAX_TIMER_DELAY_MS): it would tick every millisecond instead. Ticking every 24.8
+    // days still acts on each deadline within a quarter of it.
+    tickMs: Math.min(MAX_TIMER_DELAY_MS, Math.max(MIN_TICK_MS, shortest / TICKS_PER_SHORTEST_TIMEOUT)),
   };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_TIMER_DELAY_MS } from '../../src/discovery/scheduler.js';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { MIN_TICK_MS, TICKS_PER_SHORTEST_TIMEOUT } from '../../src/transport/defaults.js';
 import { resolveOptions } from '../../src/transport/options.js';
@@ -37,6 +38,17 @@ describe('LinkManager options', () => {
       );
     }
     expect(resolveOptions({ identity, idleTimeoutMs: 1 }).tickMs).toBe(MIN_TICK_MS);
+  });
+
+  it('never asks for a tick longer than a timer keeps, however long every timeout is', () => {
+    // Node would run a longer interval every millisecond (with a TimeoutOverflowWarning).
+    const days = (n: number) => n * 24 * 60 * 60 * 1000;
+    const timeouts = (ms: number) => ({ handshakeTimeoutMs: ms, keepAliveIntervalMs: ms, idleTimeoutMs: ms });
+    expect(resolveOptions({ identity, ...timeouts(days(100)) }).tickMs).toBe(MAX_TIMER_DELAY_MS);
+    expect(resolveOptions({ identity, ...timeouts(Number.MAX_VALUE) }).tickMs).toBe(MAX_TIMER_DELAY_MS);
+    expect(resolveOptions({ identity, ...timeouts(days(90)) }).tickMs).toBe(
+      days(90) / TICKS_PER_SHORTEST_TIMEOUT,
+    );
   });
 
   it('takes each limit from its own option', () => {
