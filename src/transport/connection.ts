@@ -64,7 +64,8 @@ export class Connection implements LinkCandidate {
   bytesHandedOver = 0;
   /** When the kernel last took some of our queued bytes, or the queue was last seen empty. */
   private sendProgressAt: number;
-  private bytesTakenAtProgress = 0;
+  private bytesTakenSeen = 0;
+  private bytesUnwrittenSeen = 0;
   /** Resolves when the socket emitted 'close'; close() waits on it. */
   readonly closed: Promise<void>;
   readonly channel: SecureChannel;
@@ -107,14 +108,24 @@ export class Connection implements LinkCandidate {
   /**
    * How long bytes have waited in the socket's queue without the kernel taking any (0 if none
    * wait). Progress, not the queue's length: the queue of a peer that reads slower than we write
-   * grows while it reads, and only one that reads nothing leaves it untouched. Node reports a write
-   * done when all of it is in the kernel, so a slow reader shows progress in steps, not bytes.
+   * grows while it reads, and only one that reads nothing leaves it untouched. Node counts a write
+   * done only once all of it is in the kernel, and writes everything queued behind a write in
+   * progress as one request, so a burst is one request as long as the queue: the libuv handle's
+   * writeQueueSize, what is left of the request in progress, shrinks as the kernel takes parts of
+   * it (Node's own socket.setTimeout() judges a write in progress the same way). The kernel takes
+   * parts only as its send buffer frees (about a third of it at a time), so a reader far slower
+   * than a third of that buffer per SEND_WAIT_MAX_IDLE_TIMEOUTS can still look stalled.
    */
   sendStalledFor(now: number): number {
     const queued = this.socket.writableLength;
     const taken = this.bytesHandedOver - queued;
-    if (queued === 0 || taken > this.bytesTakenAtProgress) {
-      this.bytesTakenAtProgress = taken;
+    const unwritten = writeQueueSize(this.socket);
+    // A new request starts only when the one before it is done (taken grows): between two checks
+    // without that, the same request is in progress, and less of it left means the kernel took some.
+    const progress = queued === 0 || taken > this.bytesTakenSeen || unwritten < this.bytesUnwrittenSeen;
+    this.bytesTakenSeen = taken;
+    this.bytesUnwrittenSeen = unwritten;
+    if (progress) {
       this.sendProgressAt = now;
       return 0;
     }
@@ -208,6 +219,12 @@ export class Connection implements LinkCandidate {
         return { kind: 'message', message };
     }
   }
+}
+
+/** Bytes of the write in progress not yet in the kernel (libuv's write_queue_size); 0 without a handle. */
+function writeQueueSize(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return handle?.writeQueueSize ?? 0;
 }
 
 function violation(reason: RejectReason, detail: string): Inbound {

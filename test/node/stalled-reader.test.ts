@@ -100,3 +100,20 @@ it.each([
   },
   30_000,
 );
+
+it('keeps a neighbour that reads all along while a burst it needs longer than the bound to read drains', async () => {
+  // Node counts a write done only when all of it is in the kernel, and writes everything queued
+  // behind a write in progress as one request: a burst becomes one request of its whole size,
+  // which a steady reader takes in parts (every few hundred milliseconds here), but completes only
+  // when the last byte is in. Here that takes about 2.5 bounds (with the default 30 s bound, 7 MiB
+  // for a neighbour reading 100 KB/s); the burst fits maxSendQueueBytes, so it may take that long.
+  const sender = await senderWithPingingPeer((raw) => raw.socket.read(64 * 1024));
+  for (let sent = 0; sent < 384; sent++) sender.broadcast(new Uint8Array(MESSAGE_BYTES));
+  const deadline = new Promise<never>((_, reject) => {
+    const limitMs = 8 * SEND_WAIT_MAX_MS;
+    timers.push(setTimeout(() => reject(new Error(`drained() still waiting after ${limitMs} ms`)), limitMs));
+  });
+  await Promise.race([sender.drained(), deadline]);
+  expect(sender.stats().transport.rejections['send-queue-full']).toBe(0);
+  expect(sender.peers().active.some((p) => p.id === peer!.id)).toBe(true);
+}, 40_000);
