@@ -299,7 +299,8 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   /**
    * Resolves once no neighbour's send queue is above the high-water mark (at once if none is), or
-   * when the node stops; within six idle timeouts (30 s) if a neighbour reads nothing. A fast sender awaits it whenever broadcast() reports `backlogged`.
+   * when the node stops. A neighbour that reads nothing is dropped within six idle timeouts (30 s),
+   * which ends the wait; one that reads slowly makes it as long as it needs. A fast sender awaits it whenever broadcast() reports `backlogged`.
    */
   drained(): Promise<void> {
     // The usual answer for a sender that keeps up: no promise machinery, no listeners.
