@@ -478,6 +478,28 @@ describe('HyParView overlay tags (beyond the paper)', () => {
     ]);
     expect(node.protocol.stats().tagChanges).toBe(0);
   });
+
+  it('greets only the neighbours still there when the event ends: none that a held Join evicted right after', () => {
+    // A view of one, the only size where a released Join finds no room beside the contact: the
+    // contact's answer takes it in, and the Join held meanwhile then evicts it.
+    const node = new Harness({ activeViewSize: 1 });
+    node.protocol.handle({ type: 'join', contact: peer(1) }, 0);
+    node.now = 10;
+    node.receive(2, { type: 'join' });
+    node.now = 20;
+    const actions = node.receive(1, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toEqual([peer(2).id]);
+    const closed = actions.findIndex((a) => a.type === 'disconnect' && a.peer.id === peer(1).id);
+    expect(closed).toBeGreaterThanOrEqual(0);
+    expect(sends(actions.slice(closed)).filter((s) => s.to.id === peer(1).id)).toEqual([]);
+    expect(sends(actions, 'overlayTag')).toEqual([greeting(peer(2), node.protocol.overlayTag())]);
+  });
+
+  it('draws its first tag at random, written as a node id is', () => {
+    const tags = [1, 2, 3].map((seed) => new Harness({}, seed).protocol.overlayTag());
+    for (const drawn of tags) expect(drawn).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(tags).size).toBe(3);
+  });
 });
 
 describe('HyParView joining through a bootstrap contact that answered late (beyond the paper)', () => {
@@ -566,6 +588,71 @@ describe('HyParView joining through a bootstrap contact that answered late (beyo
     expect(lateContact(node, 1)).toEqual([]);
     expect(node.protocol.handle({ type: 'lateContact', contact: node.self }, 0)).toEqual([]);
     expect(node.protocol.stats().lateJoins).toBe(0);
+  });
+
+  it('asks a contact dialled again while its probe is out nothing more: one probe, one timeout', () => {
+    const node = fullNode();
+    expect(probeTimer(lateContact(node, 7))).toHaveLength(1);
+    // Two bootstrap addresses of one node: the second dial answers before the first probe did.
+    expect(lateContact(node, 7)).toEqual([]);
+    const answered = node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false });
+    expect(sends(answered, 'join').map((s) => s.to.id)).toEqual([peer(7).id]);
+  });
+
+  it('does not ask a contact it has a Join out to: the Join settles it', () => {
+    const node = fullNode();
+    node.protocol.handle({ type: 'join', contact: peer(7) }, node.now);
+    expect(lateContact(node, 7)).toEqual([]);
+  });
+
+  it('asks a contact again at once when its probe’s dial failed or its link closed', () => {
+    for (const type of ['dialFailed', 'linkDown'] as const) {
+      const node = fullNode();
+      lateContact(node, 7);
+      node.protocol.handle({ type, peer: peer(7).id }, node.now);
+      expect(probeTimer(lateContact(node, 7)), type).toHaveLength(1);
+    }
+  });
+
+  it('keeps the link of a contact that became a neighbour while asked open when the probe times out', () => {
+    const node = fullNode();
+    const [timer] = probeTimer(lateContact(node, 7));
+    if (timer?.type !== 'setTimer') throw new Error('no probe timer');
+    node.receive(7, { type: 'neighbor', priority: 'high' });
+    const fired = node.protocol.handle({ type: 'timer', timer: timer.timer }, timer.after);
+    expect(actionsOf(fired, 'disconnect')).toEqual([]);
+    expect(node.active()).toContain(peer(7).id);
+  });
+
+  it('leaves a contact it asked to be a neighbour meanwhile to that request: the probe’s answer or timeout does nothing', () => {
+    for (const ending of ['answer', 'timeout'] as const) {
+      const node = new Harness({ activeViewSize: 3 }).withNeighbours(1);
+      const [timer] = probeTimer(lateContact(node, 7));
+      if (timer?.type !== 'setTimer') throw new Error('no probe timer');
+      node.withPassive(7); // its beacon
+      node.now = 1_000;
+      const tick = node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, node.now);
+      expect(neighborRequests(tick)).toEqual([{ to: peer(7).id, priority: 'low' }]);
+      node.now = timer.after;
+      const settled =
+        ending === 'answer'
+          ? node.receive(7, { type: 'overlayTag', tag: peer(5).id, probe: false })
+          : node.protocol.handle({ type: 'timer', timer: timer.timer }, node.now);
+      expect(sends(settled, 'join'), ending).toEqual([]);
+      expect(actionsOf(settled, 'disconnect'), ending).toEqual([]);
+      node.receive(7, { type: 'neighborReply', accepted: true });
+      expect(node.active(), ending).toContain(peer(7).id);
+    }
+  });
+
+  it('remembers a late contact of its own overlay to re-join through once every known peer is gone', () => {
+    const node = new Harness().withNeighbours(1);
+    lateContact(node, 7);
+    node.receive(7, { type: 'overlayTag', tag: node.protocol.overlayTag(), probe: false });
+    node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, node.now);
+    node.now = 1_000;
+    const tick = node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, node.now);
+    expect(sends(tick, 'join').map((s) => s.to)).toEqual([peer(7)]);
   });
 });
 
