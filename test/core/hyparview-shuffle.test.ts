@@ -175,6 +175,22 @@ describe('HyParView shuffle (§4.4)', () => {
     expect(node.passive()).toHaveLength(10);
   });
 
+  it('when full, the answering node makes room for the origin and for each peer named from what it sent back, whatever the draw', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      // Eight of thirty sent back: a random eviction would hit one of the others most times.
+      const node = new Harness({ activeViewSize: 1 }, seed).withNeighbours(1);
+      node.withPassive(...Array.from({ length: 30 }, (_, i) => 100 + i));
+      const before = node.passive();
+      const actions = node.receive(1, shuffle(peer(20), 0, [peer(21)]));
+      const reply = sends(actions, 'shuffleReply')[0]?.message;
+      const replied = reply?.type === 'shuffleReply' ? ids(reply.peers) : [];
+      expect(replied).toHaveLength(8);
+      for (const id of before.filter((id) => !replied.includes(id))) expect(node.passive()).toContain(id);
+      expect(node.passive()).toContain(peer(20).id);
+      expect(node.passive()).toContain(peer(21).id);
+    }
+  });
+
   it('drops its own walk coming back, counts a malformed ttl, and caps oversized peer lists', () => {
     const node = new Harness().withNeighbours(1, 2);
     expect(node.receive(1, shuffle(node.self, 0, [peer(30)]))).toEqual([]);
@@ -239,5 +255,23 @@ describe('HyParView leave', () => {
     expect(node.receive(4, { type: 'join' })).toEqual([]);
     expect(node.protocol.handle({ type: 'broadcast', payload: new Uint8Array([1]) }, 0)).toEqual([]);
     expect(node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, 0)).toEqual([]);
+  });
+
+  it('closes the link of a late contact still asked for its tag, and leaves no request or neighbour counted', () => {
+    const node = new Harness().withNeighbours(1, 2);
+    node.protocol.handle({ type: 'lateContact', contact: peer(7) }, 0);
+    node.protocol.handle({ type: 'join', contact: peer(8) }, 0);
+    expect(node.protocol.stats().pendingRequests).toBe(1);
+    const actions = node.protocol.handle({ type: 'leave' }, 0);
+    expect(ids(actionsOf(actions, 'disconnect').map((a) => a.peer)).sort()).toEqual(
+      [1, 2, 7, 8].map((i) => peer(i).id).sort(),
+    );
+    expect(node.protocol.stats()).toMatchObject({
+      pendingRequests: 0,
+      activeViewSize: 0,
+      passiveViewSize: 0,
+      neighborUps: 2,
+      neighborDowns: 2,
+    });
   });
 });
