@@ -331,6 +331,38 @@ describe('HyParView active view repair', () => {
     const actions = tick(node, 1_000);
     expect(sends(actions, 'join').map((s) => s.to.id)).toEqual([evicted[1]]);
   });
+
+  /** The peers a node that knows nobody re-joins through, one repair tick each, every Join's dial failing. */
+  function rejoinTargets(node: Harness, ticks: number): string[] {
+    const targets: string[] = [];
+    for (let i = 1; i <= ticks; i++) {
+      for (const join of sends(tick(node, node.now + 1_000), 'join')) {
+        targets.push(join.to.id);
+        node.protocol.handle({ type: 'dialFailed', peer: join.to.id }, node.now);
+      }
+    }
+    return targets;
+  }
+
+  it('remembers the last maxContacts contacts, each once, forgetting the oldest first', () => {
+    const node = new Harness({ maxContacts: 3 });
+    // Contact 4 comes again last: it counts as the newest, once.
+    for (const index of [1, 2, 3, 4, 5, 4]) node.protocol.handle({ type: 'join', contact: peer(index) }, 0);
+    for (const index of [1, 2, 3, 4, 5])
+      node.protocol.handle({ type: 'dialFailed', peer: peer(index).id }, 0);
+    expect(new Set(rejoinTargets(node, 30))).toEqual(new Set([3, 4, 5].map((i) => peer(i).id)));
+  });
+
+  it('remembers the last maxContacts peers evicted from the passive view, each once, and forgets one whose dial failed', () => {
+    const node = new Harness({ passiveViewSize: 1, maxContacts: 3 });
+    // Each new peer evicts the one before: 1, 2, 3, 4, 5 and 4 again, newest last.
+    node.withPassive(1, 2, 3, 4, 5, 4, 6);
+    node.protocol.handle({ type: 'dialFailed', peer: peer(6).id }, 0);
+    expect(node.passive()).toEqual([]);
+    const targets = rejoinTargets(node, 5);
+    expect(targets).toHaveLength(3);
+    expect(new Set(targets)).toEqual(new Set([3, 4, 5].map((i) => peer(i).id)));
+  });
 });
 
 describe('HyParView discovery', () => {
@@ -424,5 +456,13 @@ describe('HyParView discovery', () => {
     const movedAgain = { id: peer(1).id, address: 'elsewhere:2' };
     node.receive(movedAgain, { type: 'neighbor', priority: 'low' });
     expect(node.protocol.activeView()).toContainEqual(movedAgain);
+  });
+
+  it('takes no passive place for the beacon of a peer it has a request out to: it is a candidate already', () => {
+    const node = new Harness({ passiveViewSize: 2 }).withNeighbours(1);
+    node.withPassive(3, 4);
+    node.protocol.handle({ type: 'join', contact: peer(7) }, 0);
+    expect(node.protocol.handle({ type: 'discovered', peer: peer(7) }, 0)).toEqual([]);
+    expect(node.passive().sort()).toEqual([peer(3).id, peer(4).id].sort());
   });
 });
