@@ -337,6 +337,18 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(node.protocol.stats().unusableAddresses).toBe(0);
   });
 
+  it('judges a peer named twice in one message once', () => {
+    const { node, asked } = checkedNode();
+    node.withNeighbours(1, 2);
+    node.receive(1, { type: 'shuffle', origin: peer(60), ttl: 0, peers: [fake(1), peer(61), fake(1)] });
+    shuffleTimer(node);
+    node.receive(40, { type: 'shuffleReply', peers: [fake(2), peer(41), fake(2)] });
+    for (const named of [fake(1), fake(2)])
+      expect(asked.filter(([address]) => address === named.address)).toHaveLength(1);
+    expect(node.protocol.stats().unusableAddresses).toBe(2);
+    expect(node.passive().sort()).toEqual([60, 61, 41].map((i) => peer(i).id).sort());
+  });
+
   it('keeps the card of a neighbour whose link went silent, renamed or not, and does not count it', () => {
     const { node, asked } = checkedNode();
     node.withNeighbours(1, 2, 3);
@@ -346,6 +358,18 @@ describe('HyParView against a hostile peer: addresses named second-hand', () => 
     expect(sends(reply, 'shuffleReply').map((s) => s.to)).toEqual([peer(3)]);
     expect(asked).toEqual([]);
     expect(node.protocol.stats().unusableAddresses).toBe(0);
+  });
+
+  it('keeps the card of a peer it asked to link, or evicted from its passive view, whatever address a Shuffle names it at', () => {
+    const node = new Harness({ passiveViewSize: 1 }).withNeighbours(1, 2, 3);
+    node.protocol.handle({ type: 'join', contact: peer(7) }, node.now);
+    node.withPassive(8, 9); // 8 evicted for 9
+    for (const index of [7, 8]) {
+      const renamed = { id: peer(index).id, address: 'attacker-0' };
+      const reply = node.receive(1, { type: 'shuffle', origin: renamed, ttl: 0, peers: [] });
+      expect(sends(reply, 'shuffleReply').map((s) => s.to)).toEqual([peer(index)]);
+    }
+    expect(node.protocol.passiveView()).toEqual([peer(8)]);
   });
 
   it('goes on with a walk about a peer it knows, whatever address the relay names it at, never asking about that', () => {
