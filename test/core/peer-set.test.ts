@@ -66,4 +66,33 @@ describe('PeerSet', () => {
       { numRuns: 500 },
     );
   });
+
+  it('sample draws and samples as pickMany, and gives nothing for a count of 0 or less (model check)', () => {
+    fc.assert(
+      fc.property(
+        arbitraries.adds,
+        arbitraries.removes,
+        fc.integer({ min: -1, max: 10 }),
+        arbitraries.seed,
+        (a, r, count, seed) => {
+          const set = build(a, r);
+          const reference = seededRandom(seed);
+          const expected = count <= 0 ? [] : pickMany(reference, set.values(), count);
+          const random = seededRandom(seed);
+          expect(set.sample(random, count)).toEqual(expected);
+          expect(random.next()).toBe(reference.next());
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('add stores a new peer, and for a present id replaces its card, saying which it did', () => {
+    const set = build([1, 2], []);
+    expect(set.add(peer(3))).toBe(true);
+    const moved = { id: peer(2).id, address: 'elsewhere' };
+    expect(set.add(moved)).toBe(false);
+    expect(set.get(peer(2).id)).toBe(moved);
+    expect(set.size).toBe(3);
+  });
 });
