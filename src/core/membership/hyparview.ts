@@ -144,7 +144,8 @@ export class HyParView {
   private aloneSince: Millis | undefined;
   /**
    * Joins that reached us while we were not in the overlay ourselves (see holdJoin), oldest first,
-   * with when each came: taken in once we are (releaseHeldJoins). At most activeViewSize - 1 (see holdJoin).
+   * with when each came: taken in once we are (releaseHeldJoins). At most activeViewSize - 1, and
+   * one with an active view of one (see holdJoin).
    */
   private readonly heldJoins: { readonly joiner: PeerInfo; readonly at: Millis }[] = [];
   /**
@@ -806,7 +807,8 @@ export class HyParView {
     // No more than fit beside the neighbour that ends the hold: taking them in then evicts nobody,
     // and above all not that neighbour, our one link into the overlay (a 500-node start through
     // bootstrap contacts, with 8 held: 80 releases evicted someone, 8 of them that neighbour). The
-    // oldest is let go; its joiner's request times out and it joins again.
+    // oldest is let go; its joiner's request times out and it joins again. With an active view of
+    // one, one is held all the same: there any Join evicts that neighbour, held or not.
     if (this.heldJoins.length > Math.max(1, this.options.activeViewSize - 1)) this.heldJoins.shift();
   }
 
