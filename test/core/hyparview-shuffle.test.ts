@@ -274,4 +274,15 @@ describe('HyParView leave', () => {
       neighborDowns: 2,
     });
   });
+
+  it('closes each link once, a late contact that became a neighbour while asked for its tag included', () => {
+    const node = new Harness().withNeighbours(1);
+    node.protocol.handle({ type: 'lateContact', contact: peer(7) }, 0);
+    node.receive(7, { type: 'neighbor', priority: 'high' });
+    expect(node.active()).toContain(peer(7).id);
+    const actions = node.protocol.handle({ type: 'leave' }, 0);
+    expect(ids(actionsOf(actions, 'disconnect').map((a) => a.peer)).sort()).toEqual(
+      [1, 7].map((i) => peer(i).id).sort(),
+    );
+  });
 });

@@ -474,8 +474,16 @@ export class HyParView {
       out.push({ type: 'neighborDown', peer });
       out.push({ type: 'disconnect', peer });
     }
-    for (const request of this.pending.values()) out.push({ type: 'disconnect', peer: request.peer });
-    for (const probe of this.probes.values()) out.push({ type: 'disconnect', peer: probe.contact });
+    // A late contact may have become a neighbour, or been asked to, while its probe was out: one
+    // disconnect per peer.
+    const closed = new Set(neighbours.map((peer) => peer.id));
+    const closeOnce = (peer: PeerInfo): void => {
+      if (closed.has(peer.id)) return;
+      closed.add(peer.id);
+      out.push({ type: 'disconnect', peer });
+    };
+    for (const request of this.pending.values()) closeOnce(request.peer);
+    for (const probe of this.probes.values()) closeOnce(probe.contact);
     this.probes.clear();
     this.active.clear();
     this.passive.clear();
