@@ -4,12 +4,24 @@ import type { NodeId } from '../../src/core/types.js';
 import { createNode, type MeshMessage, type MeshNode } from '../../src/node/node.js';
 import type { NodeOptions } from '../../src/node/options.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
+import type { RawPeer } from '../transport/helpers.js';
 import { uniqueDiscovery } from './unique-group.js';
 import { waitUntil } from './wait.js';
 
 /** The node's transport, to play a peer that sends what an honest node would not, or to watch its dials. */
 export function transportOf(node: MeshNode): LinkManager {
   return (node as unknown as { transport: LinkManager }).transport;
+}
+
+/** Makes `raw` (handshaken) `node`'s active neighbour: its Hello and a Neighbor request it must accept. */
+export async function becomeNeighbour(raw: RawPeer, node: MeshNode): Promise<void> {
+  raw.hello();
+  raw.send({ type: 'neighbor', priority: 'high' });
+  await waitUntil(
+    'the raw peer to be an active neighbour',
+    () => node.peers().active.some((p) => p.id === raw.id),
+    [[node, 'peer:up']],
+  );
 }
 
 /** In-process nodes on 127.0.0.1 that discover each other on a group of their own. */

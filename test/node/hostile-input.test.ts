@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, expect, it } from 'vitest';
 import { BEACON_BYTES, encodeBeacon } from '../../src/codec/beacon.js';
-import { TestMesh } from '../helpers/mesh.js';
+import { becomeNeighbour, TestMesh } from '../helpers/mesh.js';
 import { eventually, RawPeer, randomNodeId } from '../transport/helpers.js';
 
 let mesh: TestMesh;
@@ -90,11 +90,7 @@ it('takes no peer a neighbour names at an address it must not dial: multicast, a
   if (target === undefined) throw new Error('no node');
   const neighbour = await RawPeer.dial(`127.0.0.1:${target.address()?.port}`);
   try {
-    neighbour.hello();
-    neighbour.send({ type: 'neighbor', priority: 'high' });
-    await eventually('the neighbour to be active', () =>
-      target.peers().active.some((p) => p.id === neighbour.id),
-    );
+    await becomeNeighbour(neighbour, target);
     const onLoopback = { id: randomNodeId(), address: '127.0.0.7:5000' };
     const named = [
       onLoopback,

@@ -6,8 +6,7 @@ import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import type { MeshNode } from '../../src/node/node.js';
 import { SEND_WAIT_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
-import { TestMesh } from '../helpers/mesh.js';
-import { waitUntil } from '../helpers/wait.js';
+import { becomeNeighbour, TestMesh } from '../helpers/mesh.js';
 import { RawPeer } from '../transport/helpers.js';
 
 let mesh: TestMesh | undefined;
@@ -36,13 +35,7 @@ it.each([
     await once(socket, 'connect');
     const peer = new RawPeer(socket, true);
     await peer.secured;
-    peer.hello();
-    peer.send({ type: 'neighbor', priority: 'high' });
-    await waitUntil(
-      'the raw peer to be an active neighbour',
-      () => target.peers().active.some((p) => p.id === peer.id),
-      [[target, 'peer:up']],
-    );
+    await becomeNeighbour(peer, target);
     const ended = once(socket, 'end'); // our FIN: the link is retired
     const signer = generateIdentity();
     const seq = minSeqNow();

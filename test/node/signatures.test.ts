@@ -5,7 +5,7 @@ import { generateIdentity, type Identity } from '../../src/identity/identity.js'
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
 import type { MeshNode } from '../../src/node/node.js';
 import { acquireVerifyPool, releaseVerifyPool } from '../../src/node/verify-pool.js';
-import { TestMesh } from '../helpers/mesh.js';
+import { becomeNeighbour, TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
 import { RawPeer } from '../transport/helpers.js';
 
@@ -34,13 +34,7 @@ function signedBy(origin: Identity, text: string): Gossip {
 async function relayInto(target: MeshNode): Promise<RawPeer> {
   const peer = await RawPeer.dial(`127.0.0.1:${target.address()?.port}`);
   peers.push(peer);
-  peer.hello();
-  peer.send({ type: 'neighbor', priority: 'high' });
-  await waitUntil(
-    'the relay to be an active neighbour',
-    () => target.peers().active.some((p) => p.id === peer.id),
-    [[target, 'peer:up']],
-  );
+  await becomeNeighbour(peer, target);
   return peer;
 }
 

@@ -1,8 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { MeshNode } from '../../src/node/node.js';
 import { SEND_WAIT_MAX_IDLE_TIMEOUTS } from '../../src/transport/defaults.js';
-import { TestMesh } from '../helpers/mesh.js';
-import { waitUntil } from '../helpers/wait.js';
+import { becomeNeighbour, TestMesh } from '../helpers/mesh.js';
 import { RawPeer } from '../transport/helpers.js';
 
 /**
@@ -39,13 +38,7 @@ async function senderWithPingingPeer(read: (peer: RawPeer) => void): Promise<Mes
   const [sender] = (await mesh.start(1)) as [MeshNode];
   const raw = await RawPeer.dial(`127.0.0.1:${sender.address()!.port}`);
   peer = raw;
-  raw.hello();
-  raw.send({ type: 'neighbor', priority: 'high' });
-  await waitUntil(
-    'the raw peer to be an active neighbour',
-    () => sender.peers().active.some((p) => p.id === raw.id),
-    [[sender, 'peer:up']],
-  );
+  await becomeNeighbour(raw, sender);
   raw.socket.pause();
   timers.push(setInterval(() => raw.send({ type: 'ping' }), 100));
   timers.push(setInterval(() => read(raw), 20));
