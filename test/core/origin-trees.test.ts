@@ -66,6 +66,17 @@ describe('OriginTrees', () => {
     expect(trees.hasOwn(C)).toBe(true);
   });
 
+  it('counts an origin used again after a newer tree was made as the most recently used', () => {
+    const trees = new OriginTrees(2);
+    for (const origin of [A, A, A, B, B]) trees.noteMessage(origin, 1, 0); // A used last before B's tree
+    trees.noteMessage(A, 2, 0); // A used more recently than B
+    trees.noteMessage(C, 1, 0);
+    trees.noteMessage(C, 1, 0);
+    expect(trees.hasOwn(A)).toBe(true);
+    expect(trees.hasOwn(B)).toBe(false);
+    expect(trees.hasOwn(C)).toBe(true);
+  });
+
   it('remembers at most maxOrigins origins seen once, forgetting the oldest', () => {
     const trees = new OriginTrees(2);
     for (const origin of [A, B, C]) trees.noteMessage(origin, 1, 0); // A is forgotten

@@ -46,6 +46,8 @@ export class OriginTrees {
   private readonly shared = new Set<NodeId>();
   /** Insertion order is recency order. */
   private readonly own = new Map<NodeId, OwnTree>();
+  /** The origin last set into `own`, so at its end: noteMessage leaves it in place. */
+  private newestOwn: NodeId | undefined;
   private readonly seenOnce = new Set<NodeId>();
 
   constructor(maxOrigins: number) {
@@ -73,8 +75,13 @@ export class OriginTrees {
   noteMessage(origin: NodeId, seq: number, now: Millis, from?: NodeId): void {
     const own = this.own.get(origin);
     if (own !== undefined) {
-      this.own.delete(origin);
-      this.own.set(origin, own);
+      // Moved to the end, unless it is there already: a delete from a map of a few entries has V8
+      // build it a new, smaller table, and one origin's stream would pay that per message.
+      if (origin !== this.newestOwn) {
+        this.own.delete(origin);
+        this.own.set(origin, own);
+        this.newestOwn = origin;
+      }
       if (seq > own.newestSeq) {
         own.newestSeq = seq;
         own.newestFrom = from;
@@ -90,6 +97,7 @@ export class OriginTrees {
       return;
     }
     if (this.own.size >= this.maxOrigins) this.own.delete(this.own.keys().next().value as NodeId);
+    this.newestOwn = origin;
     this.own.set(origin, {
       lazy: new Set(this.shared),
       firstSeq: seq,
