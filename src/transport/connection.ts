@@ -165,11 +165,17 @@ export class Connection implements LinkCandidate {
    * cannot be trusted (or resynchronised) any more. Takes ownership of `chunk` (decrypted in place).
    */
   receive(chunk: Buffer, onInbound: (inbound: Inbound) => boolean): void {
-    this.channel.receiveEach(chunk, (event) => {
-      const inbound = this.inbound(event);
-      return onInbound(inbound) && inbound.kind !== 'violation';
-    });
+    this.onInbound = onInbound;
+    this.channel.receiveEach(chunk, this.onChannelEvent);
   }
+
+  /** receive()'s sink for the channel: made once, not a closure per chunk read. */
+  private readonly onChannelEvent = (event: ChannelEvent): boolean => {
+    const inbound = this.inbound(event);
+    return this.onInbound(inbound) && inbound.kind !== 'violation';
+  };
+  /** The handler of the receive() in progress. */
+  private onInbound: (inbound: Inbound) => boolean = () => false;
 
   private inbound(event: ChannelEvent): Inbound {
     switch (event.kind) {
