@@ -15,6 +15,11 @@ const ASSEMBLY_MIN_BYTES = 16 * 1024;
 
 export class RecordReader {
   private chunks: Buffer[] = [];
+  /**
+   * Bytes at the front of chunks[0] already taken. Moving this, rather than replacing the chunk
+   * with a view of its rest, saves a view per take (two per record).
+   */
+  private head = 0;
   private buffered = 0;
   private pendingLength: number | undefined;
   private failed = false;
@@ -38,7 +43,7 @@ export class RecordReader {
   get heldBytes(): number {
     let bytes = this.assembling?.length ?? 0;
     for (const chunk of this.chunks) bytes += chunk.length;
-    return bytes;
+    return bytes - this.head;
   }
 
   /** Buffers held (the record being assembled counts as one): a few, however the bytes arrive. */
@@ -78,10 +83,11 @@ export class RecordReader {
     if (this.failed) return undefined;
     if (this.pendingLength === undefined) {
       if (this.buffered < LENGTH_PREFIX_BYTES) return undefined;
-      const length = this.take(LENGTH_PREFIX_BYTES).readUInt32BE(0);
+      const length = this.takeLength();
       if (length > this.limit) {
         this.failed = true;
         this.chunks = [];
+        this.head = 0;
         this.buffered = 0;
         this.assembling = undefined;
         return { ok: false, length };
@@ -102,8 +108,11 @@ export class RecordReader {
         Math.min(this.pendingLength, Math.max(2 * this.buffered, ASSEMBLY_MIN_BYTES)),
       );
       let offset = 0;
-      for (const chunk of this.chunks) offset += chunk.copy(record, offset);
+      for (let i = 0; i < this.chunks.length; i++) {
+        offset += (this.chunks[i] as Buffer).copy(record, offset, i === 0 ? this.head : 0);
+      }
       this.chunks = [];
+      this.head = 0;
       this.assembling = record;
       this.assembled = offset;
       return undefined;
@@ -113,31 +122,48 @@ export class RecordReader {
     return { ok: true, record };
   }
 
+  /** Consumes the length prefix: read where it lies when the first chunk holds all of it. */
+  private takeLength(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length - this.head < LENGTH_PREFIX_BYTES) return this.take(LENGTH_PREFIX_BYTES).readUInt32BE(0);
+    const length = first.readUInt32BE(this.head);
+    this.buffered -= LENGTH_PREFIX_BYTES;
+    this.head += LENGTH_PREFIX_BYTES;
+    if (this.head === first.length) {
+      this.chunks.shift();
+      this.head = 0;
+    }
+    return length;
+  }
+
   /** Consumes `length` buffered bytes: a view when the first chunk holds them all, else one copy. */
   private take(length: number): Buffer {
     this.buffered -= length;
     const first = this.chunks[0];
     if (first === undefined || length === 0) return Buffer.alloc(0);
-    if (length < first.length) {
-      this.chunks[0] = first.subarray(length);
-      return first.subarray(0, length);
+    const start = this.head;
+    const rest = first.length - start;
+    if (length < rest) {
+      this.head = start + length;
+      return first.subarray(start, start + length);
     }
-    if (length === first.length) {
+    if (length === rest) {
       this.chunks.shift();
-      return first;
+      this.head = 0;
+      return start === 0 ? first : first.subarray(start);
     }
     const out = Buffer.allocUnsafe(length);
     let written = 0;
     while (written < length) {
       const chunk = this.chunks[0] as Buffer;
       const wanted = length - written;
-      if (chunk.length <= wanted) {
-        chunk.copy(out, written);
-        written += chunk.length;
+      if (chunk.length - this.head <= wanted) {
+        written += chunk.copy(out, written, this.head);
         this.chunks.shift();
+        this.head = 0;
       } else {
-        chunk.copy(out, written, 0, wanted);
-        this.chunks[0] = chunk.subarray(wanted);
+        chunk.copy(out, written, this.head, this.head + wanted);
+        this.head += wanted;
         written += wanted;
       }
     }
