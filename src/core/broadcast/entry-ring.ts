@@ -268,10 +268,10 @@ export class EntryRing {
     for (let serial = this.head; serial < this.tail; serial++) {
       const from = serial & oldMask;
       const to = serial & this.mask;
-      this.numbers.set(
-        oldNumbers.subarray(from * NUMBER_FIELDS, (from + 1) * NUMBER_FIELDS),
-        to * NUMBER_FIELDS,
-      );
+      // Field by field, as the refs: a subarray per row made a view for every entry moved.
+      for (let field = 0; field < NUMBER_FIELDS; field++) {
+        this.numbers[to * NUMBER_FIELDS + field] = oldNumbers[from * NUMBER_FIELDS + field] as number;
+      }
       for (let field = 0; field < REF_FIELDS; field++) {
         this.refs[to * REF_FIELDS + field] = oldRefs[from * REF_FIELDS + field];
       }
