@@ -75,6 +75,18 @@ describe('RecordReader', () => {
     expect(result?.ok && [...result.record.subarray(0, 11)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 7]);
   });
 
+  it('counts as held only what it has not handed out of a chunk yet', () => {
+    const reader = new RecordReader(100);
+    reader.push(stream([Buffer.alloc(10, 1), Buffer.alloc(20, 2)]));
+    expect(reader.heldBytes).toBe(4 + 10 + 4 + 20);
+    const first = reader.next();
+    expect(first?.ok && [...first.record]).toEqual(Array(10).fill(1));
+    expect(reader.heldBytes).toBe(4 + 20);
+    const second = reader.next();
+    expect(second?.ok && [...second.record]).toEqual(Array(20).fill(2));
+    expect(reader.heldBytes).toBe(0);
+  });
+
   it('reports a length above the limit once, as soon as its prefix arrives, then reads nothing', () => {
     const reader = new RecordReader(10);
     reader.push(stream([Buffer.alloc(11)]).subarray(0, 4));
