@@ -244,20 +244,9 @@ describe('LinkManager: replacement of a retired link', () => {
   });
 
   it('disconnect() during the wait hands the queued frames to the pending dial only, not to the other handshake too', async () => {
-    const peerIdentity = generateIdentity();
-    const us = await pool.start();
-    const events = linkEvents(us.manager);
-    const { port, accepted } = await holdingListener();
-    const peer: PeerInfo = { id: peerIdentity.id, address: `${LOOPBACK}:${port}` };
-
-    // Our send() dial to the peer, held in its handshake: the peer does not answer it yet.
-    us.manager.send(peer, gossip(us.info.id, 1));
-    const dialed = await accepted;
-    // Meanwhile the peer's own dial comes up, and it opens another that says no Hello yet.
-    const up = nextEvent(us.manager, 'linkUp');
-    const first = await RawPeer.dial(us.info.address, peerIdentity);
-    first.hello(port);
-    await up;
+    // Our send() dial to the peer, held in its handshake, while the peer's own dial is up; it opens
+    // another that says no Hello yet.
+    const { us, events, peer, peerIdentity, port, dialed, theirs: first } = await peerUpByItsOwnDial();
     const other = await RawPeer.dial(us.info.address, peerIdentity);
     // The peer ends the link in use: we wait, as both handshakes could bring its replacement.
     const ended = new Promise((resolve) => first.socket.once('end', resolve));
