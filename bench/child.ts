@@ -65,7 +65,10 @@ async function run(config: ScenarioConfig): Promise<void> {
           config.rssSampleMs,
         );
   running = host;
-  const result = await runScenario(config, chosen.description, host, tracker, throttledProgress());
+  const result = {
+    ...(await runScenario(config, chosen.description, host, tracker, throttledProgress())),
+    nodeArgs: process.execArgv,
+  };
   await settleWithin(host.close(), CLOSE_TIMEOUT_MS);
   host.abort?.();
   await send({ type: 'result', result });

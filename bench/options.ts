@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly runTimeoutS: number;
   readonly out: string;
   readonly cpuProf: boolean;
+  /** Node and V8 flags for every process that hosts nodes, the same for every contender. */
+  readonly nodeArgs: readonly string[];
   readonly json: boolean;
   readonly markdown: boolean;
 }
@@ -65,6 +67,14 @@ function phases(value: string): PhaseName[] {
   const unknown = out.filter((p) => !(ALL_PHASES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown phase: ${unknown.join(', ')}`);
   return out as PhaseName[];
+}
+
+/** Whitespace-separated flags, each starting with "-": what `node` takes before the script. */
+function nodeArgs(value: string): string[] {
+  const out = value.split(/\s+/).filter((s) => s.length > 0);
+  const notFlags = out.filter((arg) => !arg.startsWith('-'));
+  if (notFlags.length > 0) throw new InvalidArgumentError(`not a flag: ${notFlags.join(' ')}`);
+  return out;
 }
 
 function procs(value: string): number | 'node' {
@@ -116,6 +126,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     .option('--run-timeout <s>', 'kill a run that takes longer (seconds)', positiveInt)
     .option('--out <dir>', 'folder for the JSON results (and profiles)', 'bench/results')
     .option('--cpu-prof', 'write a V8 CPU profile of every run process to <out>/profiles', false)
+    .option(
+      '--node-args <flags>',
+      'Node/V8 flags for every process that hosts nodes, every contender alike (--node-args="--v8-pool-size=1")',
+      nodeArgs,
+      [],
+    )
     .option('--json', 'also print the JSON written to <out>', false)
     .option('--markdown', 'print the table as Markdown (for docs/benchmarks.md)', false)
     .allowExcessArguments(false);
@@ -135,6 +151,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     runTimeout?: number;
     out: string;
     cpuProf: boolean;
+    nodeArgs: string[];
     json: boolean;
     markdown: boolean;
   }>();
@@ -156,6 +173,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     runTimeoutS: o.runTimeout ?? (o.quick ? QUICK_RUN_TIMEOUT_S : DEFAULT_RUN_TIMEOUT_S),
     out: o.out,
     cpuProf: o.cpuProf,
+    nodeArgs: o.nodeArgs,
     json: o.json,
     markdown: o.markdown,
   };

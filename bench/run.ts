@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     const result = await spawnRun(config, {
       timeoutS: options.runTimeoutS,
       cpuProfDir: options.cpuProf ? join(outDir, 'profiles', stamp) : undefined,
+      nodeArgs: options.nodeArgs,
       onProgress: (p) => display.update(p),
     });
     results.push(result);

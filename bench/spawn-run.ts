@@ -19,6 +19,8 @@ export interface SpawnOptions {
   readonly timeoutS: number;
   /** Folder for V8 CPU profiles, or undefined for none. */
   readonly cpuProfDir?: string;
+  /** Flags for the run's process, which the processes it forks inherit (`--node-args`). */
+  readonly nodeArgs: readonly string[];
   readonly onProgress: (progress: Progress) => void;
 }
 
@@ -40,7 +42,7 @@ function failed(config: ScenarioConfig, error: string, wallMs: number): RunResul
  * killed with every worker it forked).
  */
 export function spawnRun(config: ScenarioConfig, options: SpawnOptions): Promise<RunResult> {
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...options.nodeArgs];
   if (options.cpuProfDir !== undefined) {
     mkdirSync(options.cpuProfDir, { recursive: true });
     const name = `${config.contender}-n${config.n}-p${config.procs}`;

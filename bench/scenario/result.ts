@@ -102,6 +102,8 @@ export interface RunResult {
   readonly ok: boolean;
   readonly error?: string;
   readonly wallMs: number;
+  /** The flags the run's process started with (process.execArgv): `--node-args`, `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
   readonly config: unknown;
   readonly formation?: FormationResult;
   readonly latency?: LatencyResult;

@@ -22,6 +22,15 @@ describe('bench run plan', () => {
     expect(() => parseOptions(['--contenders', 'meshcast,gossip'])).toThrow();
   });
 
+  it('gives the run processes no Node flags unless --node-args names some, and only flags', () => {
+    expect(parseOptions([]).nodeArgs).toEqual([]);
+    expect(parseOptions(['--node-args=--v8-pool-size=1  --max-semi-space-size=4']).nodeArgs).toEqual([
+      '--v8-pool-size=1',
+      '--max-semi-space-size=4',
+    ]);
+    expect(() => parseOptions(['--node-args', 'v8-pool-size=1'])).toThrow();
+  });
+
   it('refuses a warm-up that is not a positive integer', () => {
     expect(() => parseOptions(['--warmup', '0'])).toThrow();
   });

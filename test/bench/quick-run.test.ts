@@ -89,9 +89,9 @@ describe('bench --quick', () => {
   });
 });
 
-describe('bench --procs node --cpu-prof', () => {
+describe('bench --procs node --cpu-prof --node-args', () => {
   it(
-    'writes the CPU profile of every worker process, not only of the run process',
+    'writes the CPU profile of every worker process, not only of the run process, and passes --node-args',
     async () => {
       const out = mkdtempSync(join(tmpdir(), 'meshcast-bench-prof-'));
       try {
@@ -107,11 +107,17 @@ describe('bench --procs node --cpu-prof', () => {
             '--phases',
             'formation',
             '--cpu-prof',
+            '--node-args=--v8-pool-size=1',
             '--out',
             out,
           ],
           { cwd: root, timeout: BENCH_TIMEOUT_MS },
         );
+        const reports = readdirSync(out).filter((f) => f.endsWith('.json'));
+        expect(reports).toHaveLength(1);
+        const report = JSON.parse(readFileSync(join(out, reports[0] as string), 'utf8')) as BenchReport;
+        expect(report.runs[0]?.nodeArgs).toContain('--v8-pool-size=1');
+        expect(report.runs[0]?.nodeArgs).toContain('--cpu-prof');
         const profiles = readdirSync(join(out, 'profiles'), { recursive: true })
           .map(String)
           .filter((name) => name.endsWith('.cpuprofile'));
