@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import sodium from 'sodium-native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow, SIGNING_SCRATCH_MAX_BYTES } from '../../src/node/gossip-signer.js';
+import { threadIds } from '../../src/node/thread-priority.js';
 import {
   acquireVerifyPool,
   INLINE_TURN_MAX_CHECKS,
   releaseVerifyPool,
   VERIFY_QUEUE_LIMIT,
+  VERIFY_THREAD_NICENESS,
   VERIFY_THREADS_MIN_IDLE_CORES,
   type VerifyCallback,
   VerifyPool,
@@ -240,6 +243,29 @@ describe('VerifyPool', () => {
       pool.close();
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs its workers at the lowest priority, the event loop at its own',
+    async () => {
+      const niced = (): string[] =>
+        [...(threadIds() ?? [])].filter((id) => {
+          try {
+            return getPriority(Number(id)) === VERIFY_THREAD_NICENESS;
+          } catch {
+            return false; // the thread ended since it was listed
+          }
+        });
+      const before = niced();
+      const two = new VerifyPool(2, EVERY_CHECK_TO_A_WORKER);
+      try {
+        expect(await two.ready()).toBe(true);
+        expect(niced().filter((id) => !before.includes(id))).toHaveLength(2);
+        expect(getPriority(process.pid)).toBe(0);
+      } finally {
+        two.close();
+      }
+    },
+  );
 
   it('without workers refuses every check; closed, it hands queued checks back undecided', async () => {
     const none = new VerifyPool(0, EVERY_CHECK_TO_A_WORKER);

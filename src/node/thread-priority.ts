@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/**
+ * The ids of this process's threads, where the OS lists them (Linux: /proc/self/task), else
+ * undefined. Taken just before a Worker is constructed, it tells which thread is the worker's:
+ * Node names no worker's OS thread, and its constructor starts that thread before it returns.
+ */
+export function threadIds(): ReadonlySet<string> | undefined {
+  try {
+    return new Set(readdirSync('/proc/self/task'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gives the one thread started since `before` was taken the scheduling niceness `niceness` (Linux
+ * applies setpriority to a single thread; lowering a priority needs no privilege). Returns whether
+ * it did: without a list, with not exactly one new thread (another part of the program started one
+ * meanwhile), or where the OS refuses, nothing changes.
+ */
+export function lowerPriorityOfNewThread(before: ReadonlySet<string> | undefined, niceness: number): boolean {
+  const now = before === undefined ? undefined : threadIds();
+  if (before === undefined || now === undefined) return false;
+  const started = [...now].filter((id) => !before.has(id));
+  if (started.length !== 1) return false;
+  try {
+    setPriority(Number(started[0]), niceness);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,45 @@
+import { getPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { lowerPriorityOfNewThread, threadIds } from '../../src/node/thread-priority.js';
+
+const linux = process.platform === 'linux';
+
+/** A worker that stays up until terminated. */
+function idleWorker(): Worker {
+  return new Worker('setInterval(() => {}, 60_000)', { eval: true });
+}
+
+describe.runIf(linux)('thread priority (Linux)', () => {
+  it("lists this process's threads, the main thread among them", () => {
+    expect(threadIds()?.has(String(process.pid))).toBe(true);
+  });
+
+  it('lowers the priority of the worker started since the list was taken, and of no other thread', async () => {
+    const before = threadIds();
+    const worker = idleWorker();
+    try {
+      expect(lowerPriorityOfNewThread(before, 13)).toBe(true);
+      const started = [...(threadIds() ?? [])].filter((id) => !before?.has(id));
+      expect(started).toHaveLength(1);
+      expect(getPriority(Number(started[0]))).toBe(13);
+      expect(getPriority(process.pid)).toBe(0);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('changes nothing when no thread, or more than one, started since the list was taken', async () => {
+    expect(lowerPriorityOfNewThread(threadIds(), 13)).toBe(false);
+    expect(lowerPriorityOfNewThread(undefined, 13)).toBe(false);
+    const before = threadIds();
+    const workers = [idleWorker(), idleWorker()];
+    try {
+      expect(lowerPriorityOfNewThread(before, 13)).toBe(false);
+      const started = [...(threadIds() ?? [])].filter((id) => !before?.has(id));
+      expect(started.map((id) => getPriority(Number(id)))).toEqual([0, 0]);
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  });
+});
