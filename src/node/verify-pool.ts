@@ -81,15 +81,18 @@ export interface VerifyPoolTuning {
 }
 
 /**
- * The workers' scheduling niceness (Linux), the lowest priority: they are help for the event loop,
- * and where the two compete for a core the event loop should run, since every message waits on it.
- * A worker starts under load (VERIFY_THREADS_START_RATE), and its start, ~100 ms of a core, fell
- * among the benchmark's latency messages. Ten alternating pairs without and with it (N = 10 on two
- * vCPUs, `--phases latency,throughput --tput-messages 1000`, seeds 1 to 10, means): node 0's
- * last-delivery p99 8.2 and 7.0 ms (lower in 8 of the 10 pairs), p90 3.3 and 2.8 ms; 1,380 and
- * 1,355 messages a second, which is the noise of that figure.
+ * The workers' scheduling niceness (Linux): they are help for the event loop, and where the two
+ * compete for a core the event loop should run, since every message waits on it. A worker starts
+ * under load (VERIFY_THREADS_START_RATE), and its start, ~100 ms of a core, fell among the
+ * benchmark's latency messages. Alternating runs (N = 10 on two vCPUs, `--phases
+ * latency,throughput --tput-messages 1000`, means): node 0's last-delivery p99 8.6 ms without,
+ * 7.8 ms at this niceness and 7.7 ms at 19 (eight seeds); in ten pairs at 19, 8.2 and 7.0 ms
+ * (lower in 8 of them); the throughput the same within its noise. Not 19, the lowest: against one
+ * busy thread on its core such a worker gets ~1.5% of it (CFS weight 15 against 1,024), so on a
+ * host busy with other work a batch of 64 checks (~3 ms) would take ~200 ms, near Plumtree's graft
+ * timer; at 10 (weight 110), ~30 ms.
  */
-export const VERIFY_THREAD_NICENESS = 19;
+export const VERIFY_THREAD_NICENESS = 10;
 
 /** The worker's young generation; V8's default (16 MiB and up) is for programs that allocate. */
 const WORKER_YOUNG_GENERATION_MB = 1;

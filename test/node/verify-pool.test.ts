@@ -245,7 +245,7 @@ describe('VerifyPool', () => {
   });
 
   it.runIf(process.platform === 'linux')(
-    'runs its workers at the lowest priority, the event loop at its own',
+    'runs its workers at VERIFY_THREAD_NICENESS, the event loop at its own priority',
     async () => {
       const niced = (): string[] =>
         [...(threadIds() ?? [])].filter((id) => {
