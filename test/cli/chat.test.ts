@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type ChatPayload, decodeChat } from '../../src/cli/chat-protocol.js';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { writeNetworkKeyFile } from '../../src/identity/network-key.js';
 import { createNode, type MeshNode } from '../../src/node/node.js';
@@ -186,7 +187,7 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     expect(alone.count(/no peers yet/)).toBe(1);
   });
 
-  it('sends the lines that waited once, to the first peer that links, not again to the next', async () => {
+  it('sends the lines that waited, and that it joined, once: to the first peer that links, not again to the next', async () => {
     const [alone] = startChats(1, uniqueDiscovery(), 'waiting') as [ChatProcess];
     const address = await alone.address();
     alone.type('anyone there?');
@@ -194,6 +195,11 @@ describe('meshcast chat processes on 127.0.0.1', () => {
     const peers = [0, 1].map(() =>
       createNode({ host: '127.0.0.1', port: 0, discovery: false, bootstrap: [address] }),
     ) as [MeshNode, MeshNode];
+    const heardByFirst: ChatPayload[] = [];
+    peers[0].on('message', (message) => {
+      const chat = decodeChat(message.data);
+      if (chat) heardByFirst.push(chat);
+    });
     try {
       await peers[0].start();
       await alone.waitForLine(/^\* sent 1 waiting line\(s\)$/);
@@ -203,6 +209,18 @@ describe('meshcast chat processes on 127.0.0.1', () => {
       // /peers is answered after whatever the chat printed on that link up.
       expect(await alone.activeView()).toHaveLength(2);
       expect(alone.count(/waiting line/)).toBe(1);
+      // A second 'joined' would have gone out on the second link up, before this line.
+      alone.type('both here');
+      await waitUntil(
+        'the first peer hears the line typed after the second linked',
+        () => heardByFirst.some((chat) => chat.kind === 'line' && chat.text === 'both here'),
+        [[peers[0], 'message']],
+      );
+      expect(heardByFirst.map((chat) => (chat.kind === 'line' ? chat.text : chat.kind))).toEqual([
+        'joined',
+        'anyone there?',
+        'both here',
+      ]);
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
     }
