@@ -42,4 +42,17 @@ describe.runIf(linux)('thread priority (Linux)', () => {
       await Promise.all(workers.map((w) => w.terminate()));
     }
   });
+
+  it('changes nothing, and says so, where the priority cannot be set', async () => {
+    const before = threadIds();
+    const worker = idleWorker();
+    try {
+      // Beyond the lowest priority (19): os.setPriority throws, as it does where the OS refuses.
+      expect(lowerPriorityOfNewThread(before, 20)).toBe(false);
+      const started = [...(threadIds() ?? [])].filter((id) => !before?.has(id));
+      expect(started.map((id) => getPriority(Number(id)))).toEqual([getPriority(process.pid)]);
+    } finally {
+      await worker.terminate();
+    }
+  });
 });
