@@ -43,6 +43,21 @@ describe.runIf(linux)('thread priority (Linux)', () => {
     }
   });
 
+  it('never raises a priority: a thread already at a greater niceness keeps it', async () => {
+    // As a process started at niceness 15 (`nice -n 15`) gives its threads; with the privilege to
+    // raise priorities (root), a worker set to 10 would run ahead of its event loop.
+    const before = threadIds();
+    const worker = idleWorker();
+    try {
+      expect(lowerPriorityOfNewThread(before, 15)).toBe(true);
+      expect(lowerPriorityOfNewThread(before, 10)).toBe(false);
+      const started = [...(threadIds() ?? [])].filter((id) => !before?.has(id));
+      expect(started.map((id) => getPriority(Number(id)))).toEqual([15]);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('changes nothing, and says so, where the priority cannot be set', async () => {
     const before = threadIds();
     const worker = idleWorker();
