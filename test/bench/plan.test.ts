@@ -31,6 +31,13 @@ describe('bench run plan', () => {
     expect(() => parseOptions(['--node-args', 'v8-pool-size=1'])).toThrow();
   });
 
+  it('takes --node-args in its space form, and reads no empty flag from the whitespace around its flags', () => {
+    // A value is what follows the option, even one that starts with "--".
+    expect(parseOptions(['--node-args', '--v8-pool-size=1']).nodeArgs).toEqual(['--v8-pool-size=1']);
+    expect(parseOptions(['--node-args', ' --v8-pool-size=1 ']).nodeArgs).toEqual(['--v8-pool-size=1']);
+    expect(parseOptions(['--node-args', '']).nodeArgs).toEqual([]);
+  });
+
   it('refuses a warm-up that is not a positive integer', () => {
     expect(() => parseOptions(['--warmup', '0'])).toThrow();
   });
