@@ -68,12 +68,24 @@ const IDLE_SAMPLE_MIN_MS = 100;
  */
 export const INLINE_TURN_MAX_CHECKS = 8;
 
+/**
+ * How long a worker may take to answer a batch before the batch goes back to the event loop, to be
+ * checked inline, and the worker gets no more until it answers. A batch is at most 64 checks,
+ * 3 to 5 ms of a core; a worker that has not answered for this long is not getting one (a host
+ * busy with other work: at VERIFY_THREAD_NICENESS, beside one busy thread on its core, a batch
+ * took 52 ms), and the messages of the batch wait on it. Well under Plumtree's graft timer (250 ms),
+ * so that a message a worker holds is not fetched again from another peer.
+ */
+export const VERIFY_BATCH_DEADLINE_MS = 100;
+
 /** How a pool starts and shares its work; every field defaults to the constant named beside it. */
 export interface VerifyPoolTuning {
   /** Checks per second from which the workers start, 0 for at once (VERIFY_THREADS_START_RATE). */
   readonly startRate?: number;
   /** Checks a quiet turn hands back to be done inline, 0 for none (INLINE_TURN_MAX_CHECKS). */
   readonly inlineTurnMax?: number;
+  /** Milliseconds a worker may take over a batch before it goes back inline (VERIFY_BATCH_DEADLINE_MS). */
+  readonly batchDeadlineMs?: number;
   /** The host's idle cores, asked before a start at the start rate (hostIdleCores()). */
   readonly idleCores?: IdleCoresProbe;
   /** Milliseconds, for the start rate's window (performance.now). */
@@ -103,6 +115,13 @@ interface Checker {
   readonly shared: Buffer;
   /** Callbacks of the batch it is checking, in record order; undefined while idle. */
   inFlight: VerifyCallback[] | undefined;
+  /** When its batch went out (the pool's clock). */
+  sentAt: number;
+  /**
+   * Its batch passed the deadline and went back inline (inFlight is then empty): it takes nothing
+   * until it answers, since the shared memory is still its own.
+   */
+  late: boolean;
   /**
    * It has loaded libsodium. Until then checks stay with the caller: a worker's start takes tens of
    * milliseconds (85 ms in one benchmark run), and checks handed to it at once waited all of that.
@@ -144,12 +163,15 @@ export class VerifyPool {
    */
   private readonly startRate: number;
   private readonly inlineTurnMax: number;
+  private readonly batchDeadlineMs: number;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private readonly idleCores: IdleCoresProbe;
   private readonly clock: () => number;
 
   constructor(threads: number, tuning: VerifyPoolTuning = {}) {
     this.startRate = tuning.startRate ?? VERIFY_THREADS_START_RATE;
     this.inlineTurnMax = tuning.inlineTurnMax ?? INLINE_TURN_MAX_CHECKS;
+    this.batchDeadlineMs = tuning.batchDeadlineMs ?? VERIFY_BATCH_DEADLINE_MS;
     this.idleCores = tuning.idleCores ?? hostIdleCores();
     this.clock = tuning.clock ?? (() => performance.now());
     this.grow(threads);
@@ -167,11 +189,14 @@ export class VerifyPool {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Workers that have loaded libsodium and take checks. */
+  /** Workers that have loaded libsodium and take checks (none past the deadline with a batch). */
   private get readyCheckers(): number {
     // An index loop: read per check submitted, and for-of allocated an iterator each time.
     let ready = 0;
-    for (let i = 0; i < this.checkers.length; i++) if ((this.checkers[i] as Checker).ready) ready++;
+    for (let i = 0; i < this.checkers.length; i++) {
+      const checker = this.checkers[i] as Checker;
+      if (checker.ready && !checker.late) ready++;
+    }
     return ready;
   }
 
@@ -237,6 +262,8 @@ export class VerifyPool {
   /** Stops every worker. Checks in flight are answered with undefined. */
   close(): void {
     this.wanted = 0;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     this.settleReadyWaiters(false);
     for (const checker of this.checkers.splice(0)) {
       void checker.worker.terminate();
@@ -273,8 +300,38 @@ export class VerifyPool {
     this.staging.copy(idle.shared, 0, 0, this.stagedBytes);
     idle.worker.postMessage(this.stagedBytes);
     idle.inFlight = this.staged;
+    idle.sentAt = this.clock();
+    this.armDeadline(this.batchDeadlineMs);
     this.staged = [];
     this.stagedBytes = 0;
+  };
+
+  private armDeadline(afterMs: number): void {
+    if (this.deadlineTimer !== undefined) return;
+    this.deadlineTimer = setTimeout(this.checkDeadlines, Math.max(1, afterMs));
+    this.deadlineTimer.unref();
+  }
+
+  /** Batches past the deadline go back inline; the timer comes again for the next one due. */
+  private readonly checkDeadlines = (): void => {
+    this.deadlineTimer = undefined;
+    const now = this.clock();
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const checker of this.checkers) {
+      if (checker.inFlight === undefined || checker.late) continue;
+      const due = checker.sentAt + this.batchDeadlineMs;
+      if (due > now) {
+        nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      const callbacks = checker.inFlight;
+      checker.inFlight = [];
+      checker.late = true;
+      for (const done of callbacks) done(undefined);
+    }
+    // Checks staged for a worker now wait for none that is coming soon.
+    if (this.readyCheckers === 0) this.handBack();
+    if (nextDue !== Number.POSITIVE_INFINITY) this.armDeadline(nextDue - now);
   };
 
   private spawn(): Checker {
@@ -291,7 +348,7 @@ export class VerifyPool {
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     lowerPriorityOfNewThread(threadsBefore, VERIFY_THREAD_NICENESS);
-    const checker: Checker = { worker, shared, inFlight: undefined, ready: false };
+    const checker: Checker = { worker, shared, inFlight: undefined, sentAt: 0, late: false, ready: false };
     worker.on('message', (count: number | 'ready') => {
       if (count === 'ready') {
         checker.ready = true;
@@ -302,6 +359,10 @@ export class VerifyPool {
       }
       const callbacks = checker.inFlight ?? [];
       checker.inFlight = undefined;
+      if (checker.late) {
+        checker.late = false;
+        this.settleReadyWaiters(true);
+      }
       // Read before the next batch can be written over them.
       const verdicts = Uint8Array.from(
         shared.subarray(VERIFY_BATCH_MAX_BYTES, VERIFY_BATCH_MAX_BYTES + count),
