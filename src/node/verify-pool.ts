@@ -88,7 +88,7 @@ export interface VerifyPoolTuning {
   readonly batchDeadlineMs?: number;
   /** The host's idle cores, asked before a start at the start rate (hostIdleCores()). */
   readonly idleCores?: IdleCoresProbe;
-  /** Milliseconds, for the start rate's window (performance.now). */
+  /** Milliseconds, for the start rate's window and the batch deadline (performance.now). */
   readonly clock?: () => number;
 }
 
@@ -99,10 +99,11 @@ export interface VerifyPoolTuning {
  * benchmark's latency messages. Alternating runs (N = 10 on two vCPUs, `--phases
  * latency,throughput --tput-messages 1000`, means): node 0's last-delivery p99 8.6 ms without,
  * 7.8 ms at this niceness and 7.7 ms at 19 (eight seeds); in ten pairs at 19, 8.2 and 7.0 ms
- * (lower in 8 of them); the throughput the same within its noise. Not 19, the lowest: against one
- * busy thread on its core such a worker gets ~1.5% of it (CFS weight 15 against 1,024), so on a
- * host busy with other work a batch of 64 checks (~3 ms) would take ~200 ms, near Plumtree's graft
- * timer; at 10 (weight 110), ~30 ms.
+ * (lower in 8 of them); the throughput the same within its noise. Not 19, the lowest: beside one
+ * busy thread on its core such a worker gets ~1.5% of it (CFS weight 15 against 1,024), ~10% at
+ * 10 (weight 110). Measured on one core beside one busy process, a batch of 64 checks took 9 ms at
+ * niceness 0 and 52 ms at 10; at 19 the worker did not finish loading within 5 s. A batch late
+ * past VERIFY_BATCH_DEADLINE_MS goes back to the event loop.
  */
 export const VERIFY_THREAD_NICENESS = 10;
 
