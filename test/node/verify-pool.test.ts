@@ -4,7 +4,7 @@ import { getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import sodium from 'sodium-native';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateIdentity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow, SIGNING_SCRATCH_MAX_BYTES } from '../../src/node/gossip-signer.js';
 import { threadIds } from '../../src/node/thread-priority.js';
@@ -357,6 +357,107 @@ describe('VerifyPool', () => {
       });
       expect(await withTimeout(answered)).not.toBe('unanswered');
     } finally {
+      pool.close();
+    }
+  });
+
+  it("re-arms its one timer for a batch not yet due, hands the batch back once the pool's clock reaches the deadline, and leaves no timer after close", async () => {
+    let now = 1_000;
+    const pool = new VerifyPool(1, { ...EVERY_CHECK_TO_A_WORKER, batchDeadlineMs: 50, clock: () => now });
+    const timer = () => (pool as unknown as { deadlineTimer: NodeJS.Timeout | undefined }).deadlineTimer;
+    try {
+      expect(await pool.ready()).toBe(true);
+      // The pool's timer runs only when the test advances it: the worker's answer, a message, comes
+      // in a later turn than everything below up to the next await.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const answers: (boolean | undefined)[] = [];
+      const message = Buffer.from('deadline');
+      expect(pool.submit(signed(message), publicKey, message, (valid) => answers.push(valid))).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      expect(vi.getTimerCount()).toBe(1);
+      expect(timer()?.hasRef()).toBe(false); // it never keeps the process alive
+      now = 1_040;
+      vi.advanceTimersByTime(50);
+      expect(answers).toEqual([]); // 10 ms short of the deadline: the timer comes again for it
+      expect(vi.getTimerCount()).toBe(1);
+      now = 1_050;
+      vi.advanceTimersByTime(9);
+      expect(answers).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(answers).toEqual([undefined]); // the deadline itself: back to be checked inline
+      expect(vi.getTimerCount()).toBe(0);
+      expect(await pool.ready()).toBe(true); // the worker answers, late
+      expect(answers).toEqual([undefined]);
+      // Two batches one after another, the second sent while the first one's timer is armed: still
+      // one timer, and the second batch, late in its turn, goes back too.
+      const second: (boolean | undefined)[] = [];
+      const answered = new Promise<void>((resolve) => {
+        expect(
+          pool.submit(signed(message), publicKey, message, (valid) => resolve(void second.push(valid))),
+        ).toBe(true);
+      });
+      await answered;
+      expect(second).toEqual([true]);
+      expect(vi.getTimerCount()).toBe(1);
+      now = 1_060;
+      expect(pool.submit(signed(message), publicKey, message, (valid) => second.push(valid))).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(vi.getTimerCount()).toBe(1);
+      now = 1_110;
+      vi.advanceTimersByTime(50);
+      expect(second).toEqual([true, undefined]);
+      // A batch out at close: its timer goes with the workers.
+      expect(await pool.ready()).toBe(true);
+      expect(pool.submit(signed(message), publicKey, message, (valid) => second.push(valid))).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(vi.getTimerCount()).toBe(1);
+      pool.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      pool.close();
+    }
+  });
+
+  it('keeps checks staged for a worker within its deadline, and never hands a late worker a batch', async () => {
+    let now = 1_000;
+    const pool = new VerifyPool(2, { ...EVERY_CHECK_TO_A_WORKER, batchDeadlineMs: 50, clock: () => now });
+    try {
+      const checkers = (pool as unknown as { checkers: { worker: Worker; ready: boolean }[] }).checkers;
+      for (const checker of checkers) if (!checker.ready) await once(checker.worker, 'message');
+      expect(checkers.map((checker) => checker.ready)).toEqual([true, true]);
+      // From here on the test runs in one turn: no worker's answer comes, and a batch goes out when
+      // the test flushes, as a worker's answer would.
+      const flush = (pool as unknown as { flush: () => void }).flush;
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const genuine = Buffer.from('genuine');
+      const forged = Buffer.from('forged');
+      const a: (boolean | undefined)[] = [];
+      const b: (boolean | undefined)[] = [];
+      const staged: (boolean | undefined)[] = [];
+      expect(pool.submit(signed(genuine), publicKey, genuine, (valid) => a.push(valid))).toBe(true);
+      flush(); // to worker A, sent at 1000
+      now = 1_020;
+      expect(pool.submit(signed(genuine), publicKey, genuine, (valid) => b.push(valid))).toBe(true);
+      flush(); // to worker B, sent at 1020
+      expect(pool.submit(Buffer.alloc(64, 1), publicKey, forged, (valid) => staged.push(valid))).toBe(true);
+      flush(); // both busy: it stays staged
+      now = 1_045;
+      vi.advanceTimersByTime(50);
+      expect(a).toEqual([]); // the timer comes again for the first one due, A
+      now = 1_050;
+      vi.advanceTimersByTime(5);
+      expect(a).toEqual([undefined]); // A is late
+      expect(b).toEqual([]);
+      expect(staged).toEqual([]); // B, within its deadline, may still take it
+      // A still reads its batch from the shared memory: whatever is staged does not go to it.
+      flush();
+      now = 1_070;
+      vi.advanceTimersByTime(20);
+      expect(b).toEqual([undefined]);
+      expect(staged).toEqual([undefined]); // no worker left to take it
+    } finally {
+      vi.useRealTimers();
       pool.close();
     }
   });
