@@ -326,48 +326,6 @@ describe('VerifyPool', () => {
     }
   });
 
-  it('hands a batch back undecided once its worker is past the deadline, and uses the worker again once it answers', async () => {
-    // A deadline of 1 ms: a full batch of 3.9 KB checks takes a worker several milliseconds.
-    const pool = new VerifyPool(1, { ...EVERY_CHECK_TO_A_WORKER, batchDeadlineMs: 1 });
-    try {
-      expect(await pool.ready()).toBe(true);
-      const big = Buffer.alloc(3_900, 7);
-      const answers: (boolean | undefined)[][] = Array.from({ length: VERIFY_QUEUE_LIMIT }, () => []);
-      const late = new Promise<void>((resolve) => {
-        let answered = 0;
-        for (const answer of answers) {
-          expect(
-            pool.submit(signed(big), publicKey, big, (valid) => {
-              answer.push(valid);
-              if (++answered === VERIFY_QUEUE_LIMIT) resolve();
-            }),
-          ).toBe(true);
-        }
-      });
-      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
-      // One more check waits for the busy worker, and goes back inline with its batch.
-      const waiting: (boolean | undefined)[] = [];
-      const queued = Buffer.from('queued');
-      expect(pool.submit(signed(queued), publicKey, queued, (valid) => waiting.push(valid))).toBe(true);
-      expect(await withTimeout(late)).toBeUndefined();
-      expect(answers.every((answer) => answer.length === 1 && answer[0] === undefined)).toBe(true);
-      expect(waiting).toEqual([undefined]);
-      // The worker still reads its batch from the shared memory: nothing more goes to it meanwhile.
-      const message = Buffer.from('meanwhile');
-      expect(pool.submit(signed(message), publicKey, message, () => {})).toBe(false);
-      expect(await withTimeout(pool.ready())).toBe(true);
-      expect(answers.every((answer) => answer.length === 1)).toBe(true); // its late verdicts are dropped
-      // It takes checks again (whether it answers the next one within 1 ms is up to the host).
-      const after = Buffer.from('after');
-      const answered = new Promise<boolean | undefined>((resolve) => {
-        expect(pool.submit(signed(after), publicKey, after, resolve)).toBe(true);
-      });
-      expect(await withTimeout(answered)).not.toBe('unanswered');
-    } finally {
-      pool.close();
-    }
-  });
-
   it("re-arms its one timer for a batch not yet due, hands the batch back once the pool's clock reaches the deadline, and leaves no timer after close", async () => {
     let now = 1_000;
     const pool = new VerifyPool(1, { ...EVERY_CHECK_TO_A_WORKER, batchDeadlineMs: 50, clock: () => now });
