@@ -177,6 +177,7 @@ describe('VerifyPool', () => {
     const asked: number[] = [];
     const busyHost = new VerifyPool(1, {
       startRate: 2,
+      inlineTurnMax: 0,
       idleCores: () => {
         asked.push(now);
         // The baseline each window takes is not a measurement.
@@ -234,12 +235,41 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
+    let now = 0;
+    const pool = new VerifyPool(1, {
+      startRate: INLINE_TURN_MAX_CHECKS + 1,
+      idleCores: () => 1,
+      clock: () => now,
+    });
+    const message = Buffer.from('turns');
+    const signature = signed(message);
+    const turnOf = async (checks: number): Promise<void> => {
+      for (let i = 0; i < checks; i++)
+        expect(pool.submit(signature, publicKey, message, () => {})).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      // Quiet turns, however many: the event loop checks them itself, so no worker is worth its start.
+      for (let turn = 0; turn < 5; turn++) await turnOf(INLINE_TURN_MAX_CHECKS);
+      now = 150;
+      await turnOf(INLINE_TURN_MAX_CHECKS);
+      expect(pool.threads).toBe(0);
+      // One busy turn reaches the rate with its earlier checks, and the idle cores were measured
+      // since the first quiet check, long enough ago: the worker starts at once.
+      await turnOf(INLINE_TURN_MAX_CHECKS + 1);
+      expect(pool.threads).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('starts on a host with exactly VERIFY_THREADS_MIN_IDLE_CORES idle', () => {
     let now = 0;
     let asked = 0;
     // The first question is each window's baseline; the second, the measurement.
     const idleCores = () => (asked++ === 0 ? undefined : VERIFY_THREADS_MIN_IDLE_CORES);
-    const pool = new VerifyPool(1, { startRate: 1, idleCores, clock: () => now });
+    const pool = new VerifyPool(1, { startRate: 1, inlineTurnMax: 0, idleCores, clock: () => now });
     try {
       const message = Buffer.from('edge');
       expect(pool.submit(signed(message), publicKey, message, () => {})).toBe(false);
