@@ -52,6 +52,19 @@ function verdicts(pool: VerifyPool, checks: readonly { signature: Uint8Array; me
   );
 }
 
+/** Submits `checks` checks to a pool with no worker ready, each refused to be done inline. */
+function submitRefused(pool: VerifyPool, checks: number): void {
+  const message = Buffer.from('turns');
+  const signature = signed(message);
+  for (let i = 0; i < checks; i++) expect(pool.submit(signature, publicKey, message, () => {})).toBe(false);
+}
+
+/** submitRefused() in one turn of the event loop, resolving once the turn has ended. */
+async function refusedTurn(pool: VerifyPool, checks: number): Promise<void> {
+  submitRefused(pool, checks);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The promise's value, or 'unanswered' if it has none within five seconds. */
 async function withTimeout<T>(promise: Promise<T>): Promise<T | 'unanswered'> {
   let deadline: NodeJS.Timeout | undefined;
@@ -242,13 +255,7 @@ describe('VerifyPool', () => {
       idleCores: () => 1,
       clock: () => now,
     });
-    const message = Buffer.from('turns');
-    const signature = signed(message);
-    const turnOf = async (checks: number): Promise<void> => {
-      for (let i = 0; i < checks; i++)
-        expect(pool.submit(signature, publicKey, message, () => {})).toBe(false);
-      await new Promise((resolve) => setImmediate(resolve));
-    };
+    const turnOf = (checks: number) => refusedTurn(pool, checks);
     try {
       // Quiet turns, however many: the event loop checks them itself, so no worker is worth its start.
       for (let turn = 0; turn < 5; turn++) await turnOf(INLINE_TURN_MAX_CHECKS);
@@ -258,6 +265,53 @@ describe('VerifyPool', () => {
       // One busy turn reaches the rate with its earlier checks, and the idle cores were measured
       // since the first quiet check, long enough ago: the worker starts at once.
       await turnOf(INLINE_TURN_MAX_CHECKS + 1);
+      expect(pool.threads).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('counts nothing of a turn of exactly inlineTurnMax, and each check of a busier turn once', async () => {
+    let now = 0;
+    // Above two busy turns' worth of counting each check once, below it counting them twice.
+    const startRate = 2 * (INLINE_TURN_MAX_CHECKS + 1) + 1;
+    const pool = new VerifyPool(1, { startRate, idleCores: () => 1, clock: () => now });
+    try {
+      await refusedTurn(pool, 1); // opens the window: the idle cores are measured from here
+      now = 150;
+      // As many turns as the rate, each one check short of busy.
+      for (let turn = 0; turn < startRate; turn++) await refusedTurn(pool, INLINE_TURN_MAX_CHECKS);
+      expect(pool.threads).toBe(0);
+      // inlineTurnMax + 2 checks: the one that makes the turn busy brings the earlier ones, the next
+      // counts once; startRate - 1 counted twice would reach the rate.
+      await refusedTurn(pool, INLINE_TURN_MAX_CHECKS + 2);
+      expect(pool.threads).toBe(0);
+      await refusedTurn(pool, INLINE_TURN_MAX_CHECKS + 2);
+      expect(pool.threads).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("counts a turn's checks together across the turn's callbacks, as those of one poll's sockets", async () => {
+    let now = 0;
+    const pool = new VerifyPool(1, {
+      startRate: INLINE_TURN_MAX_CHECKS + 1,
+      idleCores: () => 1,
+      clock: () => now,
+    });
+    try {
+      await refusedTurn(pool, 1); // opens the window: the idle cores are measured from here
+      now = 150;
+      // Two callbacks of one turn (immediates queued together), neither busy alone: a busy turn.
+      const first = Math.floor((INLINE_TURN_MAX_CHECKS + 1) / 2);
+      await new Promise<void>((resolve) => {
+        setImmediate(() => submitRefused(pool, first));
+        setImmediate(() => {
+          submitRefused(pool, INLINE_TURN_MAX_CHECKS + 1 - first);
+          resolve();
+        });
+      });
       expect(pool.threads).toBe(1);
     } finally {
       pool.close();
