@@ -65,6 +65,21 @@ async function refusedTurn(pool: VerifyPool, checks: number): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * A pool of one worker that starts at `startRate` checks a second of busy turns, on a host with a
+ * core idle, and the setter of the milliseconds its clock reads (0 at first).
+ */
+function poolStartingAt(startRate: number): { pool: VerifyPool; setNow: (ms: number) => void } {
+  let now = 0;
+  const pool = new VerifyPool(1, { startRate, idleCores: () => 1, clock: () => now });
+  return {
+    pool,
+    setNow: (ms) => {
+      now = ms;
+    },
+  };
+}
+
 /** The promise's value, or 'unanswered' if it has none within five seconds. */
 async function withTimeout<T>(promise: Promise<T>): Promise<T | 'unanswered'> {
   let deadline: NodeJS.Timeout | undefined;
@@ -249,17 +264,12 @@ describe('VerifyPool', () => {
   });
 
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
-    let now = 0;
-    const pool = new VerifyPool(1, {
-      startRate: INLINE_TURN_MAX_CHECKS + 1,
-      idleCores: () => 1,
-      clock: () => now,
-    });
+    const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
     try {
       // Quiet turns, however many: the event loop checks them itself, so no worker is worth its start.
       for (let turn = 0; turn < 5; turn++) await turnOf(INLINE_TURN_MAX_CHECKS);
-      now = 150;
+      setNow(150);
       await turnOf(INLINE_TURN_MAX_CHECKS);
       expect(pool.threads).toBe(0);
       // One busy turn reaches the rate with its earlier checks, and the idle cores were measured
@@ -272,13 +282,12 @@ describe('VerifyPool', () => {
   });
 
   it('counts nothing of a turn of exactly inlineTurnMax, and each check of a busier turn once', async () => {
-    let now = 0;
     // Above two busy turns' worth of counting each check once, below it counting them twice.
     const startRate = 2 * (INLINE_TURN_MAX_CHECKS + 1) + 1;
-    const pool = new VerifyPool(1, { startRate, idleCores: () => 1, clock: () => now });
+    const { pool, setNow } = poolStartingAt(startRate);
     try {
       await refusedTurn(pool, 1); // opens the window: the idle cores are measured from here
-      now = 150;
+      setNow(150);
       // As many turns as the rate, each one check short of busy.
       for (let turn = 0; turn < startRate; turn++) await refusedTurn(pool, INLINE_TURN_MAX_CHECKS);
       expect(pool.threads).toBe(0);
@@ -294,15 +303,10 @@ describe('VerifyPool', () => {
   });
 
   it("counts a turn's checks together across the turn's callbacks, as those of one poll's sockets", async () => {
-    let now = 0;
-    const pool = new VerifyPool(1, {
-      startRate: INLINE_TURN_MAX_CHECKS + 1,
-      idleCores: () => 1,
-      clock: () => now,
-    });
+    const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     try {
       await refusedTurn(pool, 1); // opens the window: the idle cores are measured from here
-      now = 150;
+      setNow(150);
       // Two callbacks of one turn (immediates queued together), neither busy alone: a busy turn.
       const first = Math.floor((INLINE_TURN_MAX_CHECKS + 1) / 2);
       await new Promise<void>((resolve) => {
