@@ -199,17 +199,17 @@ describe('VerifyPool', () => {
     }
   });
 
-  it('does not start on a host without an idle core, and asks again in the next window', () => {
+  it('does not start on a host without an idle core, and asks again 100 ms after the refusal', () => {
     let now = 0;
-    const idle = [0.2, 0.9];
+    // The first answer is the window's baseline, not a measurement.
+    const idle = [undefined, 0.2, 0.9];
     const asked: number[] = [];
     const busyHost = new VerifyPool(1, {
       startRate: 2,
       inlineTurnMax: 0,
       idleCores: () => {
         asked.push(now);
-        // The baseline each window takes is not a measurement.
-        return asked.length % 2 === 1 ? undefined : idle.shift();
+        return idle.shift();
       },
       clock: () => now,
     });
@@ -219,19 +219,21 @@ describe('VerifyPool', () => {
       now = time;
       expect(busyHost.submit(signature, publicKey, message, () => {})).toBe(false);
     };
-    submitAt(0);
-    submitAt(10);
-    submitAt(200);
-    submitAt(300);
-    // A fifth of a core was idle: no worker, and no second question within this window.
-    expect(busyHost.threads).toBe(0);
-    expect(asked).toEqual([0, 200]);
-    submitAt(1_000);
-    submitAt(1_100);
-    // The next window found most of a core idle.
-    expect(busyHost.threads).toBe(1);
-    expect(asked).toEqual([0, 200, 1_000, 1_100]);
-    busyHost.close();
+    try {
+      submitAt(0);
+      submitAt(10); // at the rate, but too soon to measure
+      submitAt(200);
+      submitAt(250);
+      // A fifth of a core was idle: no worker, and no second question within 100 ms of the first.
+      expect(busyHost.threads).toBe(0);
+      expect(asked).toEqual([0, 200]);
+      submitAt(300);
+      // Measured from the refusal, most of a core was idle: the worker starts in the same window.
+      expect(busyHost.threads).toBe(1);
+      expect(asked).toEqual([0, 200, 300]);
+    } finally {
+      busyHost.close();
+    }
   });
 
   it("hands a quiet turn's few checks back to be done inline, and a busier turn's to a worker", async () => {
