@@ -63,9 +63,9 @@ export interface NodeOptions {
    * process (the most any node asked for). 0 checks them on the event loop. Default: one fewer
    * than the cores, at most 2 (DEFAULT_VERIFY_THREADS). They start once checks come at 100 a second
    * in turns of the event loop with more than 8, and the host has half an idle core (see
-   * verify-pool.ts); until then the event loop checks. On
-   * Linux they run at a lower scheduling priority (VERIFY_THREAD_NICENESS). An
-   * integer in [0, MAX_VERIFY_THREADS]; anything else is a RangeError from createNode().
+   * verify-pool.ts); until then the event loop checks. On Linux they run at a lower scheduling
+   * priority (VERIFY_THREAD_NICENESS). An integer in [0, MAX_VERIFY_THREADS]; anything else is a
+   * RangeError from createNode().
    */
   readonly verifyThreads?: number;
   /** Address to accept TCP links on. Default: the multicast interface address if one is given, else all. */

@@ -57,10 +57,10 @@ const START_RATE_WINDOW_MS = 1_000;
 
 /**
  * Idle cores, on average since the window's first check (or the last refusal), below which the
- * workers do not start: a worker needs a free core, and without one it only adds a thread for the busy cores
- * to share. Measured with ten meshcast processes on two cores (the benchmark's one process per node,
- * where the host has no idle core): see docs/benchmarks-history.md. A node alone on its host keeps
- * one core busy at most and leaves the others idle.
+ * workers do not start: a worker needs a free core, and without one it only adds a thread for the
+ * busy cores to share. Measured with ten meshcast processes on two cores (the benchmark's one
+ * process per node, where the host has no idle core): see docs/benchmarks-history.md. A node alone
+ * on its host keeps one core busy at most and leaves the others idle.
  */
 export const VERIFY_THREADS_MIN_IDLE_CORES = 0.5;
 
@@ -277,7 +277,7 @@ export class VerifyPool {
    * Whether the host kept VERIFY_THREADS_MIN_IDLE_CORES idle since the baseline, once
    * IDLE_SAMPLE_MIN_MS have passed (until then, no). A host that does not say starts. A refusal is
    * the next baseline: the host is asked again over the next IDLE_SAMPLE_MIN_MS, rather than in the
-   * next window, up to a second later. In the benchmark (N = 10, two vCPUs) the window opens in the
+   * next window (up to a second later). In the benchmark (N = 10, two vCPUs) the window opens in the
    * latency phase and the start comes with the throughput burst; 14 runs measured 0.50 to 0.68
    * cores idle there, at the threshold, and in one the start came 540 ms into the burst, as a
    * refusal and the next window would have it.
