@@ -6,14 +6,14 @@
  * (src/node/*.ts, which Node 20 cannot load). The program is plain CommonJS and small on purpose.
  *
  * Once it has loaded libsodium the worker posts 'ready'. It shares one SharedArrayBuffer
- * (workerData.shared) with the event loop, which
- * writes a batch of records at its start, each
+ * (workerData.shared) with the event loop, which writes a batch of records at its start, each
  *   u32 (big-endian) message length | 64-byte signature | 32-byte public key | message,
  * and posts the batch's length in bytes. The worker writes one byte per record at
- * VERIFY_BATCH_MAX_BYTES (1: valid, 0: not, 2: libsodium gave no answer) and posts the number of
- * records. Sharing the
- * memory, rather than transferring a buffer per batch, matters: buffers allocated on one thread
- * and freed on another grew the process by ~25 MB of malloc arenas in a throughput test.
+ * workerData.verdictsOffset (1: valid, 0: not, 2: libsodium gave no answer), adds one to the
+ * 32-bit count of batches finished at workerData.finishedOffset (Atomics: the event loop may read
+ * the verdicts as soon as it sees the count, before the message arrives), and posts 'finished'.
+ * Sharing the memory, rather than transferring a buffer per batch, matters: buffers allocated on
+ * one thread and freed on another grew the process by ~25 MB of malloc arenas in a throughput test.
  */
 export const VERIFY_WORKER_SOURCE = `
 'use strict';
@@ -23,6 +23,7 @@ const SIGNATURE = 64;
 const KEY = 32;
 const shared = Buffer.from(workerData.shared);
 const verdicts = workerData.verdictsOffset;
+const finished = new Int32Array(workerData.shared, workerData.finishedOffset, 1);
 // libsodium (sodium-native) refuses memory backed by a SharedArrayBuffer: each batch is copied out.
 const bytes = Buffer.alloc(verdicts);
 parentPort.on('message', (batchBytes) => {
@@ -39,7 +40,8 @@ parentPort.on('message', (batchBytes) => {
     count++;
     offset = start + length;
   }
-  parentPort.postMessage(count);
+  Atomics.add(finished, 0, 1);
+  parentPort.postMessage('finished');
 });
 parentPort.postMessage('ready');
 `;

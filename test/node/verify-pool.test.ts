@@ -265,6 +265,45 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('hands a full queue to a worker that finished during the same long turn, answering each check once', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      const message = Buffer.from('a long turn');
+      const genuine = signed(message);
+      const forged = Buffer.from(genuine);
+      forged[0] = (forged[0] as number) ^ 1;
+      // Forgeries at other places in each batch: a batch read from the wrong moment shows.
+      const isForged = (i: number) => (i < VERIFY_QUEUE_LIMIT ? i % 5 === 3 : i % 7 === 2);
+      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
+      const answers: (boolean | undefined)[][] = Array.from({ length: checks }, () => []);
+      let answered = 0;
+      let allAnswered: () => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      });
+      const submit = (i: number) =>
+        pool.submit(isForged(i) ? forged : genuine, publicKey, message, (valid) => {
+          answers[i]?.push(valid);
+          if (++answered === checks) allAnswered();
+        });
+      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // One long turn from here on: the event loop cannot read the worker's message in it.
+      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+      const deadline = Date.now() + 5_000;
+      let taken = submit(checks - 1);
+      while (!taken && Date.now() < deadline) taken = submit(checks - 1);
+      expect(taken).toBe(true);
+      // Never inside submit(), whose caller is in the middle of another message: once it returns.
+      expect(answered).toBe(0);
+      expect(await withTimeout(done)).toBeUndefined();
+      expect(answers).toEqual(Array.from({ length: checks }, (_, i) => [!isForged(i)]));
+    } finally {
+      pool.close();
+    }
+  });
+
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
     const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
