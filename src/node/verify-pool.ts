@@ -139,7 +139,7 @@ interface Checker {
   readonly shared: Buffer;
   /** The worker's count of batches finished, read with Atomics. */
   readonly finished: Int32Array;
-  /** Batches handed to it. */
+  /** Batches handed to it, as a 32-bit count that wraps as `finished` does. */
   sent: number;
   /** Callbacks of the batch it is checking, in record order; undefined while idle. */
   inFlight: VerifyCallback[] | undefined;
@@ -393,7 +393,8 @@ export class VerifyPool {
     const idle = this.checkers.find((checker) => checker.ready && checker.inFlight === undefined);
     if (idle === undefined) return;
     this.staging.copy(idle.shared, 0, 0, this.stagedBytes);
-    idle.sent++;
+    // Wraps past 2^31 - 1 as the worker's Int32 count does (Atomics.add), or the two never match again.
+    idle.sent = (idle.sent + 1) | 0;
     idle.worker.postMessage(this.stagedBytes);
     idle.inFlight = this.staged;
     idle.sentAt = this.clock();

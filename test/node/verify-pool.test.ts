@@ -304,6 +304,25 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('keeps collecting its batches once the count of batches finished passes 2^31 and wraps', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      const checker = (pool as unknown as { checkers: { sent: number; finished: Int32Array }[] })
+        .checkers[0] as { sent: number; finished: Int32Array };
+      // As after 2^31 - 1 batches: at the next, the worker's 32-bit count (Atomics.add) wraps.
+      checker.sent = 2 ** 31 - 1;
+      Atomics.store(checker.finished, 0, 2 ** 31 - 1);
+      const message = Buffer.from('wraps');
+      const check = { signature: signed(message), message };
+      for (let batch = 0; batch < 2; batch++) {
+        expect(await withTimeout(verdicts(pool, [check]))).toEqual([true]);
+      }
+    } finally {
+      pool.close();
+    }
+  });
+
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
     const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
