@@ -323,6 +323,49 @@ describe('VerifyPool', () => {
     }
   });
 
+  it("answers a batch collected mid-turn with its own verdicts, though the worker writes the next batch's over them first", async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      const finished = (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]
+        ?.finished as Int32Array;
+      const message = Buffer.from('overwritten');
+      const genuine = signed(message);
+      const forged = Buffer.from(genuine);
+      forged[0] = (forged[0] as number) ^ 1;
+      // The first batch all genuine, the second all forged: verdicts read from the wrong batch show.
+      const isForged = (i: number) => i >= VERIFY_QUEUE_LIMIT && i < 2 * VERIFY_QUEUE_LIMIT;
+      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
+      const answers: (boolean | undefined)[][] = Array.from({ length: checks }, () => []);
+      let answered = 0;
+      let allAnswered: () => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      });
+      const submit = (i: number) =>
+        pool.submit(isForged(i) ? forged : genuine, publicKey, message, (valid) => {
+          answers[i]?.push(valid);
+          if (++answered === checks) allAnswered();
+        });
+      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // One long turn from here on, as in the test above.
+      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+      const deadline = Date.now() + 5_000;
+      let taken = submit(checks - 1);
+      while (!taken && Date.now() < deadline) taken = submit(checks - 1);
+      expect(taken).toBe(true);
+      // Still in the turn, the worker checks the second batch, its verdicts where the first one's were.
+      let count = Atomics.load(finished, 0);
+      while (count < 2 && Date.now() < deadline) count = Atomics.load(finished, 0);
+      expect(count).toBe(2);
+      expect(await withTimeout(done)).toBeUndefined();
+      expect(answers).toEqual(Array.from({ length: checks }, (_, i) => [!isForged(i)]));
+    } finally {
+      pool.close();
+    }
+  });
+
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
     const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
