@@ -366,6 +366,32 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('leaves a finished batch to its message while the queue has room: submit() collects only once it is full', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      const finished = (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]
+        ?.finished as Int32Array;
+      const message = Buffer.from('room');
+      const check = { signature: signed(message), message };
+      const first: (boolean | undefined)[] = [];
+      expect(pool.submit(check.signature, publicKey, message, (valid) => first.push(valid))).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // One long turn from here on: the worker finishes, its message waits for the turn's end.
+      const deadline = Date.now() + 5_000;
+      let count = Atomics.load(finished, 0);
+      while (count < 1 && Date.now() < deadline) count = Atomics.load(finished, 0);
+      expect(count).toBe(1);
+      const second = verdicts(pool, [check]);
+      await Promise.resolve(); // microtasks run, the turn goes on
+      expect(first).toEqual([]);
+      expect(await withTimeout(second)).toEqual([true]);
+      expect(first).toEqual([true]);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
     const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
