@@ -392,6 +392,44 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('collects the finished batch of any worker on a full queue, past one still checking', async () => {
+    const pool = new VerifyPool(2, EVERY_CHECK_TO_A_WORKER);
+    try {
+      type Inside = { worker: Worker; ready: boolean; sent: number; inFlight: VerifyCallback[] | undefined };
+      const checkers = (pool as unknown as { checkers: Inside[] }).checkers;
+      for (const checker of checkers) if (!checker.ready) await once(checker.worker, 'message');
+      expect(checkers.map((checker) => checker.ready)).toEqual([true, true]);
+      // The first worker seems to check a batch it never finishes (a slow one): the second gets them.
+      const slow = checkers[0] as Inside;
+      slow.sent++;
+      slow.inFlight = [];
+      const message = Buffer.from('past a slow one');
+      const signature = signed(message);
+      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
+      const answers: (boolean | undefined)[] = [];
+      let allAnswered: () => void = () => {};
+      const all = new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      });
+      const submit = () =>
+        pool.submit(signature, publicKey, message, (valid) => {
+          if (answers.push(valid) === checks) allAnswered();
+        });
+      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit()).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // One long turn from here on: only collectFinished() frees the second worker in it.
+      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit()).toBe(true);
+      const deadline = Date.now() + 5_000;
+      let taken = submit();
+      while (!taken && Date.now() < deadline) taken = submit();
+      expect(taken).toBe(true);
+      expect(await withTimeout(all)).toBeUndefined();
+      expect(answers).toEqual(Array(checks).fill(true));
+    } finally {
+      pool.close();
+    }
+  });
+
   it('counts toward its start only the checks of turns busier than inlineTurnMax, each such turn whole', async () => {
     const { pool, setNow } = poolStartingAt(INLINE_TURN_MAX_CHECKS + 1);
     const turnOf = (checks: number) => refusedTurn(pool, checks);
