@@ -40,6 +40,7 @@ parentPort.on('message', (batchBytes) => {
     count++;
     offset = start + length;
   }
+  // The count first: a message that found it unchanged would leave the batch unanswered.
   Atomics.add(finished, 0, 1);
   parentPort.postMessage('finished');
 });
