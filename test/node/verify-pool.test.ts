@@ -137,6 +137,12 @@ describe('VerifyPool', () => {
   it('refuses a check beyond its queue limit or its batch size, so that the caller checks inline', async () => {
     const busy = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     expect(await busy.ready()).toBe(true);
+    // Its worker seems to check a batch it never finishes, so the queue is all there is: an idle
+    // worker would take a full queue at once (see below).
+    type Inside = { sent: number; inFlight: VerifyCallback[] | undefined };
+    const worker = (busy as unknown as { checkers: Inside[] }).checkers[0] as Inside;
+    worker.sent++;
+    worker.inFlight = [];
     const message = Buffer.from('queued');
     const signature = signed(message);
     for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) {
@@ -260,6 +266,20 @@ describe('VerifyPool', () => {
       const message = Buffer.from('quiet');
       expect(await verdicts(pool, [{ signature: signed(message), message }])).toEqual([true]);
       expect(await batch).toEqual(Array(VERIFY_QUEUE_LIMIT).fill(true));
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('hands a full queue to a worker that sits idle, without waiting for the end of the turn', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    try {
+      expect(await pool.ready()).toBe(true);
+      const message = Buffer.from('an idle worker');
+      const check = { signature: signed(message), message };
+      // All in one turn, with the worker idle from its start: the queue fills, then one more comes.
+      const answers = verdicts(pool, Array(VERIFY_QUEUE_LIMIT + 1).fill(check));
+      expect(await withTimeout(answers)).toEqual(Array(VERIFY_QUEUE_LIMIT + 1).fill(true));
     } finally {
       pool.close();
     }
