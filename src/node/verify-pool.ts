@@ -347,10 +347,11 @@ export class VerifyPool {
    * a microtask, once the caller's I/O callback has returned. A worker's message waits for the end
    * of the event loop's turn, and so did the next batch, while a turn of a busy process reads many
    * sockets: the worker sat idle through the rest of it while every check past the full queue was
-   * done inline: at N = 100 in one process,
-   * over half of the throughput phase's checks, with the worker busy a quarter of the time. The
-   * benchmark's throughput phase, two sets of alternating runs each: at N = 100, 18% and 13% more
-   * messages a second (higher in 5 of 6 and 8 of 10 pairs); at N = 10, 5% and 4% (6 of 8, 4 of 6).
+   * done inline. At N = 100 in one process that was over half of the throughput phase's checks,
+   * with the worker busy a quarter of the time. The benchmark's throughput phase, alternating runs:
+   * at N = 100, 18% and 13% more messages a second (higher in 5 of 6 and 8 of 10 pairs); at N = 10,
+   * 5% and 4% (6 of 8, 4 of 6); handing a full queue to an idle worker as well, 27% more at N = 100
+   * (4 of 5).
    */
   private collectFinished(): void {
     for (const checker of this.checkers) {
