@@ -28,11 +28,15 @@ export const DEFAULT_VERIFY_THREADS = Math.min(2, Math.max(0, availableParalleli
 /**
  * Checks waiting for a worker beyond which the caller checks inline instead, so that the event
  * loop and the workers share the load once the workers fall behind. Small, because a wait here
- * delays the message at every hop: 64 checks of ~100 µs, and as many in flight, are ~13 ms, far
+ * delays the message at every hop: 128 checks of ~50 µs, and as many in flight, are ~13 ms, far
  * below Plumtree's graft timer (250 ms); a queue of a thousand made slow hops look like lost
  * messages, and the Grafts they drew sent duplicate copies (throughput RMR 0.2-0.6 at N = 10).
+ * Since a full queue goes to a worker that has finished (collectFinished), this is also the size
+ * of a busy turn's batches: 128 rather than 64 gave at N = 100 127.0 against 99.5 messages a
+ * second (higher in 4 of 5 alternating pairs) and 104.8 against 94.6 (2 of 4 higher, 2 level),
+ * RMR 0 and no Graft in either; at N = 10, 1,066 against 1,073 (eight pairs), p99 the same.
  */
-export const VERIFY_QUEUE_LIMIT = 64;
+export const VERIFY_QUEUE_LIMIT = 128;
 
 /**
  * Checks per second, by all the nodes of the process, from which the workers start. Only the
@@ -79,10 +83,10 @@ export const INLINE_TURN_MAX_CHECKS = 8;
 
 /**
  * How long a worker may take to answer a batch before the batch goes back to the event loop, to be
- * checked inline, and the worker gets no more until it answers. A batch is at most 64 checks,
- * 3 to 5 ms of a core; a worker that has not answered for this long is not getting one (a host
- * busy with other work: at VERIFY_THREAD_NICENESS, beside one busy thread on its core, a batch
- * took 52 ms), and the messages of the batch wait on it. A check waits at most about twice this
+ * checked inline, and the worker gets no more until it answers. A batch is at most
+ * VERIFY_QUEUE_LIMIT checks, 6 to 10 ms of a core; a worker that has not answered for this long is
+ * not getting one (a host busy with other work: at VERIFY_THREAD_NICENESS, beside one busy thread
+ * on its core, a batch of 64 took 52 ms), and the messages of the batch wait on it. A check waits at most about twice this
  * (behind a batch in flight that answers just in time, then in its own): under Plumtree's graft
  * timer (250 ms), so that a message a worker holds is not fetched again from another peer. At
  * 25 ms, the benchmark's throughput phase (N = 10, two vCPUs) sent a batch back about once a run.

@@ -51,7 +51,7 @@ parentPort.postMessage('ready');
 export const VERIFY_RECORD_HEADER_BYTES = 4 + 64 + 32;
 
 /**
- * Most bytes of records in one batch: 64 checks of 1 KiB messages take a sixth of it, and one
+ * Most bytes of records in one batch: 128 checks of 1 KiB messages take over half of it, and one
  * message of the largest size libsodium's path takes (64 KiB, SIGNING_SCRATCH_MAX_BYTES) fits.
  */
 export const VERIFY_BATCH_MAX_BYTES = 256 * 1024;
