@@ -93,6 +93,55 @@ async function withTimeout<T>(promise: Promise<T>): Promise<T | 'unanswered'> {
   }
 }
 
+/**
+ * Submits two queues' worth of checks and one more, signed over one message: the first queue in a
+ * turn of its own, whose end hands it to a worker, the rest in one long turn that the last check
+ * holds open (a synchronous wait with a deadline) until the pool takes it, which only a worker
+ * taking the full queue in the middle of the turn allows. `forged(i)` says which checks carry a
+ * bad signature; `inTurn` runs before the turn ends. Resolves with each check's answers once all
+ * are in ('unanswered' if some are not within five seconds).
+ */
+async function checksInALongTurn(
+  pool: VerifyPool,
+  forged: (i: number) => boolean,
+  inTurn: () => void = () => {},
+): Promise<(boolean | undefined)[][] | 'unanswered'> {
+  const message = Buffer.from('a long turn');
+  const genuine = signed(message);
+  const bad = Buffer.from(genuine);
+  bad[0] = (bad[0] as number) ^ 1;
+  const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
+  const answers: (boolean | undefined)[][] = Array.from({ length: checks }, () => []);
+  let answered = 0;
+  let allAnswered: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allAnswered = resolve;
+  });
+  const submit = (i: number) =>
+    pool.submit(forged(i) ? bad : genuine, publicKey, message, (valid) => {
+      answers[i]?.push(valid);
+      if (++answered === checks) allAnswered();
+    });
+  for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+  await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+  // One long turn from here on: the event loop cannot read a worker's message in it.
+  for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
+  const deadline = Date.now() + 5_000;
+  let taken = submit(checks - 1);
+  while (!taken && Date.now() < deadline) taken = submit(checks - 1);
+  expect(taken).toBe(true);
+  // Never inside submit(), whose caller is in the middle of another message: once it returns.
+  expect(answered).toBe(0);
+  inTurn();
+  const outcome = await withTimeout(done);
+  return outcome === 'unanswered' ? outcome : answers;
+}
+
+/** What checksInALongTurn() resolves with when every check gets libsodium's verdict once. */
+function eachAnsweredOnce(forged: (i: number) => boolean): boolean[][] {
+  return Array.from({ length: 2 * VERIFY_QUEUE_LIMIT + 1 }, (_, i) => [!forged(i)]);
+}
+
 describe('VerifyPool', () => {
   const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
   beforeAll(() => pool.ready());
@@ -289,36 +338,9 @@ describe('VerifyPool', () => {
     const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     try {
       expect(await pool.ready()).toBe(true);
-      const message = Buffer.from('a long turn');
-      const genuine = signed(message);
-      const forged = Buffer.from(genuine);
-      forged[0] = (forged[0] as number) ^ 1;
       // Forgeries at other places in each batch: a batch read from the wrong moment shows.
-      const isForged = (i: number) => (i < VERIFY_QUEUE_LIMIT ? i % 5 === 3 : i % 7 === 2);
-      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
-      const answers: (boolean | undefined)[][] = Array.from({ length: checks }, () => []);
-      let answered = 0;
-      let allAnswered: () => void = () => {};
-      const done = new Promise<void>((resolve) => {
-        allAnswered = resolve;
-      });
-      const submit = (i: number) =>
-        pool.submit(isForged(i) ? forged : genuine, publicKey, message, (valid) => {
-          answers[i]?.push(valid);
-          if (++answered === checks) allAnswered();
-        });
-      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
-      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
-      // One long turn from here on: the event loop cannot read the worker's message in it.
-      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
-      const deadline = Date.now() + 5_000;
-      let taken = submit(checks - 1);
-      while (!taken && Date.now() < deadline) taken = submit(checks - 1);
-      expect(taken).toBe(true);
-      // Never inside submit(), whose caller is in the middle of another message: once it returns.
-      expect(answered).toBe(0);
-      expect(await withTimeout(done)).toBeUndefined();
-      expect(answers).toEqual(Array.from({ length: checks }, (_, i) => [!isForged(i)]));
+      const forged = (i: number) => (i < VERIFY_QUEUE_LIMIT ? i % 5 === 3 : i % 7 === 2);
+      expect(await checksInALongTurn(pool, forged)).toEqual(eachAnsweredOnce(forged));
     } finally {
       pool.close();
     }
@@ -349,38 +371,16 @@ describe('VerifyPool', () => {
       expect(await pool.ready()).toBe(true);
       const finished = (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]
         ?.finished as Int32Array;
-      const message = Buffer.from('overwritten');
-      const genuine = signed(message);
-      const forged = Buffer.from(genuine);
-      forged[0] = (forged[0] as number) ^ 1;
       // The first batch all genuine, the second all forged: verdicts read from the wrong batch show.
-      const isForged = (i: number) => i >= VERIFY_QUEUE_LIMIT && i < 2 * VERIFY_QUEUE_LIMIT;
-      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
-      const answers: (boolean | undefined)[][] = Array.from({ length: checks }, () => []);
-      let answered = 0;
-      let allAnswered: () => void = () => {};
-      const done = new Promise<void>((resolve) => {
-        allAnswered = resolve;
+      const forged = (i: number) => i >= VERIFY_QUEUE_LIMIT && i < 2 * VERIFY_QUEUE_LIMIT;
+      const answers = await checksInALongTurn(pool, forged, () => {
+        // Still in the turn, the worker checks the second batch, its verdicts where the first one's were.
+        const deadline = Date.now() + 5_000;
+        let count = Atomics.load(finished, 0);
+        while (count < 2 && Date.now() < deadline) count = Atomics.load(finished, 0);
+        expect(count).toBe(2);
       });
-      const submit = (i: number) =>
-        pool.submit(isForged(i) ? forged : genuine, publicKey, message, (valid) => {
-          answers[i]?.push(valid);
-          if (++answered === checks) allAnswered();
-        });
-      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
-      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
-      // One long turn from here on, as in the test above.
-      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit(i)).toBe(true);
-      const deadline = Date.now() + 5_000;
-      let taken = submit(checks - 1);
-      while (!taken && Date.now() < deadline) taken = submit(checks - 1);
-      expect(taken).toBe(true);
-      // Still in the turn, the worker checks the second batch, its verdicts where the first one's were.
-      let count = Atomics.load(finished, 0);
-      while (count < 2 && Date.now() < deadline) count = Atomics.load(finished, 0);
-      expect(count).toBe(2);
-      expect(await withTimeout(done)).toBeUndefined();
-      expect(answers).toEqual(Array.from({ length: checks }, (_, i) => [!isForged(i)]));
+      expect(answers).toEqual(eachAnsweredOnce(forged));
     } finally {
       pool.close();
     }
@@ -423,28 +423,8 @@ describe('VerifyPool', () => {
       const slow = checkers[0] as Inside;
       slow.sent++;
       slow.inFlight = [];
-      const message = Buffer.from('past a slow one');
-      const signature = signed(message);
-      const checks = 2 * VERIFY_QUEUE_LIMIT + 1;
-      const answers: (boolean | undefined)[] = [];
-      let allAnswered: () => void = () => {};
-      const all = new Promise<void>((resolve) => {
-        allAnswered = resolve;
-      });
-      const submit = () =>
-        pool.submit(signature, publicKey, message, (valid) => {
-          if (answers.push(valid) === checks) allAnswered();
-        });
-      for (let i = 0; i < VERIFY_QUEUE_LIMIT; i++) expect(submit()).toBe(true);
-      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
-      // One long turn from here on: only collectFinished() frees the second worker in it.
-      for (let i = VERIFY_QUEUE_LIMIT; i < 2 * VERIFY_QUEUE_LIMIT; i++) expect(submit()).toBe(true);
-      const deadline = Date.now() + 5_000;
-      let taken = submit();
-      while (!taken && Date.now() < deadline) taken = submit();
-      expect(taken).toBe(true);
-      expect(await withTimeout(all)).toBeUndefined();
-      expect(answers).toEqual(Array(checks).fill(true));
+      const genuine = () => false;
+      expect(await checksInALongTurn(pool, genuine)).toEqual(eachAnsweredOnce(genuine));
     } finally {
       pool.close();
     }
