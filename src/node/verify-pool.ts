@@ -86,10 +86,11 @@ export const INLINE_TURN_MAX_CHECKS = 8;
  * checked inline, and the worker gets no more until it answers. A batch is at most
  * VERIFY_QUEUE_LIMIT checks, 6 to 10 ms of a core; a worker that has not answered for this long is
  * not getting one (a host busy with other work: at VERIFY_THREAD_NICENESS, beside one busy thread
- * on its core, a batch of 64 took 52 ms), and the messages of the batch wait on it. A check waits at most about twice this
- * (behind a batch in flight that answers just in time, then in its own): under Plumtree's graft
- * timer (250 ms), so that a message a worker holds is not fetched again from another peer. At
- * 25 ms, the benchmark's throughput phase (N = 10, two vCPUs) sent a batch back about once a run.
+ * on its core, a batch of 64 took 52 ms), and the messages of the batch wait on it. A check waits
+ * at most about twice this (behind a batch in flight that answers just in time, then in its own):
+ * under Plumtree's graft timer (250 ms), so that a message a worker holds is not fetched again
+ * from another peer. At 25 ms, the benchmark's throughput phase (N = 10, two vCPUs) sent a batch
+ * back about once a run.
  */
 export const VERIFY_BATCH_DEADLINE_MS = 100;
 

@@ -137,6 +137,11 @@ async function checksInALongTurn(
   return outcome === 'unanswered' ? outcome : answers;
 }
 
+/** The first worker's count of batches finished, as the pool reads it (its private shared word). */
+function finishedCount(pool: VerifyPool): Int32Array {
+  return (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]?.finished as Int32Array;
+}
+
 /** What checksInALongTurn() resolves with when every check gets libsodium's verdict once. */
 function eachAnsweredOnce(forged: (i: number) => boolean): boolean[][] {
   return Array.from({ length: 2 * VERIFY_QUEUE_LIMIT + 1 }, (_, i) => [!forged(i)]);
@@ -369,8 +374,7 @@ describe('VerifyPool', () => {
     const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     try {
       expect(await pool.ready()).toBe(true);
-      const finished = (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]
-        ?.finished as Int32Array;
+      const finished = finishedCount(pool);
       // The first batch all genuine, the second all forged: verdicts read from the wrong batch show.
       const forged = (i: number) => i >= VERIFY_QUEUE_LIMIT && i < 2 * VERIFY_QUEUE_LIMIT;
       const answers = await checksInALongTurn(pool, forged, () => {
@@ -390,8 +394,7 @@ describe('VerifyPool', () => {
     const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
     try {
       expect(await pool.ready()).toBe(true);
-      const finished = (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]
-        ?.finished as Int32Array;
+      const finished = finishedCount(pool);
       const message = Buffer.from('room');
       const check = { signature: signed(message), message };
       const first: (boolean | undefined)[] = [];
