@@ -1,3 +1,5 @@
+import { KeyedHeap } from './keyed-heap.js';
+
 /**
  * A priority queue of simulator events ordered by (time, insertion number). Equal times come out
  * in insertion order, so a run never depends on how ties happen to be broken: the same seed
@@ -10,7 +12,7 @@
  * the order stays exactly that of a single heap, because each event keeps its insertion number.
  */
 export class EventQueue<T> {
-  private readonly near = new KeyedHeap<T>();
+  private readonly near = new KeyedHeap<T>(NEAR_HEAP_CAPACITY);
   private readonly buckets = new Map<number, Bucket<T>>();
   /** Indices of the non-empty buckets, as a min-heap. */
   private readonly bucketOrder: number[] = [];
@@ -81,97 +83,8 @@ interface Bucket<T> {
   readonly items: T[];
 }
 
-/**
- * A binary min-heap keyed by (time, order), over parallel typed arrays that only ever grow: no
- * wrapper object per entry, and no garbage as the heap fills and empties with every bucket.
- */
-class KeyedHeap<T> {
-  private times = new Float64Array(INITIAL_HEAP_CAPACITY);
-  private orders = new Float64Array(INITIAL_HEAP_CAPACITY);
-  private readonly items: (T | undefined)[] = [];
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  peekTime(): number | undefined {
-    return this.count === 0 ? undefined : this.times[0];
-  }
-
-  push(time: number, order: number, item: T): void {
-    if (this.count === this.times.length) this.grow();
-    const { times, orders, items } = this;
-    let index = this.count++;
-    // Sift up: move parents down until the new entry's slot is found, then write it once.
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      const parentTime = times[parent] as number;
-      if (parentTime < time || (parentTime === time && (orders[parent] as number) < order)) break;
-      times[index] = parentTime;
-      orders[index] = orders[parent] as number;
-      items[index] = items[parent];
-      index = parent;
-    }
-    times[index] = time;
-    orders[index] = order;
-    items[index] = item;
-  }
-
-  pop(): T | undefined {
-    const { times, orders, items } = this;
-    const count = this.count;
-    if (count === 0) return undefined;
-    const top = items[0] as T;
-    const size = count - 1;
-    this.count = size;
-    const lastTime = times[size] as number;
-    const lastOrder = orders[size] as number;
-    const lastItem = items[size];
-    // No reference left behind in a free slot: the item may be anything.
-    items[size] = undefined;
-    if (size === 0) return top;
-    // Sift the former last entry down from the root.
-    let index = 0;
-    for (;;) {
-      let child = 2 * index + 1;
-      if (child >= size) break;
-      let childTime = times[child] as number;
-      let childOrder = orders[child] as number;
-      const right = child + 1;
-      if (right < size) {
-        const rightTime = times[right] as number;
-        const rightOrder = orders[right] as number;
-        if (rightTime < childTime || (rightTime === childTime && rightOrder < childOrder)) {
-          child = right;
-          childTime = rightTime;
-          childOrder = rightOrder;
-        }
-      }
-      if (lastTime < childTime || (lastTime === childTime && lastOrder < childOrder)) break;
-      times[index] = childTime;
-      orders[index] = childOrder;
-      items[index] = items[child];
-      index = child;
-    }
-    times[index] = lastTime;
-    orders[index] = lastOrder;
-    items[index] = lastItem;
-    return top;
-  }
-
-  private grow(): void {
-    const times = new Float64Array(this.times.length * 2);
-    times.set(this.times);
-    this.times = times;
-    const orders = new Float64Array(this.orders.length * 2);
-    orders.set(this.orders);
-    this.orders = orders;
-  }
-}
-
 /** Starting room of the heap: a bucket's worth of events in a mid-sized run; it doubles as needed. */
-const INITIAL_HEAP_CAPACITY = 4_096;
+const NEAR_HEAP_CAPACITY = 4_096;
 
 /** Min-heap of plain numbers (bucket indices; each present once). */
 function pushIndex(heap: number[], value: number): void {

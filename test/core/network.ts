@@ -3,7 +3,10 @@ import type { ProtocolMessage } from '../../src/core/messages.js';
 import { Protocol, type ProtocolEvent, type ProtocolOptions } from '../../src/core/protocol.js';
 import { type Random, randomInt, seededRandom } from '../../src/core/random.js';
 import type { NodeId, PeerInfo } from '../../src/core/types.js';
-import { TimerHeap } from './timer-heap.js';
+import { KeyedHeap } from '../../src/sim/keyed-heap.js';
+
+/** Room for this many timers before the heap first grows. */
+const TIMER_HEAP_ROOM = 1_024;
 
 /**
  * An in-memory network of Protocol instances for tests: zero-latency links, a virtual clock with a
@@ -88,7 +91,9 @@ export class TestNetwork {
   timerFilter: ((timer: ProtocolTimer) => boolean) | undefined;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly queue: InFlight[] = [];
-  private readonly timers = new TimerHeap<{ node: NodeId; timer: ProtocolTimer }>();
+  private readonly timers = new KeyedHeap<{ node: NodeId; timer: ProtocolTimer }>(TIMER_HEAP_ROOM);
+  /** Numbers the timers as they are set, so that timers due together fire in that order. */
+  private timersSet = 0;
   private readonly random: Random;
   private readonly order: 'fifo' | 'random';
   private readonly seed: number;
@@ -248,8 +253,8 @@ export class TestNetwork {
       if (at === undefined || at > time) break;
       const due = this.timers.pop();
       if (due === undefined) break;
-      this.now = Math.max(this.now, due.at);
-      const { node, timer } = due.value;
+      this.now = Math.max(this.now, at);
+      const { node, timer } = due;
       if (this.timerFilter === undefined || this.timerFilter(timer)) {
         this.handle(node, { type: 'timer', timer });
         this.drain();
@@ -285,7 +290,7 @@ export class TestNetwork {
           break;
         }
         case 'setTimer':
-          this.timers.push(this.now + action.after, { node: self, timer: action.timer });
+          this.timers.push(this.now + action.after, this.timersSet++, { node: self, timer: action.timer });
           break;
         case 'neighborUp':
           node.announcedNeighbours.add(action.peer.id);
