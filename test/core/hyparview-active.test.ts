@@ -374,6 +374,19 @@ describe('HyParView discovery', () => {
     expect(neighborRequests(tick(node, 1_000))).toEqual([{ to: peer(5).id, priority: 'high' }]);
   });
 
+  it('the repair tick of a node with no neighbour asks as many passive peers as it may at once', () => {
+    for (const maxConcurrentRequests of [1, 2, 3]) {
+      const node = new Harness({ maxConcurrentRequests });
+      node.withPassive(5, 6, 7, 8);
+      const requests = neighborRequests(tick(node, 1_000));
+      expect(requests).toHaveLength(maxConcurrentRequests);
+      expect(new Set(requests.map((r) => r.to)).size).toBe(maxConcurrentRequests);
+      for (const request of requests) expect(request.priority).toBe('high');
+      // Nothing new while they are out.
+      expect(neighborRequests(tick(node, 2_000))).toEqual([]);
+    }
+  });
+
   it('the repair tick adds one neighbour at a time, with low priority once it has one', () => {
     const node = new Harness().withNeighbours(1);
     for (const index of [5, 6, 7, 8]) node.protocol.handle({ type: 'discovered', peer: peer(index) }, 0);
