@@ -324,10 +324,6 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     if (this.unprovenParents.size > 0) this.unprovenParents.delete(from.id);
     this.noteMessage(message.origin, message.seq, from.id, now);
     const hops = message.hops + 1;
-    // The application gets the payload as decoded (a view into a socket read buffer, as flooding
-    // hands it out); the cache and the relays use a copy that owns its memory, so the cache
-    // neither pins the read buffer nor changes when that memory is reused.
-    out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
     const parent = from.id;
     // The cache copies signature and payload next to each other into its own memory; the relays
     // carry views of it. Only a payload too large for the cache gets copies of its own.
@@ -368,6 +364,11 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       // Graft to a neighbour that lacks it, which the tree it came through rarely leaves.
       this.announce(relayed, out);
     }
+    // The application gets the payload as decoded (a view into a socket read buffer, as flooding
+    // hands it out); the cache and the relays use a copy that owns its memory, so the cache
+    // neither pins the read buffer nor changes when that memory is reused. It gets it after the
+    // relays: a listener that takes its time must not hold up the peers further down the tree.
+    out.push({ type: 'deliver', origin: message.origin, seq: message.seq, hops, payload: message.payload });
     if (missing === undefined) return;
     // The shortest announcement that beat this copy may show a much shorter path (paper §3.8).
     // Only after the push: the announcer has the message, so it must not get it from us.
