@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProtocolAction } from '../../src/core/actions.js';
-import { DEPARTED_MEMORY, DEPARTED_MEMORY_ENTRIES } from '../../src/core/membership/options.js';
+import {
+  DEFAULT_REPAIR_INTERVAL,
+  DEPARTED_MEMORY,
+  DEPARTED_MEMORY_ENTRIES,
+} from '../../src/core/membership/options.js';
 import { actionsOf, greeting, Harness, neighborRequests, peer, sends } from './helpers.js';
 
 /** A node with active view {1, 2} (full at size 2) and passive view {3, 4}. */
@@ -399,6 +403,20 @@ describe('HyParView discovery', () => {
     node.receive(asked, { type: 'neighborReply', accepted: true });
     expect(node.active()).toHaveLength(2);
     expect(neighborRequests(tick(node, 3_000))).toHaveLength(1);
+  });
+
+  it('ticks first half a second after start, to link up once start-up beacons are in, then every interval', () => {
+    const repairDelays = (actions: readonly ProtocolAction[]) =>
+      actionsOf(actions, 'setTimer')
+        .filter((action) => action.timer.type === 'repair')
+        .map((action) => action.after);
+    const node = new Harness();
+    expect(repairDelays(node.protocol.handle({ type: 'start' }, 0))).toEqual([500]);
+    node.withPassive(5, 6, 7);
+    expect(repairDelays(tick(node, 500))).toEqual([DEFAULT_REPAIR_INTERVAL]);
+    // A shorter interval than that is kept from the start.
+    const quick = new Harness({ repairInterval: 200 });
+    expect(repairDelays(quick.protocol.handle({ type: 'start' }, 0))).toEqual([200]);
   });
 
   it('the repair tick sleeps while the active view is full and wakes when a neighbour is lost', () => {

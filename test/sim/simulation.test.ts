@@ -83,15 +83,19 @@ describe('simulation', () => {
   );
 
   it('flooding over views of 5 relays each payload to 4 neighbours: RMR about 3', () => {
+    const nodes = 300;
     const result = runSimulation({
-      nodes: 300,
+      nodes,
       seed: 2,
       broadcasts: 3,
       settleTime: 5_000,
       protocol: { broadcast: 'flood' },
     });
+    // At most that of an overlay whose every view is full: the origin sends 5 copies and each of the
+    // other nodes relays 4, for nodes - 1 deliveries (3.017 here).
+    const everyViewFull = (5 + (nodes - 1) * 4) / (nodes - 1) - 1;
     expect(result.rmr).toBeGreaterThan(2.5);
-    expect(result.rmr).toBeLessThan(3);
+    expect(result.rmr).toBeLessThanOrEqual(everyViewFull);
   });
 
   it.each(BROADCAST_KINDS)(
