@@ -148,6 +148,16 @@ describe('HyParView active view repair', () => {
     expect(neighborRequests(actions)).toHaveLength(1);
   });
 
+  it('asks no one more while maxConcurrentRequests are out, even with room left in the view', () => {
+    // The view (5) has room for four more, but two requests are out already.
+    const node = new Harness().withNeighbours(1, 2);
+    node.withPassive(6, 7, 8, 9);
+    expect(neighborRequests(node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0))).toHaveLength(2);
+    const actions = node.protocol.handle({ type: 'linkDown', peer: peer(2).id }, 0);
+    expect(neighborRequests(actions)).toEqual([]);
+    expect(node.protocol.stats().pendingRequests).toBe(2);
+  });
+
   it('after a refusal tries the next passive peer; once all refused, waits for a doubling back-off', () => {
     const node = smallFullNode({ maxConcurrentRequests: 1 });
     const first = neighborRequests(node.protocol.handle({ type: 'linkDown', peer: peer(1).id }, 0))[0]?.to;
