@@ -226,6 +226,27 @@ describe('HyParView join: a node with no neighbour holds Joins through it (beyon
     expect(node.active().sort()).toEqual([peer(1).id, peer(2).id].sort());
   });
 
+  it('asks one peer at a time while it holds Joins: the first neighbour releases them, and a second would evict', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const node = new Harness({}, seed).withNeighbours(1);
+      node.withPassive(3);
+      node.now = 100;
+      node.receive(1, { type: 'disconnect', alive: true });
+      for (const joiner of [2, 4, 5, 6]) node.receive(joiner, { type: 'join' });
+      expect(node.active()).toEqual([]);
+      node.now = 1_000;
+      const requests = neighborRequests(
+        node.protocol.handle({ type: 'timer', timer: { type: 'repair' } }, node.now),
+      );
+      expect(requests).toHaveLength(1);
+      const asked = requests[0]?.to === peer(1).id ? 1 : 3;
+      const accepted = node.receive(asked, { type: 'neighborReply', accepted: true });
+      expect(node.active()).toHaveLength(5);
+      expect(node.active()).toContain(peer(asked).id);
+      expect(sends(accepted, 'disconnect')).toEqual([]);
+    }
+  });
+
   it('holds Joins while the only peer it can reach for is one it evicted from the passive view', () => {
     const node = new Harness({ passiveViewSize: 1 }).withNeighbours(1);
     node.withPassive(3, 4); // 3 evicted for 4
