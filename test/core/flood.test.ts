@@ -52,6 +52,9 @@ describe('flood broadcast', () => {
     const relayed = sends(actions, 'gossip');
     expect(ids(relayed.map((s) => s.to)).sort()).toEqual([peer(2).id, peer(3).id].sort());
     for (const s of relayed) expect(s.message).toEqual({ ...message, hops: 3 });
+    // The relays first, as in Plumtree: the runtime calls the listeners at the deliver action.
+    const lastRelay = actions.findLastIndex((a) => a.type === 'send' && a.message.type === 'gossip');
+    expect(actions.findIndex((a) => a.type === 'deliver')).toBeGreaterThan(lastRelay);
   });
 
   it('counts a duplicate and neither delivers nor relays it', () => {

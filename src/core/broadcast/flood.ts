@@ -164,6 +164,11 @@ export class FloodBroadcast implements BroadcastStrategy {
       return;
     }
     if (!admitNewGossip(this.seen, this.authenticator, from, message, key, now, this.counters, out)) return;
+    const relay: Gossip = { ...message, hops: message.hops + 1 };
+    for (const peer of this.neighbours.values()) {
+      if (peer.id !== from.id) this.sendPayload(peer, relay, out);
+    }
+    // After the relays, as in Plumtree: a listener that takes its time holds up no peer.
     out.push({
       type: 'deliver',
       origin: message.origin,
@@ -171,10 +176,6 @@ export class FloodBroadcast implements BroadcastStrategy {
       hops: message.hops + 1,
       payload: message.payload,
     });
-    const relay: Gossip = { ...message, hops: message.hops + 1 };
-    for (const peer of this.neighbours.values()) {
-      if (peer.id !== from.id) this.sendPayload(peer, relay, out);
-    }
   }
 
   private sendPayload(to: PeerInfo, message: Gossip, out: ProtocolAction[]): void {
