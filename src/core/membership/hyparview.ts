@@ -298,9 +298,9 @@ export class HyParView {
    * A discovery beacon from `peer` (`wantsPeers` and `tag`: what the beacon says, if the runtime
    * tells; see merge): it only goes to the passive view, and the repair tick connects
    * (Neighbor{high} to maxConcurrentRequests random passive peers while the active view is empty,
-   * then one Neighbor{low} per tick until full). Acting on each beacon at once instead makes every node with room grab
-   * each newcomer: 20 nodes starting together then end up as closed, full cliques of six, which no
-   * refill can merge since every member refuses low-priority requests. Drawing at random from all
+   * then one Neighbor{low} per tick until full). Acting on each beacon at once instead makes every
+   * node with room grab each newcomer: 20 nodes starting together then end up as closed, full
+   * cliques of six, which no refill can merge since every member refuses low-priority requests. Drawing at random from all
    * that was heard over a tick gives a random graph: 0 partitions in 1,000 simulated start-ups.
    */
   discovered(peer: PeerInfo, now: Millis, out: ProtocolAction[], wantsPeers?: boolean, tag?: NodeId): void {
@@ -784,11 +784,11 @@ export class HyParView {
     // A node with no neighbour asks as many peers as it may at once, as after a failure. At start-up
     // every node does so at the same tick, and with one request each the links drawn at random
     // often made several overlays, which only the next tick, a second later, joined: `meshcast
-    // demo` (20 nodes on loopback) formed in 2.07 s in 4 runs of 6, against 1.15 s in 8 of 8 with
-    // two; and 5 of 40 simulated start-ups of 20 nodes were split after the first tick, none now
-    // (test/core/scenarios.test.ts). But one only while Joins are held: the first neighbour
-    // releases them into the rest of the view, and a second acceptance would then evict one of
-    // them, or that neighbour (see holdJoin).
+    // demo` (20 nodes on loopback, first tick at 1 s) formed in 2.07 s in 4 runs of 6, against
+    // 1.15 s in 8 of 8 with two; and 5 of 40 simulated start-ups of 20 nodes were split after the
+    // first tick, none now (test/core/scenarios.test.ts). But one only while Joins are held: the
+    // first neighbour releases them into the rest of the view, and a second acceptance would then
+    // evict one of them, or that neighbour (see holdJoin).
     if (this.pending.size === 0) {
       const alone = this.active.size === 0 && this.heldJoins.length === 0;
       this.repair(now, out, alone ? this.options.maxConcurrentRequests : 1);
