@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { GOSSIP_OVERHEAD_BYTES, MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
 import { DEFAULT_SEEN_CACHE_MAX_AGE } from '../core/broadcast/flood.js';
+import { type MessageKey, messageKey } from '../core/broadcast/message-id.js';
 import { Protocol, type ProtocolEvent, type ProtocolStats } from '../core/protocol.js';
 import { systemRandom } from '../core/random.js';
 import type { NodeId, PeerInfo } from '../core/types.js';
@@ -33,6 +34,7 @@ import {
   MAX_VERIFY_THREADS,
   type NodeOptions,
 } from './options.js';
+import { PendingChecks } from './pending-checks.js';
 import { acquireVerifyPool, DEFAULT_VERIFY_THREADS, releaseVerifyPool } from './verify-pool.js';
 
 /** What broadcast() returns: the message's network-wide id, and whether to slow down. */
@@ -125,6 +127,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   private holdsVerifyPool = false;
   private releaseIdentity: ReleaseIdentity = () => {};
   private readonly timers = new NodeTimers();
+  private readonly pendingChecks = new PendingChecks<ProtocolEvent>();
   private state: State = 'new';
   private listening: { host: string; port: number } | undefined;
   /** options.bootstrap in the form the dialer takes (see normalizeAddress). */
@@ -193,8 +196,14 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       // A new broadcast's signature is checked on a worker thread first; the core then finds the
       // verdict ready (GossipSigner.verify). Copies it has seen are handed in at once.
       if (message.type === 'gossip' && this.signer !== undefined && this.protocol?.isUnseen(message)) {
-        if (this.signer.checkAhead(message, () => this.handle(event))) return;
+        const key = messageKey(message.origin, message.seq);
+        if (this.signer.checkAhead(message, () => this.handleChecked(event, key))) {
+          // Its verdict comes in a later turn, never inside checkAhead.
+          this.pendingChecks.begin(key);
+          return;
+        }
       }
+      if (message.type === 'ihave' && this.pendingChecks.holdIfNamed(message, event)) return;
       this.handle(event);
     });
     this.transport.on('linkDown', (peer, reason) => {
@@ -493,6 +502,17 @@ export class MeshNode extends EventEmitter<NodeEvents> {
         this.logger[level]({ address, err: error.message }, 'bootstrap address unreachable');
       },
     );
+  }
+
+  /** Hands in a broadcast whose check is done, then the announcements held for it (see PendingChecks). */
+  private handleChecked(event: ProtocolEvent, key: MessageKey): void {
+    this.handle(event);
+    for (const held of this.pendingChecks.end(key)) {
+      if (held.type === 'message' && held.message.type === 'ihave') {
+        if (this.pendingChecks.holdIfNamed(held.message, held)) continue;
+      }
+      this.handle(held);
+    }
   }
 
   private handle(event: ProtocolEvent): void {

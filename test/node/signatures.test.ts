@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterEach, expect, it, onTestFinished } from 'vitest';
+import { afterEach, expect, it, onTestFinished, vi } from 'vitest';
 import type { Gossip } from '../../src/core/messages.js';
 import { generateIdentity, type Identity } from '../../src/identity/identity.js';
 import { GossipSigner, minSeqNow } from '../../src/node/gossip-signer.js';
@@ -7,7 +7,7 @@ import type { MeshNode } from '../../src/node/node.js';
 import { acquireVerifyPool, releaseVerifyPool } from '../../src/node/verify-pool.js';
 import { becomeNeighbour, TestMesh } from '../helpers/mesh.js';
 import { waitUntil } from '../helpers/wait.js';
-import { RawPeer } from '../transport/helpers.js';
+import { eventually, RawPeer } from '../transport/helpers.js';
 
 /**
  * Three honest nodes and hand-driven peers that complete the Noise handshake and join the target's
@@ -95,4 +95,104 @@ it('with signatures off on every node (a trusted private network), broadcasts st
   await mesh.waitConnected();
   await mesh.broadcastAndWait(nodes[0] as MeshNode, 'unsigned');
   expect((nodes[1] as MeshNode).stats().protocol.invalidSignatures).toBe(0);
+});
+
+/**
+ * A verify pool that checks every signature on its worker and keeps each verdict until the test
+ * calls the function returned, so that the test knows a message is still in its check.
+ */
+async function withheldVerdicts(): Promise<{ submitted: () => number; release: () => void }> {
+  const pool = acquireVerifyPool(1, { startRate: 0, inlineTurnMax: 0 });
+  onTestFinished(() => releaseVerifyPool());
+  expect(await pool.ready()).toBe(true);
+  const withheld: (() => void)[] = [];
+  let submitted = 0;
+  const submit = pool.submit.bind(pool);
+  const spy = vi.spyOn(pool, 'submit').mockImplementation((signature, key, message, done) => {
+    submitted++;
+    return submit(signature, key, message, (valid) => withheld.push(() => done(valid)));
+  });
+  onTestFinished(() => spy.mockRestore());
+  return {
+    submitted: () => submitted,
+    release: () => {
+      for (const done of withheld.splice(0)) done();
+    },
+  };
+}
+
+/** Short, so that a Graft timer would fire within the test. */
+const GRAFT_TIMEOUT = 37;
+
+function graftsFor(peer: RawPeer, message: Pick<Gossip, 'origin' | 'seq'>): number {
+  return peer.frames.filter(
+    (f) => f.type === 'graft' && f.request && f.origin === message.origin && f.seq === message.seq,
+  ).length;
+}
+
+/** Resolves once `node` has read `count` more frames than it had when this was called. */
+function framesRead(node: MeshNode, count: number): Promise<void> {
+  const target = node.stats().transport.framesIn + count;
+  return eventually(`${count} more frames to be read`, () => node.stats().transport.framesIn >= target);
+}
+
+it('an announcement that comes while the message it names is in its check asks for nothing it is checking, and what else it names is still grafted', async () => {
+  const verdicts = await withheldVerdicts();
+  mesh = new TestMesh({ verifyThreads: 1, protocol: { graftTimeout: GRAFT_TIMEOUT } });
+  const [target] = (await mesh.start(1)) as [MeshNode];
+  const origin = generateIdentity();
+  const relay = await relayInto(target);
+
+  const inCheck = signedBy(origin, 'in check');
+  // Its id only: a later seq of the same origin (signedBy's seqs are the wall clock's, in ms).
+  const neverSent = { origin: origin.id, seq: inCheck.seq + 1 };
+  relay.send(inCheck);
+  await eventually('the message to go to the worker', () => verdicts.submitted() === 1);
+  const read = framesRead(target, 1);
+  relay.send({
+    type: 'ihave',
+    entries: [
+      { origin: origin.id, seq: inCheck.seq, hops: 0 },
+      { origin: origin.id, seq: neverSent.seq, hops: 0 },
+    ],
+  });
+  await read;
+  verdicts.release();
+
+  await waitUntil(
+    'the target to ask the relay for the message it never sent',
+    () => graftsFor(relay, neverSent) > 0,
+    [[relay, 'frame']],
+  );
+  // Read before the check ended, its first entry would have found the message missing: a Graft at
+  // once from this link, the eager one that carries the origin's messages to the target (from
+  // another, a Graft timer). Held until then, it names a message the target has.
+  expect(deliveredText(target)).toEqual(['in check']);
+  expect(graftsFor(relay, inCheck)).toBe(0);
+});
+
+it('an announcement held for a message whose copy turns out forged is grafted from its announcer', async () => {
+  const verdicts = await withheldVerdicts();
+  mesh = new TestMesh({ verifyThreads: 1, protocol: { graftTimeout: GRAFT_TIMEOUT } });
+  const [target] = (await mesh.start(1)) as [MeshNode];
+  const origin = generateIdentity();
+  const forger = await relayInto(target);
+  const announcer = await relayInto(target);
+
+  const genuine = signedBy(origin, 'genuine');
+  const forgerClosed = once(forger.socket, 'close');
+  forger.send({ ...genuine, payload: Buffer.from('forged') });
+  await eventually('the forgery to go to the worker', () => verdicts.submitted() === 1);
+  const read = framesRead(target, 1);
+  announcer.send({ type: 'ihave', entries: [{ origin: origin.id, seq: genuine.seq, hops: 0 }] });
+  await read;
+  verdicts.release();
+  await forgerClosed;
+
+  await waitUntil(
+    'the target to graft the message from its announcer',
+    () => graftsFor(announcer, genuine) > 0,
+    [[announcer, 'frame']],
+  );
+  expect(deliveredText(target)).toEqual([]);
 });
