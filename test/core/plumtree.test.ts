@@ -853,16 +853,15 @@ describe('Plumtree broadcast', () => {
     ]);
   });
 
-  it('prunes a neighbour, not the parent, that sends two late echoes in a row: a cycle that stays', () => {
+  it('prunes a neighbour, not the parent, at its second late echo: a cycle that stays', () => {
     const node = new Node().withNeighbours(1, 2, 3);
     for (let seq = 1; seq <= 6; seq++) node.receive(1, gossip(9, seq));
     const prune = [{ to: peer(2), message: { type: 'prune', origin: peer(9).id } }];
-    // One late echo from peer 2, then one from peer 3: neither repeats.
+    // One late echo from peer 2, then one from peer 3: a single echo prunes nothing.
     expect(sent(node.receive(2, gossip(9, 3)))).toEqual([]);
     expect(sent(node.receive(3, gossip(9, 3)))).toEqual([]);
-    expect(sent(node.receive(2, gossip(9, 4)))).toEqual([]);
-    // Peer 2 again: its link closes a cycle that each new message goes round.
-    expect(sent(node.receive(2, gossip(9, 5)))).toEqual(prune);
+    // Peer 2 again, with peer 3's in between: its link closes a cycle that each new message goes round.
+    expect(sent(node.receive(2, gossip(9, 4)))).toEqual(prune);
     expect(sent(node.receive(1, gossip(9, 7)), 'gossip').map((s) => s.to.id)).toEqual([peer(3).id]);
 
     // The parent's late copies prune nothing, however many: the tree moved onto that link.
@@ -871,6 +870,23 @@ describe('Plumtree broadcast', () => {
     parent.receive(2, gossip(9, 6));
     expect(sent(parent.receive(2, gossip(9, 3)))).toEqual([]);
     expect(sent(parent.receive(2, gossip(9, 4)))).toEqual([]);
+  });
+
+  it('prunes each of two neighbours whose late echoes alternate: cycles that stay', () => {
+    // Two neighbours, neither the parent, each push every message one step behind the parent's
+    // copy: each one's echoes come between the other's.
+    const node = new Node().withNeighbours(1, 2, 3);
+    node.receive(1, gossip(9, 1));
+    node.receive(1, gossip(9, 2));
+    const pruned: string[] = [];
+    for (let seq = 3; seq <= 6; seq++) {
+      node.receive(1, gossip(9, seq));
+      for (const echoer of [2, 3]) {
+        for (const prune of sent(node.receive(echoer, gossip(9, seq - 1)), 'prune')) pruned.push(prune.to.id);
+      }
+    }
+    // Each is pruned at its second late echo, and only then.
+    expect(pruned.slice(0, 2)).toEqual([peer(2).id, peer(3).id]);
   });
 
   it('tells a new neighbour of the messages it received recently, so it can Graft what it missed', () => {

@@ -1,5 +1,11 @@
 import type { Millis, NodeId } from '../types.js';
 
+/**
+ * Neighbours per origin whose one late echo a tree remembers (see isRepeatEcho), the oldest
+ * forgotten first: more than an active view holds (5 by default).
+ */
+const MAX_ECHOERS = 8;
+
 /** How many of an origin's latest seqs its tree remembers (see recentSeqs). */
 const RECENT_SEQS = 8;
 
@@ -13,8 +19,8 @@ interface OwnTree {
   newestFrom: NodeId | undefined;
   /** When that message arrived. */
   newestAt: Millis;
-  /** The neighbour, not the carrier, that sent the last late copy of an older message. */
-  echoFrom: NodeId | undefined;
+  /** Neighbours, not the carrier, that have sent one late copy of an older message (see isRepeatEcho). */
+  readonly echoers: NodeId[];
   /** The seqs of its last RECENT_SEQS messages, in the order received. */
   readonly recentSeqs: number[];
 }
@@ -104,7 +110,7 @@ export class OriginTrees {
       newestSeq: seq,
       newestFrom: from,
       newestAt: now,
-      echoFrom: undefined,
+      echoers: [],
       recentSeqs: [seq],
     });
   }
@@ -149,18 +155,20 @@ export class OriginTrees {
   }
 
   /**
-   * Notes a late copy of an older message of `origin` (see isSuperseded) from `peer`. Whether the
-   * previous one came from `peer` too, which is not the carrier: a cycle through `peer` persists.
+   * Notes a late copy of an older message of `origin` (see isSuperseded) from `peer`. Whether `peer`,
+   * which is not the carrier, sent one before: a cycle through `peer` persists. Counted for each
+   * neighbour: two whose echoes alternate would otherwise never repeat.
    */
   isRepeatEcho(origin: NodeId, peer: NodeId): boolean {
     const own = this.own.get(origin);
     if (own === undefined || own.newestFrom === peer) return false;
-    if (own.echoFrom !== peer) {
-      own.echoFrom = peer;
-      return false;
+    const index = own.echoers.indexOf(peer);
+    if (index >= 0) {
+      own.echoers.splice(index, 1);
+      return true;
     }
-    own.echoFrom = undefined;
-    return true;
+    if (own.echoers.push(peer) > MAX_ECHOERS) own.echoers.shift();
+    return false;
   }
 
   /** The lazy links that `origin`'s messages follow. */
