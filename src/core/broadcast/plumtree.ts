@@ -291,13 +291,13 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       if (!this.isNeighbour(from.id)) return;
       this.waits.copyArrived(key, from.id, now);
       // A late echo of an older message: the tree it describes has moved on, and a Prune now would
-      // cut the link that carries the newer ones. But a second one in a row from the same neighbour,
-      // not the carrier, comes round a cycle that stays: under a steady stream every copy on it is
-      // late, so it would never be pruned (one process per node on two cores, 500 messages from
-      // node 0 as fast as they go: a thousand such copies in one run). A single echo is left alone:
-      // its sender may not have the origin's own tree yet, and would apply the Prune to the shared
-      // tree (100 nodes, a broadcast every 40 ms, seed 37: 355 deliveries waited for a Graft, 1,117
-      // when the first echo was pruned).
+      // cut the link that carries the newer ones. But a second one from the same neighbour, not the
+      // carrier, whoever echoed in between, comes round a cycle that stays: under a steady stream
+      // every copy on it is late, so it would never be pruned (one process per node on two cores,
+      // 500 messages from node 0 as fast as they go: a thousand such copies in one run). A single
+      // echo is left alone: its sender may not have the origin's own tree yet, and would apply the
+      // Prune to the shared tree (100 nodes, a broadcast every 40 ms, seed 37: 355 deliveries waited
+      // for a Graft, 1,117 when the first echo was pruned).
       if (
         this.trees.isSuperseded(message.origin, message.seq) &&
         !this.trees.isRepeatEcho(message.origin, from.id)
