@@ -143,4 +143,36 @@ describe('OriginTrees', () => {
     expect(trees.recentSeqs(B)).toEqual([]);
     expect(trees.isSuperseded(B, 0)).toBe(false);
   });
+
+  it("counts each neighbour's late echoes apart: its second is a repeat, whoever echoed in between, and starts it afresh", () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 0, 'p1'); // A's own tree, carried by p1
+    const echoes = (...peers: string[]): boolean[] => peers.map((p) => trees.isRepeatEcho(A, p));
+    // Four neighbours echo in turn: each one's second is a repeat, with the three others' in between.
+    expect(echoes('p2', 'p3', 'p4', 'p5')).toEqual([false, false, false, false]);
+    expect(echoes('p2', 'p3', 'p4', 'p5')).toEqual([true, true, true, true]);
+    // A repeat (a Prune) starts that neighbour's count afresh, and leaves the others' alone.
+    expect(echoes('p2', 'p3', 'p2', 'p3')).toEqual([false, false, true, true]);
+    // The carrier's late copies are never echoes, nor counted as such.
+    expect(echoes('p1', 'p1')).toEqual([false, false]);
+    // Another origin's tree counts its own echoes; one without a tree of its own counts none.
+    trees.noteMessage(B, 1, 0, 'p1');
+    trees.noteMessage(B, 2, 0, 'p1');
+    expect(trees.isRepeatEcho(B, 'p2')).toBe(false);
+    expect(trees.isRepeatEcho(C, 'p2')).toBe(false);
+    expect(trees.isRepeatEcho(C, 'p2')).toBe(false);
+  });
+
+  it('remembers the single late echoes of eight neighbours per tree, forgetting the oldest first', () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 0, 'p1');
+    // Nine neighbours over time (the view changes): the first one's echo is forgotten.
+    for (let i = 2; i <= 10; i++) expect(trees.isRepeatEcho(A, `p${i}`)).toBe(false);
+    expect(trees.isRepeatEcho(A, 'p2')).toBe(false);
+    // p3 to p10 and now p2 again: the eight most recent are all remembered.
+    for (let i = 4; i <= 10; i++) expect(trees.isRepeatEcho(A, `p${i}`)).toBe(true);
+    expect(trees.isRepeatEcho(A, 'p2')).toBe(true);
+  });
 });

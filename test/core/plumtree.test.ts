@@ -882,11 +882,13 @@ describe('Plumtree broadcast', () => {
     for (let seq = 3; seq <= 6; seq++) {
       node.receive(1, gossip(9, seq));
       for (const echoer of [2, 3]) {
-        for (const prune of sent(node.receive(echoer, gossip(9, seq - 1)), 'prune')) pruned.push(prune.to.id);
+        for (const prune of sent(node.receive(echoer, gossip(9, seq - 1)), 'prune')) {
+          pruned.push(`${prune.to.id} at ${seq}`);
+        }
       }
     }
-    // Each is pruned at its second late echo, and only then.
-    expect(pruned.slice(0, 2)).toEqual([peer(2).id, peer(3).id]);
+    // Each is pruned at its second late echo (message 4's round), and only then.
+    expect(pruned.slice(0, 2)).toEqual([`${peer(2).id} at 4`, `${peer(3).id} at 4`]);
   });
 
   it('tells a new neighbour of the messages it received recently, so it can Graft what it missed', () => {
