@@ -51,11 +51,18 @@ describe('PendingChecks', () => {
     checks.begin(messageKey(ORIGIN, 4));
     const malformed = [
       { type: 'ihave', entries: 'not a list' },
+      { type: 'ihave', entries: 5 },
+      { type: 'ihave', entries: { 0: { origin: ORIGIN, seq: 4, hops: 0 }, length: 1 } },
       { type: 'ihave', entries: [null, 5, { origin: 9, seq: 4 }, { origin: ORIGIN, seq: -4 }] },
     ] as unknown as IHave[];
     for (const announcement of malformed) expect(checks.holdIfNamed(announcement, 'bad')).toBe(false);
     // A malformed entry before a well-formed one does not hide it.
-    const mixed = { type: 'ihave', entries: [null, { origin: ORIGIN, seq: 4, hops: 0 }] } as unknown as IHave;
-    expect(checks.holdIfNamed(mixed, 'mixed')).toBe(true);
+    for (const malformedEntry of [null, { origin: 9, seq: 4 }, { origin: ORIGIN, seq: -4 }]) {
+      const mixed = {
+        type: 'ihave',
+        entries: [malformedEntry, { origin: ORIGIN, seq: 4, hops: 0 }],
+      } as unknown as IHave;
+      expect(checks.holdIfNamed(mixed, 'mixed')).toBe(true);
+    }
   });
 });

@@ -23,8 +23,7 @@ afterEach(async () => {
   await mesh?.stopAll();
 });
 
-function signedBy(origin: Identity, text: string): Gossip {
-  const seq = minSeqNow();
+function signedBy(origin: Identity, text: string, seq = minSeqNow()): Gossip {
   const payload = Buffer.from(text);
   const signature = new GossipSigner(origin, 60_000).sign(origin.id, seq, payload);
   return { type: 'gossip', origin: origin.id, seq, hops: 3, signature, payload };
@@ -101,7 +100,11 @@ it('with signatures off on every node (a trusted private network), broadcasts st
  * A verify pool that checks every signature on its worker and keeps each verdict until the test
  * calls the function returned, so that the test knows a message is still in its check.
  */
-async function withheldVerdicts(): Promise<{ submitted: () => number; release: () => void }> {
+async function withheldVerdicts(): Promise<{
+  submitted: () => number;
+  withheld: () => number;
+  release: (count?: number) => void;
+}> {
   const pool = acquireVerifyPool(1, { startRate: 0, inlineTurnMax: 0 });
   onTestFinished(() => releaseVerifyPool());
   expect(await pool.ready()).toBe(true);
@@ -115,8 +118,10 @@ async function withheldVerdicts(): Promise<{ submitted: () => number; release: (
   onTestFinished(() => spy.mockRestore());
   return {
     submitted: () => submitted,
-    release: () => {
-      for (const done of withheld.splice(0)) done();
+    withheld: () => withheld.length,
+    /** Hands on the first `count` verdicts withheld (all by default), in the order they came. */
+    release: (count = withheld.length) => {
+      for (const done of withheld.splice(0, count)) done();
     },
   };
 }
@@ -195,4 +200,62 @@ it('an announcement held for a message whose copy turns out forged is grafted fr
     [[announcer, 'frame']],
   );
   expect(deliveredText(target)).toEqual([]);
+});
+
+it('an announcement that names two messages in their checks waits for both, and asks for neither', async () => {
+  const verdicts = await withheldVerdicts();
+  mesh = new TestMesh({ verifyThreads: 1, protocol: { graftTimeout: GRAFT_TIMEOUT } });
+  const [target] = (await mesh.start(1)) as [MeshNode];
+  const origin = generateIdentity();
+  const relay = await relayInto(target);
+
+  const first = signedBy(origin, 'first');
+  const second = signedBy(origin, 'second', first.seq + 1);
+  const neverSent = { origin: origin.id, seq: first.seq + 2 };
+  relay.send(first);
+  relay.send(second);
+  await eventually('both verdicts to be in', () => verdicts.withheld() === 2);
+  const read = framesRead(target, 1);
+  relay.send({
+    type: 'ihave',
+    entries: [first, second, neverSent].map(({ origin, seq }) => ({ origin, seq, hops: 0 })),
+  });
+  await read;
+  // The first check ends: the announcement now waits for the second, still in its check. Read
+  // now, it would find the second missing, on the link that carries the origin's messages: a
+  // Graft at once.
+  verdicts.release(1);
+  expect(deliveredText(target)).toEqual(['first']);
+  verdicts.release();
+
+  await waitUntil(
+    'the target to ask the relay for the message it never sent',
+    () => graftsFor(relay, neverSent) > 0,
+    [[relay, 'frame']],
+  );
+  expect(deliveredText(target)).toEqual(['first', 'second']);
+  expect(graftsFor(relay, first) + graftsFor(relay, second)).toBe(0);
+});
+
+it('an announcement is held for no message that the event loop checks itself (no verify threads)', async () => {
+  mesh = new TestMesh({ verifyThreads: 0, protocol: { graftTimeout: GRAFT_TIMEOUT } });
+  const [target] = (await mesh.start(1)) as [MeshNode];
+  const origin = generateIdentity();
+  const relay = await relayInto(target);
+
+  const checked = signedBy(origin, 'checked inline');
+  const neverSent = { origin: origin.id, seq: checked.seq + 1 };
+  relay.send(checked);
+  relay.send({
+    type: 'ihave',
+    entries: [checked, neverSent].map(({ origin, seq }) => ({ origin, seq, hops: 0 })),
+  });
+  // Held for a check that never ends, the announcement would never bring this Graft.
+  await waitUntil(
+    'the target to ask the relay for the message it never sent',
+    () => graftsFor(relay, neverSent) > 0,
+    [[relay, 'frame']],
+  );
+  expect(deliveredText(target)).toEqual(['checked inline']);
+  expect(graftsFor(relay, checked)).toBe(0);
 });
