@@ -507,12 +507,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
   /** Hands in a broadcast whose check is done, then the announcements held for it (see PendingChecks). */
   private handleChecked(event: ProtocolEvent, key: MessageKey): void {
     this.handle(event);
-    for (const held of this.pendingChecks.end(key)) {
-      if (held.type === 'message' && held.message.type === 'ihave') {
-        if (this.pendingChecks.holdIfNamed(held.message, held)) continue;
-      }
-      this.handle(held);
-    }
+    for (const held of this.pendingChecks.end(key)) this.handle(held);
   }
 
   private handle(event: ProtocolEvent): void {

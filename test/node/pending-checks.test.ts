@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/core/broadcast/message-id.js';
+import { IHAVE_ENTRIES_LIMIT } from '../../src/core/broadcast/plumtree-options.js';
 import type { IHave } from '../../src/core/messages.js';
 import { PendingChecks } from '../../src/node/pending-checks.js';
 
@@ -64,5 +65,45 @@ describe('PendingChecks', () => {
       } as unknown as IHave;
       expect(checks.holdIfNamed(mixed, 'mixed')).toBe(true);
     }
+  });
+
+  it('gives an announcement that names several messages in check back once the last of their checks ends', () => {
+    const checks = new PendingChecks<string>();
+    for (const seq of [1, 2, 3]) checks.begin(messageKey(ORIGIN, seq));
+    expect(checks.holdIfNamed(ihave([ORIGIN, 1], [OTHER, 1], [ORIGIN, 3]), 'names 1 and 3')).toBe(true);
+    expect(checks.end(messageKey(ORIGIN, 1))).toEqual([]);
+    expect(checks.end(messageKey(ORIGIN, 2))).toEqual([]);
+    expect(checks.end(messageKey(ORIGIN, 3))).toEqual(['names 1 and 3']);
+    expect(checks.size).toBe(0);
+  });
+
+  it('reads each entry of an announcement once at most, however many of the messages it names are in check', () => {
+    const checks = new PendingChecks<string>();
+    const inCheck = Array.from({ length: 20 }, (_, i) => [ORIGIN, i + 1] as const);
+    for (const [origin, seq] of inCheck) checks.begin(messageKey(origin, seq));
+    // A long list whose last entries name the messages in check, in the order their checks end.
+    const named = ihave(...Array.from({ length: 1_000 }, (_, i) => [OTHER, i] as const), ...inCheck);
+    let reads = 0;
+    const counted = {
+      ...named,
+      entries: new Proxy(named.entries, {
+        get(target, property, receiver) {
+          if (typeof property === 'string' && /^\d+$/.test(property)) reads++;
+          return Reflect.get(target, property, receiver);
+        },
+      }),
+    };
+    expect(checks.holdIfNamed(counted, 'long')).toBe(true);
+    const released = inCheck.flatMap(([origin, seq]) => checks.end(messageKey(origin, seq)));
+    expect(released).toEqual(['long']);
+    expect(reads).toBe(named.entries.length);
+  });
+
+  it('holds nothing for entries past those the core reads (IHAVE_ENTRIES_LIMIT)', () => {
+    const checks = new PendingChecks<string>();
+    checks.begin(messageKey(ORIGIN, 5));
+    const padding = Array.from({ length: IHAVE_ENTRIES_LIMIT }, (_, i) => [OTHER, i] as const);
+    expect(checks.holdIfNamed(ihave(...padding, [ORIGIN, 5]), 'past the limit')).toBe(false);
+    expect(checks.holdIfNamed(ihave(...padding.slice(1), [ORIGIN, 5]), 'at the limit')).toBe(true);
   });
 });
