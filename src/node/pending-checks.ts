@@ -19,7 +19,8 @@ interface Waiting<Held> {
  * 1,000-message throughput phase at N = 10 armed 2,317 Node timers for 250 ms, 26 with this).
  * Held back, the IHave reaches the core after the message it names: as a copy it has (the
  * Plumtree optimisation of §3.8 still looks at its hop count), or, if the check failed, as an
- * announcement worth a Graft, as before. Its other entries wait as long, a check's few ms.
+ * announcement worth a Graft, as before. Its other entries wait as long: a check's few ms, about
+ * twice the pool's batch deadline at most when a worker stalls (its checks then go back inline).
  *
  * Each entry of an announcement is looked at once at most, and only the first IHAVE_ENTRIES_LIMIT,
  * those the core reads: an announcement that names many messages in check, late in a long list,

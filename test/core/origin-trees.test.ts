@@ -164,6 +164,19 @@ describe('OriginTrees', () => {
     expect(trees.isRepeatEcho(C, 'p2')).toBe(false);
   });
 
+  it("forgets a neighbour's single late echo when its link comes or goes", () => {
+    const trees = new OriginTrees(16);
+    trees.noteMessage(A, 1, 0, 'p1');
+    trees.noteMessage(A, 2, 0, 'p1');
+    expect(trees.isRepeatEcho(A, 'p2')).toBe(false);
+    expect(trees.isRepeatEcho(A, 'p3')).toBe(false);
+    trees.resetPeer('p2');
+    // p2's link is new: its next echo is its first. p3's is remembered still.
+    expect(trees.isRepeatEcho(A, 'p2')).toBe(false);
+    expect(trees.isRepeatEcho(A, 'p3')).toBe(true);
+    expect(trees.isRepeatEcho(A, 'p2')).toBe(true);
+  });
+
   it('remembers the single late echoes of eight neighbours per tree, forgetting the oldest first', () => {
     const trees = new OriginTrees(16);
     trees.noteMessage(A, 1, 0, 'p1');

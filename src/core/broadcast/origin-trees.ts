@@ -225,7 +225,11 @@ export class OriginTrees {
    */
   resetPeer(peer: NodeId): void {
     this.shared.delete(peer);
-    for (const own of this.own.values()) own.lazy.delete(peer);
+    for (const own of this.own.values()) {
+      own.lazy.delete(peer);
+      // A new link's first late echo is its first: a transient of the new tree, not a cycle.
+      if (own.echoers.length > 0) removeFrom(own.echoers, peer);
+    }
   }
 
   /** The lazy set of the tree `origin`'s message `seq` followed: its own from the copy on. */
@@ -233,6 +237,11 @@ export class OriginTrees {
     const own = this.own.get(origin);
     return own !== undefined && seq >= own.firstSeq ? own.lazy : this.shared;
   }
+}
+
+function removeFrom(list: NodeId[], peer: NodeId): void {
+  const index = list.indexOf(peer);
+  if (index >= 0) list.splice(index, 1);
 }
 
 function setMember(lazySet: Set<NodeId>, peer: NodeId, lazy: boolean): void {
