@@ -135,6 +135,11 @@ function graftsFor(peer: RawPeer, message: Pick<Gossip, 'origin' | 'seq'>): numb
   ).length;
 }
 
+/** Resolves once `peer` has been sent a Graft that asks for `message`. */
+function graftAsked(peer: RawPeer, message: Pick<Gossip, 'origin' | 'seq'>, what: string): Promise<void> {
+  return waitUntil(what, () => graftsFor(peer, message) > 0, [[peer, 'frame']]);
+}
+
 /** Resolves once `node` has read `count` more frames than it had when this was called. */
 function framesRead(node: MeshNode, count: number): Promise<void> {
   const target = node.stats().transport.framesIn + count;
@@ -164,11 +169,7 @@ it('an announcement that comes while the message it names is in its check asks f
   await read;
   verdicts.release();
 
-  await waitUntil(
-    'the target to ask the relay for the message it never sent',
-    () => graftsFor(relay, neverSent) > 0,
-    [[relay, 'frame']],
-  );
+  await graftAsked(relay, neverSent, 'the target to ask the relay for the message it never sent');
   // Read before the check ended, its first entry would have found the message missing: a Graft at
   // once from this link, the eager one that carries the origin's messages to the target (from
   // another, a Graft timer). Held until then, it names a message the target has.
@@ -194,11 +195,7 @@ it('an announcement held for a message whose copy turns out forged is grafted fr
   verdicts.release();
   await forgerClosed;
 
-  await waitUntil(
-    'the target to graft the message from its announcer',
-    () => graftsFor(announcer, genuine) > 0,
-    [[announcer, 'frame']],
-  );
+  await graftAsked(announcer, genuine, 'the target to graft the message from its announcer');
   expect(deliveredText(target)).toEqual([]);
 });
 
@@ -228,11 +225,7 @@ it('an announcement that names two messages in their checks waits for both, and 
   expect(deliveredText(target)).toEqual(['first']);
   verdicts.release();
 
-  await waitUntil(
-    'the target to ask the relay for the message it never sent',
-    () => graftsFor(relay, neverSent) > 0,
-    [[relay, 'frame']],
-  );
+  await graftAsked(relay, neverSent, 'the target to ask the relay for the message it never sent');
   expect(deliveredText(target)).toEqual(['first', 'second']);
   expect(graftsFor(relay, first) + graftsFor(relay, second)).toBe(0);
 });
@@ -251,11 +244,7 @@ it('an announcement is held for no message that the event loop checks itself (no
     entries: [checked, neverSent].map(({ origin, seq }) => ({ origin, seq, hops: 0 })),
   });
   // Held for a check that never ends, the announcement would never bring this Graft.
-  await waitUntil(
-    'the target to ask the relay for the message it never sent',
-    () => graftsFor(relay, neverSent) > 0,
-    [[relay, 'frame']],
-  );
+  await graftAsked(relay, neverSent, 'the target to ask the relay for the message it never sent');
   expect(deliveredText(target)).toEqual(['checked inline']);
   expect(graftsFor(relay, checked)).toBe(0);
 });
