@@ -658,7 +658,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.counters.linksOpened++;
     this.log.debug({ peer, direction: conn.direction }, 'handshake complete');
     const abandoned = this.abandonedWaits.get(peer.id);
-    if (abandoned !== undefined && conn.addressDial === undefined && conn.startedAt <= abandoned.lostAt) {
+    // A dial disconnect() left to drain has frames of its own, and was no candidate for the wait.
+    const candidate = conn.addressDial === undefined && conn.drainFrames === undefined;
+    if (abandoned !== undefined && candidate && conn.startedAt <= abandoned.lostAt) {
       this.abandonedWaits.delete(peer.id);
       conn.drainFrames = abandoned.frames;
     }

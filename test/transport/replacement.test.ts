@@ -275,6 +275,38 @@ describe('LinkManager: replacement of a retired link', () => {
     expect(events).toEqual(['up in', 'down local']);
   });
 
+  it('disconnect() during the wait: the pending dial delivers its queued frames though it completes before the other handshake', async () => {
+    const { us, events, peer, peerIdentity, port, dialed, theirs: first } = await peerUpByItsOwnDial();
+    const other = await RawPeer.dial(us.info.address, peerIdentity);
+    const ended = new Promise((resolve) => first.socket.once('end', resolve));
+    first.socket.end();
+    await ended;
+    us.manager.send(peer, gossip(us.info.id, 2)); // queued for the replacement link
+    us.manager.disconnect(peer.id);
+    expect(events).toEqual(['up in', 'down local']);
+
+    // Our dial completes first: it delivers the queued frame, and is ended. Before, it took the
+    // wait's empty share in place of its own frames, and the other handshake came up as a new link.
+    const raw = new RawPeer(dialed, false, peerIdentity);
+    await raw.secured;
+    const dialEnded = new Promise((resolve) => dialed.once('end', resolve));
+    raw.hello(port);
+    await dialEnded;
+    // Then the other handshake, begun before the loss: it brings nothing, and is ended.
+    other.hello(port);
+    await eventually(
+      'the other handshake to be ended or taken up',
+      () => events.length > 2 || other.socket.readableEnded,
+    );
+    const seqs = (frames: WireMessage[]) => frames.flatMap((f) => (f.type === 'gossip' ? [f.seq] : []));
+    expect({ first: seqs(first.frames), other: seqs(other.frames), dial: seqs(raw.frames) }).toEqual({
+      first: [1],
+      other: [],
+      dial: [2],
+    });
+    expect(events).toEqual(['up in', 'down local']);
+  });
+
   it('reports no dialFailed when its send() dial fails after the peer came up by its own dial', async () => {
     const { us, events, peerIdentity, port, dialed, theirs } = await peerUpByItsOwnDial(true);
     await eventually('the queued frame on their link', () => theirs.frames.some((f) => f.type === 'gossip'));
