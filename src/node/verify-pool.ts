@@ -416,16 +416,26 @@ export class VerifyPool {
     this.deadlineTimer.unref();
   }
 
-  /** Batches past the deadline go back inline; the timer comes again for the next one due. */
+  /**
+   * Batches past the deadline go back inline, unless the worker has finished one and only its
+   * message is unread: an event loop held past the deadline runs this timer before it reads that
+   * message, and would check the whole batch again. The timer comes again for the next one due.
+   */
   private readonly checkDeadlines = (): void => {
     this.deadlineTimer = undefined;
     const now = this.clock();
     let nextDue = Number.POSITIVE_INFINITY;
+    const finished: FinishedBatch[] = [];
     for (const checker of this.checkers) {
       if (checker.inFlight === undefined || checker.late) continue;
       const due = checker.sentAt + this.batchDeadlineMs;
       if (due > now) {
         nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      const batch = this.collect(checker);
+      if (batch !== undefined) {
+        finished.push(batch);
         continue;
       }
       const callbacks = checker.inFlight;
@@ -435,7 +445,11 @@ export class VerifyPool {
     }
     // Checks staged for a worker now wait for none that is coming soon.
     if (this.readyCheckers === 0) this.handBack();
+    // Before flush(), which would arm the timer for its own batch, after one due sooner.
     if (nextDue !== Number.POSITIVE_INFINITY) this.armDeadline(nextDue - now);
+    // As on a worker's message: the next batch goes out before these callbacks run.
+    if (finished.length > 0) this.flush();
+    for (const batch of finished) answer(batch);
   };
 
   private spawn(): Checker {

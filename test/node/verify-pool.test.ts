@@ -142,6 +142,19 @@ function finishedCount(pool: VerifyPool): Int32Array {
   return (pool as unknown as { checkers: { finished: Int32Array }[] }).checkers[0]?.finished as Int32Array;
 }
 
+/**
+ * Makes the pool's workers seem to be still checking their batches, whether or not they have
+ * finished, until the function returned is called: a deadline then finds each batch unfinished.
+ * Call it before the next await, so that the worker's message finds the count it expects.
+ */
+function seemUnfinished(pool: VerifyPool): () => void {
+  const checkers = (pool as unknown as { checkers: { sent: number }[] }).checkers.slice();
+  for (const checker of checkers) checker.sent = (checker.sent + 1) | 0;
+  return () => {
+    for (const checker of checkers) checker.sent = (checker.sent - 1) | 0;
+  };
+}
+
 /** What checksInALongTurn() resolves with when every check gets libsodium's verdict once. */
 function eachAnsweredOnce(forged: (i: number) => boolean): boolean[][] {
   return Array.from({ length: 2 * VERIFY_QUEUE_LIMIT + 1 }, (_, i) => [!forged(i)]);
@@ -597,6 +610,8 @@ describe('VerifyPool', () => {
       const message = Buffer.from('deadline');
       expect(pool.submit(signed(message), publicKey, message, (valid) => answers.push(valid))).toBe(true);
       await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // The worker may have finished already (see the next test): here it has not, at the deadline.
+      let finishes = seemUnfinished(pool);
       expect(vi.getTimerCount()).toBe(1);
       expect(timer()?.hasRef()).toBe(false); // it never keeps the process alive
       now = 1_040;
@@ -609,6 +624,7 @@ describe('VerifyPool', () => {
       vi.advanceTimersByTime(1);
       expect(answers).toEqual([undefined]); // the deadline itself: back to be checked inline
       expect(vi.getTimerCount()).toBe(0);
+      finishes();
       expect(await pool.ready()).toBe(true); // the worker answers, late
       expect(answers).toEqual([undefined]);
       // Two batches one after another, the second sent while the first one's timer is armed: still
@@ -625,10 +641,12 @@ describe('VerifyPool', () => {
       now = 1_060;
       expect(pool.submit(signed(message), publicKey, message, (valid) => second.push(valid))).toBe(true);
       await new Promise((resolve) => setImmediate(resolve));
+      finishes = seemUnfinished(pool);
       expect(vi.getTimerCount()).toBe(1);
       now = 1_110;
       vi.advanceTimersByTime(50);
       expect(second).toEqual([true, undefined]);
+      finishes();
       // A batch out at close: its timer goes with the workers.
       expect(await pool.ready()).toBe(true);
       expect(pool.submit(signed(message), publicKey, message, (valid) => second.push(valid))).toBe(true);
@@ -636,6 +654,40 @@ describe('VerifyPool', () => {
       expect(vi.getTimerCount()).toBe(1);
       pool.close();
       expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      pool.close();
+    }
+  });
+
+  it("answers a batch the worker finished in time with its verdicts, though the deadline comes before the worker's message is read", async () => {
+    let now = 1_000;
+    const pool = new VerifyPool(1, { ...EVERY_CHECK_TO_A_WORKER, batchDeadlineMs: 50, clock: () => now });
+    try {
+      expect(await pool.ready()).toBe(true);
+      const finished = finishedCount(pool);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const answers: (boolean | undefined)[] = [];
+      const genuine = Buffer.from('finished in time');
+      const forged = Buffer.from('forged, finished in time');
+      expect(pool.submit(signed(genuine), publicKey, genuine, (valid) => answers.push(valid))).toBe(true);
+      expect(pool.submit(Buffer.alloc(64, 1), publicKey, forged, (valid) => answers.push(valid))).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn's end hands the batch over
+      // One long turn from here on, as of an event loop held past the deadline: the worker
+      // finishes, and its message waits for the turn's end, after the timers.
+      const deadline = Date.now() + 5_000;
+      let count = Atomics.load(finished, 0);
+      while (count < 1 && Date.now() < deadline) count = Atomics.load(finished, 0);
+      expect(count).toBe(1);
+      now = 1_050;
+      vi.advanceTimersByTime(50);
+      // Its verdicts: handed back, the two would be checked again on the event loop.
+      expect(answers).toEqual([true, false]);
+      expect(vi.getTimerCount()).toBe(0);
+      // Not late: it takes the next batch at once, and its message answers nothing a second time.
+      const check = { signature: signed(genuine), message: genuine };
+      expect(await withTimeout(verdicts(pool, [check]))).toEqual([true]);
+      expect(answers).toEqual([true, false]);
     } finally {
       vi.useRealTimers();
       pool.close();
@@ -652,6 +704,8 @@ describe('VerifyPool', () => {
       // From here on the test runs in one turn: no worker's answer comes, and a batch goes out when
       // the test flushes, as a worker's answer would.
       const flush = (pool as unknown as { flush: () => void }).flush;
+      // Nor does a deadline find a batch finished (see above), though the worker may well finish it.
+      const finishes = seemUnfinished(pool);
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       const genuine = Buffer.from('genuine');
       const forged = Buffer.from('forged');
@@ -679,6 +733,7 @@ describe('VerifyPool', () => {
       vi.advanceTimersByTime(20);
       expect(b).toEqual([undefined]);
       expect(staged).toEqual([undefined]); // no worker left to take it
+      finishes();
     } finally {
       vi.useRealTimers();
       pool.close();
