@@ -400,9 +400,10 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   private async teardown(): Promise<void> {
     this.timers.clear();
-    if (this.holdsVerifyPool) releaseVerifyPool();
+    // The last node of the process to release the pool waits for its worker threads to exit.
+    const workersExited = this.holdsVerifyPool ? releaseVerifyPool() : undefined;
     this.holdsVerifyPool = false;
-    await Promise.all([this.transport.close(), this.discovery?.stop()]);
+    await Promise.all([this.transport.close(), this.discovery?.stop(), workersExited]);
     this.releaseIdentity();
   }
 

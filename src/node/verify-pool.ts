@@ -318,17 +318,22 @@ export class VerifyPool {
     return false;
   }
 
-  /** Stops every worker. Checks in flight are answered with undefined. */
-  close(): void {
+  /**
+   * Stops every worker. Checks in flight are answered with undefined at once; resolves once every
+   * worker's thread has exited (terminate() only asks it to), so that none outlives a node's stop().
+   */
+  close(): Promise<void> {
     this.wanted = 0;
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.settleReadyWaiters(false);
+    const exits: Promise<unknown>[] = [];
     for (const checker of this.checkers.splice(0)) {
-      void checker.worker.terminate();
+      exits.push(checker.worker.terminate());
       this.fail(checker);
     }
     this.handBack();
+    return Promise.allSettled(exits).then(() => {});
   }
 
   /**
@@ -552,12 +557,12 @@ export function acquireVerifyPool(threads: number, tuning: VerifyPoolTuning = {}
   return shared;
 }
 
-/** The last user's release stops the workers. */
-export function releaseVerifyPool(): void {
-  if (users === 0) return;
+/** The last user's release stops the workers; resolves once they have exited (see close()). */
+export function releaseVerifyPool(): Promise<void> {
+  if (users === 0) return Promise.resolve();
   users--;
-  if (users === 0 && shared !== undefined) {
-    shared.close();
-    shared = undefined;
-  }
+  if (users > 0 || shared === undefined) return Promise.resolve();
+  const closing = shared.close();
+  shared = undefined;
+  return closing;
 }
