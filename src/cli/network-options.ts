@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { normalizeAddress } from '../discovery/bootstrap.js';
 import { defaultIdentityPath } from '../identity/identity-file.js';
@@ -21,10 +22,12 @@ export interface NetworkFlags {
   signatures?: boolean;
 }
 
+/**
+ * Dotted decimal without leading zeros, as discovery checks it: the resolver that binds the links
+ * reads a leading zero as octal (127.0.0.010 is 127.0.0.8), so one would bind another address.
+ */
 function parseIPv4(text: string): string {
-  const parts = text.split('.');
-  const valid = parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-  if (!valid) throw new InvalidArgumentError('expected an IPv4 address such as 192.168.1.20');
+  if (!isIPv4(text)) throw new InvalidArgumentError('expected an IPv4 address such as 192.168.1.20');
   return text;
 }
 

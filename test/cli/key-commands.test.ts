@@ -86,6 +86,17 @@ describe('network flags', () => {
     }
   });
 
+  it('refuses an --interface or --group with a leading zero, which resolvers read as octal', () => {
+    // getaddrinfo takes 127.0.0.010 for 127.0.0.8: with --no-discovery, links were taken there.
+    for (const text of ['127.0.0.010', '010.0.0.1', '192.168.01.20']) {
+      expect(() => parseNetworkFlags('--interface', text)).toThrow(
+        /option '-i, --interface <address>' argument .* is invalid\. expected an IPv4 address/,
+      );
+    }
+    expect(() => parseNetworkFlags('--group', '239.255.077.1')).toThrow(/expected an IPv4 address/);
+    expect(parseNetworkFlags('-i', '10.0.0.0').interface).toBe('10.0.0.0');
+  });
+
   it('takes a multicast group from 224.0.0.0 to 239.255.255.255 as --group, and nothing else', () => {
     expect(parseNetworkFlags('-g', '224.0.0.1').group).toBe('224.0.0.1');
     expect(parseNetworkFlags('-g', '239.255.255.255').group).toBe('239.255.255.255');
