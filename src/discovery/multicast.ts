@@ -101,8 +101,10 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
   private wantsPeers: boolean;
   private running: Running | undefined;
   private cancelTimer: Cancel = () => {};
-  /** Gaps still to wait in the start-up burst; empty once the periodic cadence has taken over. */
+  /** Gaps still to wait in the start-up burst, the one being waited not among them. */
   private burstGaps: number[] = [];
+  /** Whether the pending timer is the start-up burst's: false once the periodic cadence has taken over. */
+  private bursting = false;
   /** When the last beacon went out (scheduler.now), for WANTS_PEERS_BEACON_GAP_MS. */
   private lastAnnounceAt = Number.NEGATIVE_INFINITY;
   private starting: Promise<void> | undefined;
@@ -166,7 +168,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     if (wants === this.wantsPeers) return;
     this.wantsPeers = wants;
     // During the start-up burst the next beacon is imminent anyway and carries the new flag.
-    if (!this.running || this.burstGaps.length > 0) return;
+    if (!this.running || this.bursting) return;
     this.cancelTimer();
     // An isolated node should not sit out a long steady-state interval before it is seen.
     if (wants)
@@ -235,6 +237,7 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
     this.cancelTimer();
     this.cancelTimer = () => {};
     this.burstGaps = [];
+    this.bursting = false;
     const running = this.running;
     this.running = undefined;
     if (!running) return;
@@ -261,8 +264,10 @@ export class MulticastDiscovery extends EventEmitter<MulticastDiscoveryEvents> {
       this.scheduleNext();
       return;
     }
-    const wait =
-      delay ?? this.burstGaps.shift() ?? nextAnnounceDelay(this.random, this.wantsPeers, running.config);
+    // The burst's last gap is no longer in burstGaps while it is waited, but it is still the burst.
+    const burstGap = delay === undefined ? this.burstGaps.shift() : undefined;
+    this.bursting = burstGap !== undefined;
+    const wait = delay ?? burstGap ?? nextAnnounceDelay(this.random, this.wantsPeers, running.config);
     this.cancelTimer = this.scheduler.schedule(() => {
       this.announce();
       this.scheduleNext();

@@ -158,6 +158,19 @@ describe('announce cadence (injected scheduler)', () => {
     await waitFor('the burst', () => sent(p) === 3);
   });
 
+  it('lets the start-up burst finish when the flag changes before its last beacon', async () => {
+    const { p, timers } = await startManual(true);
+    timers.fire();
+    const lastBurstTimer = timers.next();
+    await waitFor('two beacons of the burst', () => sent(p) === 2);
+    // Before, the last gap of the burst counted as the steady cadence: its beacon was cancelled.
+    p.discovery.setWantsPeers(false);
+    expect(lastBurstTimer.cancelled).toBe(false);
+    timers.fire();
+    expectDelayAround(timers.next(), 5000);
+    await waitFor('the burst', () => sent(p) === 3);
+  });
+
   it('stop() cancels the pending timer, and a late callback sends nothing', async () => {
     const { p, timers } = await startManual(true);
     await waitFor('the first beacon', () => sent(p) === 1);
