@@ -1,9 +1,9 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { PeerInfo } from '../core/types.js';
 import { generateIdentity } from '../identity/identity.js';
-import { identityHolder } from '../identity/identity-lock.js';
+import { IdentityInUseError } from '../identity/identity-lock.js';
 import type { Logger } from '../log/logger.js';
-import { createNode, type MeshMessage } from '../node/node.js';
+import { createNode, type MeshMessage, type MeshNode } from '../node/node.js';
 import type { NodeOptions } from '../node/options.js';
 import { decodeChat, encodeChat, isValidName, MAX_LINE_CHARS } from './chat-protocol.js';
 
@@ -48,56 +48,61 @@ export async function runChat(options: ChatOptions): Promise<ChatSummary> {
   const output = options.output ?? process.stdout;
   let say = (line: string): void => void output.write(`${line}\n`);
 
-  let nodeOptions = options.node;
-  const identityFile = nodeOptions.identityFile;
-  const holder = identityFile === undefined ? undefined : identityHolder(identityFile);
-  if (options.temporaryIdentityIfTaken && holder !== undefined) {
-    nodeOptions = { ...nodeOptions, identityFile: undefined, identity: generateIdentity() };
-    say(
-      `* ${identityFile} is in use by another meshcast (process ${holder}): this chat has a temporary identity`,
-    );
-  }
-  const node = createNode(nodeOptions);
   const names = new Map<string, string>(); // node id -> chat name, learnt from their messages
   const nameOf = (peer: PeerInfo): string => names.get(peer.id) ?? short(peer.id);
   // Lines typed before the first neighbour appears wait here instead of vanishing.
   let pending: string[] = [];
 
-  node.on('message', (message: MeshMessage) => {
-    const chat = decodeChat(message.data);
-    if (!chat) {
-      say(`* ${short(message.origin)} sent ${message.data.length} bytes that are not chat`);
-      return;
-    }
-    names.set(message.origin, chat.name);
-    if (chat.kind === 'line') say(`<${chat.name}> ${chat.text}`);
-    else say(`* ${chat.name} ${chat.kind === 'joined' ? 'joined the mesh' : 'left the mesh'}`);
-  });
   let announced = false;
-  node.on('peer:up', (peer) => {
-    say(`* link up: ${nameOf(peer)} (${peer.address})`);
-    if (!announced) {
-      announced = true;
-      node.broadcast(encodeChat({ kind: 'joined', name: options.name }));
-    }
-    if (pending.length > 0) {
-      const lines = pending;
-      pending = [];
-      for (const text of lines) {
-        node.broadcast(encodeChat({ kind: 'line', name: options.name, text: unescapeSlash(text) }));
+  const wire = (node: MeshNode): void => {
+    node.on('message', (message: MeshMessage) => {
+      const chat = decodeChat(message.data);
+      if (!chat) {
+        say(`* ${short(message.origin)} sent ${message.data.length} bytes that are not chat`);
+        return;
       }
-      say(`* sent ${lines.length} waiting line(s)`);
-    }
-  });
-  node.on('peer:down', (peer) => say(`* link down: ${nameOf(peer)} (${peer.address})`));
-  node.on('identity:conflict', (address) =>
+      names.set(message.origin, chat.name);
+      if (chat.kind === 'line') say(`<${chat.name}> ${chat.text}`);
+      else say(`* ${chat.name} ${chat.kind === 'joined' ? 'joined the mesh' : 'left the mesh'}`);
+    });
+    node.on('peer:up', (peer) => {
+      say(`* link up: ${nameOf(peer)} (${peer.address})`);
+      if (!announced) {
+        announced = true;
+        node.broadcast(encodeChat({ kind: 'joined', name: options.name }));
+      }
+      if (pending.length > 0) {
+        const lines = pending;
+        pending = [];
+        for (const text of lines) {
+          node.broadcast(encodeChat({ kind: 'line', name: options.name, text: unescapeSlash(text) }));
+        }
+        say(`* sent ${lines.length} waiting line(s)`);
+      }
+    });
+    node.on('peer:down', (peer) => say(`* link down: ${nameOf(peer)} (${peer.address})`));
+    node.on('identity:conflict', (address) =>
+      say(
+        `* the node at ${address} uses your identity, so neither of you can link to the other: ` +
+          'start one of you with its own --identity file',
+      ),
+    );
+  };
+  const startNode = async (nodeOptions: NodeOptions): Promise<MeshNode> => {
+    const node = createNode(nodeOptions);
+    wire(node);
+    await node.start();
+    return node;
+  };
+  const node = await startNode(options.node).catch((error: unknown) => {
+    // Only the start's lock can tell: a check before it let two chats started at one moment both
+    // find the file free, and the second then refused to run.
+    if (!(options.temporaryIdentityIfTaken && error instanceof IdentityInUseError)) throw error;
     say(
-      `* the node at ${address} uses your identity, so neither of you can link to the other: ` +
-        'start one of you with its own --identity file',
-    ),
-  );
-
-  await node.start();
+      `* ${error.path} is in use by another meshcast (process ${error.pid}): this chat has a temporary identity`,
+    );
+    return startNode({ ...options.node, identityFile: undefined, identity: generateIdentity() });
+  });
   const address = node.address();
   say(`* you are ${options.name} (${short(node.id)}), links on port ${address?.port}; /help for commands`);
   say(
