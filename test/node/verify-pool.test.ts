@@ -17,6 +17,7 @@ import {
   VERIFY_THREADS_MIN_IDLE_CORES,
   type VerifyCallback,
   VerifyPool,
+  WORKER_EXIT_DEADLINE_MS,
 } from '../../src/node/verify-pool.js';
 import { VERIFY_BATCH_MAX_BYTES, VERIFY_RECORD_HEADER_BYTES } from '../../src/node/verify-worker-source.js';
 
@@ -652,7 +653,9 @@ describe('VerifyPool', () => {
       expect(pool.submit(signed(message), publicKey, message, (valid) => second.push(valid))).toBe(true);
       await new Promise((resolve) => setImmediate(resolve));
       expect(vi.getTimerCount()).toBe(1);
-      pool.close();
+      const closing = pool.close();
+      expect(timer()).toBeUndefined(); // the batch's deadline goes at once
+      await closing; // and the wait for the workers' exit leaves none behind
       expect(vi.getTimerCount()).toBe(0);
     } finally {
       vi.useRealTimers();
@@ -772,6 +775,49 @@ describe('VerifyPool', () => {
     } finally {
       pool.close();
     }
+  });
+
+  it('close() resolves once its workers have exited, or at WORKER_EXIT_DEADLINE_MS if one never does', async () => {
+    const pool = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    expect(await pool.ready()).toBe(true);
+    const worker = (pool as unknown as { checkers: { worker: Worker }[] }).checkers[0]?.worker as Worker;
+    const exited = once(worker, 'exit');
+    // As a thread that never exits would: terminate() asks, and its promise never settles.
+    const terminate = worker.terminate.bind(worker);
+    worker.terminate = () => {
+      void terminate();
+      return new Promise<number>(() => {});
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let closed = false;
+      const closing = pool.close().then(() => {
+        closed = true;
+      });
+      await exited;
+      await Promise.resolve();
+      expect(closed).toBe(false); // the exit's promise is what close() waits for, not the event
+      vi.advanceTimersByTime(WORKER_EXIT_DEADLINE_MS - 1);
+      await Promise.resolve();
+      expect(closed).toBe(false);
+      vi.advanceTimersByTime(1);
+      await closing;
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    // A pool whose worker exits normally: close() waits for no timer.
+    const quick = new VerifyPool(1, EVERY_CHECK_TO_A_WORKER);
+    expect(await quick.ready()).toBe(true);
+    const quickWorker = (quick as unknown as { checkers: { worker: Worker }[] }).checkers[0]
+      ?.worker as Worker;
+    let quickExited = false;
+    quickWorker.once('exit', () => {
+      quickExited = true;
+    });
+    await quick.close();
+    expect(quickExited).toBe(true);
+    await new VerifyPool(1).close(); // no worker: resolves at once
   });
 });
 
