@@ -243,18 +243,40 @@ describe('LinkManager: replacement of a retired link', () => {
     expect(us.manager.stats().unsendableMessages).toBe(0);
   });
 
-  it('disconnect() during the wait hands the queued frames to the pending dial only, not to the other handshake too', async () => {
-    // Our send() dial to the peer, held in its handshake, while the peer's own dial is up; it opens
-    // another that says no Hello yet.
+  /**
+   * Our send() dial to the peer, held in its handshake, while the peer's own dial is up; the peer
+   * opens another that says no Hello yet, then ends the link in use: we wait, as both handshakes
+   * could bring its replacement. A frame is queued for that replacement, then disconnect().
+   */
+  async function disconnectDuringTheWait() {
     const { us, events, peer, peerIdentity, port, dialed, theirs: first } = await peerUpByItsOwnDial();
     const other = await RawPeer.dial(us.info.address, peerIdentity);
-    // The peer ends the link in use: we wait, as both handshakes could bring its replacement.
     const ended = new Promise((resolve) => first.socket.once('end', resolve));
     first.socket.end();
     await ended;
-    us.manager.send(peer, gossip(us.info.id, 2)); // queued for the replacement link
+    us.manager.send(peer, gossip(us.info.id, 2));
     us.manager.disconnect(peer.id);
     expect(events).toEqual(['up in', 'down local']);
+    return { events, peerIdentity, port, dialed, first, other };
+  }
+
+  /** The queued frame went out once, on our dial; no link came up or went down since disconnect(). */
+  function expectOnlyTheDialDelivered(
+    { events, first, other }: Awaited<ReturnType<typeof disconnectDuringTheWait>>,
+    raw: RawPeer,
+  ): void {
+    const seqs = (frames: WireMessage[]) => frames.flatMap((f) => (f.type === 'gossip' ? [f.seq] : []));
+    expect({ first: seqs(first.frames), other: seqs(other.frames), dial: seqs(raw.frames) }).toEqual({
+      first: [1],
+      other: [],
+      dial: [2],
+    });
+    expect(events).toEqual(['up in', 'down local']);
+  }
+
+  it('disconnect() during the wait hands the queued frames to the pending dial only, not to the other handshake too', async () => {
+    const wait = await disconnectDuringTheWait();
+    const { port, dialed, other, peerIdentity } = wait;
 
     // The other handshake completes first: it brings nothing, and is ended.
     const otherEnded = new Promise((resolve) => other.socket.once('end', resolve));
@@ -266,24 +288,12 @@ describe('LinkManager: replacement of a retired link', () => {
     const dialEnded = new Promise((resolve) => dialed.once('end', resolve));
     raw.hello(port);
     await dialEnded;
-    const seqs = (frames: WireMessage[]) => frames.flatMap((f) => (f.type === 'gossip' ? [f.seq] : []));
-    expect({ first: seqs(first.frames), other: seqs(other.frames), dial: seqs(raw.frames) }).toEqual({
-      first: [1],
-      other: [],
-      dial: [2],
-    });
-    expect(events).toEqual(['up in', 'down local']);
+    expectOnlyTheDialDelivered(wait, raw);
   });
 
   it('disconnect() during the wait: the pending dial delivers its queued frames though it completes before the other handshake', async () => {
-    const { us, events, peer, peerIdentity, port, dialed, theirs: first } = await peerUpByItsOwnDial();
-    const other = await RawPeer.dial(us.info.address, peerIdentity);
-    const ended = new Promise((resolve) => first.socket.once('end', resolve));
-    first.socket.end();
-    await ended;
-    us.manager.send(peer, gossip(us.info.id, 2)); // queued for the replacement link
-    us.manager.disconnect(peer.id);
-    expect(events).toEqual(['up in', 'down local']);
+    const wait = await disconnectDuringTheWait();
+    const { events, port, dialed, other, peerIdentity } = wait;
 
     // Our dial completes first: it delivers the queued frame, and is ended. Before, it took the
     // wait's empty share in place of its own frames, and the other handshake came up as a new link.
@@ -298,13 +308,7 @@ describe('LinkManager: replacement of a retired link', () => {
       'the other handshake to be ended or taken up',
       () => events.length > 2 || other.socket.readableEnded,
     );
-    const seqs = (frames: WireMessage[]) => frames.flatMap((f) => (f.type === 'gossip' ? [f.seq] : []));
-    expect({ first: seqs(first.frames), other: seqs(other.frames), dial: seqs(raw.frames) }).toEqual({
-      first: [1],
-      other: [],
-      dial: [2],
-    });
-    expect(events).toEqual(['up in', 'down local']);
+    expectOnlyTheDialDelivered(wait, raw);
   });
 
   it('reports no dialFailed when its send() dial fails after the peer came up by its own dial', async () => {
