@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../../bench/cluster/node-host.js';
 import { judge } from '../../bench/report/figures.js';
-import { firstFullFrom, reachableSurvivors, sharesOf } from '../../bench/scenario/churn.js';
+import { firstFullFrom, reachableSurvivors, sharesOf, summarise } from '../../bench/scenario/churn.js';
 import { isFormed } from '../../bench/scenario/formation.js';
 import { HEADER_BYTES, MessagePhase, makePayload, readHeader } from '../../bench/scenario/payload.js';
 import { distribution, ratio } from '../../bench/scenario/stats.js';
@@ -67,6 +67,17 @@ describe('bench scenario pieces', () => {
     // Not "all of nobody": an empty group has no share, so its averages are n/a rather than 100%.
     expect(sharesOf(3, new Set(), among)).toEqual([]);
     expect(firstFullFrom(sharesOf(3, new Set(), among))).toBeNull();
+  });
+
+  it('churn averages are 1 only when every message reached every survivor', () => {
+    // N = 1000: 499 other survivors, and message 20 of 50 missed one of them.
+    const survivors = new Set(Array.from({ length: 499 }, (_, i) => i));
+    const perMessage = sharesOf(50, survivors, (k) => (k === 20 ? 498 : 499));
+    const summary = summarise(perMessage);
+    expect(summary.ratioAll).toBe(0.9999);
+    expect(judge({ kind: 'absEq', value: 1 }, summary.ratioAll, undefined)).toBe('missed');
+    expect(summary.ratioFirst10).toBe(1);
+    expect(summarise(sharesOf(50, survivors, () => 499)).ratioAll).toBe(1);
   });
 
   it('judges ratio targets against GossipSub and absolute ones alone', () => {
