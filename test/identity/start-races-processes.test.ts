@@ -1,13 +1,12 @@
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateIdentity } from '../../src/identity/identity-file.js';
 import { lockPathOf } from '../../src/identity/identity-lock.js';
+import { transpileIdentityModules } from './transpile.js';
 
 /**
  * The races of start-races.test.ts between real processes, as they happen: no order is imposed, so
@@ -18,8 +17,6 @@ import { lockPathOf } from '../../src/identity/identity-lock.js';
 const TRIALS = 40;
 const STARTERS = 4;
 const MESSAGE_DEADLINE_MS = 10_000;
-
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /**
  * A starter process does what a starting node does, once per trial: load (or create) its identity,
@@ -63,20 +60,6 @@ interface Report {
 let build: string;
 let trialsDir: string;
 let starters: ChildProcess[] = [];
-
-/** Node 20 runs no TypeScript: the identity modules are transpiled for the starters to import. */
-function transpileIdentityModules(into: string): void {
-  const sources = [...readdirSync(join(SRC, 'identity')).map((name) => `identity/${name}`), 'core/types.ts'];
-  for (const source of sources) {
-    const { outputText } = ts.transpileModule(readFileSync(join(SRC, source), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-    });
-    const output = join(into, source.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(output), { recursive: true });
-    writeFileSync(output, outputText);
-  }
-  writeFileSync(join(into, 'package.json'), '{ "type": "module" }\n');
-}
 
 beforeAll(async () => {
   build = mkdtempSync(join(tmpdir(), 'meshcast-starters-'));
