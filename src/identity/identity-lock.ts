@@ -13,8 +13,8 @@ import { SECRET_FILE_MODE } from './key-file.js';
  *
  * A lock whose process is gone (killed, crashed, or the machine restarted) is stale and taken over,
  * and so is one naming a process id the system has since given to another program (its start time
- * differs), and one naming this process that this process did not take (in a container every run
- * is process 1). Two containers that share the file on a volume cannot see each other's processes:
+ * differs), and one naming this process's id that an earlier process wrote (in a container every
+ * run is process 1). Two containers that share the file on a volume cannot see each other's processes:
  * the second takes the first's lock, and discovery reports the conflict.
  */
 export class IdentityInUseError extends Error {
@@ -36,9 +36,9 @@ export class IdentityInUseError extends Error {
 }
 
 /**
- * The lock files this process holds, by absolute path. A lock naming this process's id is live only
- * if it is one of them: a run killed before this one may have had the same id (every run of a
- * container is process 1), and its lock must not stop this one forever.
+ * The lock files this copy of the module holds, by absolute path. A lock naming this process's id
+ * alone is live only if it is one of them: a run killed before this one may have had the same id
+ * (every run of a container is process 1), and its lock must not stop this one forever.
  */
 const locksHeldHere = new Set<string>();
 
@@ -193,8 +193,9 @@ function holdUntilReleased(lockPath: string): ReleaseIdentity {
 /**
  * The live process that holds the lock file, 'absent' if there is none, 'stale' (naming no process,
  * one that is gone, one started after the lock was written, a lock from before the machine last
- * started, or this process without being one of the locks it holds), or the error that kept it
- * unread: a lock we cannot read may well be live, and is never taken for stale.
+ * started, or this process's id in a record that is neither one of the locks held here nor this
+ * process's own, start time included), or the error that kept it unread: a lock we cannot read may
+ * well be live, and is never taken for stale.
  */
 function readLock(
   lockPath: string,
@@ -211,7 +212,13 @@ function readLock(
   const pid = Number(pidText);
   if (!/^[0-9]+$/.test(pidText) || !Number.isSafeInteger(pid) || pid <= 0) return 'stale';
   if (boot !== undefined && BOOT_ID !== undefined && boot !== BOOT_ID) return 'stale';
-  if (pid === process.pid) return locksHeldHere.has(resolve(lockPath)) ? pid : 'stale';
+  if (pid === process.pid) {
+    if (locksHeldHere.has(resolve(lockPath))) return pid;
+    // locksHeldHere is one copy of this module's: a node on another worker thread (or loaded from
+    // another copy of meshcast) has its own. This process's own record, start time and boot id
+    // included, cannot have been written by an earlier process of the same id, so such a node holds it.
+    return OWN_RECORD_NAMES_THIS_PROCESS && text === OWN_RECORD ? pid : 'stale';
+  }
   if (!isAlive(pid)) return 'stale';
   const startedNow = startTimeOf(pid);
   return started !== undefined && startedNow !== undefined && started !== startedNow ? 'stale' : pid;
@@ -241,10 +248,11 @@ function startTimeOf(pid: number | 'self'): string | undefined {
 
 /** What this process writes in a lock it takes: the pid alone where /proc does not say the rest. */
 const OWN_START_TIME = startTimeOf('self');
-const OWN_RECORD =
-  OWN_START_TIME === undefined || BOOT_ID === undefined
-    ? `${process.pid}\n`
-    : `${process.pid} ${OWN_START_TIME} ${BOOT_ID}\n`;
+/** Whether OWN_RECORD tells this process from an earlier one given its id (a pid alone does not). */
+const OWN_RECORD_NAMES_THIS_PROCESS = OWN_START_TIME !== undefined && BOOT_ID !== undefined;
+const OWN_RECORD = OWN_RECORD_NAMES_THIS_PROCESS
+  ? `${process.pid} ${OWN_START_TIME} ${BOOT_ID}\n`
+  : `${process.pid}\n`;
 
 /** Signal 0 checks that a process exists without touching it; EPERM means it exists as another user's. */
 function isAlive(pid: number): boolean {
