@@ -794,11 +794,14 @@ describe('VerifyPool', () => {
       const closing = pool.close().then(() => {
         closed = true;
       });
+      // A turn, not one microtask: close() settles a few microtasks after what it waits for, so
+      // one would find it pending even if it waited for the event, or for less than the deadline.
+      const aTurn = () => new Promise((resolve) => setImmediate(resolve));
       await exited;
-      await Promise.resolve();
+      await aTurn();
       expect(closed).toBe(false); // the exit's promise is what close() waits for, not the event
       vi.advanceTimersByTime(WORKER_EXIT_DEADLINE_MS - 1);
-      await Promise.resolve();
+      await aTurn();
       expect(closed).toBe(false);
       vi.advanceTimersByTime(1);
       await closing;
