@@ -352,8 +352,9 @@ export class MeshNode extends EventEmitter<NodeEvents> {
 
   /**
    * Leave the mesh: say goodbye to the neighbours, close every socket and timer. Resolves within
-   * 1.25 s (GOODBYE_GRACE_MS for the goodbyes, then at most CLOSE_DEADLINE_MS for the sockets);
-   * rejects only with an error that a listener threw during the goodbye, once all is closed.
+   * 1.25 s (GOODBYE_GRACE_MS for the goodbyes, then at most CLOSE_DEADLINE_MS for the sockets, and
+   * meanwhile WORKER_EXIT_DEADLINE_MS, as long, for the verify pool's threads if it was their last
+   * user); rejects only with an error that a listener threw during the goodbye, once all is closed.
    */
   stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping !== undefined) return this.stopping;

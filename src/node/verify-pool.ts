@@ -465,7 +465,8 @@ export class VerifyPool {
     }
     // Checks staged for a worker now wait for none that is coming soon.
     if (this.readyCheckers === 0) this.handBack();
-    // Before flush(), which would arm the timer for its own batch, after one due sooner.
+    // Before flush(): a batch still out is due sooner than the one flush() sends, and the timer is
+    // armed once, for the first to come.
     if (nextDue !== Number.POSITIVE_INFINITY) this.armDeadline(nextDue - now);
     // As on a worker's message: the next batch goes out before these callbacks run.
     if (finished.length > 0) this.flush();
