@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isIPv4 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { GOSSIP_OVERHEAD_BYTES, MAX_APPLICATION_PAYLOAD_BYTES } from '../codec/index.js';
 import type { ProtocolAction } from '../core/actions.js';
@@ -170,6 +171,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       const discovery = validateDiscoveryOptions(this.discoveryOptions(DISCOVERY_CHECK_LISTEN_PORT));
       if (discovery instanceof Error) throw new RangeError(discovery.message, { cause: discovery });
     }
+    const host = listenHost(options);
     this.networkKey = resolveNetworkKey(options);
     this.network = this.networkKey?.fingerprint;
     this.logger = (options.logger ?? silentLogger()).child({ node: this.id.slice(0, 8) });
@@ -177,7 +179,7 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       ...options.transport,
       identity,
       networkKey: this.networkKey,
-      host: options.host ?? options.interface ?? '0.0.0.0',
+      host,
       port: options.port ?? DEFAULT_PORT_RANGE,
       logger: this.logger,
     });
@@ -590,6 +592,24 @@ function throwOnItsOwn(error: unknown): void {
   process.nextTick(() => {
     throw error;
   });
+}
+
+/**
+ * The address to listen on: `host`, else the interface's address, else all. Checked here, as with
+ * discovery off nothing else checks the interface: a resolver reads a dotted number with a leading
+ * zero as octal (127.0.0.010 is 127.0.0.8), and would bind an address other than the one meant.
+ */
+function listenHost(options: NodeOptions): string {
+  if (options.interface !== undefined && !isIPv4(options.interface)) {
+    throw new RangeError(
+      `interface must be an IPv4 address such as 192.168.1.20, got ${JSON.stringify(options.interface)}`,
+    );
+  }
+  const host = options.host ?? options.interface ?? '0.0.0.0';
+  if (/^[0-9.]+$/.test(host) && !isIPv4(host)) {
+    throw new RangeError(`host ${JSON.stringify(host)} is not an IPv4 address (nor a hostname)`);
+  }
+  return host;
 }
 
 /** The key pair the options name, loading or creating its file; else a fresh ephemeral one. */

@@ -65,6 +65,20 @@ describe('createNode refuses mistaken options before binding or dialling anythin
     expect(createNode({ discovery: false }).maxPayloadBytes).toBe(MAX_APPLICATION_PAYLOAD_BYTES);
   });
 
+  it.each([
+    [
+      'an interface with a leading zero, which the resolver reads as octal',
+      { interface: '127.0.0.010' },
+      /interface/,
+    ],
+    ['an interface that is no IPv4 address', { interface: 'eth0' }, /interface/],
+    ['a host with a leading zero', { host: '127.0.0.010' }, /host "127\.0\.0\.010"/],
+    ['a host of five numbers', { host: '10.0.0.0.1' }, /host/],
+  ])('%s, with discovery off', (_name, options, message) => {
+    expect(() => createNode({ discovery: false, ...options })).toThrow(RangeError);
+    expect(() => createNode({ discovery: false, ...options })).toThrow(message);
+  });
+
   it('leaves the discovery options unchecked when discovery is off', () => {
     expect(() => createNode({ discovery: false, discoveryPort: 0 })).not.toThrow();
   });
@@ -79,6 +93,9 @@ describe('createNode refuses mistaken options before binding or dialling anythin
   });
 
   it('accepts what is meant', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', 'localhost']) {
+      expect(() => createNode({ discovery: false, host, interface: '127.0.0.1' })).not.toThrow();
+    }
     for (const threads of [0, 2, MAX_VERIFY_THREADS]) {
       expect(() =>
         createNode({ discovery: false, verifyThreads: threads, bootstrap: ['[::1]:49152'] }),
