@@ -266,6 +266,8 @@ export class Protocol {
         this.broadcast.handle(event, now, out);
         break;
       case 'leave': {
+        // Before the goodbyes, which close the links.
+        this.broadcast.leave(now, out);
         this.membership.leave(out);
         this.left = this.membership.hasLeft();
         // The broadcast layer forgets its neighbours without a word: each link is closed after its

@@ -811,6 +811,34 @@ describe('Plumtree broadcast', () => {
     expect(node.protocol.stats().delivered).toBe(1);
   });
 
+  it('leaving, pushes the payloads of its own messages that it only announced and nobody grafted yet', () => {
+    // Every link lazy (as a node's links end up when each neighbour pruned it): a broadcast goes out
+    // as IHaves only, and only we hold the payload. A chat's goodbye is such a broadcast, sent just
+    // before leaving: the IHaves were still queued and were dropped, and even sent, the Grafts
+    // they bring come a graft timeout later, to a node that has gone. Found in the simulator under
+    // graceful churn (seed 11): a message broadcast 224 ms before its origin left reached nobody.
+    const node = new Node().withNeighbours(1, 2, 3).pruneFrom(1, 2, 3);
+    expect(sent(node.broadcast(new Uint8Array([7])), 'gossip')).toEqual([]); // seq 0
+    expect(sent(node.broadcast(new Uint8Array([8])), 'gossip')).toEqual([]); // seq 1, the goodbye
+    // Peer 3 grafts seq 0, and has it then: its neighbours can graft it from there.
+    node.receive(3, { type: 'graft', origin: node.self.id, seq: 0, request: true });
+    const actions = node.protocol.handle({ type: 'leave' }, node.now);
+    const firstDisconnect = actions.findIndex((a) => a.type === 'send' && a.message.type === 'disconnect');
+    const pushed = sent(actions.slice(0, firstDisconnect), 'gossip');
+    expect(pushed.map((s) => [s.to.id, (s.message as Gossip).seq])).toEqual([
+      [peer(1).id, 1],
+      [peer(2).id, 1],
+      [peer(3).id, 1],
+    ]);
+    expect(sent(actions.slice(firstDisconnect), 'gossip')).toEqual([]);
+  });
+
+  it('leaving, pushes nothing of its own that went out to a tree link', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(2);
+    expect(sent(node.broadcast(), 'gossip').map((s) => s.to.id)).toEqual([peer(1).id]);
+    expect(sent(node.protocol.handle({ type: 'leave' }, node.now), 'gossip')).toEqual([]);
+  });
+
   it("keeps room to mark a new tree link fresh when another neighbour's relink-only Grafts have gone stale", () => {
     // As above, but neighbour 3's two relink-only Grafts of a second before filled the room for fresh
     // links (one per tree, maxOriginTrees): stale, they used to stay until the 10 s sweep.

@@ -116,6 +116,9 @@ export class FloodBroadcast implements BroadcastStrategy {
     return false;
   }
 
+  /** Flooding pushes every payload at once: nothing is left for a neighbour to fetch later. */
+  leave(_now: Millis, _out: ProtocolAction[]): void {}
+
   handle(event: BroadcastEvent, now: Millis, out: ProtocolAction[]): void {
     switch (event.type) {
       case 'start':

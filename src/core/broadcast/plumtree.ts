@@ -44,6 +44,13 @@ import {
  */
 const IHAVE_FLUSH_TIMER: BroadcastTimer = { type: 'ihaveFlush' };
 
+/**
+ * Most of our own messages remembered as pushed to no neighbour (see unpushedOwn). A neighbour's
+ * first Graft makes its link a tree link, so few go out so in a row; and the newest matter most,
+ * as a goodbye is sent last.
+ */
+const UNPUSHED_OWN_LIMIT = 16;
+
 /** The seen cache and sequence numbering are the same as flooding's. */
 export type PlumtreeBroadcastOptions = PlumtreeOptions & FloodOptions;
 
@@ -106,6 +113,12 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
   private readonly answered = new Map<NodeId, Map<MessageKey, Millis>>();
   /** Catch-up bytes sent to each neighbour since `start`, a window of one graft timeout. */
   private readonly catchUpSpent = new Map<NodeId, { start: Millis; bytes: number }>();
+  /**
+   * Our own latest messages that went to no neighbour as a payload, only in announcements (every
+   * link lazy in their tree), oldest first, at most UNPUSHED_OWN_LIMIT: until a neighbour grafts
+   * one, this node holds its only copy (see leave).
+   */
+  private readonly unpushedOwn: number[] = [];
   /** The peer last asked for a missing payload, and when (see onGraftTimeout). */
   private lastGraft: { readonly peer: NodeId; readonly at: Millis } | undefined;
   private nextTimerToken = 1;
@@ -273,7 +286,43 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
     const payload = new Uint8Array(data);
     const signature = this.authenticator?.sign(this.selfId, seq, payload);
     this.cache.add(key, { origin: this.selfId, seq, hops: 0, parent: undefined, signature }, payload, now);
-    this.push({ type: 'gossip', origin: this.selfId, seq, hops: 0, signature, payload }, undefined, out);
+    const pushed = this.push(
+      { type: 'gossip', origin: this.selfId, seq, hops: 0, signature, payload },
+      undefined,
+      out,
+    );
+    if (pushed === 0 && this.unpushedOwn.push(seq) > UNPUSHED_OWN_LIMIT) this.unpushedOwn.shift();
+  }
+
+  /**
+   * Our own messages that went out only as announcements, and that no neighbour has grafted from us
+   * yet, are pushed to every neighbour before the goodbyes: nobody else has them, and their Grafts
+   * would come a graft timeout or more later, when we are gone. A goodbye broadcast just before
+   * leaving (as `meshcast chat` does on quitting) from a node whose links were all lazy (each neighbour had pruned it)
+   * otherwise reached nobody: its IHaves were still queued, dropped with the neighbours. Newest
+   * first, within each neighbour's catch-up budget (CATCH_UP_BYTES_PER_PEER).
+   */
+  leave(now: Millis, out: ProtocolAction[]): void {
+    const spent = new Map<NodeId, number>();
+    for (let i = this.unpushedOwn.length - 1; i >= 0; i--) {
+      const key = messageKey(this.selfId, this.unpushedOwn[i] as number);
+      const cached = this.cache.get(key, now);
+      if (cached === undefined || this.answeredAnyone(key)) continue;
+      for (let j = 0; j < this.neighbours.size; j++) {
+        const peer = this.neighbours.peerAt(j);
+        const bytes = spent.get(peer.id) ?? 0;
+        if (bytes > 0 && bytes + cached.payload.byteLength > CATCH_UP_BYTES_PER_PEER) continue;
+        spent.set(peer.id, bytes + cached.payload.byteLength);
+        this.sendCached(peer, cached, out);
+      }
+    }
+    this.unpushedOwn.length = 0;
+  }
+
+  /** Whether some neighbour was sent the payload of `key` in answer to a Graft (or as catch-up). */
+  private answeredAnyone(key: MessageKey): boolean {
+    for (const sent of this.answered.values()) if (sent.has(key)) return true;
+    return false;
   }
 
   private onGossip(from: PeerInfo, message: Gossip, now: Millis, out: ProtocolAction[]): void {
@@ -414,28 +463,32 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * Eager push to the tree links and lazy push (queued announcements) to the others, except to a
    * lazy neighbour among `announcers` (those that announced this message before it reached us) that
    * our announcement would tell nothing, as in onIHave's withdrawal. Across a lazy link whose ends
-   * get a message far apart, the earlier end's IHave arrives before the message itself.
+   * get a message far apart, the earlier end's IHave arrives before the message itself. Returns
+   * how many neighbours were sent the payload.
    */
   private push(
     message: Gossip,
     except: NodeId | undefined,
     out: ProtocolAction[],
     announcers?: readonly Announcement[],
-  ): void {
+  ): number {
     const lazy = this.trees.lazyFor(message.origin);
     let entry: IHaveEntry | undefined;
+    let pushed = 0;
     for (let i = 0; i < this.neighbours.size; i++) {
       const peer = this.neighbours.peerAt(i);
       if (peer.id === except) continue;
       if (!lazy.has(peer.id)) {
         this.counters.payloadsSent++;
         out.push({ type: 'send', to: peer, message });
+        pushed++;
         continue;
       }
       if (announcers !== undefined && this.announcedAlready(announcers, peer.id, message.hops)) continue;
       entry ??= { origin: message.origin, seq: message.seq, hops: message.hops };
       this.queueIHave(peer, entry, out);
     }
+    return pushed;
   }
 
   /** Whether `peer` announced the message, and our announcement would tell it nothing (tellsNothing). */

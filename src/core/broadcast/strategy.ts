@@ -151,6 +151,11 @@ export interface BroadcastStrategy {
    * are pushed over); the membership evicts another neighbour first when it can.
    */
   carriesTree(peer: NodeId): boolean;
+  /**
+   * This node is about to leave (its goodbyes follow these actions on each link): hand the
+   * neighbours what only this node holds, which they could no longer fetch from it.
+   */
+  leave(now: Millis, out: ProtocolAction[]): void;
 }
 
 /**
