@@ -298,9 +298,9 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * Our own messages that went out only as announcements, and that no neighbour has grafted from us
    * yet, are pushed to every neighbour before the goodbyes: nobody else has them, and their Grafts
    * would come a graft timeout or more later, when we are gone. A goodbye broadcast just before
-   * leaving (as `meshcast chat` does on quitting) from a node whose links were all lazy (each neighbour had pruned it)
-   * otherwise reached nobody: its IHaves were still queued, dropped with the neighbours. Newest
-   * first, within each neighbour's catch-up budget (CATCH_UP_BYTES_PER_PEER).
+   * leaving (as `meshcast chat` does on quitting) from a node whose links were all lazy (each
+   * neighbour had pruned it) otherwise reached nobody: its IHaves were still queued, dropped with
+   * the neighbours. Newest first, within each neighbour's catch-up budget (CATCH_UP_BYTES_PER_PEER).
    */
   leave(now: Millis, out: ProtocolAction[]): void {
     const spent = new Map<NodeId, number>();
