@@ -179,6 +179,7 @@ function pause(ms: number): void {
 function holdUntilReleased(lockPath: string): ReleaseIdentity {
   // Resolved now: a relative path would name another file once the working directory changes.
   const heldPath = resolve(lockPath);
+  if (locksHeldHere.size === 0) process.on('exit', releaseLocksHeldHere);
   locksHeldHere.add(heldPath);
   let held = true;
   return () => {
@@ -187,7 +188,26 @@ function holdUntilReleased(lockPath: string): ReleaseIdentity {
     // Only our own: a lock taken over as stale (we were thought gone) belongs to its new holder.
     if (readText(heldPath) === OWN_RECORD) rmSync(heldPath, { force: true });
     locksHeldHere.delete(heldPath);
+    if (locksHeldHere.size === 0) process.off('exit', releaseLocksHeldHere);
   };
+}
+
+/**
+ * Removes the locks still held here when this thread exits without releasing them: a worker thread
+ * that died of an uncaught exception or called process.exit(). Its nodes' sockets are gone with it,
+ * but its locks name this process, which a node on another thread takes for live (see readLock):
+ * left, they would refuse that identity to every later node of the process until it exits. (A
+ * worker ended by terminate() runs no 'exit' listener: its locks stay.)
+ */
+function releaseLocksHeldHere(): void {
+  for (const heldPath of locksHeldHere) {
+    try {
+      if (readText(heldPath) === OWN_RECORD) rmSync(heldPath, { force: true });
+    } catch {
+      // Exiting: a lock we cannot remove is left for the next start to judge.
+    }
+  }
+  locksHeldHere.clear();
 }
 
 /**

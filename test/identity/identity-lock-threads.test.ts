@@ -23,7 +23,10 @@ try {
 } catch (error) {
   parentPort.postMessage({ error: error.name });
 }
-parentPort.once('message', () => {
+parentPort.once('message', (how) => {
+  // A thread that dies without stopping its node: its sockets close with it, its lock stays.
+  if (how === 'throw') throw new Error('the node thread failed');
+  if (how === 'exit') process.exit(1);
   release();
   parentPort.close();
 });
@@ -44,14 +47,25 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts a node's lock on a worker thread; what it reports, and what makes it let go and exit. */
-async function lockOnThread(path: string): Promise<{ report: unknown; stop: () => Promise<void> }> {
+/**
+ * Starts a node's lock on a worker thread; what it reports, and what makes it exit: letting go of
+ * the lock, or (`how`) dying of an uncaught exception or process.exit() without letting go.
+ */
+async function lockOnThread(
+  path: string,
+): Promise<{ report: unknown; stop: (how?: 'throw' | 'exit') => Promise<void> }> {
   const worker = new Worker(join(build, 'starter.js'), { workerData: path });
+  // Not once(worker, 'exit'): it rejects on the 'error' that comes first when the thread throws.
+  const exited = new Promise<void>((resolve) => worker.on('exit', () => resolve()));
+  worker.on('error', () => {});
   const [report] = await once(worker, 'message', { signal: AbortSignal.timeout(MESSAGE_DEADLINE_MS) });
-  const stop = async (): Promise<void> => {
-    const exited = once(worker, 'exit', { signal: AbortSignal.timeout(MESSAGE_DEADLINE_MS) });
-    worker.postMessage('release');
-    await exited;
+  const stop = async (how: 'throw' | 'exit' | 'release' = 'release'): Promise<void> => {
+    worker.postMessage(how);
+    const deadline = AbortSignal.timeout(MESSAGE_DEADLINE_MS);
+    await new Promise<void>((resolve, reject) => {
+      exited.then(resolve);
+      deadline.addEventListener('abort', () => reject(new Error('the worker thread did not exit')));
+    });
   };
   return { report, stop };
 }
@@ -81,4 +95,17 @@ describe('identity file lock across threads of one process', () => {
     }
     lockIdentityFile(identityPath)();
   });
+
+  it.each(['throw', 'exit'] as const)(
+    'lets a node on this thread take the file once the thread holding it died (%s) without letting go',
+    async (how) => {
+      const other = await lockOnThread(identityPath);
+      expect(other.report).toEqual({ locked: true });
+      await other.stop(how);
+      // Before, the dead thread's lock named this process with its own record, taken for live: the
+      // identity was refused to every node of this process until it exited.
+      expect(identityHolder(identityPath)).toBeUndefined();
+      lockIdentityFile(identityPath)();
+    },
+  );
 });
