@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
+  LEAVE_PUSH_BYTES_PER_PEER,
   MAX_GRAFT_DEFERRALS,
   MAX_GRAFTS_IN_FLIGHT_PER_PEER,
 } from '../../src/core/broadcast/plumtree-options.js';
@@ -831,6 +832,24 @@ describe('Plumtree broadcast', () => {
       [peer(3).id, 1],
     ]);
     expect(sent(actions.slice(firstDisconnect), 'gossip')).toEqual([]);
+  });
+
+  it('leaving, pushes its newest unfetched messages up to LEAVE_PUSH_BYTES_PER_PEER to each neighbour, and always one', () => {
+    const node = new Node().withNeighbours(1, 2).pruneFrom(1, 2);
+    const third = Math.floor(LEAVE_PUSH_BYTES_PER_PEER / 3) + 1; // three pass the budget, two fit
+    node.broadcast(new Uint8Array(third)); // seq 0
+    node.broadcast(new Uint8Array(third)); // seq 1
+    node.broadcast(new Uint8Array(third)); // seq 2
+    const pushed = sent(node.protocol.handle({ type: 'leave' }, node.now), 'gossip');
+    expect(pushed.map((s) => [s.to.id, (s.message as Gossip).seq])).toEqual([
+      [peer(1).id, 2],
+      [peer(2).id, 2],
+      [peer(1).id, 1],
+      [peer(2).id, 1],
+    ]);
+    const large = new Node().withNeighbours(1).pruneFrom(1);
+    large.broadcast(new Uint8Array(2 * LEAVE_PUSH_BYTES_PER_PEER));
+    expect(sent(large.protocol.handle({ type: 'leave' }, large.now), 'gossip')).toHaveLength(1);
   });
 
   it('leaving, pushes nothing of its own that went out to a tree link', () => {

@@ -144,6 +144,15 @@ export const FAILED_OPTIMISATION_DISTRUST_MS: Millis = 60_000;
  */
 export const CATCH_UP_BYTES_PER_PEER = 1024 * 1024;
 /**
+ * What a leaving node pushes to each neighbour of its own unfetched messages (see
+ * PlumtreeBroadcast.leave), and always one payload of any size. The goodbye queues behind it, and
+ * a node gives its goodbyes a quarter of a second before closing its links (GOODBYE_GRACE_MS):
+ * 64 KiB to each of 5 neighbours is 26 ms at 100 Mbit/s, where the catch-up budget's 1 MiB each
+ * took 420 ms and cut the goodbyes off. Enough for the last few messages of a chat, which a
+ * goodbye ends.
+ */
+export const LEAVE_PUSH_BYTES_PER_PEER = 64 * 1024;
+/**
  * A tree costs a few lazy neighbour ids per origin (~150 bytes), so 1,024 origins cost ~150 KB at
  * most. An origin beyond that follows the shared tree for one message, then copies it again.
  */

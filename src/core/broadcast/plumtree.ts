@@ -23,6 +23,7 @@ import {
   FAILED_OPTIMISATION_DISTRUST_MS,
   IHAVE_ENTRIES_LIMIT,
   IHAVE_FLUSH_JITTER,
+  LEAVE_PUSH_BYTES_PER_PEER,
   MAX_GRAFT_DEFERRALS,
   MAX_GRAFTS_IN_FLIGHT_PER_PEER,
   type PlumtreeOptions,
@@ -300,7 +301,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
    * would come a graft timeout or more later, when we are gone. A goodbye broadcast just before
    * leaving (as `meshcast chat` does on quitting) from a node whose links were all lazy (each
    * neighbour had pruned it) otherwise reached nobody: its IHaves were still queued, dropped with
-   * the neighbours. Newest first, within each neighbour's catch-up budget (CATCH_UP_BYTES_PER_PEER).
+   * the neighbours. Newest first, within LEAVE_PUSH_BYTES_PER_PEER to each neighbour.
    */
   leave(now: Millis, out: ProtocolAction[]): void {
     const spent = new Map<NodeId, number>();
@@ -311,7 +312,7 @@ export class PlumtreeBroadcast implements BroadcastStrategy {
       for (let j = 0; j < this.neighbours.size; j++) {
         const peer = this.neighbours.peerAt(j);
         const bytes = spent.get(peer.id) ?? 0;
-        if (bytes > 0 && bytes + cached.payload.byteLength > CATCH_UP_BYTES_PER_PEER) continue;
+        if (bytes > 0 && bytes + cached.payload.byteLength > LEAVE_PUSH_BYTES_PER_PEER) continue;
         spent.set(peer.id, bytes + cached.payload.byteLength);
         this.sendCached(peer, cached, out);
       }
