@@ -23,7 +23,9 @@ export async function bindServer(server: Server, host: string, port: PortSpec): 
       lastError = error;
     }
   }
-  throw new Error(`no free port in ${describe(port)} on ${host}`, { cause: lastError });
+  // Named as the system names it: "no free port in port 50000" read as a failure of ours.
+  const taken = typeof port === 'number' ? 'is in use' : 'are all in use';
+  throw new Error(`no free port: ${describe(port)} on ${host} ${taken} (EADDRINUSE)`, { cause: lastError });
 }
 
 /** Throws a RangeError naming what is wrong with `port`; returns it as given otherwise. */

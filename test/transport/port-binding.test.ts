@@ -70,7 +70,12 @@ describe('bindServer', () => {
   it('fails when every port of the range is taken, and on a bad range', async () => {
     const blocker = await bindServer(server(), LOOPBACK, 0);
     const range = { from: blocker.port, to: blocker.port };
-    await expect(bindServer(createServer(), LOOPBACK, range)).rejects.toThrow(/no free port/);
+    await expect(bindServer(createServer(), LOOPBACK, range)).rejects.toThrow(
+      `no free port: ports ${blocker.port}-${blocker.port} on ${LOOPBACK} are all in use (EADDRINUSE)`,
+    );
+    await expect(bindServer(createServer(), LOOPBACK, blocker.port)).rejects.toThrow(
+      `no free port: port ${blocker.port} on ${LOOPBACK} is in use (EADDRINUSE)`,
+    );
     await expect(bindServer(createServer(), LOOPBACK, { from: 10, to: 5 })).rejects.toThrow(RangeError);
     await expect(bindServer(createServer(), LOOPBACK, 70000)).rejects.toThrow(RangeError);
   });
