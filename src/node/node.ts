@@ -14,7 +14,12 @@ import {
   type MulticastDiscoveryOptions,
   validateOptions as validateDiscoveryOptions,
 } from '../discovery/multicast-options.js';
-import { generateIdentity, type Identity } from '../identity/identity.js';
+import {
+  ED25519_SEED_BYTES,
+  generateIdentity,
+  type Identity,
+  identityFromSeed,
+} from '../identity/identity.js';
 import { loadOrCreateIdentity } from '../identity/identity-file.js';
 import { lockIdentityFile, type ReleaseIdentity } from '../identity/identity-lock.js';
 import {
@@ -157,7 +162,12 @@ export class MeshNode extends EventEmitter<NodeEvents> {
       threads !== undefined &&
       !(Number.isInteger(threads) && threads >= 0 && threads <= MAX_VERIFY_THREADS)
     ) {
-      throw new RangeError(`verifyThreads must be an integer in [0, ${MAX_VERIFY_THREADS}], got ${threads}`);
+      // A string's value would read as a number: '2' printed as 2.
+      const got =
+        typeof threads === 'number'
+          ? String(threads)
+          : `${describeValue(threads)} ${JSON.stringify(threads)}`;
+      throw new RangeError(`verifyThreads must be an integer in [0, ${MAX_VERIFY_THREADS}], got ${got}`);
     }
     const identity = resolveIdentity(options);
     this.identity = identity;
@@ -614,9 +624,30 @@ function listenHost(options: NodeOptions): string {
 
 /** The key pair the options name, loading or creating its file; else a fresh ephemeral one. */
 function resolveIdentity(options: NodeOptions): Identity {
-  if (options.identity !== undefined) return options.identity;
+  if (options.identity !== undefined) return checkedIdentity(options.identity);
   if (options.identityFile !== undefined) return loadOrCreateIdentity(options.identityFile).identity;
   return generateIdentity();
+}
+
+/**
+ * `identity` if its id and keys belong together. A hand-made one that does not would start and
+ * sign with a key its id does not name: every peer would refuse its broadcasts as forged.
+ */
+function checkedIdentity(identity: Identity): Identity {
+  if (!keysMatchId(identity)) {
+    throw new TypeError(
+      `identity must be a key pair with its id, as generateIdentity() makes, got ${describeValue(identity)}`,
+    );
+  }
+  return identity;
+}
+
+function keysMatchId(identity: Identity): boolean {
+  const { id, publicKey, secretKey } = (identity ?? {}) as Partial<Identity>;
+  if (!(secretKey instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return false;
+  if (secretKey.length < ED25519_SEED_BYTES) return false;
+  const derived = identityFromSeed(secretKey.subarray(0, ED25519_SEED_BYTES));
+  return derived.id === id && derived.publicKey.equals(publicKey) && derived.secretKey.equals(secretKey);
 }
 
 function resolveNetworkKey(options: NodeOptions): NetworkKey | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GOSSIP_OVERHEAD_BYTES, MAX_APPLICATION_PAYLOAD_BYTES } from '../../src/codec/index.js';
+import { generateIdentity } from '../../src/identity/identity.js';
 import { networkKeyFromSecret } from '../../src/identity/network-key.js';
 import { createNode } from '../../src/node/node.js';
 import { MAX_VERIFY_THREADS } from '../../src/node/options.js';
@@ -17,6 +18,10 @@ describe('createNode refuses mistaken options before binding or dialling anythin
       expect(() => createNode({ discovery: false, verifyThreads: threads })).toThrow(RangeError);
     },
   );
+
+  it('verifyThreads given as a string, named as one', () => {
+    expect(() => createNode({ discovery: false, verifyThreads: '2' as never })).toThrow(/got string "2"/);
+  });
 
   it.each([
     ['protocol.activeViewSize 0', { protocol: { activeViewSize: 0 } }, /activeViewSize/],
@@ -37,6 +42,17 @@ describe('createNode refuses mistaken options before binding or dialling anythin
   ])('a networkKey that is %s, which ran the node in the open network', (_label, networkKey) => {
     expect(() => createNode({ discovery: false, networkKey: networkKey as never })).toThrow(
       /networkKey must be the 32-byte secret/,
+    );
+  });
+
+  it.each([
+    ["another key's id", () => ({ ...generateIdentity(), id: generateIdentity().id })],
+    ["another key's public key", () => ({ ...generateIdentity(), publicKey: generateIdentity().publicKey })],
+    ['a secret key cut short', () => ({ ...generateIdentity(), secretKey: Buffer.alloc(16) })],
+    ['an object with no keys in it', () => ({})],
+  ])('an identity with %s, whose broadcasts every peer would refuse', (_label, identity) => {
+    expect(() => createNode({ discovery: false, identity: identity() as never })).toThrow(
+      /identity must be a key pair with its id/,
     );
   });
 
@@ -93,6 +109,8 @@ describe('createNode refuses mistaken options before binding or dialling anythin
   });
 
   it('accepts what is meant', () => {
+    const identity = generateIdentity();
+    expect(createNode({ discovery: false, identity }).id).toBe(identity.id);
     for (const host of ['127.0.0.1', '0.0.0.0', 'localhost']) {
       expect(() => createNode({ discovery: false, host, interface: '127.0.0.1' })).not.toThrow();
     }
