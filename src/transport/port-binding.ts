@@ -19,6 +19,12 @@ export async function bindServer(server: Server, host: string, port: PortSpec): 
       await listenOnce(server, host, candidate);
       return server.address() as AddressInfo;
     } catch (error) {
+      if (isAddressNotHere(error)) {
+        // Node's own words ("listen EADDRNOTAVAIL: address not available") do not say which option.
+        throw new Error(`${host} is no address of this machine (EADDRNOTAVAIL): listen on one it has`, {
+          cause: error,
+        });
+      }
       if (!isAddressInUse(error)) throw error;
       lastError = error;
     }
@@ -79,6 +85,10 @@ function listenOnce(server: Server, host: string, port: number): Promise<void> {
     server.once('close', onClose);
     server.listen({ host, port, exclusive: true });
   });
+}
+
+function isAddressNotHere(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRNOTAVAIL';
 }
 
 function isAddressInUse(error: unknown): boolean {

@@ -77,6 +77,10 @@ describe('bindServer', () => {
       `no free port: port ${blocker.port} on ${LOOPBACK} is in use (EADDRINUSE)`,
     );
     await expect(bindServer(createServer(), LOOPBACK, { from: 10, to: 5 })).rejects.toThrow(RangeError);
+    // An address no interface of this host has (the tests' namespace holds only lo): said as such.
+    await expect(bindServer(createServer(), '10.9.9.9', 0)).rejects.toThrow(
+      '10.9.9.9 is no address of this machine (EADDRNOTAVAIL)',
+    );
     await expect(bindServer(createServer(), LOOPBACK, 70000)).rejects.toThrow(RangeError);
   });
 
